@@ -1,0 +1,27 @@
+/* error.h - how core/ reports failure: a status code and a one-line message.
+ * core/ never exits and never prints; app/ prints the message and picks the exit status. */
+#ifndef BN_ERROR_H
+#define BN_ERROR_H
+
+#include <stdarg.h>
+
+typedef enum {
+    BN_OK = 0,
+    BN_ERR_INPUT = 2,    /* bad user input: file, key, value, checkpoint (exit status 2) */
+    BN_ERR_IO = 3,       /* the disk failed us (write, rename, fsync) */
+    BN_ERR_DIVERGED = 4, /* training produced NaN/Inf */
+    BN_ERR_NOMEM = 5
+} bn_status;
+
+/* One-line error message, filled by the first failing call. */
+typedef struct {
+    bn_status status;
+    char msg[1024];
+} bn_error;
+
+/* Record an error (printf-style) and return its status, so callers can write
+ * `return bn_fail(err, BN_ERR_INPUT, "%s: ...", path);`. Safe with err == NULL. */
+bn_status bn_fail(bn_error *err, bn_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,13 @@
+/* loss.h - next-token cross-entropy over rows of T tokens.
+ * Position t of row b predicts tokens[b, t+1]; the last position of each row has no target.
+ * The loss is the mean over the B*(T-1) predicted positions. */
+#ifndef BN_LOSS_H
+#define BN_LOSS_H
+
+/* logits (B*T, V); returns the mean loss. */
+double bn_cross_entropy_forward(const float *logits, const int *tokens, int B, int T, int V);
+
+/* Overwrites logits (B*T, V) with d(mean loss)/d(logits); rows without a target get 0. */
+void bn_cross_entropy_backward(float *logits, const int *tokens, int B, int T, int V);
+
+#endif
