@@ -93,6 +93,12 @@ bn_status bn_config_parse(bn_config *cfg, const char *ini_text, const char *orig
 /* Apply one override "section.key=value" (as given to --set), then re-validate. */
 bn_status bn_config_set(bn_config *cfg, const char *assignment, bn_error *err);
 
+/* Apply several overrides in order, then validate once, so that the order of flags such as
+ * --num-steps and --set training.warmup_steps=... does not matter. On failure cfg is
+ * unchanged. */
+bn_status bn_config_set_all(bn_config *cfg, const char *const *assignments, int n,
+                            bn_error *err);
+
 /* Check every cross-field rule (divisibility, ranges, seq_len <= max_seq_len, ...). */
 bn_status bn_config_validate(const bn_config *cfg, bn_error *err);
 

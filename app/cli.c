@@ -1,0 +1,209 @@
+/* cli.c - flags of the previous tool (--num-steps ...), --set for any INI key, subcommands. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Training flags that are shorthands for one INI key each. */
+static const struct {
+    const char *flag;
+    const char *key;
+    const char *help;
+} key_flags[] = {
+    {"--num-steps", "training.num_steps", "optimizer steps"},
+    {"--batch-size", "training.batch_size", "rows per step"},
+    {"--seq-len", "training.seq_len", "tokens per row"},
+    {"--seed", "training.seed", "seed for init and data"},
+    {"--threads", "training.threads", "compute threads, 0 = all cores"},
+    {"--run-id", "logging.run_id", "run directory name (default bitnet_<size>_<exp>_<time>)"},
+    {"--runs-dir", "logging.runs_dir", "where run directories go"},
+    {"--log-interval", "logging.log_interval", "steps between progress lines"},
+    {"--sample-interval", "logging.sample_interval", "steps between evaluations, 0 = never"},
+    {"--checkpoint-interval", "logging.checkpoint_interval",
+     "steps between checkpoints, 0 = only at the end"},
+};
+#define N_KEY_FLAGS (sizeof key_flags / sizeof key_flags[0])
+
+/* The built-in default of an INI key, as text, for the usage listing. */
+static void default_of(const char *key, char *out, size_t cap)
+{
+    bn_config cfg;
+    bn_config_defaults(&cfg);
+    char *ini = bn_config_to_string(&cfg);
+    snprintf(out, cap, "?");
+    if (!ini)
+        return;
+    const char *dot = strchr(key, '.');
+    char section[64];
+    snprintf(section, sizeof section, "[%.*s]", (int)(dot - key), key);
+    const char *sec = strstr(ini, section);
+    size_t klen = strlen(dot + 1);
+    for (const char *line = sec; line && *line; line = strchr(line, '\n')) {
+        line += *line == '\n';
+        if (strncmp(line, dot + 1, klen) == 0 && (line[klen] == ' ' || line[klen] == '=')) {
+            const char *v = strchr(line, '=');
+            const char *end = strchr(line, '\n');
+            if (v) {
+                v++;
+                while (*v == ' ')
+                    v++;
+                snprintf(out, cap, "%.*s", (int)((end ? end : v + strlen(v)) - v), v);
+                if (!out[0] || strcmp(out, "\"\"") == 0)
+                    snprintf(out, cap, "none");
+            }
+            break;
+        }
+    }
+    free(ini);
+}
+
+void bn_cli_usage(FILE *out, const char *prog)
+{
+    fprintf(out,
+            "usage: %s                                   open the terminal UI\n"
+            "       %s --batch EXPERIMENT [options]      train headless (name or INI path)\n"
+            "       %s --batch --resume RUN_DIR [options] continue a run from its latest "
+            "checkpoint\n"
+            "       %s eval CHECKPOINT [--data FILE] [--problems N] [--threads N]\n"
+            "\n"
+            "EXPERIMENT is a name from ./experiments or %s/experiments (arithmetic,\n"
+            "tictactoe, tinystories, baseline-95m), or a path to an INI file.\n"
+            "\nTraining options (default: the experiment's value; built-in default shown):\n",
+            prog, prog, prog, prog, BN_PKGDATADIR);
+    for (size_t i = 0; i < N_KEY_FLAGS; i++) {
+        char def[128];
+        default_of(key_flags[i].key, def, sizeof def);
+        fprintf(out, "  %-22s N  %s [%s; default %s]\n", key_flags[i].flag, key_flags[i].help,
+                key_flags[i].key, def);
+    }
+    fprintf(out,
+            "  %-22s    set any INI key, e.g. --set training.peak_lr=1e-3 (repeatable)\n"
+            "  %-22s    continue the run in RUN_DIR (its config, plus overrides)\n"
+            "  %-22s    BitLinear kernel: auto, blas, ref [default auto; or $BITNET_KERNEL]\n"
+            "\nEval options:\n"
+            "  %-22s    mean next-token loss over FILE instead of arithmetic accuracy\n"
+            "  %-22s    held-out arithmetic problems [default 1000]\n"
+            "\nOther:\n"
+            "  %-22s    this text\n"
+            "  %-22s    version\n"
+            "\nExit status: 0 done, 1 runtime error (disk), 2 bad input, 3 training diverged,\n"
+            "128+N stopped by signal N (a checkpoint is written first).\n",
+            "--set SECTION.KEY=VALUE", "--resume RUN_DIR", "--kernel NAME", "--data FILE",
+            "--problems N", "--help", "--version");
+}
+
+static bn_status add_set(bn_cli *cli, const char *key, const char *value, bn_error *err)
+{
+    if (cli->n_sets == BN_CLI_MAX_SETS)
+        return bn_fail(err, BN_ERR_INPUT, "too many --set options (at most %d)", BN_CLI_MAX_SETS);
+    char *slot = cli->set_storage[cli->n_sets];
+    if (key)
+        snprintf(slot, sizeof cli->set_storage[0], "%s=%s", key, value);
+    else
+        snprintf(slot, sizeof cli->set_storage[0], "%s", value);
+    cli->sets[cli->n_sets++] = slot;
+    return BN_OK;
+}
+
+static const char *needs_value(int argc, char **argv, int *i, bn_error *err)
+{
+    if (*i + 1 >= argc) {
+        bn_fail(err, BN_ERR_INPUT, "%s: needs a value (see --help)", argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static bn_status parse_option(bn_cli *cli, int argc, char **argv, int *i, bn_error *err)
+{
+    const char *arg = argv[*i];
+    for (size_t k = 0; k < N_KEY_FLAGS; k++)
+        if (strcmp(arg, key_flags[k].flag) == 0) {
+            const char *v = needs_value(argc, argv, i, err);
+            return v ? add_set(cli, key_flags[k].key, v, err) : BN_ERR_INPUT;
+        }
+    const char **target = NULL;
+    if (strcmp(arg, "--set") == 0) {
+        const char *v = needs_value(argc, argv, i, err);
+        return v ? add_set(cli, NULL, v, err) : BN_ERR_INPUT;
+    }
+    if (strcmp(arg, "--resume") == 0)
+        target = &cli->resume;
+    else if (strcmp(arg, "--kernel") == 0)
+        target = &cli->kernel;
+    else if (strcmp(arg, "--data") == 0)
+        target = &cli->data_file;
+    else if (strcmp(arg, "--problems") == 0) {
+        const char *v = needs_value(argc, argv, i, err);
+        if (!v)
+            return BN_ERR_INPUT;
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 1 || n > 1000000)
+            return bn_fail(err, BN_ERR_INPUT, "--problems %s: must be an integer 1..1000000", v);
+        cli->problems = (int)n;
+        return BN_OK;
+    }
+    if (!target)
+        return bn_fail(err, BN_ERR_INPUT, "%s: unknown option (see --help)", arg);
+    *target = needs_value(argc, argv, i, err);
+    return *target ? BN_OK : BN_ERR_INPUT;
+}
+
+bn_status bn_cli_parse(bn_cli *cli, int argc, char **argv, bn_error *err)
+{
+    memset(cli, 0, sizeof *cli);
+    cli->command = BN_CMD_TUI;
+    int i = 1;
+    if (argc > 1 && strcmp(argv[1], "eval") == 0) {
+        cli->command = BN_CMD_EVAL;
+        i = 2;
+    }
+    for (; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            cli->command = BN_CMD_HELP;
+            return BN_OK;
+        }
+        if (strcmp(arg, "--version") == 0) {
+            cli->command = BN_CMD_VERSION;
+            return BN_OK;
+        }
+        if (strcmp(arg, "--batch") == 0 && cli->command != BN_CMD_EVAL) {
+            cli->command = BN_CMD_TRAIN;
+            continue;
+        }
+        if (arg[0] == '-' && arg[1] == '-') {
+            bn_status s = parse_option(cli, argc, argv, &i, err);
+            if (s != BN_OK)
+                return s;
+            continue;
+        }
+        const char **positional = cli->command == BN_CMD_EVAL ? &cli->checkpoint : &cli->experiment;
+        if (*positional)
+            return bn_fail(err, BN_ERR_INPUT, "%s: unexpected argument (see --help)", arg);
+        *positional = arg;
+    }
+    if (cli->command == BN_CMD_TUI && (cli->experiment || cli->resume || cli->n_sets))
+        return bn_fail(err, BN_ERR_INPUT,
+                       "training from the command line needs --batch (e.g. --batch %s)",
+                       cli->experiment ? cli->experiment : "arithmetic");
+    if (cli->command == BN_CMD_TRAIN && !cli->experiment && !cli->resume)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "--batch needs an EXPERIMENT (e.g. arithmetic) or --resume RUN_DIR");
+    if (cli->command == BN_CMD_TRAIN && cli->experiment && cli->resume)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "--resume %s: give either an EXPERIMENT or --resume, not both",
+                       cli->resume);
+    if (cli->command == BN_CMD_EVAL && !cli->checkpoint)
+        return bn_fail(err, BN_ERR_INPUT, "eval needs a CHECKPOINT (a step_NNNNNN directory)");
+    if (!cli->kernel)
+        cli->kernel = getenv("BITNET_KERNEL");
+    return BN_OK;
+}
+
+bn_status bn_cli_apply_sets(const bn_cli *cli, bn_config *cfg, bn_error *err)
+{
+    return bn_config_set_all(cfg, cli->sets, cli->n_sets, err);
+}

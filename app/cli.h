@@ -1,0 +1,34 @@
+/* cli.h - command-line parsing: flags -> a bn_cli request, or a one-line error. */
+#ifndef BN_CLI_H
+#define BN_CLI_H
+
+#include "config.h"
+#include "error.h"
+
+#define BN_CLI_MAX_SETS 64
+
+typedef enum { BN_CMD_TUI, BN_CMD_TRAIN, BN_CMD_EVAL, BN_CMD_HELP, BN_CMD_VERSION } bn_command;
+
+typedef struct {
+    bn_command command;
+    const char *experiment;   /* train: name or INI path */
+    const char *resume;       /* train: run directory to continue */
+    const char *checkpoint;   /* eval */
+    const char *data_file;    /* eval --data */
+    int problems;             /* eval: held-out problems (0 = default) */
+    const char *kernel;       /* --kernel, else $BITNET_KERNEL, else auto */
+    const char *sets[BN_CLI_MAX_SETS]; /* "section.key=value", flags translated to these */
+    char set_storage[BN_CLI_MAX_SETS][BN_PATH_MAX + 64];
+    int n_sets;
+} bn_cli;
+
+/* Parse argv. Errors are BN_ERR_INPUT with a one-line message naming the flag. */
+bn_status bn_cli_parse(bn_cli *cli, int argc, char **argv, bn_error *err);
+
+/* The usage text, listing every flag with its default. */
+void bn_cli_usage(FILE *out, const char *prog);
+
+/* Apply the collected --set overrides (and translated flags) to cfg, in order. */
+bn_status bn_cli_apply_sets(const bn_cli *cli, bn_config *cfg, bn_error *err);
+
+#endif

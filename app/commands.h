@@ -1,0 +1,18 @@
+/* commands.h - the subcommands; each returns the process exit status. */
+#ifndef BN_COMMANDS_H
+#define BN_COMMANDS_H
+
+#include "cli.h"
+
+/* Exit statuses (README documents them). */
+enum { BN_EXIT_OK = 0, BN_EXIT_RUNTIME = 1, BN_EXIT_INPUT = 2, BN_EXIT_DIVERGED = 3 };
+
+int bn_exit_status(bn_status s);
+
+/* Training threads: 0 means every core. */
+int bn_resolve_threads(int threads);
+
+int bn_cmd_train(const bn_cli *cli);
+int bn_cmd_eval(const bn_cli *cli);
+
+#endif

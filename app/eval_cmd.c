@@ -1,0 +1,114 @@
+/* eval_cmd.c - `eval CHECKPOINT`: one JSON line with the checkpoint's held-out arithmetic
+ * accuracy, or its mean next-token loss on a text file (--data). */
+#include <stdio.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "commands.h"
+#include "data.h"
+#include "eval.h"
+#include "json.h"
+#include "matmul.h"
+
+#define EVAL_BATCH 64
+#define EVAL_DEFAULT_PROBLEMS 1000
+
+static void print_arith_json(const char *ckpt, long step, const bn_arith_eval *ev)
+{
+    char esc[2 * BN_PATH_MAX];
+    bn_json_escape(esc, sizeof esc, ckpt);
+    printf("{\"checkpoint\": %s, \"step\": %ld, \"task\": \"arithmetic\", \"problems\": %d, "
+           "\"correct\": %d, \"accuracy\": %.4f, \"per_op\": {",
+           esc, step, ev->total, ev->correct, ev->total ? (double)ev->correct / ev->total : 0.0);
+    int first = 1;
+    for (int k = 0; k < 4; k++) {
+        if (!ev->op_total[k])
+            continue;
+        printf("%s\"%c\": {\"accuracy\": %.4f, \"correct\": %d, \"total\": %d}",
+               first ? "" : ", ", bn_eval_ops[k], (double)ev->op_correct[k] / ev->op_total[k],
+               ev->op_correct[k], ev->op_total[k]);
+        first = 0;
+    }
+    printf("}, \"decoding\": \"greedy, prompt 'a op b = ' alone (no solved examples)\"}\n");
+}
+
+static void print_text_json(const char *ckpt, long step, const char *data, int seq_len,
+                            double loss, long predictions)
+{
+    char esc_c[2 * BN_PATH_MAX], esc_d[2 * BN_PATH_MAX];
+    bn_json_escape(esc_c, sizeof esc_c, ckpt);
+    bn_json_escape(esc_d, sizeof esc_d, data);
+    printf("{\"checkpoint\": %s, \"step\": %ld, \"data\": %s, \"seq_len\": %d, "
+           "\"rows\": %ld, \"predictions\": %ld, \"loss\": %.6f}\n",
+           esc_c, step, esc_d, seq_len, predictions / (seq_len - 1), predictions, loss);
+}
+
+static bn_status run_eval(const bn_cli *cli, const bn_config *cfg, bn_model *m, long step,
+                          bn_error *err)
+{
+    bn_data data;
+    bn_vocab *v = &data.vocab;
+    memset(&data, 0, sizeof data);
+    if (cfg->experiment.task == BN_TASK_ARITHMETIC)
+        bn_vocab_arithmetic(v);
+    else if (cfg->experiment.task == BN_TASK_TICTACTOE)
+        bn_vocab_tictactoe(v);
+    else
+        return bn_fail(err, BN_ERR_INPUT, "%s: text checkpoints need the BPE tokenizer, which "
+                                          "is not available yet", cli->checkpoint);
+    if (cli->data_file) {
+        double loss;
+        long predictions;
+        bn_status s = bn_eval_text_loss(m, v, cli->data_file, cfg->train.seq_len, &loss,
+                                        &predictions, err);
+        if (s == BN_OK)
+            print_text_json(cli->checkpoint, step, cli->data_file, cfg->train.seq_len, loss,
+                            predictions);
+        return s;
+    }
+    if (cfg->experiment.task != BN_TASK_ARITHMETIC)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: accuracy eval is for arithmetic checkpoints; use --data FILE",
+                       cli->checkpoint);
+    bn_arith_spec spec;
+    bn_arith_spec_from_config(&spec, cfg);
+    bn_arith_eval ev;
+    int n = cli->problems ? cli->problems : EVAL_DEFAULT_PROBLEMS;
+    bn_status s = bn_eval_arithmetic(m, &spec, v, n, &ev, err);
+    if (s == BN_OK)
+        print_arith_json(cli->checkpoint, step, &ev);
+    return s;
+}
+
+int bn_cmd_eval(const bn_cli *cli)
+{
+    bn_error err = {0};
+    bn_config cfg;
+    bn_st_file file;
+    long step = 0;
+    bn_status s = bn_checkpoint_open(cli->checkpoint, &cfg, &file, &step, &err);
+    if (s != BN_OK) {
+        fprintf(stderr, "bitnet-tui: %s\n", err.msg);
+        return bn_exit_status(s);
+    }
+    s = bn_cli_apply_sets(cli, &cfg, &err);
+    bn_model m;
+    memset(&m, 0, sizeof m);
+    const bn_kernels *kernels = bn_kernels_find(cli->kernel);
+    if (s == BN_OK && !kernels)
+        s = bn_fail(&err, BN_ERR_INPUT, "kernel '%s': unknown (allowed: %s)", cli->kernel,
+                    bn_kernels_names());
+    if (s == BN_OK)
+        s = bn_model_init(&m, &cfg.model, EVAL_BATCH, cfg.train.seq_len, kernels, &err);
+    if (s == BN_OK)
+        s = bn_checkpoint_load_params(&m, &file, &err);
+    bn_st_free(&file);
+    if (s == BN_OK) {
+        bn_matmul_set_threads(bn_resolve_threads(cfg.train.threads));
+        s = run_eval(cli, &cfg, &m, step, &err);
+    }
+    if (s != BN_OK)
+        fprintf(stderr, "bitnet-tui: %s\n", err.msg);
+    bn_model_free(&m);
+    return bn_exit_status(s);
+}

@@ -1,0 +1,30 @@
+/* experiments.c - experiment lookup in the working directory, then the installed data. */
+#include "experiments.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+bn_status bn_experiment_path(const char *name, char *out, size_t cap, bn_error *err)
+{
+    if (strchr(name, '/') || ends_with(name, ".ini")) {
+        snprintf(out, cap, "%s", name);
+        return BN_OK;
+    }
+    const char *const dirs[] = {"experiments", BN_PKGDATADIR "/experiments"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(out, cap, "%s/%s.ini", dirs[i], name);
+        if (access(out, R_OK) == 0)
+            return BN_OK;
+    }
+    return bn_fail(err, BN_ERR_INPUT,
+                   "unknown experiment '%s' (looked in ./experiments and %s/experiments; "
+                   "shipped: arithmetic, tictactoe, tinystories, baseline-95m)",
+                   name, BN_PKGDATADIR);
+}

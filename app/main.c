@@ -1,0 +1,32 @@
+/* main.c - hands over to the command line. */
+#include <stdio.h>
+
+#include "cli.h"
+#include "commands.h"
+
+int main(int argc, char **argv)
+{
+    bn_cli cli;
+    bn_error err = {0};
+    if (bn_cli_parse(&cli, argc, argv, &err) != BN_OK) {
+        fprintf(stderr, "bitnet-tui: %s\n", err.msg);
+        return BN_EXIT_INPUT;
+    }
+    switch (cli.command) {
+    case BN_CMD_HELP:
+        bn_cli_usage(stdout, "bitnet-tui");
+        return BN_EXIT_OK;
+    case BN_CMD_VERSION:
+        printf("bitnet-tui %s\n", BN_VERSION);
+        return BN_EXIT_OK;
+    case BN_CMD_TRAIN:
+        return bn_cmd_train(&cli);
+    case BN_CMD_EVAL:
+        return bn_cmd_eval(&cli);
+    case BN_CMD_TUI:
+        break;
+    }
+    fprintf(stderr, "bitnet-tui: the terminal UI is not built yet; train headless with "
+                    "`bitnet-tui --batch arithmetic` (see --help)\n");
+    return BN_EXIT_INPUT;
+}

@@ -1,0 +1,191 @@
+/* train_cmd.c - `--batch`: train headless on a background thread, progress lines on stderr,
+ * SIGINT/SIGTERM/SIGHUP stop the run with a checkpoint. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "experiments.h"
+#include "kernels/kernels.h"
+#include "trainer.h"
+
+int bn_exit_status(bn_status s)
+{
+    switch (s) {
+    case BN_OK: return BN_EXIT_OK;
+    case BN_ERR_INPUT: return BN_EXIT_INPUT;
+    case BN_ERR_DIVERGED: return BN_EXIT_DIVERGED;
+    default: return BN_EXIT_RUNTIME;
+    }
+}
+
+int bn_resolve_threads(int threads)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return threads > 0 ? threads : (cores > 0 ? (int)cores : 1);
+}
+
+static void format_duration(char *out, size_t cap, double seconds)
+{
+    long s = seconds > 0 ? (long)(seconds + 0.5) : 0;
+    snprintf(out, cap, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+}
+
+static void print_progress(void *ctx, const bn_train_snapshot *s)
+{
+    (void)ctx;
+    char elapsed[32], eta[32];
+    format_duration(elapsed, sizeof elapsed, s->elapsed_s);
+    format_duration(eta, sizeof eta, s->eta_s);
+    fprintf(stderr,
+            "step %ld/%ld | loss %.4f | smooth %.4f | lr %.3e | %.0f tok/s | elapsed %s | "
+            "ETA %s\n",
+            s->step, s->total_steps, s->loss, s->loss_ema, s->lr, s->tokens_per_sec, elapsed,
+            eta);
+}
+
+static void print_event(void *ctx, const char *text)
+{
+    (void)ctx;
+    fprintf(stderr, "%s\n", text);
+}
+
+/* The trainer thread's job. */
+typedef struct {
+    bn_trainer *trainer;
+    bn_error err;
+    bn_status status;
+    pthread_mutex_t lock;
+    int done;
+} train_job;
+
+static void *train_thread(void *arg)
+{
+    train_job *job = arg;
+    bn_status s = bn_trainer_run(job->trainer, &job->err);
+    pthread_mutex_lock(&job->lock);
+    job->status = s;
+    job->done = 1;
+    pthread_mutex_unlock(&job->lock);
+    return NULL;
+}
+
+static int job_done(train_job *job)
+{
+    pthread_mutex_lock(&job->lock);
+    int d = job->done;
+    pthread_mutex_unlock(&job->lock);
+    return d;
+}
+
+/* Wait for the job, turning the first termination signal into a stop request. Returns the
+ * signal number that stopped the run, or 0. */
+static int supervise(train_job *job, const sigset_t *signals)
+{
+    int stopped_by = 0;
+    struct timespec tick = {0, 200 * 1000 * 1000};
+    while (!job_done(job)) {
+        int sig = sigtimedwait(signals, NULL, &tick);
+        if (sig > 0 && !stopped_by) {
+            stopped_by = sig;
+            fprintf(stderr, "received %s: stopping after this step and saving a checkpoint\n",
+                    strsignal(sig));
+            bn_trainer_command(job->trainer, BN_CMD_STOP);
+        }
+    }
+    return stopped_by;
+}
+
+static bn_status load_config(const bn_cli *cli, bn_config *cfg, bn_error *err)
+{
+    char path[BN_PATH_MAX + 32];
+    if (cli->resume)
+        snprintf(path, sizeof path, "%s/meta/config.ini", cli->resume);
+    else if (bn_experiment_path(cli->experiment, path, sizeof path, err) != BN_OK)
+        return BN_ERR_INPUT;
+    bn_status s = bn_config_load(cfg, path, err);
+    return s == BN_OK ? bn_cli_apply_sets(cli, cfg, err) : s;
+}
+
+static void print_summary(bn_trainer *t, bn_status s, double wall)
+{
+    bn_train_snapshot snap;
+    bn_trainer_snapshot(t, &snap);
+    char took[32], eval[64] = "n/a";
+    format_duration(took, sizeof took, wall);
+    if (snap.have_eval)
+        snprintf(eval, sizeof eval, "%.1f%% exact match (held-out, step %ld)",
+                 100.0 * snap.eval_accuracy, snap.eval_step);
+    fprintf(stderr, "%s: step %ld/%ld | final loss %.4f (smoothed %.4f) | eval %s | "
+                    "checkpoint %s | wall %s\n",
+            s == BN_OK ? bn_run_state_name(snap.state) : "failed", snap.step, snap.total_steps,
+            snap.loss, snap.loss_ema, eval,
+            snap.last_checkpoint[0] ? snap.last_checkpoint : "none", took);
+}
+
+int bn_cmd_train(const bn_cli *cli)
+{
+    bn_error err = {0};
+    bn_config cfg;
+    bn_config_defaults(&cfg);
+    if (load_config(cli, &cfg, &err) != BN_OK) {
+        fprintf(stderr, "bitnet-tui: %s\n", err.msg);
+        return BN_EXIT_INPUT;
+    }
+    const bn_kernels *kernels = bn_kernels_find(cli->kernel);
+    if (!kernels) {
+        fprintf(stderr, "bitnet-tui: kernel '%s': unknown (allowed: %s)\n", cli->kernel,
+                bn_kernels_names());
+        return BN_EXIT_INPUT;
+    }
+    cfg.train.threads = bn_resolve_threads(cfg.train.threads);
+
+    /* Block the stop signals before any thread exists, so only sigtimedwait sees them. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+
+    bn_trainer trainer;
+    bn_trainer_hooks hooks = {.on_log = print_progress, .on_event = print_event, .ctx = NULL};
+    bn_status s = bn_trainer_init(&trainer, &cfg, cli->resume, kernels, hooks, &err);
+    if (s != BN_OK) {
+        fprintf(stderr, "bitnet-tui: %s\n", err.msg);
+        bn_trainer_free(&trainer);
+        return bn_exit_status(s);
+    }
+    fprintf(stderr, "run %s: %s, %zu parameters, %ld steps of %d x %d tokens, %d threads, "
+                    "kernel %s%s\n",
+            trainer.run.dir, cfg.experiment.name, trainer.model.num_params, cfg.train.num_steps,
+            cfg.train.batch_size, cfg.train.seq_len, cfg.train.threads, kernels->name,
+            cli->resume ? " (resumed)" : "");
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    train_job job = {.trainer = &trainer};
+    pthread_mutex_init(&job.lock, NULL);
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, train_thread, &job) != 0) {
+        fprintf(stderr, "bitnet-tui: cannot start the training thread\n");
+        bn_trainer_free(&trainer);
+        return BN_EXIT_RUNTIME;
+    }
+    int stopped_by = supervise(&job, &signals);
+    pthread_join(thread, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    pthread_mutex_destroy(&job.lock);
+
+    if (job.status != BN_OK)
+        fprintf(stderr, "bitnet-tui: %s\n", job.err.msg);
+    print_summary(&trainer, job.status,
+                  (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
+    bn_trainer_free(&trainer);
+    if (job.status != BN_OK)
+        return bn_exit_status(job.status);
+    return stopped_by ? 128 + stopped_by : BN_EXIT_OK;
+}
