@@ -1,6 +1,7 @@
 /* test_config.c - the INI schema: defaults, the shipped experiments, round trips through
  * the written form, --set overrides, and one bad file per class of mistake.
- * Run from the repository root, or pass the experiments directory as argv[1]. */
+ * Run from the repository root (or with $srcdir set, as make check does), or pass the
+ * experiments directory as argv[1]. */
 #include "check.h"
 #include "config.h"
 
@@ -437,7 +438,11 @@ static void test_good_files(void)
 
 int main(int argc, char **argv)
 {
-    const char *experiments = argc > 1 ? argv[1] : "experiments";
+    /* make check sets srcdir, so out-of-tree builds find the source tree's experiments. */
+    char from_srcdir[1024];
+    const char *srcdir = getenv("srcdir");
+    snprintf(from_srcdir, sizeof from_srcdir, "%s/experiments", srcdir ? srcdir : ".");
+    const char *experiments = argc > 1 ? argv[1] : from_srcdir;
     const char *base = getenv("TMPDIR");
     snprintf(tmp_dir, sizeof tmp_dir, "%s/test_config-XXXXXX", base && *base ? base : "/tmp");
     if (!mkdtemp(tmp_dir)) {

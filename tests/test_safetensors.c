@@ -391,11 +391,16 @@ static void test_cannot_open(void)
     expect_refused(dir, "cannot open", NULL, "directory");
 }
 
-/* The fixture written by tests/reference/torch_reference.py, when run from the repo root. */
+/* The fixture written by tests/reference/torch_reference.py, found through $srcdir (set by
+ * make check) or the current directory. Under make check a missing fixture is a failure. */
 static void test_reference_fixture(void)
 {
-    const char *path = "tests/reference/fixture_tiny.safetensors";
+    const char *srcdir = getenv("srcdir");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/reference/fixture_tiny.safetensors",
+             srcdir ? srcdir : ".");
     if (!exists(path)) {
+        CHECK(srcdir == NULL, "%s not found", path);
         printf("test_safetensors: %s not found (not run from the repo root?), skipped\n", path);
         return;
     }
