@@ -121,7 +121,8 @@ static void print_summary(bn_trainer *t, bn_status s, double wall)
                  100.0 * snap.eval_accuracy, snap.eval_step);
     fprintf(stderr, "%s: step %ld/%ld | final loss %.4f (smoothed %.4f) | eval %s | "
                     "checkpoint %s | wall %s\n",
-            s == BN_OK ? bn_run_state_name(snap.state) : "failed", snap.step, snap.total_steps,
+            s == BN_OK || s == BN_ERR_DIVERGED ? bn_run_state_name(snap.state) : "failed",
+            snap.step, snap.total_steps,
             snap.loss, snap.loss_ema, eval,
             snap.last_checkpoint[0] ? snap.last_checkpoint : "none", took);
 }
@@ -180,7 +181,7 @@ int bn_cmd_train(const bn_cli *cli)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     pthread_mutex_destroy(&job.lock);
 
-    if (job.status != BN_OK)
+    if (job.status != BN_OK && job.status != BN_ERR_DIVERGED) /* that one was an event */
         fprintf(stderr, "bitnet-tui: %s\n", job.err.msg);
     print_summary(&trainer, job.status,
                   (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);

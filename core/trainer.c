@@ -187,6 +187,8 @@ bn_status bn_trainer_init(bn_trainer *t, const bn_config *cfg, const char *resum
     t->snap.step = t->state.step;
     t->snap.total_steps = cfg->train.num_steps;
     t->snap.tokens_seen = t->state.tokens_seen;
+    if (t->state.ema_weight > 0) /* resumed: show where the run was */
+        t->snap.loss = t->snap.loss_ema = t->state.loss_ema / t->state.ema_weight;
     snprintf(t->snap.run_dir, sizeof t->snap.run_dir, "%s", t->run.dir);
     return BN_OK;
 }
@@ -312,6 +314,12 @@ typedef struct {
     double loss, grad_norm, lr, wd, step_ms;
 } step_result;
 
+/* "NaN", "+inf" or "-inf", for messages (printf spells NaN "-nan" on some values). */
+static const char *non_finite_name(double v)
+{
+    return isnan(v) ? "NaN" : (v > 0 ? "+inf" : "-inf");
+}
+
 /* One optimizer step. Returns BN_ERR_DIVERGED (params untouched) on a non-finite loss or
  * gradient. */
 static bn_status train_step(bn_trainer *t, step_result *r, bn_error *err)
@@ -322,14 +330,14 @@ static bn_status train_step(bn_trainer *t, step_result *r, bn_error *err)
     bn_data_next_batch(&t->data, t->tokens, tc->batch_size, tc->seq_len);
     r->loss = bn_model_forward(&t->model, t->tokens, tc->batch_size, tc->seq_len);
     if (!isfinite(r->loss))
-        return bn_fail(err, BN_ERR_DIVERGED, "diverged at step %ld: loss is %g", step + 1,
-                       r->loss);
+        return bn_fail(err, BN_ERR_DIVERGED, "diverged at step %ld: loss is %s", step + 1,
+                       non_finite_name(r->loss));
     bn_model_zero_grad(&t->model);
     bn_model_backward(&t->model, t->tokens);
     r->grad_norm = bn_grad_norm(t->model.grads, t->model.num_params);
     if (!isfinite(r->grad_norm))
-        return bn_fail(err, BN_ERR_DIVERGED, "diverged at step %ld: gradient norm is %g",
-                       step + 1, r->grad_norm);
+        return bn_fail(err, BN_ERR_DIVERGED, "diverged at step %ld: gradient norm is %s",
+                       step + 1, non_finite_name(r->grad_norm));
     bn_clip_grads(t->model.grads, t->model.num_params, r->grad_norm, tc->grad_clip);
     r->lr = bn_schedule_lr(&t->sched, step);
     r->wd = bn_schedule_wd(&t->sched, step);

@@ -46,13 +46,14 @@ done
 check "scalars.jsonl has eval keys" grep -q '"eval_accuracy": ' $R/metrics/scalars.jsonl
 check "samples.jsonl has evaluations with examples" grep -q '"kind": "arithmetic_eval".*"examples": \[{"prompt": ' $R/samples/samples.jsonl
 
-# Loss: about 147 at step 1 with N(0,1) embeddings (see tests/reference); this run measured
-# 1.25 at step 300 (seed 7). 1.6 leaves margin for other BLAS builds yet fails a model that
-# does not learn (predicting digits uniformly costs ~2.3).
+# Loss starts at ln 32 = 3.47 (embedding std 0.02, see experiments/arithmetic.ini). This run
+# measured 2.27 at step 25 and 1.22 at step 300 (seed 7); the data's own entropy (random
+# operands) puts the floor near 0.9. Below 1.6 leaves margin for other BLAS builds, yet fails
+# a model that has not learned the format and some answers.
 first=$(sed -n 's/^{"step": 25, "loss": \([0-9.e+-]*\),.*/\1/p' $R/metrics/scalars.jsonl)
 last=$(sed -n 's/^{"step": 300, "loss": \([0-9.e+-]*\),.*/\1/p' $R/metrics/scalars.jsonl)
 echo "loss at step 25: $first, at step 300: $last"
-check "loss at step 25 is high ($first)" awk -v l="$first" 'BEGIN{exit !(l > 3.0)}'
+check "loss at step 25 is high ($first)" awk -v l="$first" 'BEGIN{exit !(l > 2.0)}'
 check "loss at step 300 is below 1.6 ($last)" awk -v l="$last" 'BEGIN{exit !(l < 1.6)}'
 
 # ---- 2. eval ---------------------------------------------------------------------------
@@ -86,7 +87,23 @@ check "resume: optimizer identical to the uninterrupted run" \
 $BIN --batch --resume runs/rs >/dev/null 2>rs3.txt
 check "resume of a finished run is refused" [ $? -eq 2 ]
 
-# ---- 4. SIGINT stops with a checkpoint -------------------------------------------------
+# ---- 4. divergence: a checkpoint whose weights hold NaN (as a corrupted or diverged file
+# would) stops the resumed run at its first step, with exit status 3, and nothing is saved
+$BIN --batch arithmetic $SMALL --num-steps 10 --set training.warmup_steps=1 \
+    --log-interval 5 --sample-interval 0 --run-id nan >/dev/null 2>nan1.txt
+M=runs/nan/checkpoints/step_000010/model.safetensors
+size=$(wc -c <$M)
+# The last tensor is final_norm.weight: make its last element a NaN (all bits set).
+printf '\377\377\377\377' | dd of=$M bs=1 seek=$((size - 4)) conv=notrunc 2>/dev/null
+$BIN --batch --resume runs/nan --num-steps 20 >/dev/null 2>nan2.txt
+status=$?
+check "divergence: exit status 3 (got $status)" [ $status -eq 3 ]
+check "divergence: message names the step and the last good checkpoint" \
+    grep -q '^diverged at step 11: loss is NaN; nothing saved from this state, last good checkpoint: runs/nan/checkpoints/step_000010' nan2.txt
+check "divergence: no checkpoint written after it" [ "$(ls runs/nan/checkpoints)" = step_000010 ]
+check "divergence: summary says diverged" grep -q '^diverged: step 10/20 ' nan2.txt
+
+# ---- 5. SIGINT stops with a checkpoint -------------------------------------------------
 $BIN --batch arithmetic $SMALL --num-steps 100000 --log-interval 1 --sample-interval 0 \
     --checkpoint-interval 0 --run-id sig >/dev/null 2>sig.txt &
 pid=$!
