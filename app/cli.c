@@ -8,19 +8,20 @@
 /* Training flags that are shorthands for one INI key each. */
 static const struct {
     const char *flag;
+    const char *metavar;
     const char *key;
     const char *help;
 } key_flags[] = {
-    {"--num-steps", "training.num_steps", "optimizer steps"},
-    {"--batch-size", "training.batch_size", "rows per step"},
-    {"--seq-len", "training.seq_len", "tokens per row"},
-    {"--seed", "training.seed", "seed for init and data"},
-    {"--threads", "training.threads", "compute threads, 0 = all cores"},
-    {"--run-id", "logging.run_id", "run directory name (default bitnet_<size>_<exp>_<time>)"},
-    {"--runs-dir", "logging.runs_dir", "where run directories go"},
-    {"--log-interval", "logging.log_interval", "steps between progress lines"},
-    {"--sample-interval", "logging.sample_interval", "steps between evaluations, 0 = never"},
-    {"--checkpoint-interval", "logging.checkpoint_interval",
+    {"--num-steps", "N", "training.num_steps", "optimizer steps"},
+    {"--batch-size", "N", "training.batch_size", "rows per step"},
+    {"--seq-len", "N", "training.seq_len", "tokens per row"},
+    {"--seed", "N", "training.seed", "seed for init and data"},
+    {"--threads", "N", "training.threads", "compute threads, 0 = all cores"},
+    {"--run-id", "ID", "logging.run_id", "run directory name, none = bitnet_<size>_<exp>_<time>"},
+    {"--runs-dir", "DIR", "logging.runs_dir", "where run directories go"},
+    {"--log-interval", "N", "logging.log_interval", "steps between progress lines"},
+    {"--sample-interval", "N", "logging.sample_interval", "steps between evaluations, 0 = never"},
+    {"--checkpoint-interval", "N", "logging.checkpoint_interval",
      "steps between checkpoints, 0 = only at the end"},
 };
 #define N_KEY_FLAGS (sizeof key_flags / sizeof key_flags[0])
@@ -69,24 +70,27 @@ void bn_cli_usage(FILE *out, const char *prog)
             "\n"
             "EXPERIMENT is a name from ./experiments or %s/experiments (arithmetic,\n"
             "tictactoe, tinystories, baseline-95m), or a path to an INI file.\n"
-            "\nTraining options (default: the experiment's value; built-in default shown):\n",
+            "\nTraining options (default: the value in the experiment's INI file, else the built-in\n"
+            "value shown; experiments/arithmetic.ini sets 6000 steps):\n",
             prog, prog, prog, prog, BN_PKGDATADIR);
     for (size_t i = 0; i < N_KEY_FLAGS; i++) {
         char def[128];
         default_of(key_flags[i].key, def, sizeof def);
-        fprintf(out, "  %-22s N  %s [%s; default %s]\n", key_flags[i].flag, key_flags[i].help,
-                key_flags[i].key, def);
+        char flag[64];
+        snprintf(flag, sizeof flag, "%s %s", key_flags[i].flag, key_flags[i].metavar);
+        fprintf(out, "  %-25s %s [%s; default %s]\n", flag, key_flags[i].help, key_flags[i].key,
+                def);
     }
     fprintf(out,
-            "  %-22s    set any INI key, e.g. --set training.peak_lr=1e-3 (repeatable)\n"
-            "  %-22s    continue the run in RUN_DIR (its config, plus overrides)\n"
-            "  %-22s    BitLinear kernel: auto, blas, ref [default auto; or $BITNET_KERNEL]\n"
+            "  %-25s set any INI key, e.g. --set training.peak_lr=1e-3 (repeatable)\n"
+            "  %-25s continue the run in RUN_DIR (its config, plus overrides)\n"
+            "  %-25s BitLinear kernel: auto, blas, ref [default auto; or $BITNET_KERNEL]\n"
             "\nEval options:\n"
-            "  %-22s    mean next-token loss over FILE instead of arithmetic accuracy\n"
-            "  %-22s    held-out arithmetic problems [default 1000]\n"
+            "  %-25s mean next-token loss over FILE instead of arithmetic accuracy\n"
+            "  %-25s held-out arithmetic problems [default 1000]\n"
             "\nOther:\n"
-            "  %-22s    this text\n"
-            "  %-22s    version\n"
+            "  %-25s this text\n"
+            "  %-25s version\n"
             "\nExit status: 0 done, 1 runtime error (disk), 2 bad input, 3 training diverged,\n"
             "128+N stopped by signal N (a checkpoint is written first).\n",
             "--set SECTION.KEY=VALUE", "--resume RUN_DIR", "--kernel NAME", "--data FILE",

@@ -13,7 +13,7 @@ typedef struct bn_json bn_json;
 struct bn_json {
     bn_json_type type;
     double number;      /* NUMBER (and BOOL as 0/1) */
-    const char *string; /* STRING: decoded, NUL-terminated (may contain no NUL) */
+    const char *string; /* STRING: decoded, NUL-terminated; \\u0000 is refused */
     size_t len;         /* STRING: byte length; ARRAY/OBJECT: child count */
     const char *key;    /* when this node is a member of an OBJECT */
     bn_json *child;     /* ARRAY/OBJECT: first child */

@@ -22,7 +22,8 @@ void bn_adamw_free(bn_adamw *opt);
 /* Global L2 norm of grads (accumulated in double). Non-finite if any gradient is. */
 double bn_grad_norm(const float *grads, size_t n);
 
-/* If norm > max_norm, scale grads by max_norm / (norm + 1e-6). Returns the factor used. */
+/* As torch.nn.utils.clip_grad_norm_: scale grads by max_norm / (norm + 1e-6) whenever that
+ * factor is below 1. Returns the factor used (1 when untouched). */
 double bn_clip_grads(float *grads, size_t n, double norm, double max_norm);
 
 /* One AdamW step: p -= lr*wd*p; m,v update; p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps). */

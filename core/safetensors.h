@@ -51,8 +51,9 @@ typedef struct {
 
 /* Load and validate: header length within the file, JSON well formed, known dtype, shape
  * product * dtype size == end - begin, offsets inside the data section, no overlaps.
- * Any violation -> BN_ERR_INPUT with "<path>: not a safetensors file (...)" or
- * "<path>: truncated (...)". */
+ * Any violation -> BN_ERR_INPUT with a one-line message naming the path, e.g.
+ * "<path>: not a safetensors file (...)", "<path>: truncated (...)", "<path>: cannot open: ..."
+ * or an unsupported dtype. */
 bn_status bn_st_load(bn_st_file *file, const char *path, bn_error *err);
 void bn_st_free(bn_st_file *file);
 
@@ -60,8 +61,8 @@ void bn_st_free(bn_st_file *file);
 const bn_st_tensor *bn_st_find(const bn_st_file *file, const char *name);
 const char *bn_st_meta_get(const bn_st_file *file, const char *key);
 
-/* Find `name`, check dtype and exact shape, return it. A missing tensor or another shape
- * -> BN_ERR_INPUT "<path>: tensor <name> has shape [a, b], expected [c, d]". */
+/* Find `name`, check dtype and exact shape, return it. BN_ERR_INPUT "<path>: missing tensor
+ * <name>", "... has dtype I32, expected F32" or "... has shape [a, b], expected [c, d]". */
 bn_status bn_st_expect(const bn_st_file *file, const char *name, bn_dtype dtype, int ndim,
                        const int64_t *shape, const bn_st_tensor **out, bn_error *err);
 
