@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "json.h"
 
 #define CK_PATH_CAP 4096
@@ -132,37 +133,6 @@ static bn_status remove_dir(const char *path, bn_error *err)
     return st;
 }
 
-/* Read a whole file into a malloc'd, NUL-terminated buffer. */
-static bn_status read_text(const char *path, char **text, size_t *len, bn_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return bn_fail(err, BN_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n - 1, f);
-        if (n < cap - 1)
-            break;
-        char *grown = realloc(buf, cap * 2);
-        if (!grown)
-            free(buf);
-        buf = grown;
-        cap *= 2;
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (!buf)
-        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
-    if (failed) {
-        free(buf);
-        return bn_fail(err, BN_ERR_INPUT, "%s: cannot read", path);
-    }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return BN_OK;
-}
 
 /* The stream fields a checkpoint can hold: pending_pos <= pending_len <= the buffer,
  * and no NUL inside the pending text (it is stored as a JSON string). */
@@ -582,7 +552,7 @@ static bn_status load_state(const char *path, bn_train_state *state, bn_error *e
 {
     char *text = NULL;
     size_t len = 0;
-    bn_status st = read_text(path, &text, &len, err);
+    bn_status st = bn_read_file(path, &text, &len, err);
     if (st != BN_OK)
         return st;
     bn_json_doc doc;

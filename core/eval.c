@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fileio.h"
 #include "generate.h"
 
 const char bn_eval_ops[5] = "+-*/";
@@ -91,48 +92,12 @@ bn_status bn_eval_arithmetic(bn_model *m, const bn_arith_spec *spec, const bn_vo
     return BN_OK;
 }
 
-/* Read a whole file into a NUL-terminated buffer. */
-static bn_status read_file(const char *path, char **text, size_t *len, bn_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return bn_fail(err, BN_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *bigger = realloc(buf, cap * 2 + 1);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (!buf)
-        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory reading it", path);
-    if (failed) {
-        free(buf);
-        return bn_fail(err, BN_ERR_INPUT, "%s: read error", path);
-    }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return BN_OK;
-}
-
 bn_status bn_eval_text_loss(bn_model *m, const bn_vocab *v, const char *path, int seq_len,
                             double *mean_loss, long *predictions, bn_error *err)
 {
     char *text = NULL;
     size_t len = 0;
-    bn_status st = read_file(path, &text, &len, err);
+    bn_status st = bn_read_file(path, &text, &len, err);
     if (st != BN_OK)
         return st;
     int *ids = malloc(sizeof(int) * (len ? len : 1));

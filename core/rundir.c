@@ -1,48 +1,12 @@
 /* rundir.c - creating and appending to a run directory. */
 #include "rundir.h"
 
+#include "fileio.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-bn_status bn_mkdirs(const char *path, bn_error *err)
-{
-    char buf[1024];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return bn_fail(err, BN_ERR_INPUT, "%s: path too long", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return bn_fail(err, BN_ERR_IO, "%s: cannot create directory: %s", buf,
-                           strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return bn_fail(err, BN_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
-    return BN_OK;
-}
-
-bn_status bn_write_file_atomic(const char *path, const char *text, bn_error *err)
-{
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return bn_fail(err, BN_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-    size_t n = strlen(text);
-    int ok = fwrite(text, 1, n, f) == n && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    int saved = errno;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        saved = ok ? errno : saved;
-        remove(tmp);
-        return bn_fail(err, BN_ERR_IO, "%s: cannot write: %s", path, strerror(saved));
-    }
-    return BN_OK;
-}
 
 static bn_status open_append(FILE **f, const char *dir, const char *name, bn_error *err)
 {

@@ -31,10 +31,4 @@ bn_status bn_rundir_append(bn_rundir *run, FILE *f, const char *line, bn_error *
 /* "<dir>/checkpoints/step_NNNNNN" */
 void bn_rundir_checkpoint_path(const bn_rundir *run, long step, char *out, size_t cap);
 
-/* Write `text` to path through "<path>.tmp" + fsync + rename. */
-bn_status bn_write_file_atomic(const char *path, const char *text, bn_error *err);
-
-/* mkdir -p (mode 0755); BN_ERR_IO naming the path on failure. */
-bn_status bn_mkdirs(const char *path, bn_error *err);
-
 #endif

@@ -126,7 +126,7 @@ static void test_experiments(const char *dir)
         int warmup;
     } want[] = {
         {"arithmetic.ini", "arithmetic", BN_TASK_ARITHMETIC, 32, 256, 4, 4, 2, 768, 64, 32,
-         10000, 100},
+         6000, 100},
         {"tictactoe.ini", "tictactoe", BN_TASK_TICTACTOE, 32, 384, 6, 6, 3, 1152, 128, 32,
          15000, 200},
         {"tinystories.ini", "tinystories", BN_TASK_TEXT, 2048, 384, 6, 8, 4, 1152, 256, 32,
