@@ -3,6 +3,7 @@
 #define BN_COMMANDS_H
 
 #include "cli.h"
+#include "kernels/kernels.h"
 
 /* Exit statuses (README documents them). */
 enum { BN_EXIT_OK = 0, BN_EXIT_RUNTIME = 1, BN_EXIT_INPUT = 2, BN_EXIT_DIVERGED = 3 };
@@ -11,6 +12,10 @@ int bn_exit_status(bn_status s);
 
 /* Training threads: 0 means every core. */
 int bn_resolve_threads(int threads);
+
+/* The kernel table for --kernel / $BITNET_KERNEL (NULL or "auto": the fastest here).
+ * An unknown name, or one this CPU cannot run, is BN_ERR_INPUT. */
+bn_status bn_select_kernels(const char *name, const bn_kernels **out, bn_error *err);
 
 int bn_cmd_train(const bn_cli *cli);
 int bn_cmd_eval(const bn_cli *cli);

@@ -8,7 +8,6 @@
 #include "data.h"
 #include "eval.h"
 #include "json.h"
-#include "matmul.h"
 
 #define EVAL_BATCH 64
 #define EVAL_DEFAULT_PROBLEMS 1000
@@ -94,19 +93,17 @@ int bn_cmd_eval(const bn_cli *cli)
     s = bn_cli_apply_sets(cli, &cfg, &err);
     bn_model m;
     memset(&m, 0, sizeof m);
-    const bn_kernels *kernels = bn_kernels_find(cli->kernel);
-    if (s == BN_OK && !kernels)
-        s = bn_fail(&err, BN_ERR_INPUT, "kernel '%s': unknown (allowed: %s)", cli->kernel,
-                    bn_kernels_names());
+    const bn_kernels *kernels = NULL;
     if (s == BN_OK)
-        s = bn_model_init(&m, &cfg.model, EVAL_BATCH, cfg.train.seq_len, kernels, &err);
+        s = bn_select_kernels(cli->kernel, &kernels, &err);
+    int threads = bn_resolve_threads(cfg.train.threads);
+    if (s == BN_OK)
+        s = bn_model_init(&m, &cfg.model, EVAL_BATCH, cfg.train.seq_len, kernels, threads, &err);
     if (s == BN_OK)
         s = bn_checkpoint_load_params(&m, &file, &err);
     bn_st_free(&file);
-    if (s == BN_OK) {
-        bn_matmul_set_threads(bn_resolve_threads(cfg.train.threads));
+    if (s == BN_OK)
         s = run_eval(cli, &cfg, &m, step, &err);
-    }
     if (s != BN_OK)
         fprintf(stderr, "bitnet-tui: %s\n", err.msg);
     bn_model_free(&m);

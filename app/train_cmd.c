@@ -28,6 +28,19 @@ int bn_resolve_threads(int threads)
     return threads > 0 ? threads : (cores > 0 ? (int)cores : 1);
 }
 
+bn_status bn_select_kernels(const char *name, const bn_kernels **out, bn_error *err)
+{
+    int unsupported = 0;
+    *out = bn_kernels_find(name, &unsupported);
+    if (*out)
+        return BN_OK;
+    if (unsupported)
+        return bn_fail(err, BN_ERR_INPUT, "kernel '%s': this CPU lacks its instructions "
+                                          "(available here: %s)", name, bn_kernels_names());
+    return bn_fail(err, BN_ERR_INPUT, "kernel '%s': unknown (allowed: %s)", name,
+                   bn_kernels_names());
+}
+
 static void format_duration(char *out, size_t cap, double seconds)
 {
     long s = seconds > 0 ? (long)(seconds + 0.5) : 0;
@@ -136,10 +149,9 @@ int bn_cmd_train(const bn_cli *cli)
         fprintf(stderr, "bitnet-tui: %s\n", err.msg);
         return BN_EXIT_INPUT;
     }
-    const bn_kernels *kernels = bn_kernels_find(cli->kernel);
-    if (!kernels) {
-        fprintf(stderr, "bitnet-tui: kernel '%s': unknown (allowed: %s)\n", cli->kernel,
-                bn_kernels_names());
+    const bn_kernels *kernels = NULL;
+    if (bn_select_kernels(cli->kernel, &kernels, &err) != BN_OK) {
+        fprintf(stderr, "bitnet-tui: %s\n", err.msg);
         return BN_EXIT_INPUT;
     }
     cfg.train.threads = bn_resolve_threads(cfg.train.threads);

@@ -1,110 +1,142 @@
-/* attention.c - causal GQA attention, forward and backward, one (batch, head) at a time. */
+/* attention.c - causal GQA attention, forward and backward, one (batch, head) at a time,
+ * each as a few small strided sgemms (single-threaded: the units run on the pool). */
 #include "attention.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
-/* Offsets inside one qkv row. */
-static size_t q_off(bn_attn_shape s, int h) { return (size_t)h * s.hd; }
-static size_t k_off(bn_attn_shape s, int kvh) { return (size_t)(s.H + kvh) * s.hd; }
-static size_t v_off(bn_attn_shape s, int kvh) { return (size_t)(s.H + s.KV + kvh) * s.hd; }
+#include "matmul.h"
 
-static float dot(const float *a, const float *b, int n)
-{
-    float acc = 0.0f;
-    for (int i = 0; i < n; i++)
-        acc += a[i] * b[i];
-    return acc;
-}
+/* Where one head's q, k and v start inside the packed qkv rows of batch row b. */
+typedef struct {
+    const float *q, *k, *v;
+    float *dq, *dk, *dv; /* the same places in dqkv (backward) */
+    int ld;              /* qkv row length (H + 2*KV) * hd */
+} head_view;
 
-/* Softmax of row[0..n) in place. */
-static void softmax_inplace(float *row, int n)
+static head_view view_head(const float *qkv, float *dqkv, bn_attn_shape s, int b, int h)
 {
-    float mx = row[0];
-    for (int i = 1; i < n; i++)
-        mx = fmaxf(mx, row[i]);
-    float sum = 0.0f;
-    for (int i = 0; i < n; i++) {
-        row[i] = expf(row[i] - mx);
-        sum += row[i];
+    int ld = (s.H + 2 * s.KV) * s.hd, kvh = h / (s.H / s.KV);
+    size_t base = (size_t)b * s.T * ld;
+    size_t q = (size_t)h * s.hd, k = (size_t)(s.H + kvh) * s.hd,
+           v = (size_t)(s.H + s.KV + kvh) * s.hd;
+    head_view hv = {qkv + base + q, qkv + base + k, qkv + base + v, NULL, NULL, NULL, ld};
+    if (dqkv) {
+        hv.dq = dqkv + base + q;
+        hv.dk = dqkv + base + k;
+        hv.dv = dqkv + base + v;
     }
-    float inv = 1.0f / sum;
-    for (int i = 0; i < n; i++)
-        row[i] *= inv;
+    return hv;
 }
 
+/* Row t of the (T, T) scores: softmax over j <= t, zero above the diagonal. */
+static void causal_softmax_rows(float *att, int T)
+{
+    for (int t = 0; t < T; t++) {
+        float *a = att + (size_t)t * T;
+        float mx = a[0];
+        for (int j = 1; j <= t; j++)
+            mx = fmaxf(mx, a[j]);
+        float sum = 0.0f;
+        for (int j = 0; j <= t; j++) {
+            a[j] = expf(a[j] - mx);
+            sum += a[j];
+        }
+        float inv = 1.0f / sum;
+        for (int j = 0; j <= t; j++)
+            a[j] *= inv;
+        memset(a + t + 1, 0, sizeof(float) * (size_t)(T - t - 1));
+    }
+}
+
+/* att = softmax(q k^T / sqrt(hd)) masked; out = att v. */
 static void head_forward(float *out, float *att, const float *qkv, bn_attn_shape s, int b,
                          int h)
 {
-    int row = (s.H + 2 * s.KV) * s.hd, d_out = s.H * s.hd, kvh = h / (s.H / s.KV);
+    head_view hv = view_head(qkv, NULL, s, b, h);
+    int d_out = s.H * s.hd;
     float scale = 1.0f / sqrtf((float)s.hd);
-    const float *base = qkv + (size_t)b * s.T * row;
-    for (int t = 0; t < s.T; t++) {
-        const float *q = base + (size_t)t * row + q_off(s, h);
-        float *a = att + (size_t)t * s.T;
+    bn_gemm(NULL, 0, 1, s.T, s.T, s.hd, scale, hv.q, hv.ld, hv.k, hv.ld, 0.0f, att, s.T);
+    causal_softmax_rows(att, s.T);
+    bn_gemm(NULL, 0, 0, s.T, s.hd, s.T, 1.0f, att, s.T, hv.v, hv.ld, 0.0f,
+            out + (size_t)b * s.T * d_out + (size_t)h * s.hd, d_out);
+}
+
+/* Through the softmax: ds = att * (dp - sum_j att*dp) * scale, in place in dp. */
+static void softmax_backward_rows(float *dp, const float *att, int T, float scale)
+{
+    for (int t = 0; t < T; t++) {
+        const float *a = att + (size_t)t * T;
+        float *g = dp + (size_t)t * T;
+        float weighted = 0.0f;
         for (int j = 0; j <= t; j++)
-            a[j] = dot(q, base + (size_t)j * row + k_off(s, kvh), s.hd) * scale;
-        softmax_inplace(a, t + 1);
-        memset(a + t + 1, 0, sizeof(float) * (size_t)(s.T - t - 1));
-        float *o = out + ((size_t)b * s.T + t) * d_out + (size_t)h * s.hd;
-        memset(o, 0, sizeof(float) * (size_t)s.hd);
-        for (int j = 0; j <= t; j++) {
-            const float *v = base + (size_t)j * row + v_off(s, kvh);
-            for (int i = 0; i < s.hd; i++)
-                o[i] += a[j] * v[i];
-        }
+            weighted += a[j] * g[j];
+        for (int j = 0; j <= t; j++)
+            g[j] = a[j] * (g[j] - weighted) * scale;
+        memset(g + t + 1, 0, sizeof(float) * (size_t)(T - t - 1));
     }
 }
 
-void bn_attention_forward(float *out, float *att, const float *qkv, bn_attn_shape s)
-{
-    for (int b = 0; b < s.B; b++)
-        for (int h = 0; h < s.H; h++)
-            head_forward(out, att + ((size_t)b * s.H + h) * s.T * s.T, qkv, s, b, h);
-}
-
-static void head_backward(float *dqkv, float *datt, const float *dout, const float *qkv,
+/* dv += att^T dout; dp = dout v^T; ds via the softmax; dq = ds k; dk += ds^T q. */
+static void head_backward(float *dqkv, float *dp, const float *dout, const float *qkv,
                           const float *att, bn_attn_shape s, int b, int h)
 {
-    int row = (s.H + 2 * s.KV) * s.hd, d_out = s.H * s.hd, kvh = h / (s.H / s.KV);
-    float scale = 1.0f / sqrtf((float)s.hd);
-    const float *base = qkv + (size_t)b * s.T * row;
-    float *dbase = dqkv + (size_t)b * s.T * row;
-    for (int t = 0; t < s.T; t++) {
-        const float *a = att + (size_t)t * s.T;
-        const float *dout_t = dout + ((size_t)b * s.T + t) * d_out + (size_t)h * s.hd;
-        /* d(att) and d(v) */
-        float weighted = 0.0f;
-        for (int j = 0; j <= t; j++) {
-            const float *v = base + (size_t)j * row + v_off(s, kvh);
-            float *dv = dbase + (size_t)j * row + v_off(s, kvh);
-            datt[j] = dot(dout_t, v, s.hd);
-            weighted += a[j] * datt[j];
-            for (int i = 0; i < s.hd; i++)
-                dv[i] += a[j] * dout_t[i];
-        }
-        /* through the softmax, then the scaled dot products */
-        const float *q = base + (size_t)t * row + q_off(s, h);
-        float *dq = dbase + (size_t)t * row + q_off(s, h);
-        for (int j = 0; j <= t; j++) {
-            float dscore = a[j] * (datt[j] - weighted) * scale;
-            const float *k = base + (size_t)j * row + k_off(s, kvh);
-            float *dk = dbase + (size_t)j * row + k_off(s, kvh);
-            for (int i = 0; i < s.hd; i++) {
-                dq[i] += dscore * k[i];
-                dk[i] += dscore * q[i];
-            }
-        }
+    head_view hv = view_head(qkv, dqkv, s, b, h);
+    int d_out = s.H * s.hd;
+    const float *dO = dout + (size_t)b * s.T * d_out + (size_t)h * s.hd;
+    bn_gemm(NULL, 1, 0, s.T, s.hd, s.T, 1.0f, att, s.T, dO, d_out, 1.0f, hv.dv, hv.ld);
+    bn_gemm(NULL, 0, 1, s.T, s.T, s.hd, 1.0f, dO, d_out, hv.v, hv.ld, 0.0f, dp, s.T);
+    softmax_backward_rows(dp, att, s.T, 1.0f / sqrtf((float)s.hd));
+    bn_gemm(NULL, 0, 0, s.T, s.hd, s.T, 1.0f, dp, s.T, hv.k, hv.ld, 0.0f, hv.dq, hv.ld);
+    bn_gemm(NULL, 1, 0, s.T, s.hd, s.T, 1.0f, dp, s.T, hv.q, hv.ld, 1.0f, hv.dk, hv.ld);
+}
+
+typedef struct {
+    float *out, *att, *dqkv, *dp;
+    const float *qkv, *dout, *att_in;
+    bn_attn_shape s;
+} attn_job;
+
+/* The query heads of kv head `kvh` are h = kvh * group ... kvh * group + group - 1. */
+static int group_size(bn_attn_shape s) { return s.H / s.KV; }
+
+static void forward_units(void *ctx, int begin, int end, int thread)
+{
+    const attn_job *j = ctx;
+    (void)thread;
+    bn_attn_shape s = j->s;
+    for (int u = begin; u < end; u++) {
+        int b = u / s.KV, kvh = u % s.KV;
+        for (int h = kvh * group_size(s); h < (kvh + 1) * group_size(s); h++)
+            head_forward(j->out, j->att + ((size_t)b * s.H + h) * s.T * s.T, j->qkv, s, b, h);
     }
 }
 
-void bn_attention_backward(float *dqkv, float *datt_row, const float *dout, const float *qkv,
-                           const float *att, bn_attn_shape s)
+void bn_attention_forward(bn_threadpool *pool, float *out, float *att, const float *qkv,
+                          bn_attn_shape s)
+{
+    attn_job j = {.out = out, .att = att, .qkv = qkv, .s = s};
+    bn_parallel_for(pool, s.B * s.KV, forward_units, &j);
+}
+
+static void backward_units(void *ctx, int begin, int end, int thread)
+{
+    const attn_job *j = ctx;
+    bn_attn_shape s = j->s;
+    float *dp = j->dp + (size_t)thread * s.T * s.T;
+    for (int u = begin; u < end; u++) {
+        int b = u / s.KV, kvh = u % s.KV;
+        for (int h = kvh * group_size(s); h < (kvh + 1) * group_size(s); h++)
+            head_backward(j->dqkv, dp, j->dout, j->qkv,
+                          j->att_in + ((size_t)b * s.H + h) * s.T * s.T, s, b, h);
+    }
+}
+
+void bn_attention_backward(bn_threadpool *pool, float *dqkv, float *dp, const float *dout,
+                           const float *qkv, const float *att, bn_attn_shape s)
 {
     memset(dqkv, 0, sizeof(float) * (size_t)s.B * s.T * (s.H + 2 * s.KV) * s.hd);
-    for (int b = 0; b < s.B; b++)
-        for (int h = 0; h < s.H; h++)
-            head_backward(dqkv, datt_row, dout, qkv, att + ((size_t)b * s.H + h) * s.T * s.T, s,
-                          b, h);
+    attn_job j = {.dqkv = dqkv, .dp = dp, .dout = dout, .qkv = qkv, .att_in = att, .s = s};
+    bn_parallel_for(pool, s.B * s.KV, backward_units, &j);
 }

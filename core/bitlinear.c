@@ -7,43 +7,63 @@
 #include "quant.h"
 #include "rmsnorm.h"
 
-void bn_bitlinear_quantize_weights(bn_qweight *q, const float *w, int out, int in)
+void bn_bitlinear_quantize_weights(const bn_exec *ex, bn_qweight *q, const float *w, int out,
+                                   int in)
 {
-    q->scale = bn_quant_weights(q->wq, q->wq_i8, w, (size_t)out * in);
+    q->scale = bn_quant_weights(ex->pool, q->wq, q->codes, w, out, in);
 }
 
-void bn_bitlinear_forward(float *y, bn_bitlinear_acts *acts, const float *x, const float *g,
-                          const bn_qweight *q, int N, int in, int out, float eps,
-                          const bn_kernels *kernels, bn_bitlinear_scratch *scratch)
+void bn_bitlinear_forward(const bn_exec *ex, float *y, bn_bitlinear_acts *acts, const float *x,
+                          const float *g, const bn_qweight *q, int N, int in, int out,
+                          float eps, bn_bitlinear_scratch *scratch)
 {
-    bn_rmsnorm_forward(scratch->xn, acts->rstd, x, g, N, in, eps);
-    bn_quant_activations(acts->xq, acts->xq_i8, acts->sx, scratch->xn, N, in);
-    bn_qmat xm = {.f = acts->xq, .i8 = acts->xq_i8, .scale = acts->sx};
-    bn_qmat wm = {.f = q->wq, .i8 = q->wq_i8, .scale = &q->scale};
-    kernels->bitlinear_gemm(y, &xm, &wm, N, out, in);
+    bn_rmsnorm_forward(ex->pool, scratch->xn, acts->rstd, x, g, N, in, eps);
+    bn_quant_activations(ex->pool, acts->xq, acts->xq_i8, acts->rowsum, acts->sx, scratch->xn,
+                         N, in);
+    bn_qact_view xv = {.f = acts->xq, .i8 = acts->xq_i8, .rowsum = acts->rowsum,
+                       .scale = acts->sx};
+    bn_qweight_view wv = {.f = q->wq, .codes = q->codes, .scale = q->scale};
+    /* The backward's dY scratch is free during the forward: it holds the int32 products. */
+    bn_bitlinear_gemm(ex->kernels, ex->pool, y, (int32_t *)(void *)scratch->dy, &xv, &wv, N,
+                      out, in);
 }
 
-void bn_bitlinear_backward(float *dx, float *dw, float *dg, const float *dy,
+typedef struct {
+    const float *src;
+    float *dst;
+    const float *row_scale; /* divide row n by row_scale[n], or NULL: multiply by k */
+    float k;
+    int cols;
+} scale_job;
+
+static void scale_rows(void *ctx, int begin, int end, int thread)
+{
+    const scale_job *j = ctx;
+    (void)thread;
+    for (int n = begin; n < end; n++) {
+        const float *s = j->src + (size_t)n * j->cols;
+        float *d = j->dst + (size_t)n * j->cols;
+        float f = j->row_scale ? 1.0f / j->row_scale[n] : j->k;
+        for (int c = 0; c < j->cols; c++)
+            d[c] = s[c] * f;
+    }
+}
+
+void bn_bitlinear_backward(const bn_exec *ex, float *dx, float *dw, float *dg, const float *dy,
                            const bn_bitlinear_acts *acts, const float *x, const float *g,
                            const bn_qweight *q, int N, int in, int out,
                            bn_bitlinear_scratch *scratch)
 {
     /* dW += (dY / s_x)^T . Xq : the per-row scale moves onto dY, Xq stays integer. */
-    for (int n = 0; n < N; n++) {
-        const float *dyr = dy + (size_t)n * out;
-        float *sr = scratch->dy + (size_t)n * out;
-        float inv = 1.0f / acts->sx[n];
-        for (int o = 0; o < out; o++)
-            sr[o] = dyr[o] * inv;
-    }
-    bn_matmul_tn(dw, scratch->dy, acts->xq, out, in, N, 1);
+    scale_job by_sx = {.src = dy, .dst = scratch->dy, .row_scale = acts->sx, .cols = out};
+    bn_parallel_for(ex->pool, N, scale_rows, &by_sx);
+    bn_matmul_tn(ex->pool, dw, scratch->dy, acts->xq, out, in, N, 1);
 
     /* d(xn) = (dY . Wq) / s_w */
     float *dxn = scratch->xn;
-    bn_matmul_nn(dxn, dy, q->wq, N, in, out, 0);
-    float inv_sw = 1.0f / q->scale;
-    for (size_t i = 0; i < (size_t)N * in; i++)
-        dxn[i] *= inv_sw;
+    bn_matmul_nn(ex->pool, dxn, dy, q->wq, N, in, out, 0);
+    scale_job by_sw = {.src = dxn, .dst = dxn, .k = 1.0f / q->scale, .cols = in};
+    bn_parallel_for(ex->pool, N, scale_rows, &by_sw);
 
-    bn_rmsnorm_backward(dx, dg, dxn, x, g, acts->rstd, N, in);
+    bn_rmsnorm_backward(ex->pool, dx, dg, scratch->dg_partial, dxn, x, g, acts->rstd, N, in);
 }

@@ -1,6 +1,6 @@
 /* bitlinear.h - BitLinear(in, out): RMSNorm(in) -> int8 activations x ternary weights.
  *
- * Forward:  xn = rmsnorm(x; g);  y = (Xq . Wq^T) / (s_x * s_w)   (see quant.h)
+ * Forward:  xn = rmsnorm(x; g);  y = (Xq . Wq^T) / (s_x * s_w)   (see quant.h, kernels.h)
  * Backward (straight-through estimator):
  *           dW += dY^T . (Xq / s_x);   d(xn) = dY . (Wq / s_w);   then through the RMSNorm. */
 #ifndef BN_BITLINEAR_H
@@ -9,38 +9,47 @@
 #include <stdint.h>
 
 #include "kernels/kernels.h"
+#include "threadpool.h"
 
 /* A weight matrix ternarized once per optimizer step. */
 typedef struct {
-    float *wq;     /* [out, in] values -1/0/+1 */
-    int8_t *wq_i8; /* [out, in] the same as int8 */
-    float scale;   /* s_w */
+    float *wq;      /* (out, in) values -1/0/+1 */
+    uint8_t *codes; /* (out, Kp) wq + 1, for the integer kernels */
+    float scale;    /* s_w */
 } bn_qweight;
 
 /* What one BitLinear keeps from its forward for its backward. */
 typedef struct {
-    float *rstd;   /* [N] of its RMSNorm */
-    float *xq;     /* [N, in] quantized activations (integer values as float) */
-    int8_t *xq_i8; /* [N, in] */
-    float *sx;     /* [N] activation scales */
+    float *rstd;     /* (N) of its RMSNorm */
+    float *xq;       /* (N, in) quantized activations (integer values as float) */
+    int8_t *xq_i8;   /* (N, Kp) the same as int8, zero-padded */
+    int32_t *rowsum; /* (N) */
+    float *sx;       /* (N) activation scales */
 } bn_bitlinear_acts;
 
 /* Scratch shared by all BitLinears (sized for the widest one). */
 typedef struct {
-    float *xn;   /* [N, max_in] normed input (forward) / its gradient (backward) */
-    float *dy;   /* [N, max_out] dY scaled by 1 / s_x (backward) */
+    float *xn;         /* (N, max_in) normed input (forward) / its gradient (backward) */
+    float *dy;         /* (N, max_out) dY scaled by 1 / s_x (backward); int32 products (forward) */
+    float *dg_partial; /* (BN_ROW_BLOCKS(N), max_in) RMSNorm gain-gradient partials */
 } bn_bitlinear_scratch;
 
-/* Ternarize w[out, in] into q (wq, wq_i8 preallocated). */
-void bn_bitlinear_quantize_weights(bn_qweight *q, const float *w, int out, int in);
+typedef struct {
+    const bn_kernels *kernels;
+    bn_threadpool *pool;
+} bn_exec;
+
+/* Ternarize w (out, in) into q (buffers preallocated). */
+void bn_bitlinear_quantize_weights(const bn_exec *ex, bn_qweight *q, const float *w, int out,
+                                   int in);
 
 /* x (N, in), g (in) -> y (N, out). */
-void bn_bitlinear_forward(float *y, bn_bitlinear_acts *acts, const float *x, const float *g,
-                          const bn_qweight *q, int N, int in, int out, float eps,
-                          const bn_kernels *kernels, bn_bitlinear_scratch *scratch);
+void bn_bitlinear_forward(const bn_exec *ex, float *y, bn_bitlinear_acts *acts, const float *x,
+                          const float *g, const bn_qweight *q, int N, int in, int out,
+                          float eps, bn_bitlinear_scratch *scratch);
 
 /* dy (N, out) -> dx (N, in) +=, dw (out, in) +=, dg (in) +=. */
-void bn_bitlinear_backward(float *dx, float *dw, float *dg, const float *dy,
+void bn_bitlinear_backward(const bn_exec *ex, float *dx, float *dw, float *dg, const float *dy,
                            const bn_bitlinear_acts *acts, const float *x, const float *g,
                            const bn_qweight *q, int N, int in, int out,
                            bn_bitlinear_scratch *scratch);

@@ -2,8 +2,11 @@
 #ifndef BN_FFN_H
 #define BN_FFN_H
 
-void bn_sqrelu_gate_forward(float *h, const float *gu, int N, int F);
+#include "threadpool.h"
+
+void bn_sqrelu_gate_forward(bn_threadpool *pool, float *h, const float *gu, int N, int F);
 /* dh (N, F) -> dgu (N, 2F), overwritten. */
-void bn_sqrelu_gate_backward(float *dgu, const float *dh, const float *gu, int N, int F);
+void bn_sqrelu_gate_backward(bn_threadpool *pool, float *dgu, const float *dh, const float *gu,
+                             int N, int F);
 
 #endif

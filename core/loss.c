@@ -1,9 +1,18 @@
-/* loss.c - softmax cross-entropy, computed stably via the row maximum. */
+/* loss.c - softmax cross-entropy, computed stably via the row maximum, split over rows. */
 #include "loss.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
+
+typedef struct {
+    const float *logits_in; /* forward: read only */
+    float *logits;          /* backward: overwritten with the gradient */
+    const int *tokens;
+    double *row_loss;
+    int T, V;
+    float inv_count;
+} ce_job;
 
 static float row_max(const float *x, int n)
 {
@@ -13,41 +22,65 @@ static float row_max(const float *x, int n)
     return m;
 }
 
-double bn_cross_entropy_forward(const float *logits, const int *tokens, int B, int T, int V)
+/* Row n = b*T + t predicts tokens[n + 1] unless t is the row's last position. */
+static int has_target(const ce_job *j, int n) { return (n + 1) % j->T != 0; }
+
+static void forward_rows(void *ctx, int begin, int end, int thread)
 {
-    double total = 0.0;
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t + 1 < T; t++) {
-            const float *z = logits + ((size_t)b * T + t) * V;
-            float mx = row_max(z, V);
-            double sum = 0.0;
-            for (int v = 0; v < V; v++)
-                sum += exp((double)(z[v] - mx));
-            int target = tokens[(size_t)b * T + t + 1];
-            total += log(sum) + mx - z[target];
+    const ce_job *j = ctx;
+    (void)thread;
+    for (int n = begin; n < end; n++) {
+        if (!has_target(j, n)) {
+            j->row_loss[n] = 0.0;
+            continue;
         }
+        const float *z = j->logits_in + (size_t)n * j->V;
+        float mx = row_max(z, j->V);
+        double sum = 0.0;
+        for (int v = 0; v < j->V; v++)
+            sum += exp((double)(z[v] - mx));
+        j->row_loss[n] = log(sum) + mx - z[j->tokens[n + 1]];
+    }
+}
+
+double bn_cross_entropy_forward(bn_threadpool *pool, const float *logits, const int *tokens,
+                                int B, int T, int V, double *row_loss)
+{
+    ce_job j = {.logits_in = logits, .tokens = tokens, .row_loss = row_loss, .T = T, .V = V};
+    bn_parallel_for(pool, B * T, forward_rows, &j);
+    double total = 0.0;
+    for (int n = 0; n < B * T; n++)
+        total += row_loss[n];
     return total / ((double)B * (T - 1));
 }
 
-void bn_cross_entropy_backward(float *logits, const int *tokens, int B, int T, int V)
+static void backward_rows(void *ctx, int begin, int end, int thread)
 {
-    float inv_count = 1.0f / (float)((size_t)B * (T - 1));
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++) {
-            float *z = logits + ((size_t)b * T + t) * V;
-            if (t + 1 == T) {
-                memset(z, 0, sizeof(float) * (size_t)V);
-                continue;
-            }
-            float mx = row_max(z, V);
-            float sum = 0.0f;
-            for (int v = 0; v < V; v++) {
-                z[v] = expf(z[v] - mx);
-                sum += z[v];
-            }
-            float k = inv_count / sum;
-            for (int v = 0; v < V; v++)
-                z[v] *= k;
-            z[tokens[(size_t)b * T + t + 1]] -= inv_count;
+    const ce_job *j = ctx;
+    (void)thread;
+    for (int n = begin; n < end; n++) {
+        float *z = j->logits + (size_t)n * j->V;
+        if (!has_target(j, n)) {
+            memset(z, 0, sizeof(float) * (size_t)j->V);
+            continue;
         }
+        float mx = row_max(z, j->V);
+        float sum = 0.0f;
+        for (int v = 0; v < j->V; v++) {
+            z[v] = expf(z[v] - mx);
+            sum += z[v];
+        }
+        float k = j->inv_count / sum;
+        for (int v = 0; v < j->V; v++)
+            z[v] *= k;
+        z[j->tokens[n + 1]] -= j->inv_count;
+    }
+}
+
+void bn_cross_entropy_backward(bn_threadpool *pool, float *logits, const int *tokens, int B,
+                               int T, int V)
+{
+    ce_job j = {.logits = logits, .tokens = tokens, .T = T, .V = V,
+                .inv_count = 1.0f / (float)((size_t)B * (T - 1))};
+    bn_parallel_for(pool, B * T, backward_rows, &j);
 }

@@ -127,7 +127,8 @@ static void carve_bitlinear(arena *a, bn_bitlinear_acts *bl, size_t N, size_t in
 {
     CARVE(a, bl->rstd, N);
     CARVE(a, bl->xq, N * in);
-    CARVE(a, bl->xq_i8, N * in);
+    CARVE(a, bl->xq_i8, N * (size_t)bn_kpad((int)in));
+    CARVE(a, bl->rowsum, N);
     CARVE(a, bl->sx, N);
 }
 
@@ -165,40 +166,60 @@ static void layout_activations(bn_model *m, arena *a)
     CARVE(a, m->final_n, N * d);
     CARVE(a, m->final_rstd, N);
     CARVE(a, m->logits, N * V);
+    CARVE(a, m->row_loss, N);
     CARVE(a, m->rope_cos, T * (size_t)(m->head_dim / 2));
     CARVE(a, m->rope_sin, T * (size_t)(m->head_dim / 2));
     size_t widest = max3(Q, 2 * F, d), narrow_max = max3(d, F, 1);
     CARVE(a, m->bl_scratch.xn, N * narrow_max);
     CARVE(a, m->bl_scratch.dy, N * widest);
+    CARVE(a, m->bl_scratch.dg_partial, (size_t)BN_ROW_BLOCKS(N) * narrow_max);
     CARVE(a, m->bw.dres, N * d);
     CARVE(a, m->bw.dnorm, N * d);
     CARVE(a, m->bw.dwide, N * widest);
     CARVE(a, m->bw.dnarrow, N * narrow_max);
-    CARVE(a, m->bw.datt_row, T);
+    CARVE(a, m->bw.datt, (size_t)bn_threadpool_size(m->pool) * T * T);
 }
 
-/* Point each layer's qweights into the quantized slabs at its weights' offsets. */
-static void bind_qweights(bn_model *m)
+/* The four BitLinears of layer l: their qweights, weights and shapes (out, in). */
+typedef struct {
+    bn_qweight *q;
+    float *w;
+    int out, in;
+} linear_ref;
+
+static void layer_linears(bn_model *m, int l, linear_ref out[4])
 {
+    bn_layer_params p = bn_model_layer_view(m, m->params, l);
+    bn_layer_qweights *q = &m->qweights[l];
+    int d = m->cfg.hidden_size, F = m->cfg.ffn_size;
+    out[0] = (linear_ref){&q->qkv, p.qkv_w, m->qkv_dim, d};
+    out[1] = (linear_ref){&q->out, p.out_w, d, d};
+    out[2] = (linear_ref){&q->gate_up, p.gate_up_w, 2 * F, d};
+    out[3] = (linear_ref){&q->down, p.down_w, d, F};
+}
+
+/* Bytes of every linear's padded codes (codes_slab == NULL), or point each qweight into
+ * the slabs (the ternary floats at the weights' own offsets, codes back to back). */
+static size_t bind_qweights(bn_model *m)
+{
+    size_t codes = 0;
     for (int l = 0; l < m->cfg.num_layers; l++) {
-        bn_layer_params p = bn_model_layer_view(m, m->params, l);
-        bn_layer_qweights *q = &m->qweights[l];
-        struct {
-            bn_qweight *q;
-            const float *w;
-        } pairs[] = {{&q->qkv, p.qkv_w}, {&q->out, p.out_w}, {&q->gate_up, p.gate_up_w},
-                     {&q->down, p.down_w}};
-        for (size_t i = 0; i < 4; i++) {
-            size_t off = (size_t)(pairs[i].w - m->params);
-            pairs[i].q->wq = m->qw_slab + off;
-            pairs[i].q->wq_i8 = m->qw_i8_slab + off;
-            pairs[i].q->scale = 1.0f;
+        linear_ref lin[4];
+        layer_linears(m, l, lin);
+        for (int i = 0; i < 4; i++) {
+            if (m->codes_slab) {
+                lin[i].q->wq = m->qw_slab + (lin[i].w - m->params);
+                lin[i].q->codes = m->codes_slab + codes;
+                lin[i].q->scale = 1.0f;
+            }
+            codes += (size_t)lin[i].out * bn_kpad(lin[i].in);
         }
     }
+    return codes;
 }
 
 bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, int max_seq,
-                        const bn_kernels *kernels, bn_error *err)
+                        const bn_kernels *kernels, int threads, bn_error *err)
 {
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
@@ -206,7 +227,13 @@ bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, 
     m->qkv_dim = (cfg->num_heads + 2 * cfg->num_kv_heads) * m->head_dim;
     m->max_batch = max_batch;
     m->max_seq = max_seq;
-    m->kernels = kernels;
+    bn_matmul_init(); /* OpenBLAS single-threaded: the pool splits its products */
+    if (threads > 1) {
+        bn_status s = bn_threadpool_create(&m->pool, threads, err);
+        if (s != BN_OK)
+            return s;
+    }
+    m->ex = (bn_exec){.kernels = kernels, .pool = m->pool};
     m->tensors = calloc(2 + N_LAYER_TENSORS * (size_t)cfg->num_layers, sizeof *m->tensors);
     m->qweights = calloc((size_t)cfg->num_layers, sizeof *m->qweights);
     m->acts = calloc((size_t)cfg->num_layers, sizeof *m->acts);
@@ -217,8 +244,8 @@ bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, 
     m->params = calloc(m->num_params, sizeof(float));
     m->grads = calloc(m->num_params, sizeof(float));
     m->qw_slab = calloc(m->num_params, sizeof(float));
-    m->qw_i8_slab = calloc(m->num_params, 1);
-    if (!m->params || !m->grads || !m->qw_slab || !m->qw_i8_slab)
+    m->codes_slab = malloc(bind_qweights(m));
+    if (!m->params || !m->grads || !m->qw_slab || !m->codes_slab)
         goto nomem;
     bind_qweights(m);
 
@@ -239,13 +266,14 @@ nomem:
 
 void bn_model_free(bn_model *m)
 {
+    bn_threadpool_destroy(m->pool);
     free(m->tensors);
     free(m->qweights);
     free(m->acts);
     free(m->params);
     free(m->grads);
     free(m->qw_slab);
-    free(m->qw_i8_slab);
+    free(m->codes_slab);
     free(m->act_slab);
     memset(m, 0, sizeof *m);
 }
@@ -280,14 +308,11 @@ void bn_model_params_changed(bn_model *m) { m->weights_quantized = 0; }
 
 static void quantize_all_weights(bn_model *m)
 {
-    int d = m->cfg.hidden_size, F = m->cfg.ffn_size;
     for (int l = 0; l < m->cfg.num_layers; l++) {
-        bn_layer_params p = bn_model_layer_view(m, m->params, l);
-        bn_layer_qweights *q = &m->qweights[l];
-        bn_bitlinear_quantize_weights(&q->qkv, p.qkv_w, m->qkv_dim, d);
-        bn_bitlinear_quantize_weights(&q->out, p.out_w, d, d);
-        bn_bitlinear_quantize_weights(&q->gate_up, p.gate_up_w, 2 * F, d);
-        bn_bitlinear_quantize_weights(&q->down, p.down_w, d, F);
+        linear_ref lin[4];
+        layer_linears(m, l, lin);
+        for (int i = 0; i < 4; i++)
+            bn_bitlinear_quantize_weights(&m->ex, lin[i].q, lin[i].w, lin[i].out, lin[i].in);
     }
     m->weights_quantized = 1;
 }
@@ -300,7 +325,7 @@ void bn_model_ternary_shares(const bn_model *m, double shares[3])
         if (t->ndim != 2)
             continue;
         for (size_t j = 0; j < t->numel; j++)
-            counts[m->qw_i8_slab[t->offset + j] + 1]++;
+            counts[(int)m->qw_slab[t->offset + j] + 1]++;
         total += t->numel;
     }
     for (int k = 0; k < 3; k++)
@@ -336,23 +361,23 @@ static void layer_forward(bn_model *m, int l, float *x_out, int B, int T)
     bn_layer_acts *a = &m->acts[l];
     bn_layer_qweights *q = &m->qweights[l];
     bn_bitlinear_scratch *sc = &m->bl_scratch;
+    const bn_exec *ex = &m->ex;
 
-    bn_rmsnorm_forward(a->attn_n, a->attn_rstd, a->x_in, p.attn_norm, N, d, eps);
-    bn_bitlinear_forward(a->qkv_out, &a->qkv, a->attn_n, p.qkv_norm, &q->qkv, N, d, Q, eps,
-                         m->kernels, sc);
-    bn_rope_forward(a->qkv_out, m->rope_cos, m->rope_sin, B, T, m->cfg.num_heads,
+    bn_rmsnorm_forward(ex->pool, a->attn_n, a->attn_rstd, a->x_in, p.attn_norm, N, d, eps);
+    bn_bitlinear_forward(ex, a->qkv_out, &a->qkv, a->attn_n, p.qkv_norm, &q->qkv, N, d, Q, eps,
+                         sc);
+    bn_rope_forward(ex->pool, a->qkv_out, m->rope_cos, m->rope_sin, B, T, m->cfg.num_heads,
                     m->cfg.num_kv_heads, m->head_dim);
-    bn_attention_forward(a->attn_out, a->att, a->qkv_out, attn_shape(m, B, T));
-    bn_bitlinear_forward(a->x_mid, &a->out, a->attn_out, p.out_norm, &q->out, N, d, d, eps,
-                         m->kernels, sc);
+    bn_attention_forward(ex->pool, a->attn_out, a->att, a->qkv_out, attn_shape(m, B, T));
+    bn_bitlinear_forward(ex, a->x_mid, &a->out, a->attn_out, p.out_norm, &q->out, N, d, d, eps,
+                         sc);
     add_inplace(a->x_mid, a->x_in, (size_t)N * d);
 
-    bn_rmsnorm_forward(a->ffn_n, a->ffn_rstd, a->x_mid, p.ffn_norm, N, d, eps);
-    bn_bitlinear_forward(a->gu, &a->gate_up, a->ffn_n, p.gate_up_norm, &q->gate_up, N, d,
-                         2 * F, eps, m->kernels, sc);
-    bn_sqrelu_gate_forward(a->h, a->gu, N, F);
-    bn_bitlinear_forward(x_out, &a->down, a->h, p.down_norm, &q->down, N, F, d, eps,
-                         m->kernels, sc);
+    bn_rmsnorm_forward(ex->pool, a->ffn_n, a->ffn_rstd, a->x_mid, p.ffn_norm, N, d, eps);
+    bn_bitlinear_forward(ex, a->gu, &a->gate_up, a->ffn_n, p.gate_up_norm, &q->gate_up, N, d,
+                         2 * F, eps, sc);
+    bn_sqrelu_gate_forward(ex->pool, a->h, a->gu, N, F);
+    bn_bitlinear_forward(ex, x_out, &a->down, a->h, p.down_norm, &q->down, N, F, d, eps, sc);
     add_inplace(x_out, a->x_mid, (size_t)N * d);
 }
 
@@ -367,10 +392,11 @@ double bn_model_forward(bn_model *m, const int *tokens, int B, int T)
     embed_forward(m->acts[0].x_in, emb, tokens, N, d);
     for (int l = 0; l < L; l++)
         layer_forward(m, l, l + 1 < L ? m->acts[l + 1].x_in : m->x_final, B, T);
-    bn_rmsnorm_forward(m->final_n, m->final_rstd, m->x_final, bn_model_final_norm(m, m->params),
-                       N, d, (float)m->cfg.norm_eps);
-    bn_matmul_nt(m->logits, m->final_n, emb, N, V, d, 0); /* tied lm_head: E, not quantized */
-    return T > 1 ? bn_cross_entropy_forward(m->logits, tokens, B, T, V) : 0.0;
+    bn_rmsnorm_forward(m->pool, m->final_n, m->final_rstd, m->x_final,
+                       bn_model_final_norm(m, m->params), N, d, (float)m->cfg.norm_eps);
+    bn_matmul_nt(m->pool, m->logits, m->final_n, emb, N, V, d, 0); /* tied lm_head: E, not quantized */
+    return T > 1 ? bn_cross_entropy_forward(m->pool, m->logits, tokens, B, T, V, m->row_loss)
+                 : 0.0;
 }
 
 /* ---------------------------------------------------------------- backward */
@@ -389,30 +415,33 @@ static void layer_backward(bn_model *m, int l, int B, int T)
     bn_backward_scratch *bw = &m->bw;
     size_t Nd = (size_t)N * d;
 
+    const bn_exec *ex = &m->ex;
+    float *dgp = sc->dg_partial;
+
     /* FFN: x_out = x_mid + down(h); dres already holds d(x_out) = d(x_mid) via the skip. */
     memset(bw->dnarrow, 0, sizeof(float) * (size_t)N * F);
-    bn_bitlinear_backward(bw->dnarrow, g.down_w, g.down_norm, bw->dres, &a->down, a->h,
+    bn_bitlinear_backward(ex, bw->dnarrow, g.down_w, g.down_norm, bw->dres, &a->down, a->h,
                           p.down_norm, &q->down, N, F, d, sc);
-    bn_sqrelu_gate_backward(bw->dwide, bw->dnarrow, a->gu, N, F);
+    bn_sqrelu_gate_backward(ex->pool, bw->dwide, bw->dnarrow, a->gu, N, F);
     memset(bw->dnorm, 0, sizeof(float) * Nd);
-    bn_bitlinear_backward(bw->dnorm, g.gate_up_w, g.gate_up_norm, bw->dwide, &a->gate_up,
+    bn_bitlinear_backward(ex, bw->dnorm, g.gate_up_w, g.gate_up_norm, bw->dwide, &a->gate_up,
                           a->ffn_n, p.gate_up_norm, &q->gate_up, N, d, 2 * F, sc);
-    bn_rmsnorm_backward(bw->dres, g.ffn_norm, bw->dnorm, a->x_mid, p.ffn_norm, a->ffn_rstd, N,
-                        d);
+    bn_rmsnorm_backward(ex->pool, bw->dres, g.ffn_norm, dgp, bw->dnorm, a->x_mid, p.ffn_norm,
+                        a->ffn_rstd, N, d);
 
     /* Attention: x_mid = x_in + out_proj(attn(qkv_proj(norm(x_in)))). */
     memset(bw->dnarrow, 0, sizeof(float) * Nd);
-    bn_bitlinear_backward(bw->dnarrow, g.out_w, g.out_norm, bw->dres, &a->out, a->attn_out,
+    bn_bitlinear_backward(ex, bw->dnarrow, g.out_w, g.out_norm, bw->dres, &a->out, a->attn_out,
                           p.out_norm, &q->out, N, d, d, sc);
-    bn_attention_backward(bw->dwide, bw->datt_row, bw->dnarrow, a->qkv_out, a->att,
+    bn_attention_backward(ex->pool, bw->dwide, bw->datt, bw->dnarrow, a->qkv_out, a->att,
                           attn_shape(m, B, T));
-    bn_rope_backward(bw->dwide, m->rope_cos, m->rope_sin, B, T, m->cfg.num_heads,
+    bn_rope_backward(ex->pool, bw->dwide, m->rope_cos, m->rope_sin, B, T, m->cfg.num_heads,
                      m->cfg.num_kv_heads, m->head_dim);
     memset(bw->dnorm, 0, sizeof(float) * Nd);
-    bn_bitlinear_backward(bw->dnorm, g.qkv_w, g.qkv_norm, bw->dwide, &a->qkv, a->attn_n,
+    bn_bitlinear_backward(ex, bw->dnorm, g.qkv_w, g.qkv_norm, bw->dwide, &a->qkv, a->attn_n,
                           p.qkv_norm, &q->qkv, N, d, Q, sc);
-    bn_rmsnorm_backward(bw->dres, g.attn_norm, bw->dnorm, a->x_in, p.attn_norm, a->attn_rstd,
-                        N, d);
+    bn_rmsnorm_backward(ex->pool, bw->dres, g.attn_norm, dgp, bw->dnorm, a->x_in, p.attn_norm,
+                        a->attn_rstd, N, d);
 }
 
 static void embed_backward(float *demb, const float *dx, const int *tokens, int N, int d)
@@ -428,11 +457,12 @@ void bn_model_backward(bn_model *m, const int *tokens)
     float *emb = bn_model_embedding(m, m->params), *demb = bn_model_embedding(m, m->grads);
     bn_backward_scratch *bw = &m->bw;
 
-    bn_cross_entropy_backward(m->logits, tokens, B, T, V); /* logits now hold d(logits) */
-    bn_matmul_tn(demb, m->logits, m->final_n, V, d, N, 1); /* lm_head half of the tie */
-    bn_matmul_nn(bw->dnorm, m->logits, emb, N, d, V, 0);
+    bn_cross_entropy_backward(m->pool, m->logits, tokens, B, T, V); /* now d(logits) */
+    bn_matmul_tn(m->pool, demb, m->logits, m->final_n, V, d, N, 1); /* lm_head half of the tie */
+    bn_matmul_nn(m->pool, bw->dnorm, m->logits, emb, N, d, V, 0);
     memset(bw->dres, 0, sizeof(float) * (size_t)N * d);
-    bn_rmsnorm_backward(bw->dres, bn_model_final_norm(m, m->grads), bw->dnorm, m->x_final,
+    bn_rmsnorm_backward(m->pool, bw->dres, bn_model_final_norm(m, m->grads),
+                        m->bl_scratch.dg_partial, bw->dnorm, m->x_final,
                         bn_model_final_norm(m, m->params), m->final_rstd, N, d);
     for (int l = m->cfg.num_layers - 1; l >= 0; l--)
         layer_backward(m, l, B, T);

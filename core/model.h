@@ -15,6 +15,7 @@
 #include "error.h"
 #include "kernels/kernels.h"
 #include "rng.h"
+#include "threadpool.h"
 
 /* One layer's parameters (or gradients: same layout), in checkpoint order. */
 typedef struct {
@@ -60,7 +61,7 @@ typedef struct {
     float *dnorm;     /* (N, d) gradient of a pre-norm output */
     float *dwide;     /* (N, max(Q, 2F)) gradient of qkv or gate|up */
     float *dnarrow;   /* (N, max(H*hd, F)) gradient of attn_out or h */
-    float *datt_row;  /* (T) */
+    float *datt;      /* (threads, T, T) one attention score-gradient per thread */
 } bn_backward_scratch;
 
 /* A named tensor inside the parameter slab. */
@@ -82,7 +83,7 @@ typedef struct {
     float *params;          /* (num_params) latent fp32 weights */
     float *grads;           /* (num_params) */
     float *qw_slab;         /* (num_params) ternary values at the linear weights' offsets */
-    int8_t *qw_i8_slab;     /* (num_params) */
+    uint8_t *codes_slab;    /* every linear's (out, Kp) codes w + 1, back to back */
     bn_layer_qweights *qweights; /* (L) */
     int weights_quantized;  /* 0 after an update: the next forward re-ternarizes */
 
@@ -95,17 +96,20 @@ typedef struct {
     float *final_n;         /* (N, d) */
     float *final_rstd;      /* (N) */
     float *logits;          /* (N, V); the backward turns it into d(logits) */
+    double *row_loss;       /* (N) per-position losses, summed in order */
     float *rope_cos, *rope_sin; /* (max_seq, hd/2) */
     bn_bitlinear_scratch bl_scratch;
     bn_backward_scratch bw;
     int last_B, last_T;     /* shape of the last forward */
 
-    const bn_kernels *kernels;
+    bn_threadpool *pool;    /* owned; NULL when threads == 1 */
+    bn_exec ex;             /* kernels + pool, as the layers take them */
 } bn_model;
 
-/* Allocate every slab for batches up to max_batch x max_seq. */
+/* Allocate every slab for batches up to max_batch x max_seq, and a pool of `threads`
+ * compute threads (the caller's included) for the loops outside sgemm. */
 bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, int max_seq,
-                        const bn_kernels *kernels, bn_error *err);
+                        const bn_kernels *kernels, int threads, bn_error *err);
 void bn_model_free(bn_model *m);
 
 /* PyTorch-default init: Linear U(-1/sqrt(in), 1/sqrt(in)); embedding N(0, std); gains 1. */

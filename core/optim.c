@@ -1,8 +1,12 @@
-/* optim.c - AdamW and gradient clipping. */
+/* optim.c - AdamW and gradient clipping, elementwise over blocks of parameters. */
 #include "optim.h"
 
 #include <math.h>
 #include <stdlib.h>
+
+/* Parameters are processed in blocks of this many; the norm's partial sums are per block. */
+#define OPT_BLOCK 16384
+#define N_BLOCKS(n) ((int)(((n) + OPT_BLOCK - 1) / OPT_BLOCK))
 
 bn_status bn_adamw_init(bn_adamw *opt, size_t n, double beta1, double beta2, double eps,
                         bn_error *err)
@@ -28,40 +32,105 @@ void bn_adamw_free(bn_adamw *opt)
     opt->m = opt->v = NULL;
 }
 
-double bn_grad_norm(const float *grads, size_t n)
+static size_t block_end(size_t b, size_t n)
 {
+    size_t e = (b + 1) * OPT_BLOCK;
+    return e < n ? e : n;
+}
+
+/* The norm is reduced over at most NORM_BLOCKS blocks whose size depends only on n, summed
+ * in order; the partial sums fit on the stack, so a step allocates nothing. */
+#define NORM_BLOCKS 1024
+
+typedef struct {
+    const float *grads;
+    double *partial;
+    size_t n, per_block;
+} norm_job;
+
+static void norm_blocks(void *ctx, int begin, int end, int thread)
+{
+    const norm_job *j = ctx;
+    (void)thread;
+    for (int b = begin; b < end; b++) {
+        size_t first = (size_t)b * j->per_block;
+        size_t last = first + j->per_block < j->n ? first + j->per_block : j->n;
+        double ss = 0.0;
+        for (size_t i = first; i < last; i++)
+            ss += (double)j->grads[i] * j->grads[i];
+        j->partial[b] = ss;
+    }
+}
+
+double bn_grad_norm(bn_threadpool *pool, const float *grads, size_t n)
+{
+    double partial[NORM_BLOCKS];
+    size_t per_block = (n + NORM_BLOCKS - 1) / NORM_BLOCKS;
+    if (per_block < OPT_BLOCK)
+        per_block = OPT_BLOCK;
+    int blocks = (int)((n + per_block - 1) / per_block);
+    norm_job j = {.grads = grads, .partial = partial, .n = n, .per_block = per_block};
+    bn_parallel_for(pool, blocks, norm_blocks, &j);
     double ss = 0.0;
-    for (size_t i = 0; i < n; i++)
-        ss += (double)grads[i] * grads[i];
+    for (int b = 0; b < blocks; b++)
+        ss += partial[b];
     return sqrt(ss);
 }
 
-double bn_clip_grads(float *grads, size_t n, double norm, double max_norm)
+typedef struct {
+    float *grads;
+    float factor;
+    size_t n;
+} clip_job;
+
+static void clip_blocks(void *ctx, int begin, int end, int thread)
+{
+    const clip_job *j = ctx;
+    (void)thread;
+    for (size_t i = (size_t)begin * OPT_BLOCK; i < block_end((size_t)end - 1, j->n); i++)
+        j->grads[i] *= j->factor;
+}
+
+double bn_clip_grads(bn_threadpool *pool, float *grads, size_t n, double norm, double max_norm)
 {
     double coef = max_norm / (norm + 1e-6);
     if (coef >= 1.0)
         return 1.0;
-    float c = (float)coef;
-    for (size_t i = 0; i < n; i++)
-        grads[i] *= c;
+    clip_job j = {.grads = grads, .factor = (float)coef, .n = n};
+    bn_parallel_for(pool, N_BLOCKS(n), clip_blocks, &j);
     return coef;
 }
 
-void bn_adamw_step(bn_adamw *opt, float *params, const float *grads, double lr, double wd)
+typedef struct {
+    bn_adamw *opt;
+    float *params;
+    const float *grads;
+    float b1, b2, decay, step_size, inv_sqrt_bc2, eps;
+} adamw_job;
+
+static void adamw_blocks(void *ctx, int begin, int end, int thread)
+{
+    const adamw_job *j = ctx;
+    (void)thread;
+    float *m = j->opt->m, *v = j->opt->v;
+    for (size_t i = (size_t)begin * OPT_BLOCK; i < block_end((size_t)end - 1, j->opt->n); i++) {
+        float g = j->grads[i];
+        float mi = m[i] = j->b1 * m[i] + (1.0f - j->b1) * g;
+        float vi = v[i] = j->b2 * v[i] + (1.0f - j->b2) * g * g;
+        float p = j->params[i] * j->decay;
+        j->params[i] = p - j->step_size * mi / (sqrtf(vi) * j->inv_sqrt_bc2 + j->eps);
+    }
+}
+
+void bn_adamw_step(bn_adamw *opt, bn_threadpool *pool, float *params, const float *grads,
+                   double lr, double wd)
 {
     opt->t++;
     double bc1 = 1.0 - pow(opt->beta1, (double)opt->t);
     double bc2 = 1.0 - pow(opt->beta2, (double)opt->t);
-    float b1 = (float)opt->beta1, b2 = (float)opt->beta2;
-    float decay = (float)(1.0 - lr * wd);
-    float step_size = (float)(lr / bc1);
-    float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
-    float eps = (float)opt->eps;
-    for (size_t i = 0; i < opt->n; i++) {
-        float g = grads[i];
-        float m = opt->m[i] = b1 * opt->m[i] + (1.0f - b1) * g;
-        float v = opt->v[i] = b2 * opt->v[i] + (1.0f - b2) * g * g;
-        float p = params[i] * decay;
-        params[i] = p - step_size * m / (sqrtf(v) * inv_sqrt_bc2 + eps);
-    }
+    adamw_job j = {.opt = opt, .params = params, .grads = grads,
+                   .b1 = (float)opt->beta1, .b2 = (float)opt->beta2,
+                   .decay = (float)(1.0 - lr * wd), .step_size = (float)(lr / bc1),
+                   .inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2)), .eps = (float)opt->eps};
+    bn_parallel_for(pool, N_BLOCKS(opt->n), adamw_blocks, &j);
 }

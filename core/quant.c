@@ -2,40 +2,119 @@
 #include "quant.h"
 
 #include <math.h>
+#include <string.h>
+
+#include "kernels/ternary_gemm.h"
 
 static float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
-float bn_quant_weights(float *wq, int8_t *wq_i8, const float *w, size_t n)
+/* ---------------------------------------------------------------- weights */
+
+/* The sum of |W| is reduced over at most SUM_BLOCKS fixed blocks of rows (their split
+ * depends only on the shape), so the scale is the same whatever the thread count. */
+#define SUM_BLOCKS 256
+
+typedef struct {
+    const float *w;
+    float *wq;
+    uint8_t *codes;
+    double *block_abs; /* (blocks) sum |w| of each block of rows */
+    float scale;
+    int rows, cols, kp, rows_per_block;
+} weight_job;
+
+static void sum_abs_blocks(void *ctx, int begin, int end, int thread)
 {
-    double sum_abs = 0.0; /* double: n reaches millions and the mean decides every sign */
-    for (size_t i = 0; i < n; i++)
-        sum_abs += fabsf(w[i]);
-    float mean_abs = n ? (float)(sum_abs / (double)n) : 0.0f;
-    float scale = 1.0f / fmaxf(mean_abs, BN_QUANT_EPS);
-    for (size_t i = 0; i < n; i++) {
-        float q = clampf(nearbyintf(w[i] * scale), -1.0f, 1.0f);
-        wq[i] = q;
-        wq_i8[i] = (int8_t)q;
+    weight_job *j = ctx;
+    (void)thread;
+    for (int b = begin; b < end; b++) {
+        int first = b * j->rows_per_block;
+        int last = first + j->rows_per_block < j->rows ? first + j->rows_per_block : j->rows;
+        const float *w = j->w + (size_t)first * j->cols;
+        double s = 0.0; /* double: the mean over millions decides every sign */
+        for (size_t i = 0; i < (size_t)(last - first) * j->cols; i++)
+            s += fabsf(w[i]);
+        j->block_abs[b] = s;
     }
-    return scale;
 }
 
-void bn_quant_activations(float *xq, int8_t *xq_i8, float *scale, const float *x, int rows,
-                          int cols)
+static void ternarize_rows(void *ctx, int begin, int end, int thread)
 {
-    for (int r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * cols;
+    weight_job *j = ctx;
+    (void)thread;
+    for (int r = begin; r < end; r++) {
+        const float *wr = j->w + (size_t)r * j->cols;
+        float *qr = j->wq + (size_t)r * j->cols;
+        uint8_t *cr = j->codes + (size_t)r * j->kp;
+        for (int c = 0; c < j->cols; c++) {
+            float q = clampf(nearbyintf(wr[c] * j->scale), -1.0f, 1.0f);
+            qr[c] = q;
+            cr[c] = (uint8_t)(q + 1.0f);
+        }
+        memset(cr + j->cols, 1, (size_t)(j->kp - j->cols));
+    }
+}
+
+float bn_quant_weights(bn_threadpool *pool, float *wq, uint8_t *codes, const float *w,
+                       int rows, int cols)
+{
+    double block_abs[SUM_BLOCKS];
+    int per_block = (rows + SUM_BLOCKS - 1) / SUM_BLOCKS;
+    if (per_block < 1)
+        per_block = 1;
+    int blocks = (rows + per_block - 1) / per_block;
+    weight_job j = {.w = w, .wq = wq, .codes = codes, .block_abs = block_abs, .rows = rows,
+                    .cols = cols, .kp = bn_kpad(cols), .rows_per_block = per_block};
+    bn_parallel_for(pool, blocks, sum_abs_blocks, &j);
+    double sum_abs = 0.0;
+    for (int b = 0; b < blocks; b++)
+        sum_abs += block_abs[b];
+    size_t n = (size_t)rows * cols;
+    float mean_abs = n ? (float)(sum_abs / (double)n) : 0.0f;
+    j.scale = 1.0f / fmaxf(mean_abs, BN_QUANT_EPS);
+    bn_parallel_for(pool, rows, ternarize_rows, &j);
+    return j.scale;
+}
+
+/* ---------------------------------------------------------------- activations */
+
+typedef struct {
+    const float *x;
+    float *xq, *scale;
+    int8_t *xq_i8;
+    int32_t *rowsum;
+    int cols, kp;
+} act_job;
+
+static void quantize_rows(void *ctx, int begin, int end, int thread)
+{
+    const act_job *j = ctx;
+    (void)thread;
+    for (int r = begin; r < end; r++) {
+        const float *xr = j->x + (size_t)r * j->cols;
         float max_abs = 0.0f;
-        for (int c = 0; c < cols; c++)
+        for (int c = 0; c < j->cols; c++)
             max_abs = fmaxf(max_abs, fabsf(xr[c]));
         float s = 127.0f / fmaxf(max_abs, BN_QUANT_EPS);
-        scale[r] = s;
-        float *qr = xq + (size_t)r * cols;
-        int8_t *qi = xq_i8 + (size_t)r * cols;
-        for (int c = 0; c < cols; c++) {
+        j->scale[r] = s;
+        float *qr = j->xq + (size_t)r * j->cols;
+        int8_t *qi = j->xq_i8 + (size_t)r * j->kp;
+        int32_t sum = 0;
+        for (int c = 0; c < j->cols; c++) {
             float q = clampf(nearbyintf(xr[c] * s), -128.0f, 127.0f);
             qr[c] = q;
             qi[c] = (int8_t)q;
+            sum += (int32_t)q;
         }
+        memset(qi + j->cols, 0, (size_t)(j->kp - j->cols));
+        j->rowsum[r] = sum;
     }
+}
+
+void bn_quant_activations(bn_threadpool *pool, float *xq, int8_t *xq_i8, int32_t *rowsum,
+                          float *scale, const float *x, int rows, int cols)
+{
+    act_job j = {.x = x, .xq = xq, .scale = scale, .xq_i8 = xq_i8, .rowsum = rowsum,
+                 .cols = cols, .kp = bn_kpad(cols)};
+    bn_parallel_for(pool, rows, quantize_rows, &j);
 }

@@ -3,40 +3,80 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
-void bn_rmsnorm_forward(float *y, float *rstd, const float *x, const float *g, int N, int C,
-                        float eps)
+typedef struct {
+    float *y, *rstd, *dx, *dg_partial;
+    const float *x, *g, *dy;
+    const float *rstd_in;
+    int N, C;
+    float eps;
+} norm_job;
+
+static void forward_rows(void *ctx, int begin, int end, int thread)
 {
-    for (int n = 0; n < N; n++) {
-        const float *xr = x + (size_t)n * C;
-        float *yr = y + (size_t)n * C;
+    const norm_job *j = ctx;
+    (void)thread;
+    int C = j->C;
+    for (int n = begin; n < end; n++) {
+        const float *xr = j->x + (size_t)n * C;
+        float *yr = j->y + (size_t)n * C;
         float ss = 0.0f;
         for (int c = 0; c < C; c++)
             ss += xr[c] * xr[c];
-        float r = 1.0f / sqrtf(ss / (float)C + eps);
-        rstd[n] = r;
+        float r = 1.0f / sqrtf(ss / (float)C + j->eps);
+        j->rstd[n] = r;
         for (int c = 0; c < C; c++)
-            yr[c] = xr[c] * r * g[c];
+            yr[c] = xr[c] * r * j->g[c];
     }
 }
 
-/* With r = rstd and y = x r g:  dx = r g dy - x r^3 / C * sum_j(g_j dy_j x_j),
- * dg = sum_n dy x r. */
-void bn_rmsnorm_backward(float *dx, float *dg, const float *dy, const float *x, const float *g,
-                         const float *rstd, int N, int C)
+void bn_rmsnorm_forward(bn_threadpool *pool, float *y, float *rstd, const float *x,
+                        const float *g, int N, int C, float eps)
 {
-    for (int n = 0; n < N; n++) {
-        const float *xr = x + (size_t)n * C;
-        const float *dyr = dy + (size_t)n * C;
-        float *dxr = dx + (size_t)n * C;
-        float r = rstd[n];
-        float dot = 0.0f;
-        for (int c = 0; c < C; c++)
-            dot += g[c] * dyr[c] * xr[c];
-        float k = dot * r * r * r / (float)C;
-        for (int c = 0; c < C; c++) {
-            dxr[c] += r * g[c] * dyr[c] - xr[c] * k;
-            dg[c] += dyr[c] * xr[c] * r;
+    norm_job j = {.y = y, .rstd = rstd, .x = x, .g = g, .N = N, .C = C, .eps = eps};
+    bn_parallel_for(pool, N, forward_rows, &j);
+}
+
+/* With r = rstd and y = x r g:  dx = r g dy - x r^3 / C * sum_j(g_j dy_j x_j),
+ * dg = sum_n dy x r (one partial per block of rows). */
+static void backward_blocks(void *ctx, int begin, int end, int thread)
+{
+    const norm_job *j = ctx;
+    (void)thread;
+    int C = j->C;
+    for (int blk = begin; blk < end; blk++) {
+        float *dgp = j->dg_partial + (size_t)blk * C;
+        memset(dgp, 0, sizeof(float) * (size_t)C);
+        int last = (blk + 1) * BN_ROW_BLOCK < j->N ? (blk + 1) * BN_ROW_BLOCK : j->N;
+        for (int n = blk * BN_ROW_BLOCK; n < last; n++) {
+            const float *xr = j->x + (size_t)n * C;
+            const float *dyr = j->dy + (size_t)n * C;
+            float *dxr = j->dx + (size_t)n * C;
+            float r = j->rstd_in[n];
+            float dot = 0.0f;
+            for (int c = 0; c < C; c++)
+                dot += j->g[c] * dyr[c] * xr[c];
+            float k = dot * r * r * r / (float)C;
+            for (int c = 0; c < C; c++) {
+                dxr[c] += r * j->g[c] * dyr[c] - xr[c] * k;
+                dgp[c] += dyr[c] * xr[c] * r;
+            }
         }
+    }
+}
+
+void bn_rmsnorm_backward(bn_threadpool *pool, float *dx, float *dg, float *dg_partial,
+                         const float *dy, const float *x, const float *g, const float *rstd,
+                         int N, int C)
+{
+    norm_job j = {.dx = dx, .dg_partial = dg_partial, .dy = dy, .x = x, .g = g,
+                  .rstd_in = rstd, .N = N, .C = C};
+    int blocks = BN_ROW_BLOCKS(N);
+    bn_parallel_for(pool, blocks, backward_blocks, &j);
+    for (int blk = 0; blk < blocks; blk++) {
+        const float *dgp = dg_partial + (size_t)blk * C;
+        for (int c = 0; c < C; c++)
+            dg[c] += dgp[c];
     }
 }

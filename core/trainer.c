@@ -9,7 +9,6 @@
 #include <time.h>
 
 #include "json.h"
-#include "matmul.h"
 
 #define LOSS_EMA_DECAY 0.98
 
@@ -166,7 +165,7 @@ bn_status bn_trainer_init(bn_trainer *t, const bn_config *cfg, const char *resum
         s = bn_data_init(&t->data, cfg, err);
     if (s == BN_OK)
         s = bn_model_init(&t->model, &cfg->model, cfg->train.batch_size, cfg->train.seq_len,
-                          kernels, err);
+                          kernels, cfg->train.threads, err);
     if (s == BN_OK)
         s = bn_adamw_init(&t->opt, t->model.num_params, cfg->train.beta1, cfg->train.beta2,
                           cfg->train.adam_eps, err);
@@ -334,14 +333,15 @@ static bn_status train_step(bn_trainer *t, step_result *r, bn_error *err)
                        non_finite_name(r->loss));
     bn_model_zero_grad(&t->model);
     bn_model_backward(&t->model, t->tokens);
-    r->grad_norm = bn_grad_norm(t->model.grads, t->model.num_params);
+    r->grad_norm = bn_grad_norm(t->model.pool, t->model.grads, t->model.num_params);
     if (!isfinite(r->grad_norm))
         return bn_fail(err, BN_ERR_DIVERGED, "diverged at step %ld: gradient norm is %s",
                        step + 1, non_finite_name(r->grad_norm));
-    bn_clip_grads(t->model.grads, t->model.num_params, r->grad_norm, tc->grad_clip);
+    bn_clip_grads(t->model.pool, t->model.grads, t->model.num_params, r->grad_norm,
+                  tc->grad_clip);
     r->lr = bn_schedule_lr(&t->sched, step);
     r->wd = bn_schedule_wd(&t->sched, step);
-    bn_adamw_step(&t->opt, t->model.params, t->model.grads, r->lr, r->wd);
+    bn_adamw_step(&t->opt, t->model.pool, t->model.params, t->model.grads, r->lr, r->wd);
     bn_model_params_changed(&t->model);
     t->state.step++;
     t->state.tokens_seen += (long)tc->batch_size * tc->seq_len;
@@ -468,7 +468,6 @@ static bn_status finish(bn_trainer *t, bn_run_state final_state, bn_error *err)
 
 bn_status bn_trainer_run(bn_trainer *t, bn_error *err)
 {
-    bn_matmul_set_threads(t->cfg.train.threads);
     t->started_at = t->interval_started_at = now_seconds();
     set_state(t, BN_RUN_RUNNING);
     while (t->state.step < t->cfg.train.num_steps) {

@@ -36,7 +36,7 @@ static void test_adamw_steps(double lr, double wd)
         pd[i] = p0[i];
     CHECK(bn_adamw_init(&opt, NP, b1, b2, eps, &err) == BN_OK, "adamw init");
     for (int t = 1; t <= STEPS; t++) {
-        bn_adamw_step(&opt, p, g[t - 1], lr, wd);
+        bn_adamw_step(&opt, NULL, p, g[t - 1], lr, wd);
         double b1t = 1.0, b2t = 1.0;
         for (int k = 0; k < t; k++) {
             b1t *= b1;
@@ -74,7 +74,7 @@ static void test_adamw_first_step_constant(void)
     bn_adamw opt;
     bn_error err;
     CHECK(bn_adamw_init(&opt, 2, 0.9, 0.95, 1e-8, &err) == BN_OK, "adamw init");
-    bn_adamw_step(&opt, p, g, 0.01, 0.1);
+    bn_adamw_step(&opt, NULL, p, g, 0.01, 0.1);
     CHECK(close_rel(p[0], 0.9890000002, 1e-6), "p[0] = %.9g, want 0.989", p[0]);
     /* zero gradient: decay only, -2 * (1 - 0.001) = -1.998 */
     CHECK(close_rel(p[1], -1.998, 1e-6), "p[1] = %.9g, want -1.998", p[1]);
@@ -86,38 +86,38 @@ static void test_adamw_first_step_constant(void)
 static void test_grad_norm(void)
 {
     const float a[3] = {3.0f, -4.0f, 12.0f};
-    CHECK(bn_grad_norm(a, 3) == 13.0, "norm(3,-4,12) = %.17g, want 13", bn_grad_norm(a, 3));
-    CHECK(bn_grad_norm(a, 0) == 0.0, "norm of nothing = %g", bn_grad_norm(a, 0));
+    CHECK(bn_grad_norm(NULL, a, 3) == 13.0, "norm(3,-4,12) = %.17g, want 13", bn_grad_norm(NULL, a, 3));
+    CHECK(bn_grad_norm(NULL, a, 0) == 0.0, "norm of nothing = %g", bn_grad_norm(NULL, a, 0));
 
     enum { N = 10000 };
     float *b = malloc(N * sizeof *b);
     for (int i = 0; i < N; i++)
         b[i] = (i % 2) ? 0.5f : -0.5f;
-    CHECK(bn_grad_norm(b, N) == 50.0, "norm(10000 x 0.5) = %.17g, want 50", bn_grad_norm(b, N));
+    CHECK(bn_grad_norm(NULL, b, N) == 50.0, "norm(10000 x 0.5) = %.17g, want 50", bn_grad_norm(NULL, b, N));
     /* 10000 values of 1e-3 (not exact in float): sqrt(sum) vs double formula */
     double ss = 0.0;
     for (int i = 0; i < N; i++) {
         b[i] = 1e-3f;
         ss += (double)1e-3f * (double)1e-3f;
     }
-    CHECK(close_rel(bn_grad_norm(b, N), sqrt(ss), 1e-12), "norm(10000 x 1e-3) = %.17g, want %.17g",
-          bn_grad_norm(b, N), sqrt(ss));
+    CHECK(close_rel(bn_grad_norm(NULL, b, N), sqrt(ss), 1e-12), "norm(10000 x 1e-3) = %.17g, want %.17g",
+          bn_grad_norm(NULL, b, N), sqrt(ss));
     /* Large values whose squares overflow float but not double. */
     b[0] = 3e20f;
     b[1] = 4e20f;
-    CHECK(close_rel(bn_grad_norm(b, 2), 5e20, 1e-6), "norm(3e20,4e20) = %g, want 5e20",
-          bn_grad_norm(b, 2));
+    CHECK(close_rel(bn_grad_norm(NULL, b, 2), 5e20, 1e-6), "norm(3e20,4e20) = %g, want 5e20",
+          bn_grad_norm(NULL, b, 2));
 
     b[0] = 1.0f;
     b[1] = NAN;
-    CHECK(!isfinite(bn_grad_norm(b, N)), "NaN grad: norm = %g, want non-finite",
-          bn_grad_norm(b, N));
+    CHECK(!isfinite(bn_grad_norm(NULL, b, N)), "NaN grad: norm = %g, want non-finite",
+          bn_grad_norm(NULL, b, N));
     b[1] = INFINITY;
-    CHECK(!isfinite(bn_grad_norm(b, N)), "Inf grad: norm = %g, want non-finite",
-          bn_grad_norm(b, N));
+    CHECK(!isfinite(bn_grad_norm(NULL, b, N)), "Inf grad: norm = %g, want non-finite",
+          bn_grad_norm(NULL, b, N));
     b[1] = -INFINITY;
-    CHECK(!isfinite(bn_grad_norm(b, N)), "-Inf grad: norm = %g, want non-finite",
-          bn_grad_norm(b, N));
+    CHECK(!isfinite(bn_grad_norm(NULL, b, N)), "-Inf grad: norm = %g, want non-finite",
+          bn_grad_norm(NULL, b, N));
     free(b);
 }
 
@@ -127,33 +127,33 @@ static void test_clip(void)
     float g[4] = {0.3f, -0.4f, 0.0f, 0.1f}, orig[4];
     memcpy(orig, g, sizeof g);
     double norm = sqrt(0.3 * 0.3 + 0.4 * 0.4 + 0.1 * 0.1); /* ~0.5099 */
-    double f = bn_clip_grads(g, 4, norm, 1.0);
+    double f = bn_clip_grads(NULL, g, 4, norm, 1.0);
     CHECK(f == 1.0, "below max: factor %.17g, want 1", f);
     CHECK(memcmp(g, orig, sizeof g) == 0, "below max: grads changed");
-    f = bn_clip_grads(g, 4, 0.0, 1.0);
+    f = bn_clip_grads(NULL, g, 4, 0.0, 1.0);
     CHECK(f == 1.0 && memcmp(g, orig, sizeof g) == 0, "zero norm: factor %g", f);
     /* Just below max (0.5098 vs 0.51): still untouched. */
-    f = bn_clip_grads(g, 4, norm, 0.51);
+    f = bn_clip_grads(NULL, g, 4, norm, 0.51);
     CHECK(f == 1.0 && memcmp(g, orig, sizeof g) == 0, "just below max: factor %.17g", f);
 
     /* Above max: (3, -4, 0, 12) has norm 13; max 1 -> factor 1/(13 + 1e-6). */
     float h[4] = {3.0f, -4.0f, 0.0f, 12.0f};
     const double hv[4] = {3.0, -4.0, 0.0, 12.0};
     double want = 1.0 / (13.0 + 1e-6);
-    f = bn_clip_grads(h, 4, 13.0, 1.0);
+    f = bn_clip_grads(NULL, h, 4, 13.0, 1.0);
     CHECK(close_rel(f, want, 1e-12), "above max: factor %.17g, want %.17g", f, want);
     CHECK(f < 1.0 / 13.0, "factor %.17g must include the +1e-6", f);
     for (int i = 0; i < 4; i++)
         CHECK(close_rel(h[i], hv[i] * want, 1e-6), "above max: g[%d] = %.9g, want %.9g", i, h[i],
               hv[i] * want);
     /* The clipped gradient's norm is just under max. */
-    double n2 = bn_grad_norm(h, 4);
+    double n2 = bn_grad_norm(NULL, h, 4);
     CHECK(n2 < 1.0 && close_rel(n2, 1.0, 1e-6), "clipped norm %.17g, want just under 1", n2);
 
     /* Just above max: norm 13, max 12.935 -> factor ~0.995, must still scale. */
     float q[4] = {3.0f, -4.0f, 0.0f, 12.0f};
     want = 12.935 / (13.0 + 1e-6);
-    f = bn_clip_grads(q, 4, 13.0, 12.935);
+    f = bn_clip_grads(NULL, q, 4, 13.0, 12.935);
     CHECK(close_rel(f, want, 1e-12), "just above max: factor %.17g, want %.17g", f, want);
     for (int i = 0; i < 4; i++)
         CHECK(close_rel(q[i], hv[i] * want, 1e-6), "just above max: g[%d] = %.9g, want %.9g", i,
@@ -162,7 +162,7 @@ static void test_clip(void)
     /* Max 0.5 on the norm-13 vector, with the norm computed by bn_grad_norm. */
     float k[4] = {3.0f, -4.0f, 0.0f, 12.0f};
     want = 0.5 / (13.0 + 1e-6);
-    f = bn_clip_grads(k, 4, bn_grad_norm(k, 4), 0.5);
+    f = bn_clip_grads(NULL, k, 4, bn_grad_norm(NULL, k, 4), 0.5);
     CHECK(close_rel(f, want, 1e-12), "max 0.5: factor %.17g, want %.17g", f, want);
     for (int i = 0; i < 4; i++)
         CHECK(close_rel(k[i], hv[i] * want, 1e-6), "max 0.5: g[%d] = %.9g, want %.9g", i, k[i],

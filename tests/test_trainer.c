@@ -78,7 +78,7 @@ int main(void)
     bn_trainer *t = calloc(1, sizeof *t);
     bn_error err = {0};
     bn_trainer_hooks hooks = {0};
-    bn_status s = bn_trainer_init(t, &cfg, NULL, bn_kernels_find("ref"), hooks, &err);
+    bn_status s = bn_trainer_init(t, &cfg, NULL, bn_kernels_find("ref", NULL), hooks, &err);
     CHECK(s == BN_OK, "init: %s", err.msg);
     if (s != BN_OK)
         return check_exit("test_trainer");

@@ -1,21 +1,88 @@
-/* dispatch.c - the kernel tables and their selection by name. */
+/* dispatch.c - the kernel tables, their selection, and the threaded driver. */
 #include "kernels.h"
 
+#include <stddef.h>
 #include <string.h>
 
-static const bn_kernels kernel_tables[] = {
-    {.name = "blas", .bitlinear_gemm = bn_bitlinear_gemm_blas},
-    {.name = "ref", .bitlinear_gemm = bn_bitlinear_gemm_ref},
-};
+#include "../matmul.h"
 
-const bn_kernels *bn_kernels_find(const char *name)
+static int always(void) { return 1; }
+
+/* Fastest first: "auto" takes the first one the CPU supports. */
+static const bn_kernels kernel_tables[] = {
+    {.name = "avx512", .ternary = bn_ternary_gemm_avx512, .supported = bn_cpu_has_avx512vnni},
+    {.name = "avx2", .ternary = bn_ternary_gemm_avx2, .supported = bn_cpu_has_avx2},
+    {.name = "blas", .ternary = NULL, .supported = always},
+    {.name = "ref", .ternary = bn_ternary_gemm_ref, .supported = always},
+};
+#define N_TABLES (sizeof kernel_tables / sizeof kernel_tables[0])
+
+const bn_kernels *bn_kernels_find(const char *name, int *unsupported)
 {
-    if (!name || !*name || strcmp(name, "auto") == 0)
-        return &kernel_tables[0]; /* fastest first */
-    for (size_t i = 0; i < sizeof kernel_tables / sizeof kernel_tables[0]; i++)
-        if (strcmp(kernel_tables[i].name, name) == 0)
-            return &kernel_tables[i];
+    if (unsupported)
+        *unsupported = 0;
+    int any = !name || !*name || strcmp(name, "auto") == 0;
+    for (size_t i = 0; i < N_TABLES; i++) {
+        const bn_kernels *k = &kernel_tables[i];
+        if (!any && strcmp(k->name, name) != 0)
+            continue;
+        if (k->supported())
+            return k;
+        if (!any) {
+            if (unsupported)
+                *unsupported = 1;
+            return NULL;
+        }
+    }
     return NULL;
 }
 
-const char *bn_kernels_names(void) { return "auto, blas, ref"; }
+const char *bn_kernels_names(void) { return "auto, avx512, avx2, blas, ref"; }
+
+typedef struct {
+    const bn_kernels *k;
+    float *y;
+    int32_t *acc;
+    const bn_qact_view *x;
+    const bn_qweight_view *w;
+    int N, K, kp;
+} gemm_job;
+
+/* Scale rows [begin, end) of the product: y = acc / (s_x s_w). */
+static void scale_rows(const gemm_job *j, int begin, int end, int from_acc)
+{
+    for (int m = begin; m < end; m++) {
+        float denom = j->x->scale[m] * j->w->scale;
+        float *yr = j->y + (size_t)m * j->N;
+        const int32_t *ar = j->acc + (size_t)m * j->N;
+        for (int n = 0; n < j->N; n++)
+            yr[n] = (from_acc ? (float)ar[n] : yr[n]) / denom;
+    }
+}
+
+static void integer_rows(void *ctx, int begin, int end, int thread)
+{
+    const gemm_job *j = ctx;
+    (void)thread;
+    j->k->ternary(j->acc + (size_t)begin * j->N, j->x->i8 + (size_t)begin * j->kp,
+                  j->x->rowsum + begin, j->w->codes, end - begin, j->N, j->kp);
+    scale_rows(j, begin, end, 1);
+}
+
+static void scale_only_rows(void *ctx, int begin, int end, int thread)
+{
+    (void)thread;
+    scale_rows(ctx, begin, end, 0);
+}
+
+void bn_bitlinear_gemm(const bn_kernels *k, bn_threadpool *pool, float *y, int32_t *acc,
+                       const bn_qact_view *x, const bn_qweight_view *w, int M, int N, int K)
+{
+    gemm_job j = {.k = k, .y = y, .acc = acc, .x = x, .w = w, .N = N, .K = K, .kp = bn_kpad(K)};
+    if (k->ternary) {
+        bn_parallel_for(pool, M, integer_rows, &j);
+        return;
+    }
+    bn_matmul_nt(pool, y, x->f, w->f, M, N, K, 0);
+    bn_parallel_for(pool, M, scale_only_rows, &j);
+}

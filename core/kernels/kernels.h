@@ -1,43 +1,56 @@
-/* kernels.h - the dispatch table for BitLinear's integer forward product.
+/* kernels.h - the dispatch table for BitLinear's forward product.
  *
- * Every kernel computes the same exact integer product of int8 activations and ternary
- * weights (int32 accumulation) and the same scaling, so all paths give bit-identical
- * outputs; they differ only in speed. `ref` is the scalar reference; `blas` runs the product
- * as an fp32 sgemm on the integer values, which is exact because every partial sum is an
- * integer below 2^24 (|x| <= 128, |w| <= 1, K <= 65536 / 128 ... checked at selection).
- * SIMD paths (AVX2, AVX-512 VNNI) plug in here with the same signature. */
+ * Every path computes the same exact integer product of int8 activations and ternary
+ * weights and the same scaling, y[m,n] = acc[m,n] / (s_x[m] * s_w), so all give
+ * bit-identical outputs and differ only in speed:
+ *   ref     scalar loops (kernels/ternary_ref.c), the reference
+ *   avx2    AVX2 (kernels/ternary_avx2.c)
+ *   avx512  AVX-512 VNNI vpdpbusd (kernels/ternary_avx512.c)
+ *   blas    fp32 sgemm on the integer values: exact, since every partial sum is an integer
+ *           below 2^24 (|x| <= 128, |w| <= 1, K < 2^17)
+ * "auto" picks the fastest the CPU supports, once at start-up (cpuid). */
 #ifndef BN_KERNELS_H
 #define BN_KERNELS_H
 
 #include <stdint.h>
 
-/* A quantized matrix in both forms the kernels may want, plus its scale(s). */
-typedef struct {
-    const float *f;      /* [rows, cols] integer values as float */
-    const int8_t *i8;    /* [rows, cols] the same values as int8 */
-    const float *scale;  /* activations: [rows] per-row scale; weights: one per-tensor scale */
-} bn_qmat;
+#include "../threadpool.h"
+#include "ternary_gemm.h"
 
-/* y[M,N] = (x[M,K] . w[N,K]^T) / (x.scale[m] * w.scale[0]) */
-typedef void (*bn_bitlinear_gemm_fn)(float *y, const bn_qmat *x, const bn_qmat *w, int M, int N,
-                                     int K);
+/* Quantized activations (M rows of K values) in every form a path may want. */
+typedef struct {
+    const float *f;        /* (M, K) integer values as float */
+    const int8_t *i8;      /* (M, Kp) zero-padded, Kp = bn_kpad(K) */
+    const int32_t *rowsum; /* (M) sum of each i8 row */
+    const float *scale;    /* (M) s_x */
+} bn_qact_view;
+
+/* Ternarized weights (N rows of K values). */
+typedef struct {
+    const float *f;        /* (N, K) -1/0/+1 */
+    const uint8_t *codes;  /* (N, Kp) w + 1, padding columns 1 */
+    float scale;           /* s_w */
+} bn_qweight_view;
 
 typedef struct {
     const char *name;
-    bn_bitlinear_gemm_fn bitlinear_gemm;
+    bn_ternary_gemm_fn ternary; /* NULL for the sgemm path */
+    int (*supported)(void);     /* NULL: runs everywhere */
 } bn_kernels;
 
-/* Largest K for which the fp32 path stays exact: 128 * K < 2^24. */
-#define BN_KERNEL_BLAS_MAX_K 131072
+/* y (M, N) = (x . w^T) / (s_x s_w). acc is scratch of M*N int32 for the integer paths.
+ * Rows are split over the pool; sgemm uses OpenBLAS's own threads. */
+void bn_bitlinear_gemm(const bn_kernels *k, bn_threadpool *pool, float *y, int32_t *acc,
+                       const bn_qact_view *x, const bn_qweight_view *w, int M, int N, int K);
 
-void bn_bitlinear_gemm_ref(float *y, const bn_qmat *x, const bn_qmat *w, int M, int N, int K);
-void bn_bitlinear_gemm_blas(float *y, const bn_qmat *x, const bn_qmat *w, int M, int N, int K);
+/* The table by name ("ref", "avx2", "avx512", "blas") or "auto"/NULL for the fastest this CPU
+ * supports. NULL for an unknown name; *unsupported is set when the name is known but the CPU
+ * lacks the instructions. */
+const bn_kernels *bn_kernels_find(const char *name, int *unsupported);
 
-/* The kernel table by name ("ref", "blas") or "auto"/NULL for the fastest available.
- * Returns NULL for an unknown name. */
-const bn_kernels *bn_kernels_find(const char *name);
-
-/* Names accepted by bn_kernels_find, for messages: "auto, ref, blas". */
+/* Names accepted by bn_kernels_find, for messages: "auto, avx512, avx2, blas, ref". */
 const char *bn_kernels_names(void);
+
+#define BN_KERNEL_BLAS_MAX_K 131072
 
 #endif
