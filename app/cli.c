@@ -67,12 +67,13 @@ void bn_cli_usage(FILE *out, const char *prog)
             "       %s --batch --resume RUN_DIR [options] continue a run from its latest "
             "checkpoint\n"
             "       %s eval CHECKPOINT [--data FILE] [--problems N] [--threads N]\n"
+            "       %s bench [--experiment NAME] [--threads N] [--steps N] [--json] [--kernel K]\n"
             "\n"
             "EXPERIMENT is a name from ./experiments or %s/experiments (arithmetic,\n"
             "tictactoe, tinystories, baseline-95m), or a path to an INI file.\n"
             "\nTraining options (default: the value in the experiment's INI file, else the built-in\n"
             "value shown; experiments/arithmetic.ini sets 6000 steps):\n",
-            prog, prog, prog, prog, BN_PKGDATADIR);
+            prog, prog, prog, prog, prog, BN_PKGDATADIR);
     for (size_t i = 0; i < N_KEY_FLAGS; i++) {
         char def[128];
         default_of(key_flags[i].key, def, sizeof def);
@@ -88,13 +89,20 @@ void bn_cli_usage(FILE *out, const char *prog)
             "\nEval options:\n"
             "  %-25s mean next-token loss over FILE instead of arithmetic accuracy\n"
             "  %-25s held-out arithmetic problems [default 1000]\n"
+            "\nBench options (training speed on random tokens; default: arithmetic, tictactoe,\n"
+            "tinystories):\n"
+            "  %-25s one experiment's config only\n"
+            "  %-25s compute threads [default: all cores]\n"
+            "  %-25s timed steps after 3 warm-up steps [default 10]\n"
+            "  %-25s one JSON object per config\n"
             "\nOther:\n"
             "  %-25s this text\n"
             "  %-25s version\n"
             "\nExit status: 0 done, 1 runtime error (disk), 2 bad input, 3 training diverged,\n"
             "128+N stopped by signal N (a checkpoint is written first).\n",
             "--set SECTION.KEY=VALUE", "--resume RUN_DIR", "--kernel NAME", "--data FILE",
-            "--problems N", "--help", "--version");
+            "--problems N", "--experiment NAME", "--threads N", "--steps N", "--json", "--help",
+            "--version");
 }
 
 static bn_status add_set(bn_cli *cli, const char *key, const char *value, bn_error *err)
@@ -155,6 +163,41 @@ static bn_status parse_option(bn_cli *cli, int argc, char **argv, int *i, bn_err
     return *target ? BN_OK : BN_ERR_INPUT;
 }
 
+/* A positive integer flag value in [1, max]. */
+static bn_status int_value(const char *flag, const char *v, int max, int *out, bn_error *err)
+{
+    char *end;
+    long n = v ? strtol(v, &end, 10) : 0;
+    if (!v || *end || n < 1 || n > max)
+        return bn_fail(err, BN_ERR_INPUT, "%s %s: must be an integer 1..%d", flag, v ? v : "",
+                       max);
+    *out = (int)n;
+    return BN_OK;
+}
+
+/* bench [--experiment NAME] [--threads N] [--steps N] [--json] [--kernel NAME] */
+static bn_status parse_bench_option(bn_cli *cli, int argc, char **argv, int *i, bn_error *err)
+{
+    const char *arg = argv[*i];
+    if (strcmp(arg, "--json") == 0) {
+        cli->json = 1;
+        return BN_OK;
+    }
+    if (strcmp(arg, "--experiment") == 0) {
+        cli->experiment = needs_value(argc, argv, i, err);
+        return cli->experiment ? BN_OK : BN_ERR_INPUT;
+    }
+    if (strcmp(arg, "--kernel") == 0) {
+        cli->kernel = needs_value(argc, argv, i, err);
+        return cli->kernel ? BN_OK : BN_ERR_INPUT;
+    }
+    if (strcmp(arg, "--threads") == 0)
+        return int_value(arg, needs_value(argc, argv, i, err), 1024, &cli->threads, err);
+    if (strcmp(arg, "--steps") == 0)
+        return int_value(arg, needs_value(argc, argv, i, err), 100000, &cli->steps, err);
+    return bn_fail(err, BN_ERR_INPUT, "bench: %s: unknown option (see --help)", arg);
+}
+
 bn_status bn_cli_parse(bn_cli *cli, int argc, char **argv, bn_error *err)
 {
     memset(cli, 0, sizeof *cli);
@@ -162,6 +205,9 @@ bn_status bn_cli_parse(bn_cli *cli, int argc, char **argv, bn_error *err)
     int i = 1;
     if (argc > 1 && strcmp(argv[1], "eval") == 0) {
         cli->command = BN_CMD_EVAL;
+        i = 2;
+    } else if (argc > 1 && strcmp(argv[1], "bench") == 0) {
+        cli->command = BN_CMD_BENCH;
         i = 2;
     }
     for (; i < argc; i++) {
@@ -176,6 +222,12 @@ bn_status bn_cli_parse(bn_cli *cli, int argc, char **argv, bn_error *err)
         }
         if (strcmp(arg, "--batch") == 0 && cli->command != BN_CMD_EVAL) {
             cli->command = BN_CMD_TRAIN;
+            continue;
+        }
+        if (cli->command == BN_CMD_BENCH) {
+            bn_status s = parse_bench_option(cli, argc, argv, &i, err);
+            if (s != BN_OK)
+                return s;
             continue;
         }
         if (arg[0] == '-' && arg[1] == '-') {

@@ -7,15 +7,20 @@
 
 #define BN_CLI_MAX_SETS 64
 
-typedef enum { BN_CMD_TUI, BN_CMD_TRAIN, BN_CMD_EVAL, BN_CMD_HELP, BN_CMD_VERSION } bn_command;
+typedef enum {
+    BN_CMD_TUI, BN_CMD_TRAIN, BN_CMD_EVAL, BN_CMD_BENCH, BN_CMD_HELP, BN_CMD_VERSION
+} bn_command;
 
 typedef struct {
     bn_command command;
-    const char *experiment;   /* train: name or INI path */
+    const char *experiment;   /* train, bench --experiment: name or INI path */
     const char *resume;       /* train: run directory to continue */
     const char *checkpoint;   /* eval */
     const char *data_file;    /* eval --data */
     int problems;             /* eval: held-out problems (0 = default) */
+    int threads;              /* bench --threads (0 = the config's) */
+    int steps;                /* bench --steps: timed steps (0 = default) */
+    int json;                 /* bench --json */
     const char *kernel;       /* --kernel, else $BITNET_KERNEL, else auto */
     const char *sets[BN_CLI_MAX_SETS]; /* "section.key=value", flags translated to these */
     char set_storage[BN_CLI_MAX_SETS][BN_PATH_MAX + 64];

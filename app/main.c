@@ -23,6 +23,8 @@ int main(int argc, char **argv)
         return bn_cmd_train(&cli);
     case BN_CMD_EVAL:
         return bn_cmd_eval(&cli);
+    case BN_CMD_BENCH:
+        return bn_cmd_bench(&cli);
     case BN_CMD_TUI:
         break;
     }

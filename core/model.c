@@ -317,6 +317,17 @@ static void quantize_all_weights(bn_model *m)
     m->weights_quantized = 1;
 }
 
+double bn_model_train_flops_per_token(const bn_model_config *cfg, int seq_len)
+{
+    double d = cfg->hidden_size, F = cfg->ffn_size, V = cfg->vocab_size, T = seq_len;
+    double hd = d / cfg->num_heads;
+    double q = (cfg->num_heads + 2.0 * cfg->num_kv_heads) * hd;
+    double linear_macs = q * d + d * d + 2.0 * F * d + d * F; /* per layer, per token */
+    double attention_macs = 2.0 * T * d;                    /* q.k^T and att.v */
+    double forward = 2.0 * (cfg->num_layers * (linear_macs + attention_macs) + V * d);
+    return 3.0 * forward;
+}
+
 void bn_model_ternary_shares(const bn_model *m, double shares[3])
 {
     size_t counts[3] = {0, 0, 0}, total = 0;

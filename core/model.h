@@ -134,6 +134,13 @@ void bn_model_params_changed(bn_model *m);
 /* Find a tensor by its checkpoint name; NULL if none. */
 const bn_tensor_info *bn_model_find_tensor(const bn_model *m, const char *name);
 
+/* Training FLOPs per token (counting a multiply-add as 2) for rows of seq_len tokens, as the
+ * engine computes them: the BitLinear products (forward int8, backward two fp32 products of
+ * the same size), the tied lm_head, and attention's score and value products over the full
+ * T x T block (masking does not skip work), each backward twice its forward. Norms,
+ * quantizers, softmax and the optimizer are not counted. */
+double bn_model_train_flops_per_token(const bn_model_config *cfg, int seq_len);
+
 /* Share of all ternarized weights at -1, 0, +1 (from the last quantization). */
 void bn_model_ternary_shares(const bn_model *m, double shares[3]);
 

@@ -87,7 +87,22 @@ check "resume: optimizer identical to the uninterrupted run" \
 $BIN --batch --resume runs/rs >/dev/null 2>rs3.txt
 check "resume of a finished run is refused" [ $? -eq 2 ]
 
-# ---- 4. divergence: a checkpoint whose weights hold NaN (as a corrupted or diverged file
+# ---- 4. every kernel path trains identically, step for step (same losses), and so do one
+# and two threads
+for k in ref avx2 avx512 blas; do
+    BITNET_KERNEL=$k $BIN --batch arithmetic $SMALL --num-steps 12 --set training.warmup_steps=2 \
+        --log-interval 1 --sample-interval 0 --run-id k_$k >/dev/null 2>k_$k.txt ||
+        { grep -q "lacks its instructions" k_$k.txt && echo "kernel $k: not on this CPU" && continue; }
+    sed 's/"step_time_ms".*//' runs/k_$k/metrics/scalars.jsonl >k_$k.losses
+    check "kernel $k: same losses as ref" cmp -s k_ref.losses k_$k.losses
+done
+$BIN --batch arithmetic $SMALL --threads 2 --num-steps 12 --set training.warmup_steps=2 \
+    --log-interval 1 --sample-interval 0 --run-id k_two >/dev/null 2>&1
+sed 's/"step_time_ms".*//' runs/k_two/metrics/scalars.jsonl >k_two.losses
+check "two threads: same losses as one" cmp -s k_ref.losses k_two.losses
+check "the losses compared are real" [ "$(grep -c '"loss": ' k_ref.losses)" -eq 12 ]
+
+# ---- 5. divergence: a checkpoint whose weights hold NaN (as a corrupted or diverged file
 # would) stops the resumed run at its first step, with exit status 3, and nothing is saved
 $BIN --batch arithmetic $SMALL --num-steps 10 --set training.warmup_steps=1 \
     --log-interval 5 --sample-interval 0 --run-id nan >/dev/null 2>nan1.txt
@@ -103,7 +118,7 @@ check "divergence: message names the step and the last good checkpoint" \
 check "divergence: no checkpoint written after it" [ "$(ls runs/nan/checkpoints)" = step_000010 ]
 check "divergence: summary says diverged" grep -q '^diverged: step 10/20 ' nan2.txt
 
-# ---- 5. SIGINT stops with a checkpoint -------------------------------------------------
+# ---- 6. SIGINT stops with a checkpoint -------------------------------------------------
 $BIN --batch arithmetic $SMALL --num-steps 100000 --log-interval 1 --sample-interval 0 \
     --checkpoint-interval 0 --run-id sig >/dev/null 2>sig.txt &
 pid=$!
