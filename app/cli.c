@@ -66,7 +66,7 @@ void bn_cli_usage(FILE *out, const char *prog)
             "       %s --batch EXPERIMENT [options]      train headless (name or INI path)\n"
             "       %s --batch --resume RUN_DIR [options] continue a run from its latest "
             "checkpoint\n"
-            "       %s eval CHECKPOINT [--data FILE] [--problems N] [--threads N]\n"
+            "       %s eval CHECKPOINT [--data FILE] [--problems N] [--shots K] [--threads N]\n"
             "       %s bench [--experiment NAME] [--threads N] [--steps N] [--json] [--kernel K]\n"
             "\n"
             "EXPERIMENT is a name from ./experiments or %s/experiments (arithmetic,\n"
@@ -89,6 +89,7 @@ void bn_cli_usage(FILE *out, const char *prog)
             "\nEval options:\n"
             "  %-25s mean next-token loss over FILE instead of arithmetic accuracy\n"
             "  %-25s held-out arithmetic problems [default 1000]\n"
+            "  %-25s solved problems before each prompt [default: logging.eval_shots]\n"
             "\nBench options (training speed on random tokens; default: arithmetic, tictactoe,\n"
             "tinystories):\n"
             "  %-25s one experiment's config only\n"
@@ -101,7 +102,7 @@ void bn_cli_usage(FILE *out, const char *prog)
             "\nExit status: 0 done, 1 runtime error (disk), 2 bad input, 3 training diverged,\n"
             "128+N stopped by signal N (a checkpoint is written first).\n",
             "--set SECTION.KEY=VALUE", "--resume RUN_DIR", "--kernel NAME", "--data FILE",
-            "--problems N", "--experiment NAME", "--threads N", "--steps N", "--json", "--help",
+            "--problems N", "--shots K", "--experiment NAME", "--threads N", "--steps N", "--json", "--help",
             "--version");
 }
 
@@ -146,7 +147,15 @@ static bn_status parse_option(bn_cli *cli, int argc, char **argv, int *i, bn_err
         target = &cli->kernel;
     else if (strcmp(arg, "--data") == 0)
         target = &cli->data_file;
-    else if (strcmp(arg, "--problems") == 0) {
+    else if (strcmp(arg, "--shots") == 0) {
+        const char *v = needs_value(argc, argv, i, err);
+        char *end;
+        long n = v ? strtol(v, &end, 10) : -1;
+        if (!v || *end || n < 0 || n > 8)
+            return bn_fail(err, BN_ERR_INPUT, "--shots %s: must be an integer 0..8", v ? v : "");
+        cli->shots = (int)n;
+        return BN_OK;
+    } else if (strcmp(arg, "--problems") == 0) {
         const char *v = needs_value(argc, argv, i, err);
         if (!v)
             return BN_ERR_INPUT;
@@ -202,6 +211,7 @@ bn_status bn_cli_parse(bn_cli *cli, int argc, char **argv, bn_error *err)
 {
     memset(cli, 0, sizeof *cli);
     cli->command = BN_CMD_TUI;
+    cli->shots = -1;
     int i = 1;
     if (argc > 1 && strcmp(argv[1], "eval") == 0) {
         cli->command = BN_CMD_EVAL;

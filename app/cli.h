@@ -18,6 +18,7 @@ typedef struct {
     const char *checkpoint;   /* eval */
     const char *data_file;    /* eval --data */
     int problems;             /* eval: held-out problems (0 = default) */
+    int shots;                /* eval --shots (-1 = the checkpoint's logging.eval_shots) */
     int threads;              /* bench --threads (0 = the config's) */
     int steps;                /* bench --steps: timed steps (0 = default) */
     int json;                 /* bench --json */

@@ -12,7 +12,7 @@
 #define EVAL_BATCH 64
 #define EVAL_DEFAULT_PROBLEMS 1000
 
-static void print_arith_json(const char *ckpt, long step, const bn_arith_eval *ev)
+static void print_arith_json(const char *ckpt, long step, int shots, const bn_arith_eval *ev)
 {
     char esc[2 * BN_PATH_MAX];
     bn_json_escape(esc, sizeof esc, ckpt);
@@ -28,7 +28,9 @@ static void print_arith_json(const char *ckpt, long step, const bn_arith_eval *e
                ev->op_correct[k], ev->op_total[k]);
         first = 0;
     }
-    printf("}, \"decoding\": \"greedy, prompt 'a op b = ' alone (no solved examples)\"}\n");
+    printf("}, \"shots\": %d, \"decoding\": \"greedy; %d solved training problems, then "
+           "'a op b = '\"}\n",
+           shots, shots);
 }
 
 static void print_text_json(const char *ckpt, long step, const char *data, int seq_len,
@@ -73,9 +75,10 @@ static bn_status run_eval(const bn_cli *cli, const bn_config *cfg, bn_model *m, 
     bn_arith_spec_from_config(&spec, cfg);
     bn_arith_eval ev;
     int n = cli->problems ? cli->problems : EVAL_DEFAULT_PROBLEMS;
-    bn_status s = bn_eval_arithmetic(m, &spec, v, n, &ev, err);
+    int shots = cli->shots >= 0 ? cli->shots : cfg->log.eval_shots;
+    bn_status s = bn_eval_arithmetic(m, &spec, v, n, shots, &ev, err);
     if (s == BN_OK)
-        print_arith_json(cli->checkpoint, step, &ev);
+        print_arith_json(cli->checkpoint, step, shots, &ev);
     return s;
 }
 

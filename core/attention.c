@@ -37,7 +37,7 @@ static void causal_softmax_rows(float *att, int T)
         float *a = att + (size_t)t * T;
         float mx = a[0];
         for (int j = 1; j <= t; j++)
-            mx = fmaxf(mx, a[j]);
+            mx = a[j] > mx ? a[j] : mx; /* a compare, not a libm call */
         float sum = 0.0f;
         for (int j = 0; j <= t; j++) {
             a[j] = expf(a[j] - mx);
@@ -70,6 +70,7 @@ static void softmax_backward_rows(float *dp, const float *att, int T, float scal
         const float *a = att + (size_t)t * T;
         float *g = dp + (size_t)t * T;
         float weighted = 0.0f;
+#pragma omp simd reduction(+ : weighted)
         for (int j = 0; j <= t; j++)
             weighted += a[j] * g[j];
         for (int j = 0; j <= t; j++)

@@ -114,6 +114,8 @@ static const key_spec schema[] = {
      INT_MAX, 0, "steps between checkpoints, 0 = only at the end"},
     {"logging", "eval_problems", KEY_INT, FIELD(log.eval_problems), "200", 1, 100000, 0,
      "held-out problems per evaluation"},
+    {"logging", "eval_shots", KEY_INT, FIELD(log.eval_shots), "0", 0, 8, 0,
+     "solved problems before each evaluation prompt"},
     {"logging", "run_id", KEY_ID, FIELD(log.run_id), "", 0, 0, 0,
      "run directory name, empty = bitnet_<size>_<experiment>_<unix time>"},
     {"logging", "runs_dir", KEY_TEXT, FIELD(log.runs_dir), "runs", 1, 0, 0,

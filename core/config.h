@@ -50,6 +50,7 @@ typedef struct {
     int sample_interval;     /* 0 = never */
     int checkpoint_interval; /* 0 = only at the end */
     int eval_problems;       /* held-out problems evaluated at each sample_interval */
+    int eval_shots;          /* solved problems preceding each eval prompt (0 = none) */
     char run_id[BN_NAME_MAX];      /* "" = bitnet_<size>_<experiment>_<unix time> */
     char runs_dir[BN_PATH_MAX];    /* "runs" */
 } bn_log_config;

@@ -47,15 +47,40 @@ static void score_row(bn_arith_eval *out, const bn_arith_problem *p, const bn_vo
     }
 }
 
-/* Decode problems [first, first+rows) of `problems` in one batch. */
-static void eval_chunk(bn_model *m, const bn_vocab *v, const bn_arith_problem *problems,
-                       int rows, bn_gen_batch *batch, int *prompt_len, bn_arith_eval *out)
+/* The text of row r: `shots` solved training problems, then the prompt "a op b = ".
+ * Shots are dropped while the row would not leave ANSWER_MAX tokens of room. */
+static int build_row(const bn_arith_spec *spec, const bn_arith_problem *p, int shots,
+                     bn_rng *rng, int room, char *text, int cap)
 {
-    for (int r = 0; r < rows; r++) {
-        char text[BN_ARITH_TEXT_MAX + 1];
-        int len = bn_arith_format(&problems[r], 1, text, sizeof text - 1);
+    char prompt[BN_ARITH_TEXT_MAX + 1];
+    int plen = bn_arith_format(p, 1, prompt, sizeof prompt - 1);
+    prompt[plen++] = ' ';
+    prompt[plen] = '\0';
+    int len = 0;
+    for (int i = 0; i < shots; i++) {
+        bn_arith_problem solved;
+        bn_arith_draw(spec, rng, 0, &solved);
+        char shot[BN_ARITH_TEXT_MAX];
+        int n = bn_arith_format(&solved, 0, shot, sizeof shot);
+        if (len + n + 1 + plen + ANSWER_MAX > room || len + n + 1 + plen >= cap)
+            break;
+        memcpy(text + len, shot, (size_t)n);
+        len += n;
         text[len++] = ' ';
-        text[len] = '\0';
+    }
+    memcpy(text + len, prompt, (size_t)plen + 1);
+    return len + plen;
+}
+
+/* Decode `rows` problems in one batch. */
+static void eval_chunk(bn_model *m, const bn_arith_spec *spec, const bn_vocab *v,
+                       const bn_arith_problem *problems, int rows, int shots, bn_rng *rng,
+                       bn_gen_batch *batch, int *prompt_len, bn_arith_eval *out)
+{
+    int room = batch->cap < m->max_seq ? batch->cap : m->max_seq;
+    for (int r = 0; r < rows; r++) {
+        char text[BN_ARITH_TEXT_MAX * (BN_EVAL_MAX_SHOTS + 1) + 1];
+        int len = build_row(spec, &problems[r], shots, rng, room, text, (int)sizeof text);
         prompt_len[r] = (int)bn_vocab_encode(v, text, (size_t)len,
                                              batch->tokens + (size_t)r * batch->cap,
                                              (size_t)batch->cap);
@@ -70,10 +95,13 @@ static void eval_chunk(bn_model *m, const bn_vocab *v, const bn_arith_problem *p
 }
 
 bn_status bn_eval_arithmetic(bn_model *m, const bn_arith_spec *spec, const bn_vocab *v, int n,
-                             bn_arith_eval *out, bn_error *err)
+                             int shots, bn_arith_eval *out, bn_error *err)
 {
     memset(out, 0, sizeof *out);
-    int rows = m->max_batch, cap = BN_ARITH_TEXT_MAX + ANSWER_MAX;
+    if (shots < 0 || shots > BN_EVAL_MAX_SHOTS)
+        return bn_fail(err, BN_ERR_INPUT, "shots %d: must be between 0 and %d", shots,
+                       BN_EVAL_MAX_SHOTS);
+    int rows = m->max_batch, cap = BN_ARITH_TEXT_MAX * (shots + 1) + ANSWER_MAX;
     bn_arith_problem *problems = malloc(sizeof *problems * (size_t)(n > 0 ? n : 1));
     int *tokens = malloc(sizeof(int) * (size_t)rows * cap);
     int *len = malloc(sizeof(int) * (size_t)rows);
@@ -83,10 +111,13 @@ bn_status bn_eval_arithmetic(bn_model *m, const bn_arith_spec *spec, const bn_vo
         return bn_fail(err, BN_ERR_NOMEM, "out of memory for evaluation");
     }
     bn_arith_eval_set(spec, problems, n);
+    bn_rng shot_rng; /* a fixed draw of solved examples, the same for every checkpoint */
+    bn_rng_seed(&shot_rng, 0x5407u);
     bn_gen_batch batch = {.tokens = tokens, .len = len, .rows = rows, .cap = cap};
     for (int first = 0; first < n; first += rows) {
         int chunk = n - first < rows ? n - first : rows;
-        eval_chunk(m, v, problems + first, chunk, &batch, prompt_len, out);
+        eval_chunk(m, spec, v, problems + first, chunk, shots, &shot_rng, &batch, prompt_len,
+                   out);
     }
     free(problems), free(tokens), free(len), free(prompt_len);
     return BN_OK;

@@ -10,6 +10,7 @@
 #include "vocab.h"
 
 #define BN_EVAL_EXAMPLES 4
+#define BN_EVAL_MAX_SHOTS 8
 
 typedef struct {
     char prompt[BN_ARITH_TEXT_MAX];
@@ -29,11 +30,13 @@ typedef struct {
 int bn_eval_op_index(char op);
 extern const char bn_eval_ops[5];
 
-/* Greedy-decode the answer to n held-out problems. Each prompt is "a op b = " alone at the
- * start of a row (no solved examples precede it); the answer is read up to the next space.
- * Exact match on the answer text. Clobbers the model's activations. */
+/* Greedy-decode the answer to n held-out problems; the answer is read up to the next space
+ * and must match exactly. Each row is `shots` solved problems from the training set
+ * (a fixed draw), joined by spaces as in training, then the prompt "a op b = "; with
+ * shots = 0 the prompt stands alone at the start of the row. Rows longer than the model's
+ * max_seq keep fewer shots. Clobbers the model's activations. */
 bn_status bn_eval_arithmetic(bn_model *m, const bn_arith_spec *spec, const bn_vocab *v, int n,
-                             bn_arith_eval *out, bn_error *err);
+                             int shots, bn_arith_eval *out, bn_error *err);
 
 /* Mean loss over every predicted position of every full row of seq_len tokens of the file
  * (the remainder is dropped). Refuses an unreadable file or one shorter than one row. */

@@ -6,7 +6,22 @@
 
 #include "kernels/ternary_gemm.h"
 
-static float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
+/* A NaN fails the first comparison and becomes lo, so it never reaches an integer
+ * conversion. (Plain comparisons compile to maxss/minss; fmaxf/fminf are libm calls.) */
+static float clampf(float v, float lo, float hi)
+{
+    v = v > lo ? v : lo;
+    return v < hi ? v : hi;
+}
+
+/* Round half to even for |x| < 2^22, without a libm call (nearbyintf is one on baseline
+ * x86-64): adding 1.5 * 2^23 leaves no fraction bits, so the addition rounds in the default
+ * mode, and the subtraction is exact. Callers clamp first. */
+static float round_even(float x)
+{
+    const float magic = 12582912.0f;
+    return (x + magic) - magic;
+}
 
 /* ---------------------------------------------------------------- weights */
 
@@ -32,6 +47,7 @@ static void sum_abs_blocks(void *ctx, int begin, int end, int thread)
         int last = first + j->rows_per_block < j->rows ? first + j->rows_per_block : j->rows;
         const float *w = j->w + (size_t)first * j->cols;
         double s = 0.0; /* double: the mean over millions decides every sign */
+#pragma omp simd reduction(+ : s)
         for (size_t i = 0; i < (size_t)(last - first) * j->cols; i++)
             s += fabsf(w[i]);
         j->block_abs[b] = s;
@@ -43,13 +59,14 @@ static void ternarize_rows(void *ctx, int begin, int end, int thread)
     weight_job *j = ctx;
     (void)thread;
     for (int r = begin; r < end; r++) {
-        const float *wr = j->w + (size_t)r * j->cols;
-        float *qr = j->wq + (size_t)r * j->cols;
-        uint8_t *cr = j->codes + (size_t)r * j->kp;
+        const float *restrict wr = j->w + (size_t)r * j->cols;
+        float *restrict qr = j->wq + (size_t)r * j->cols;
+        uint8_t *restrict cr = j->codes + (size_t)r * j->kp;
+        float scale = j->scale;
         for (int c = 0; c < j->cols; c++) {
-            float q = clampf(nearbyintf(wr[c] * j->scale), -1.0f, 1.0f);
+            float q = clampf(round_even(clampf(wr[c] * scale, -2.0f, 2.0f)), -1.0f, 1.0f);
             qr[c] = q;
-            cr[c] = (uint8_t)(q + 1.0f);
+            cr[c] = (uint8_t)(int)(q + 1.0f);
         }
         memset(cr + j->cols, 1, (size_t)(j->kp - j->cols));
     }
@@ -91,17 +108,21 @@ static void quantize_rows(void *ctx, int begin, int end, int thread)
     const act_job *j = ctx;
     (void)thread;
     for (int r = begin; r < end; r++) {
-        const float *xr = j->x + (size_t)r * j->cols;
+        const float *restrict xr = j->x + (size_t)r * j->cols;
         float max_abs = 0.0f;
-        for (int c = 0; c < j->cols; c++)
-            max_abs = fmaxf(max_abs, fabsf(xr[c]));
+#pragma omp simd reduction(max : max_abs)
+        for (int c = 0; c < j->cols; c++) {
+            float a = fabsf(xr[c]);
+            max_abs = a > max_abs ? a : max_abs;
+        }
         float s = 127.0f / fmaxf(max_abs, BN_QUANT_EPS);
         j->scale[r] = s;
-        float *qr = j->xq + (size_t)r * j->cols;
-        int8_t *qi = j->xq_i8 + (size_t)r * j->kp;
+        float *restrict qr = j->xq + (size_t)r * j->cols;
+        int8_t *restrict qi = j->xq_i8 + (size_t)r * j->kp;
         int32_t sum = 0;
+#pragma omp simd reduction(+ : sum)
         for (int c = 0; c < j->cols; c++) {
-            float q = clampf(nearbyintf(xr[c] * s), -128.0f, 127.0f);
+            float q = clampf(round_even(clampf(xr[c] * s, -129.0f, 128.0f)), -128.0f, 127.0f);
             qr[c] = q;
             qi[c] = (int8_t)q;
             sum += (int32_t)q;

@@ -3,8 +3,7 @@
  * Weights, per tensor (absmean): s_w = 1 / max(mean|W|, 1e-5); Wq = clamp(round(W*s_w), -1, 1).
  * Activations, per row (absmax):  s_x = 127 / max(max_j |x_j|, 1e-5);
  *                                 Xq = clamp(round(x*s_x), -128, 127).
- * round() is round-half-to-even (as torch.round), which nearbyintf gives in the default
- * rounding mode.
+ * round() is round-half-to-even (as torch.round), computed exactly without libm (quant.c).
  *
  * Each quantizer writes the forms its consumers need: the values as float (the backward's
  * sgemm and the fp32 forward path), and the integer layout of kernels/ternary_gemm.h

@@ -225,8 +225,9 @@ static bn_status log_eval(bn_trainer *t, long step, const bn_arith_eval *ev, bn_
     char line[4096], esc[3][96];
     int n = snprintf(line, sizeof line,
                      "{\"step\": %ld, \"kind\": \"arithmetic_eval\", \"problems\": %d, "
-                     "\"accuracy\": %.4f, \"per_op\": {",
-                     step, ev->total, ev->total ? (double)ev->correct / ev->total : 0.0);
+                     "\"shots\": %d, \"accuracy\": %.4f, \"per_op\": {",
+                     step, ev->total, t->cfg.log.eval_shots,
+                     ev->total ? (double)ev->correct / ev->total : 0.0);
     int first = 1;
     for (int k = 0; k < 4; k++) {
         if (!ev->op_total[k])
@@ -268,7 +269,8 @@ static bn_status evaluate(bn_trainer *t, int problems, bn_arith_eval *ev, bn_err
 {
     if (t->data.task != BN_TASK_ARITHMETIC)
         return BN_OK;
-    bn_status s = bn_eval_arithmetic(&t->model, &t->data.arith, &t->data.vocab, problems, ev, err);
+    bn_status s = bn_eval_arithmetic(&t->model, &t->data.arith, &t->data.vocab, problems,
+                                     t->cfg.log.eval_shots, ev, err);
     if (s == BN_OK)
         s = log_eval(t, t->state.step, ev, err);
     if (s != BN_OK)

@@ -89,6 +89,7 @@ expect_error "checkpoint of another shape" "tensor token_embeddings.weight has s
     $T --resume runs/tiny --num-steps 4 --set model.hidden_size=64
 expect_error "eval data file missing" "nodata.txt: cannot open" "$BIN" eval $CK --data nodata.txt
 expect_error "eval bad --problems" "--problems 0" "$BIN" eval $CK --problems 0
+expect_error "eval bad --shots" "--shots 9: must be an integer 0..8" "$BIN" eval $CK --shots 9
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

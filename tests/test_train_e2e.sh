@@ -62,6 +62,8 @@ $BIN eval $CK --problems 64 >eval.json 2>eval.err
 check "eval exits 0" [ $? -eq 0 ]
 check "eval prints one JSON line" [ "$(wc -l <eval.json)" -eq 1 ]
 check "eval JSON has accuracy and per-operator results" grep -qE '^\{"checkpoint": "runs/e2e/checkpoints/step_000300", "step": 300, "task": "arithmetic", "problems": 64, "correct": [0-9]+, "accuracy": [0-9.]+, "per_op": \{"\+": \{"accuracy"' eval.json
+$BIN eval $CK --problems 16 --shots 3 >eval3.json 2>eval3.err
+check "eval --shots 3 exits 0 and says so" grep -q '"problems": 16, .*"shots": 3, "decoding": "greedy; 3 solved' eval3.json
 printf '12 + 7 = 19 3 * 4 = 12 90 - 95 = -5 8 / 3 = 2 ' >data.txt
 for i in 1 2 3 4 5 6; do cat data.txt data.txt >data2.txt && mv data2.txt data.txt; done
 $BIN eval $CK --data data.txt >loss.json 2>loss.err

@@ -48,15 +48,21 @@ typedef struct {
     int N, K, kp;
 } gemm_job;
 
-/* Scale rows [begin, end) of the product: y = acc / (s_x s_w). */
+/* Scale rows [begin, end) of the product: y = acc * (1 / (s_x s_w)), one reciprocal per
+ * row (every path shares this, so they stay bit-identical). */
 static void scale_rows(const gemm_job *j, int begin, int end, int from_acc)
 {
     for (int m = begin; m < end; m++) {
-        float denom = j->x->scale[m] * j->w->scale;
-        float *yr = j->y + (size_t)m * j->N;
-        const int32_t *ar = j->acc + (size_t)m * j->N;
-        for (int n = 0; n < j->N; n++)
-            yr[n] = (from_acc ? (float)ar[n] : yr[n]) / denom;
+        float inv = 1.0f / (j->x->scale[m] * j->w->scale);
+        float *restrict yr = j->y + (size_t)m * j->N;
+        if (from_acc) {
+            const int32_t *restrict ar = j->acc + (size_t)m * j->N;
+            for (int n = 0; n < j->N; n++)
+                yr[n] = (float)ar[n] * inv;
+        } else {
+            for (int n = 0; n < j->N; n++)
+                yr[n] *= inv;
+        }
     }
 }
 
