@@ -196,9 +196,16 @@ static void test_training_stream(void)
     for (int i = 0; i < ROWS * SEQ; i++)
         CHECK(tokens[i] >= 0 && tokens[i] < 16, "token %d = %d is not a character", i,
               tokens[i]);
-    bn_vocab_decode(&v, tokens, ROWS * SEQ, text, ROWS * SEQ + 1);
-    int n = check_problems_in(&spec, text, 0);
+    /* Each row is whole problems from its first token, the last one cut by the row's end. */
+    int n = 0;
+    for (int r = 0; r < ROWS; r++) {
+        bn_vocab_decode(&v, tokens + r * SEQ, SEQ, text, SEQ + 1);
+        CHECK(text[0] >= '0' && text[0] <= '9', "row %d does not start at a problem: '%s'", r,
+              text);
+        n += check_problems_in(&spec, text, 0);
+    }
     CHECK(n > 1000, "only %d problems in the stream", n);
+    bn_vocab_decode(&v, tokens, ROWS * SEQ, text, ROWS * SEQ + 1);
 
     /* Every operator shows up. */
     for (int o = 0; o < 4; o++) {
@@ -267,11 +274,12 @@ static void test_stream_determinism(void)
     bn_arith_stream_fill(&spec, &v, &s2, t2, 6, SEQ);
     CHECK(!same_tokens(t1, t2, 6 * SEQ), "different seeds, same tokens");
 
-    /* Resume from a copy taken mid-problem (SEQ=7 rows end inside problems). */
+    /* Resume from a copy taken after a row that ended inside a problem (7 tokens): the cut
+     * problem's rest is dropped, so the copy holds no pending text and continues exactly. */
     bn_arith_stream_init(&s1, 5);
     bn_arith_stream_fill(&spec, &v, &s1, t1, 1, 7);
-    CHECK(s1.pending_pos > 0 && s1.pending_pos < s1.pending_len,
-          "copy point is not mid-problem (%d of %d)", s1.pending_pos, s1.pending_len);
+    CHECK(s1.pending_pos == s1.pending_len, "a cut problem's rest survived the row (%d of %d)",
+          s1.pending_pos, s1.pending_len);
     memcpy(&copy, &s1, sizeof(copy));
     bn_arith_stream_fill(&spec, &v, &s1, t1, 5, SEQ);
     bn_arith_stream_fill(&spec, &v, &copy, t3, 5, SEQ);
@@ -299,11 +307,18 @@ static void test_stream_continuity(void)
     CHECK(same_tokens(one, two, 6 * L), "3 + 3 rows differ from 6 rows");
     CHECK(memcmp(&a, &b, sizeof(a)) == 0, "states differ after the same tokens");
 
-    /* The stream starts at a problem and rows are consecutive text. */
-    char text[6 * L + 1];
-    bn_vocab_decode(&v, one, 6 * L, text, sizeof(text));
-    CHECK((int)strlen(text) == 6 * L, "decoded length %zu", strlen(text));
-    CHECK(check_problems_in(&spec, text, 0) >= 3, "too few problems in '%s'", text);
+    /* Every row starts at a problem; the one it ends in is cut and not continued. */
+    enum { L2 = 40 };
+    int rows2[2 * L2];
+    char row0[L2 + 1], row1[L2 + 1];
+    bn_arith_stream_init(&a, 78);
+    bn_arith_stream_fill(&spec, &v, &a, rows2, 2, L2);
+    bn_vocab_decode(&v, rows2, L2, row0, sizeof row0);
+    bn_vocab_decode(&v, rows2 + L2, L2, row1, sizeof row1);
+    CHECK((int)strlen(row0) == L2 && (int)strlen(row1) == L2, "decoded lengths");
+    CHECK(check_problems_in(&spec, row0, 0) >= 2, "too few problems in '%s'", row0);
+    CHECK(check_problems_in(&spec, row1, 0) >= 2, "row 1 does not start at a problem: '%s'",
+          row1);
 }
 
 int main(void)
