@@ -66,12 +66,33 @@ static void scale_rows(const gemm_job *j, int begin, int end, int from_acc)
     }
 }
 
+/* Cache blocking around the kernels, which stream all of W for every 4 rows of x: here a
+ * block of BLOCK_N weight rows (64 x Kp bytes, L1-sized for K <= 512) is reused across
+ * BLOCK_M rows of x before moving on, so W is read from L2/L3 once per BLOCK_M rows instead
+ * of once per 4. The products are exact integers, so blocking changes no bit. */
+#define BLOCK_M 256
+#define BLOCK_N 64
+
+static void integer_block(const gemm_job *j, int m0, int rows, int n0, int cols,
+                          int32_t *tile)
+{
+    j->k->ternary(tile, j->x->i8 + (size_t)m0 * j->kp, j->x->rowsum + m0,
+                  j->w->codes + (size_t)n0 * j->kp, rows, cols, j->kp);
+    for (int m = 0; m < rows; m++)
+        memcpy(j->acc + (size_t)(m0 + m) * j->N + n0, tile + (size_t)m * cols,
+               sizeof(int32_t) * (size_t)cols);
+}
+
 static void integer_rows(void *ctx, int begin, int end, int thread)
 {
     const gemm_job *j = ctx;
     (void)thread;
-    j->k->ternary(j->acc + (size_t)begin * j->N, j->x->i8 + (size_t)begin * j->kp,
-                  j->x->rowsum + begin, j->w->codes, end - begin, j->N, j->kp);
+    int32_t tile[BLOCK_M * BLOCK_N]; /* 64 KiB: one block's products */
+    for (int m0 = begin; m0 < end; m0 += BLOCK_M) {
+        int rows = end - m0 < BLOCK_M ? end - m0 : BLOCK_M;
+        for (int n0 = 0; n0 < j->N; n0 += BLOCK_N)
+            integer_block(j, m0, rows, n0, j->N - n0 < BLOCK_N ? j->N - n0 : BLOCK_N, tile);
+    }
     scale_rows(j, begin, end, 1);
 }
 
