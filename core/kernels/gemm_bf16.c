@@ -1,0 +1,318 @@
+/* gemm_bf16.c - AMX products and AVX512_BF16 packing for the backward (see gemm_bf16.h).
+ *
+ * The product runs on the AMX tile unit: tdpbf16ps multiplies a 16 x 32 bf16 A tile by a
+ * 16-pair x 16-column B tile into 16 x 16 fp32 sums (8192 multiply-adds per instruction).
+ * Four sum tiles hold a 32 x 32 block of C for the whole of K, fed by two A and two B tiles
+ * per 32 values of K. Blocking: a thread takes GROUP_BLOCKS row blocks at a time (their A
+ * rows stay in L2) past every 32-column panel of B (streamed from L3 once per group).
+ *
+ * Compiled with per-function target attributes, not -march. */
+/* syscall() */
+#define _DEFAULT_SOURCE 1
+
+#include "gemm_bf16.h"
+
+#include <string.h>
+
+enum { NR = BN_BF16_PANEL, GROUP_BLOCKS = 2 };
+
+bn_bf16 bn_bf16_from_float(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) /* NaN: keep it a (quiet) NaN */
+        return (bn_bf16)((u >> 16) | 0x40u);
+    if ((u & 0x7f800000u) == 0) /* zero or denormal: vcvtneps2bf16 flushes to signed zero */
+        return (bn_bf16)((u >> 16) & 0x8000u);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (bn_bf16)(u >> 16);
+}
+
+float bn_bf16_to_float(bn_bf16 h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+size_t bn_bf16_panels_size(int K, int N)
+{
+    size_t panels = (size_t)(N + NR - 1) / NR;
+    return panels * (size_t)bn_bf16_pair_ld(K) * NR;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+
+#include <cpuid.h>
+#include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define ARCH_REQ_XCOMP_PERM 0x1023
+#define XFEATURE_XTILEDATA 18
+
+#define BN_TBF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+#define BN_TAMX __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16")))
+#define BN_INLINE static inline __attribute__((always_inline))
+
+/* cpuid leaf 7: AVX512_BF16 is EAX bit 5 of sub-leaf 1; AMX-BF16 and AMX-TILE are EDX
+ * bits 22 and 24 of sub-leaf 0. Linux also wants the process to ask for the tile state
+ * (arch_prctl ARCH_REQ_XCOMP_PERM, XTILEDATA) before any thread touches the tiles. */
+int bn_amx_bf16_enable(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 22)) || !(d & (1u << 24)))
+        return 0;
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d) || !(a & (1u << 5)))
+        return 0;
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+        !__builtin_cpu_supports("avx512vl"))
+        return 0;
+    return syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+}
+
+/* 16 floats (the first n of src; n <= 16) times scale, as 16 bf16 in a ymm. */
+BN_INLINE BN_TBF16 __m256i load_bf16x16(const float *src, int n, float scale)
+{
+    __mmask16 m = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1u);
+    __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, src), _mm512_set1_ps(scale));
+    return (__m256i)_mm512_cvtneps_pbh(v);
+}
+
+/* Interleave 16 bf16 of row a with 16 of row b: (a0 b0 a1 b1 ... a15 b15). */
+BN_INLINE BN_TBF16 __m512i interleave16(__m256i a, __m256i b)
+{
+    const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9,
+                                         24, 8, 23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17,
+                                         1, 16, 0);
+    __m512i ab = _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+    return _mm512_permutexvar_epi16(idx, ab);
+}
+
+/* ---- B panels ------------------------------------------------------------------------ */
+
+typedef struct {
+    bn_bf16 *dst;
+    const float *src;
+    int ld, K, N, pairs;
+} panels_job;
+
+static BN_TBF16 void pack_panel_pairs(void *ctx, int begin, int end, int thread)
+{
+    const panels_job *j = ctx;
+    (void)thread;
+    int panels = (j->N + NR - 1) / NR;
+    for (int p = begin; p < end; p++) {
+        const float *ra = 2 * p < j->K ? j->src + (size_t)(2 * p) * j->ld : NULL;
+        const float *rb = 2 * p + 1 < j->K ? ra + j->ld : NULL;
+        for (int pj = 0; pj < panels; pj++) {
+            bn_bf16 *out = j->dst + ((size_t)pj * j->pairs + p) * (2 * NR);
+            for (int h = 0; h < NR; h += 16) {
+                int c0 = pj * NR + h, n = j->N - c0 < 16 ? j->N - c0 : 16;
+                __m256i a = n > 0 && ra ? load_bf16x16(ra + c0, n, 1.0f) : _mm256_setzero_si256();
+                __m256i b = n > 0 && rb ? load_bf16x16(rb + c0, n, 1.0f) : _mm256_setzero_si256();
+                _mm512_storeu_si512((void *)(out + 2 * h), interleave16(a, b));
+            }
+        }
+    }
+}
+
+void bn_bf16_pack_panels(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld, int K,
+                         int N)
+{
+    panels_job j = {dst, src, ld, K, N, bn_bf16_pair_ld(K) / 2};
+    bn_parallel_for(pool, j.pairs, pack_panel_pairs, &j);
+}
+
+/* ---- A pair rows --------------------------------------------------------------------- */
+
+typedef struct {
+    bn_bf16 *dst;
+    const float *src;
+    const float *row_div;
+    int ld, M, K, dld;
+} rows_job;
+
+static BN_TBF16 void pack_rows_range(void *ctx, int begin, int end, int thread)
+{
+    const rows_job *j = ctx;
+    (void)thread;
+    for (int m = begin; m < end; m++) {
+        const float *s = j->src + (size_t)m * j->ld;
+        bn_bf16 *d = j->dst + (size_t)m * j->dld;
+        for (int k = 0; k < j->K; k += 16) {
+            int n = j->K - k < 16 ? j->K - k : 16;
+            __m256i v = load_bf16x16(s + k, n, 1.0f);
+            _mm256_mask_storeu_epi16(d + k, (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1u), v);
+        }
+        memset(d + j->K, 0, sizeof(bn_bf16) * (size_t)(j->dld - j->K));
+    }
+}
+
+void bn_bf16_pack_rows(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld, int M,
+                       int K)
+{
+    rows_job j = {dst, src, NULL, ld, M, K, bn_bf16_pair_ld(K)};
+    bn_parallel_for(pool, M, pack_rows_range, &j);
+}
+
+/* Blocks of 16 columns of src (= 16 rows of dst): for each pair of src rows (k, k+1), the
+ * 16 (src[k][m], src[k+1][m]) pairs are one 32-bit word for each of the 16 dst rows. Each
+ * cache line of src is read once and each dst row is written front to back. */
+static BN_TBF16 void pack_transposed_blocks(void *ctx, int begin, int end, int thread)
+{
+    const rows_job *j = ctx;
+    (void)thread;
+    for (int blk = begin; blk < end; blk++) {
+        int m0 = blk * 16, n = j->M - m0 < 16 ? j->M - m0 : 16;
+        for (int k = 0; k < j->K; k += 2) {
+            const float *ra = j->src + (size_t)k * j->ld + m0;
+            __m256i a = load_bf16x16(ra, n, 1.0f / j->row_div[k]);
+            __m256i b = k + 1 < j->K ? load_bf16x16(ra + j->ld, n, 1.0f / j->row_div[k + 1])
+                                     : _mm256_setzero_si256();
+            uint32_t words[16];
+            _mm512_storeu_si512((void *)words, interleave16(a, b));
+            for (int i = 0; i < n; i++)
+                memcpy(j->dst + (size_t)(m0 + i) * j->dld + k, &words[i], sizeof words[i]);
+        }
+        int k_end = (j->K + 1) & ~1; /* zero the padding pairs */
+        for (int i = 0; i < n; i++)
+            memset(j->dst + (size_t)(m0 + i) * j->dld + k_end, 0,
+                   sizeof(bn_bf16) * (size_t)(j->dld - k_end));
+    }
+}
+
+void bn_bf16_pack_transposed(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld,
+                             const float *row_div, int K, int M)
+{
+    rows_job j = {dst, src, row_div, ld, M, K, bn_bf16_pair_ld(K)};
+    bn_parallel_for(pool, (M + 15) / 16, pack_transposed_blocks, &j);
+}
+
+/* ---- the product (AMX) ------------------------------------------------------------ */
+
+/* The tile configuration (64 bytes, palette 1): tiles 0-3 hold a 2 x 2 block of 16 x 16 fp32
+ * sums, 4-5 two 16-row A tiles of 16 pairs, 6-7 two B tiles of 16 pairs x 16 columns. */
+typedef struct {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} tile_config;
+
+static BN_TAMX void load_tile_config(void)
+{
+    tile_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    for (int t = 0; t < 8; t++) {
+        cfg.rows[t] = 16;
+        cfg.colsb[t] = 64;
+    }
+    _tile_loadconfig(&cfg);
+}
+
+/* C block (rows x cols <= 16) = [C +] alpha * the 16 x 16 sums in buf. */
+static BN_TBF16 void merge_tile(float *C, int ldc, const float *buf, int rows, int cols,
+                                float alpha, int overwrite)
+{
+    __m512 va = _mm512_set1_ps(alpha);
+    __mmask16 m = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1u);
+    for (int i = 0; i < rows; i++) {
+        float *cr = C + (size_t)i * ldc;
+        __m512 t = _mm512_mul_ps(va, _mm512_loadu_ps(buf + 16 * i));
+        if (!overwrite)
+            t = _mm512_add_ps(t, _mm512_maskz_loadu_ps(m, cr));
+        _mm512_mask_storeu_ps(cr, m, t);
+    }
+}
+
+typedef struct {
+    float *C;
+    const bn_bf16 *A, *B;
+    int ldc, lda, M, N, pairs;
+    float alpha;
+    int accumulate;
+} gemm_job;
+
+/* Store the four sum tiles and merge the parts inside C. */
+static BN_TAMX void store_block(const gemm_job *j, int m, int n)
+{
+    float buf[4][256] __attribute__((aligned(64)));
+    _tile_stored(0, buf[0], 64);
+    _tile_stored(1, buf[1], 64);
+    _tile_stored(2, buf[2], 64);
+    _tile_stored(3, buf[3], 64);
+    for (int t = 0; t < 4; t++) {
+        int m0 = m + 16 * (t >> 1), n0 = n + 16 * (t & 1);
+        int rows = j->M - m0 < 16 ? j->M - m0 : 16, cols = j->N - n0 < 16 ? j->N - n0 : 16;
+        if (rows > 0 && cols > 0)
+            merge_tile(j->C + (size_t)m0 * j->ldc + n0, j->ldc, buf[t], rows, cols, j->alpha,
+                       !j->accumulate);
+    }
+}
+
+/* The 32 x 32 block of C at (m, n) over the whole of K. */
+static BN_TAMX void block_32x32(const gemm_job *j, int m, int n)
+{
+    const size_t a_stride = (size_t)j->lda * sizeof(bn_bf16), b_stride = 2 * NR * sizeof(bn_bf16);
+    const bn_bf16 *a0 = j->A + (size_t)m * j->lda, *a1 = a0 + (size_t)16 * j->lda;
+    const bn_bf16 *b = j->B + (size_t)(n / NR) * j->pairs * (2 * NR);
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (int p = 0; p < j->pairs; p += 16) {
+        _tile_loadd(4, a0 + 2 * p, a_stride);
+        _tile_loadd(5, a1 + 2 * p, a_stride);
+        _tile_loadd(6, b + (size_t)p * 2 * NR, b_stride);
+        _tile_loadd(7, b + (size_t)p * 2 * NR + 32, b_stride);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+    }
+    store_block(j, m, n);
+}
+
+/* Row blocks [begin, end) of 32 rows; within GROUP_ROWS rows (their A in L2) every B panel. */
+static BN_TAMX void gemm_blocks(void *ctx, int begin, int end, int thread)
+{
+    const gemm_job *j = ctx;
+    (void)thread;
+    load_tile_config();
+    for (int g = begin; g < end; g += GROUP_BLOCKS) {
+        int g_end = g + GROUP_BLOCKS < end ? g + GROUP_BLOCKS : end;
+        for (int n = 0; n < j->N; n += NR)
+            for (int blk = g; blk < g_end; blk++)
+                block_32x32(j, 32 * blk, n);
+    }
+    _tile_release();
+}
+
+void bn_bf16_gemm(bn_threadpool *pool, float *C, int ldc, const bn_bf16 *A, int lda,
+                  const bn_bf16 *B, int M, int N, int K, float alpha, int accumulate)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    gemm_job j = {C, A, B, ldc, lda, M, N, bn_bf16_pair_ld(K) / 2, alpha, accumulate};
+    bn_parallel_for(pool, (M + 31) / 32, gemm_blocks, &j);
+}
+
+#else /* not x86-64: never called (bn_cpu_has_avx512bf16 is 0), kept linkable */
+
+int bn_amx_bf16_enable(void) { return 0; }
+void bn_bf16_pack_panels(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld, int K,
+                         int N) { (void)pool; (void)dst; (void)src; (void)ld; (void)K; (void)N; }
+void bn_bf16_pack_rows(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld, int M,
+                       int K) { (void)pool; (void)dst; (void)src; (void)ld; (void)M; (void)K; }
+void bn_bf16_pack_transposed(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld,
+                             const float *row_div, int K, int M)
+{ (void)pool; (void)dst; (void)src; (void)ld; (void)row_div; (void)K; (void)M; }
+void bn_bf16_gemm(bn_threadpool *pool, float *C, int ldc, const bn_bf16 *A, int lda,
+                  const bn_bf16 *B, int M, int N, int K, float alpha, int accumulate)
+{ (void)pool; (void)C; (void)ldc; (void)A; (void)lda; (void)B; (void)M; (void)N; (void)K;
+  (void)alpha; (void)accumulate; }
+
+#endif
