@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "tui_cmd.h"
 
 int main(int argc, char **argv)
 {
@@ -26,9 +27,7 @@ int main(int argc, char **argv)
     case BN_CMD_BENCH:
         return bn_cmd_bench(&cli);
     case BN_CMD_TUI:
-        break;
+        return bn_cmd_tui(&cli);
     }
-    fprintf(stderr, "bitnet-tui: the terminal UI is not built yet; train headless with "
-                    "`bitnet-tui --batch arithmetic` (see --help)\n");
     return BN_EXIT_INPUT;
 }

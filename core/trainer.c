@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "json.h"
+#include "runs.h"
 
 #define LOSS_EMA_DECAY 0.98
 
@@ -84,6 +85,21 @@ void bn_trainer_command(bn_trainer *t, bn_train_cmd cmd)
     }
     pthread_cond_broadcast(&t->wake);
     pthread_mutex_unlock(&t->lock);
+}
+
+long bn_trainer_generate(bn_trainer *t, const char *prompt, int max_new)
+{
+    long id = 0;
+    pthread_mutex_lock(&t->lock);
+    if (!t->gen_pending) {
+        snprintf(t->gen_prompt, sizeof t->gen_prompt, "%s", prompt);
+        t->gen_max_new = max_new;
+        t->gen_pending = 1;
+        id = ++t->gen_next_id;
+        pthread_cond_broadcast(&t->wake);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return id;
 }
 
 /* ---------------------------------------------------------------- init */
@@ -167,6 +183,8 @@ bn_status bn_trainer_init(bn_trainer *t, const bn_config *cfg, const char *resum
         s = bn_model_init(&t->model, &cfg->model, cfg->train.batch_size, cfg->train.seq_len,
                           kernels, cfg->train.threads, err);
     if (s == BN_OK)
+        s = bn_model_set_backward_precision(&t->model, cfg->train.backward_precision, err);
+    if (s == BN_OK)
         s = bn_adamw_init(&t->opt, t->model.num_params, cfg->train.beta1, cfg->train.beta2,
                           cfg->train.adam_eps, err);
     t->tokens = malloc(sizeof(int) * (size_t)cfg->train.batch_size * cfg->train.seq_len);
@@ -189,6 +207,9 @@ bn_status bn_trainer_init(bn_trainer *t, const bn_config *cfg, const char *resum
     if (t->state.ema_weight > 0) /* resumed: show where the run was */
         t->snap.loss = t->snap.loss_ema = t->state.loss_ema / t->state.ema_weight;
     snprintf(t->snap.run_dir, sizeof t->snap.run_dir, "%s", t->run.dir);
+    t->snap.threads = cfg->train.threads;
+    snprintf(t->snap.kernel, sizeof t->snap.kernel, "%s",
+             t->model.ex.kernels ? t->model.ex.kernels->name : "?");
     return BN_OK;
 }
 
@@ -395,15 +416,63 @@ static void fill_snapshot(bn_trainer *t, const step_result *r, bn_train_snapshot
     bn_model_ternary_shares(&t->model, s->ternary);
 }
 
-/* Wait while paused; returns with the lock released. */
+/* ---------------------------------------------------------------- generate requests */
+
+typedef struct {
+    bn_trainer *t;
+    long id;
+} gen_job;
+
+static void gen_token(void *ctx, const char *completion)
+{
+    gen_job *job = ctx;
+    if (job->t->hooks.on_generate)
+        job->t->hooks.on_generate(job->t->hooks.ctx, job->id, completion, 0);
+}
+
+/* Complete a pending generate request with the current weights. Called with the lock held
+ * (as the pause wait holds it); releases it while generating. */
+static void serve_generate_locked(bn_trainer *t)
+{
+    if (!t->gen_pending)
+        return;
+    char prompt[BN_CHAT_TEXT_MAX], typed[BN_CHAT_TEXT_MAX], out[BN_CHAT_TEXT_MAX];
+    snprintf(typed, sizeof typed, "%s", t->gen_prompt);
+    gen_job job = {t, t->gen_next_id};
+    int max_new = t->gen_max_new;
+    pthread_mutex_unlock(&t->lock);
+
+    bn_error err = {0};
+    bn_chat_prompt(t->data.task, typed, prompt, sizeof prompt);
+    bn_status s = bn_chat_complete(&t->model, &t->data.vocab, t->data.task, prompt, max_new,
+                                   out, sizeof out, gen_token, &job, &err);
+    if (t->hooks.on_generate)
+        t->hooks.on_generate(t->hooks.ctx, job.id, s == BN_OK ? out : err.msg, 1);
+
+    pthread_mutex_lock(&t->lock);
+    t->gen_pending = 0;
+}
+
+static void serve_generate(bn_trainer *t)
+{
+    pthread_mutex_lock(&t->lock);
+    serve_generate_locked(t);
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* Wait while paused (serving generate requests); returns with the lock released. */
 static void wait_while_paused(bn_trainer *t)
 {
     pthread_mutex_lock(&t->lock);
     if (t->pause_requested && !t->stop_requested) {
         bn_run_state before = t->snap.state;
         t->snap.state = BN_RUN_PAUSED;
-        while (t->pause_requested && !t->stop_requested)
-            pthread_cond_wait(&t->wake, &t->lock);
+        while (t->pause_requested && !t->stop_requested) {
+            if (t->gen_pending)
+                serve_generate_locked(t);
+            else
+                pthread_cond_wait(&t->wake, &t->lock);
+        }
         t->snap.state = before;
         /* A pause must not count as training time in tokens/s. */
         t->interval_started_at = now_seconds();
@@ -457,6 +526,25 @@ static bn_status after_step(bn_trainer *t, const step_result *r, bn_error *err)
     return s;
 }
 
+/* Persist the run's state in meta/state.json (for run lists); a failure is a warning. */
+static void mark_run(bn_trainer *t, bn_run_state state)
+{
+    bn_error err = {0};
+    if (bn_run_marker_write(t->run.dir, bn_run_state_name(state), t->state.step,
+                            t->cfg.train.num_steps, &err) != BN_OK) {
+        char text[sizeof err.msg + 16];
+        snprintf(text, sizeof text, "warning: %s", err.msg);
+        emit_event(t, text);
+    }
+}
+
+/* Set the final state, published and on disk. */
+static void end_run(bn_trainer *t, bn_run_state state)
+{
+    set_state(t, state);
+    mark_run(t, state);
+}
+
 static bn_status finish(bn_trainer *t, bn_run_state final_state, bn_error *err)
 {
     bn_status s = save_checkpoint(t, err);
@@ -464,7 +552,7 @@ static bn_status finish(bn_trainer *t, bn_run_state final_state, bn_error *err)
         bn_arith_eval ev;
         s = evaluate(t, t->cfg.log.eval_problems, &ev, err);
     }
-    set_state(t, s == BN_OK ? final_state : BN_RUN_FAILED);
+    end_run(t, s == BN_OK ? final_state : BN_RUN_FAILED);
     return s;
 }
 
@@ -472,14 +560,16 @@ bn_status bn_trainer_run(bn_trainer *t, bn_error *err)
 {
     t->started_at = t->interval_started_at = now_seconds();
     set_state(t, BN_RUN_RUNNING);
+    mark_run(t, BN_RUN_RUNNING);
     while (t->state.step < t->cfg.train.num_steps) {
+        serve_generate(t);
         wait_while_paused(t);
         if (stop_pending(t))
             return finish(t, BN_RUN_STOPPED, err);
         step_result r = {0};
         bn_status s = train_step(t, &r, err);
         if (s == BN_ERR_DIVERGED) {
-            set_state(t, BN_RUN_DIVERGED);
+            end_run(t, BN_RUN_DIVERGED);
             char text[1200];
             snprintf(text, sizeof text, "%s; nothing saved from this state, last good checkpoint: %s",
                      err->msg, t->snap.last_checkpoint[0] ? t->snap.last_checkpoint : "none");
@@ -491,7 +581,7 @@ bn_status bn_trainer_run(bn_trainer *t, bn_error *err)
         if (s == BN_OK)
             s = after_step(t, &r, err);
         if (s != BN_OK) {
-            set_state(t, BN_RUN_FAILED);
+            end_run(t, BN_RUN_FAILED);
             return s;
         }
     }

@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 
+#include "chat.h"
 #include "checkpoint.h"
 #include "config.h"
 #include "data.h"
@@ -43,6 +44,8 @@ typedef struct {
     double eval_accuracy;
     long eval_step;
     double ternary[3];    /* share of weights at -1, 0, +1 */
+    int threads;          /* compute threads of the engine */
+    char kernel[16];      /* BitLinear kernel path in use ("avx512", ...) */
     char run_dir[BN_PATH_MAX + BN_NAME_MAX + 2];
     char last_checkpoint[BN_PATH_MAX + BN_NAME_MAX + 40];
     char message[256];    /* the latest event, for status lines */
@@ -55,6 +58,9 @@ typedef struct {
     void (*on_log)(void *ctx, const bn_train_snapshot *snap);
     /* Evaluations, checkpoints, warnings: one line of text. */
     void (*on_event)(void *ctx, const char *text);
+    /* A generate request's completion so far (done = 0 while it grows, 1 at the end), with
+     * the id bn_trainer_generate returned. */
+    void (*on_generate)(void *ctx, long id, const char *completion, int done);
     void *ctx;
 } bn_trainer_hooks;
 
@@ -74,6 +80,9 @@ typedef struct {
     pthread_cond_t wake;     /* signalled on every command (ends a pause) */
     bn_train_snapshot snap;
     int pause_requested, stop_requested, save_requested;
+    char gen_prompt[BN_CHAT_TEXT_MAX]; /* a pending generate request (gen_pending) */
+    int gen_max_new, gen_pending;
+    long gen_next_id;
 
     double started_at;       /* monotonic seconds */
     long steps_this_session; /* for the ETA after a resume */
@@ -92,6 +101,12 @@ bn_status bn_trainer_init(bn_trainer *t, const bn_config *cfg, const char *resum
 bn_status bn_trainer_run(bn_trainer *t, bn_error *err);
 
 void bn_trainer_command(bn_trainer *t, bn_train_cmd cmd);
+
+/* Ask the training thread to complete `prompt` (as typed; see bn_chat_prompt) greedily with
+ * the current weights, between two steps (also while paused). The completion arrives through
+ * hooks.on_generate. Returns the request's id (> 0), or 0 while another request is pending.
+ * A model that cannot chat (no tokenizer) answers with an error text, done = 1. */
+long bn_trainer_generate(bn_trainer *t, const char *prompt, int max_new);
 void bn_trainer_snapshot(bn_trainer *t, bn_train_snapshot *out);
 void bn_trainer_free(bn_trainer *t);
 

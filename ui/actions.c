@@ -1,0 +1,349 @@
+/* actions.c - the UI's reactions: engine events, run start and end, the form, past runs,
+ * chat. Only the UI thread runs this; it never waits on a training step. */
+#include "actions.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "checkpoint.h"
+
+#define CHAT_MAX_NEW 24
+#define SAMPLE_LINES 40
+
+double bn_ui_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void bn_ui_log(bn_ui *ui, bn_log_kind kind, const char *fmt, ...)
+{
+    char buf[BN_LOG_WIDTH];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    bn_loglines_add(&ui->log, kind, buf);
+    ui->dirty = 1;
+}
+
+void bn_ui_flash(bn_ui *ui, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ui->flash, sizeof ui->flash, fmt, ap);
+    va_end(ap);
+    ui->flash_until = bn_ui_now() + 4.0;
+    ui->dirty = 1;
+}
+
+/* ---------------------------------------------------------------- engine events */
+
+/* After an evaluation, its example completions from samples.jsonl. */
+static void add_latest_sample(bn_ui *ui)
+{
+    char line[BN_LOG_WIDTH];
+    if (bn_run_read_samples(ui->session.run_dir, line, sizeof line, 1) == 1)
+        bn_ui_log(ui, BN_LOG_SAMPLE, "%s", line);
+}
+
+static bn_chat_entry *chat_entry(bn_ui *ui, long id)
+{
+    for (int i = ui->chat.n_entries - 1; i >= 0; i--)
+        if (ui->chat.entry[i].id == id)
+            return &ui->chat.entry[i];
+    return NULL;
+}
+
+static void apply_event(bn_ui *ui, const bn_ui_event *ev)
+{
+    switch (ev->kind) {
+    case BN_UI_EV_LOG:
+        bn_series_push(&ui->series, ev->step, ev->loss, ev->lr);
+        break;
+    case BN_UI_EV_TEXT:
+        bn_ui_log(ui, bn_loglines_classify(ev->text), "%s", ev->text);
+        if (strncmp(ev->text, "eval step", 9) == 0)
+            add_latest_sample(ui);
+        break;
+    case BN_UI_EV_GEN: {
+        bn_chat_entry *e = chat_entry(ui, ev->id);
+        if (e) {
+            snprintf(e->completion, sizeof e->completion, "%s", ev->text);
+            e->state = ev->done;
+        }
+        break;
+    }
+    }
+}
+
+void bn_ui_pump_events(bn_ui *ui)
+{
+    bn_ui_event evs[256];
+    long dropped = 0;
+    int n;
+    do {
+        n = bn_ui_queue_drain(&ui->queue, evs, 256, &dropped);
+        for (int i = 0; i < n; i++)
+            apply_event(ui, &evs[i]);
+        if (dropped)
+            bn_ui_log(ui, BN_LOG_WARN, "warning: %ld engine events dropped (UI too slow)",
+                      dropped);
+        if (n)
+            ui->dirty = 1;
+    } while (n == 256);
+}
+
+/* ---------------------------------------------------------------- a run's start and end */
+
+/* Chat requests the training thread did not answer before its run ended. */
+static void orphan_trainer_requests(bn_ui *ui)
+{
+    for (int i = 0; i < ui->chat.n_entries; i++) {
+        bn_chat_entry *e = &ui->chat.entry[i];
+        if (e->state == 0 && e->id < BN_INFER_FIRST_ID) {
+            e->state = -1;
+            snprintf(e->completion, sizeof e->completion, "(the run ended first; ask again)");
+        }
+    }
+}
+
+static void log_end(bn_ui *ui)
+{
+    bn_error err = {0};
+    bn_status st = bn_session_result(&ui->session, &err);
+    const bn_train_snapshot *sn = &ui->session.snap;
+    if (st != BN_OK && st != BN_ERR_DIVERGED)
+        bn_ui_log(ui, BN_LOG_ERROR, "run failed: %s", err.msg);
+    bn_ui_log(ui, st == BN_OK ? BN_LOG_GOOD : BN_LOG_ERROR,
+              "run %s at step %ld/%ld, loss %.4f (smoothed %.4f); checkpoint %s",
+              ui->session.state, sn->step, sn->total_steps, sn->loss, sn->loss_ema,
+              sn->last_checkpoint[0] ? sn->last_checkpoint : "none");
+    bn_ui_flash(ui, "run %s", ui->session.state);
+}
+
+void bn_ui_poll_session(bn_ui *ui)
+{
+    bn_poll_event ev = bn_session_poll(&ui->session);
+    bn_error err = {0};
+    switch (ev) {
+    case BN_POLL_NOTHING:
+        return;
+    case BN_POLL_STARTED:
+        bn_ui_log(ui, BN_LOG_INFO, "run started: %s (%d threads, kernel %s)",
+                  ui->session.run_dir, ui->session.snap.threads, ui->session.snap.kernel);
+        bn_catalog_scan_runs(&ui->catalog);
+        break;
+    case BN_POLL_ENDED:
+        bn_ui_pump_events(ui); /* the last records before the summary */
+        orphan_trainer_requests(ui);
+        log_end(ui);
+        bn_catalog_scan_runs(&ui->catalog);
+        break;
+    case BN_POLL_INIT_FAILED:
+        bn_session_result(&ui->session, &err);
+        bn_ui_log(ui, BN_LOG_ERROR, "could not start: %s", err.msg);
+        bn_ui_flash(ui, "could not start the run (see the log)");
+        bn_session_close(&ui->session);
+        break;
+    }
+    ui->dirty = 1;
+}
+
+/* ---------------------------------------------------------------- starting and opening */
+
+void bn_ui_open_form(bn_ui *ui, int index)
+{
+    bn_error err = {0};
+    const bn_experiment_entry *e = &ui->catalog.exps[index];
+    if (bn_session_active(&ui->session)) {
+        bn_ui_flash(ui, "a run is training: stop it (x) before starting another");
+        return;
+    }
+    if (bn_form_open(&ui->form, e->name, e->path, &err) != BN_OK) {
+        bn_ui_log(ui, BN_LOG_ERROR, "%s", err.msg);
+        bn_ui_flash(ui, "cannot load %s (see the log)", e->path);
+        return;
+    }
+    ui->screen = BN_SCREEN_FORM;
+}
+
+static void reset_views(bn_ui *ui)
+{
+    bn_session_close(&ui->session);
+    bn_series_clear(&ui->series);
+    ui->logview.scroll = 0;
+}
+
+void bn_ui_submit_form(bn_ui *ui)
+{
+    bn_config cfg;
+    bn_error err = {0};
+    if (bn_form_config(&ui->form, &cfg, &err) != BN_OK) {
+        snprintf(ui->form.error, sizeof ui->form.error, "%s", err.msg);
+        return;
+    }
+    if (cfg.train.threads <= 0)
+        cfg.train.threads = ui->cores;
+    reset_views(ui);
+    if (bn_session_start(&ui->session, &cfg, ui->kernels, &ui->queue, &err) != BN_OK) {
+        snprintf(ui->form.error, sizeof ui->form.error, "%s", err.msg);
+        return;
+    }
+    bn_ui_log(ui, BN_LOG_INFO, "starting %s: %ld steps of %d x %d tokens, %d threads",
+              cfg.experiment.name, cfg.train.num_steps, cfg.train.batch_size, cfg.train.seq_len,
+              cfg.train.threads);
+    ui->screen = BN_SCREEN_MAIN;
+    ui->focus = BN_PANE_LOSS;
+}
+
+/* A past run's loss history, samples and checkpoints. */
+static void load_history(bn_ui *ui)
+{
+    bn_metric_point *pts = NULL;
+    int n = 0;
+    bn_error err = {0};
+    bn_train_snapshot *sn = &ui->session.snap;
+    if (bn_run_read_metrics(ui->session.run_dir, &pts, &n, &err) != BN_OK)
+        bn_ui_log(ui, BN_LOG_WARN, "warning: %s", err.msg);
+    for (int i = 0; i < n; i++) {
+        bn_series_push(&ui->series, pts[i].step, pts[i].loss, pts[i].lr);
+        if (pts[i].have_eval) {
+            sn->have_eval = 1;
+            sn->eval_accuracy = pts[i].eval_accuracy;
+            sn->eval_step = pts[i].step;
+        }
+    }
+    if (ui->series.n > 0) { /* the trainer's smoothing: decay 0.98, debiased */
+        double m = 0, w = 0;
+        for (int i = 0; i < ui->series.n; i++) {
+            m = 0.98 * m + 0.02 * ui->series.loss[i];
+            w = 0.98 * w + 0.02;
+        }
+        sn->loss_ema = m / w;
+        sn->lr = ui->series.lr[ui->series.n - 1];
+    }
+    free(pts);
+}
+
+static void load_samples_and_checkpoints(bn_ui *ui)
+{
+    static char lines[SAMPLE_LINES][BN_LOG_WIDTH];
+    int n = bn_run_read_samples(ui->session.run_dir, &lines[0][0], BN_LOG_WIDTH, SAMPLE_LINES);
+    for (int i = 0; i < n; i++)
+        bn_ui_log(ui, BN_LOG_SAMPLE, "%s", lines[i]);
+    long steps[64];
+    int k = bn_run_checkpoints(ui->session.run_dir, steps, 64);
+    char text[BN_LOG_WIDTH];
+    int len = snprintf(text, sizeof text, "checkpoints (%d):", k);
+    for (int i = 0; i < k && len < (int)sizeof text; i++)
+        len += snprintf(text + len, sizeof text - (size_t)len, " %ld", steps[i]);
+    bn_ui_log(ui, k ? BN_LOG_INFO : BN_LOG_WARN, "%s%s", text,
+              k ? "; chat uses the latest" : " none: chat needs one");
+    if (k)
+        snprintf(ui->session.snap.last_checkpoint, sizeof ui->session.snap.last_checkpoint,
+                 "%s/checkpoints/step_%06ld", ui->session.run_dir, steps[k - 1]);
+}
+
+void bn_ui_open_run(bn_ui *ui, int index)
+{
+    if (bn_session_active(&ui->session)) {
+        bn_ui_flash(ui, "a run is training: stop it (x) before opening another");
+        return;
+    }
+    bn_run_info info = ui->catalog.runs[index];
+    bn_run_info_read(info.dir, &info); /* fresh numbers */
+    reset_views(ui);
+    bn_session_open_past(&ui->session, &info);
+    bn_ui_log(ui, BN_LOG_INFO, "opened %s: %s, %s at step %ld/%ld", info.dir, info.experiment,
+              info.state, info.step, info.total_steps);
+    load_history(ui);
+    load_samples_and_checkpoints(ui);
+    ui->focus = BN_PANE_LOSS;
+}
+
+/* ---------------------------------------------------------------- keys on the run */
+
+void bn_ui_toggle_pause(bn_ui *ui)
+{
+    bn_session *s = &ui->session;
+    if (!bn_session_active(s)) {
+        bn_ui_flash(ui, "no run is training");
+        return;
+    }
+    int resume = s->pause_wanted;
+    bn_session_command(s, resume ? BN_CMD_RESUME : BN_CMD_PAUSE);
+    bn_ui_flash(ui, resume ? "resuming" : "pausing after this step");
+}
+
+void bn_ui_save_now(bn_ui *ui)
+{
+    if (!bn_session_active(&ui->session)) {
+        bn_ui_flash(ui, "no run is training");
+        return;
+    }
+    bn_session_command(&ui->session, BN_CMD_SAVE);
+    bn_ui_flash(ui, "saving a checkpoint after this step");
+}
+
+void bn_ui_stop_run(bn_ui *ui)
+{
+    if (!bn_session_active(&ui->session)) {
+        bn_ui_flash(ui, "no run is training");
+        return;
+    }
+    bn_session_command(&ui->session, BN_CMD_STOP);
+    bn_ui_flash(ui, "stopping: saving a checkpoint...");
+}
+
+/* ---------------------------------------------------------------- chat */
+
+static long route_prompt(bn_ui *ui, const char *prompt)
+{
+    bn_session *s = &ui->session;
+    if (bn_session_active(s)) {
+        long id = bn_session_generate(s, prompt, CHAT_MAX_NEW);
+        if (!id)
+            bn_ui_flash(ui, s->seen_phase == BN_PHASE_INIT ? "the run is starting; ask again"
+                                                           : "busy with the previous prompt");
+        return id;
+    }
+    char ckpt[BN_PATH_MAX + 64];
+    bn_error err = {0};
+    if (bn_checkpoint_latest(s->run_dir, ckpt, sizeof ckpt, &err) != BN_OK) {
+        bn_ui_flash(ui, "this run has no checkpoint to chat with");
+        return 0;
+    }
+    long id = bn_infer_request(&ui->infer, ckpt, prompt, CHAT_MAX_NEW);
+    if (!id)
+        bn_ui_flash(ui, "busy with the previous prompt");
+    return id;
+}
+
+void bn_ui_chat_send(bn_ui *ui)
+{
+    bn_chat_view *c = &ui->chat;
+    if (c->len == 0)
+        return;
+    if (ui->session.kind == BN_SESSION_NONE) {
+        bn_ui_flash(ui, "open a run first (Enter on an experiment or a run)");
+        return;
+    }
+    long id = route_prompt(ui, c->input);
+    if (!id)
+        return;
+    if (c->n_entries == BN_CHAT_HISTORY) {
+        memmove(&c->entry[0], &c->entry[1], sizeof c->entry[0] * (BN_CHAT_HISTORY - 1));
+        c->n_entries--;
+    }
+    bn_chat_entry *e = &c->entry[c->n_entries++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->prompt, sizeof e->prompt, "%s", c->input);
+    e->id = id;
+    c->len = 0;
+    c->input[0] = '\0';
+}

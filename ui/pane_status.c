@@ -1,0 +1,112 @@
+/* pane_status.c - the open run's numbers: step and progress, loss, smoothed loss, last eval,
+ * lr, wd, stage, grad norm, speed, tokens, time, threads, kernel, RSS, ternary shares. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "draw.h"
+
+/* Resident set size of this process in bytes (0 if unknown). */
+static double rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return 0;
+    long size = 0, resident = 0;
+    int ok = fscanf(f, "%ld %ld", &size, &resident) == 2;
+    fclose(f);
+    return ok ? (double)resident * (double)sysconf(_SC_PAGESIZE) : 0;
+}
+
+static const char *shown_state(const bn_ui *ui)
+{
+    const bn_session *s = &ui->session;
+    if (bn_session_active(s) && s->pause_wanted && strcmp(s->state, "running") == 0)
+        return "pausing";
+    if (bn_session_active(s) && !s->pause_wanted && strcmp(s->state, "paused") == 0)
+        return "resuming";
+    return s->state;
+}
+
+static void draw_progress(bn_ui *ui, int y, int x, int w, const bn_train_snapshot *sn)
+{
+    double frac = sn->total_steps > 0 ? (double)sn->step / (double)sn->total_steps : 0;
+    int n = snprintf(NULL, 0, "step %ld/%ld ", sn->step, sn->total_steps);
+    bn_draw_printf(ui, y, x, w, BN_ROLE_NORMAL, "step %ld/%ld ", sn->step, sn->total_steps);
+    int bar = w - n - 7;
+    if (bar >= 4) {
+        bn_draw_bar(ui, y, x + n, bar, frac);
+        bn_draw_printf(ui, y, x + n + bar, 7, BN_ROLE_NORMAL, " %5.1f%%", 100.0 * frac);
+    }
+}
+
+static void status_lines(bn_ui *ui, bn_rect in, const bn_train_snapshot *sn, int live)
+{
+    char seen[32], elapsed[32], eta[32], rss[32], eval[48] = "-";
+    bn_format_count(seen, sizeof seen, (double)sn->tokens_seen);
+    bn_format_duration(elapsed, sizeof elapsed, sn->elapsed_s);
+    bn_format_duration(eta, sizeof eta, sn->eta_s);
+    bn_format_count(rss, sizeof rss, rss_bytes());
+    if (sn->have_eval)
+        snprintf(eval, sizeof eval, "%.1f%%", 100.0 * sn->eval_accuracy);
+    int y = in.y, w = in.w, x = in.x;
+    const char *id = strrchr(ui->session.run_dir, '/');
+    bn_draw_printf(ui, y++, x, w, BN_ROLE_HEADER, "run %s", id ? id + 1 : ui->session.run_dir);
+    if (in.h >= 9)
+        bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "exp %s", ui->session.experiment);
+    draw_progress(ui, y++, x, w, sn);
+    bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "loss %.4f smooth %.4f eval %s", sn->loss,
+                   sn->loss_ema, eval);
+    if (!live) {
+        bn_draw_text(ui, y++, x, w, BN_ROLE_DIM, "(a past run: numbers from its files)");
+        return;
+    }
+    bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "lr %.2e wd %.3g stage %d grad %.3f", sn->lr,
+                   sn->wd, sn->stage, sn->grad_norm);
+    bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "%.0f tok/s  %s tokens seen",
+                   sn->tokens_per_sec, seen);
+    bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "elapsed %s  ETA %s", elapsed, eta);
+    bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "%d threads  kernel %s  RSS %sB", sn->threads,
+                   sn->kernel[0] ? sn->kernel : "-", rss);
+    bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "weights -1/0/+1 %.1f%% %.1f%% %.1f%%",
+                   100.0 * sn->ternary[0], 100.0 * sn->ternary[1], 100.0 * sn->ternary[2]);
+}
+
+static void status_draw(bn_pane *p, bn_ui *ui)
+{
+    char title[96];
+    const bn_session *s = &ui->session;
+    if (s->kind == BN_SESSION_NONE)
+        snprintf(title, sizeof title, "Status");
+    else
+        snprintf(title, sizeof title, "Status: %s, %s", s->experiment, shown_state(ui));
+    bn_draw_box(ui, p->rect, title, ui->focus == BN_PANE_STATUS);
+    bn_rect in = bn_rect_inner(p->rect);
+    if (s->kind == BN_SESSION_NONE) {
+        bn_draw_text(ui, in.y, in.x, in.w, BN_ROLE_DIM, "no run open");
+        bn_draw_text(ui, in.y + 2, in.x, in.w, BN_ROLE_NORMAL,
+                     "Enter on an experiment starts one;");
+        bn_draw_text(ui, in.y + 3, in.x, in.w, BN_ROLE_NORMAL, "Enter on a run opens it.");
+        return;
+    }
+    status_lines(ui, in, &s->snap, s->kind == BN_SESSION_LIVE);
+}
+
+static int status_key(bn_pane *p, bn_ui *ui, int key)
+{
+    (void)p;
+    (void)ui;
+    (void)key;
+    return BN_KEY_IGNORED;
+}
+
+static void status_resize(bn_pane *p, bn_rect r)
+{
+    p->rect = r;
+}
+
+const bn_pane_ops bn_pane_status_ops = {
+    .draw = status_draw,
+    .handle_key = status_key,
+    .resize = status_resize,
+};

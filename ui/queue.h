@@ -1,0 +1,46 @@
+/* queue.h - events from the engine's threads to the UI thread: a ring behind a mutex.
+ *
+ * Producers (the trainer's hooks on the training thread, the chat worker) push and return at
+ * once: the lock is held for one copy, never while the UI draws, and a full ring drops its
+ * oldest event (counted) instead of waiting. The UI thread drains it on its timer. */
+#ifndef BN_UI_QUEUE_H
+#define BN_UI_QUEUE_H
+
+#include <pthread.h>
+
+#define BN_UI_EVENT_TEXT 256
+
+typedef enum {
+    BN_UI_EV_LOG,  /* a logged step: step, loss, loss_ema, lr */
+    BN_UI_EV_TEXT, /* an event line: evaluation, checkpoint, warning */
+    BN_UI_EV_GEN   /* a chat completion so far: id, text, done */
+} bn_ui_event_kind;
+
+typedef struct {
+    bn_ui_event_kind kind;
+    long step;
+    double loss, loss_ema, lr;
+    long id;
+    int done;
+    char text[BN_UI_EVENT_TEXT];
+} bn_ui_event;
+
+typedef struct {
+    pthread_mutex_t lock;
+    bn_ui_event *ring; /* (cap) */
+    int cap, head, count;
+    long dropped;      /* events lost to a full ring since the last drain */
+} bn_ui_queue;
+
+/* 0 on success, -1 when out of memory. */
+int bn_ui_queue_init(bn_ui_queue *q, int cap);
+void bn_ui_queue_free(bn_ui_queue *q);
+
+/* Copy ev in; never waits for the consumer. */
+void bn_ui_queue_push(bn_ui_queue *q, const bn_ui_event *ev);
+
+/* Move up to max events, oldest first, into out; *dropped gets (and resets) the count of
+ * events lost since the last drain. Returns the number moved. */
+int bn_ui_queue_drain(bn_ui_queue *q, bn_ui_event *out, int max, long *dropped);
+
+#endif
