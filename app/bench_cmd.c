@@ -97,7 +97,7 @@ typedef struct {
  * K = d), on the pool. The scalar reference gets fewer rows so it finishes quickly. */
 static int measure_kernels(bn_threadpool *pool, int M, int N, int K, kernel_speed *out)
 {
-    static const char *const names[] = {"ref", "avx2", "avx512", "blas"};
+    static const char *const names[] = {"ref", "avx2", "avx512", "amx", "blas"};
     int kp = bn_kpad(K), n_out = 0;
     float *xf = calloc((size_t)M * K, sizeof(float)), *wf = calloc((size_t)N * K, sizeof(float));
     int8_t *xi = calloc((size_t)M * kp, 1);
@@ -124,10 +124,13 @@ static int measure_kernels(bn_threadpool *pool, int M, int N, int K, kernel_spee
                     wf[(size_t)n * K + k] = (float)w;
             }
         bn_qact_view xv = {.f = xf, .i8 = xi, .rowsum = rowsum, .scale = scale};
-        bn_qweight_view wv = {.f = wf, .codes = codes, .scale = 1.0f};
+        int8_t *panels = malloc(bn_amx_panels_size(N, kp));
+        if (panels)
+            bn_amx_pack_weights(pool, panels, codes, N, kp);
+        bn_qweight_view wv = {.f = wf, .codes = codes, .amx = panels, .scale = 1.0f};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
             const bn_kernels *k = bn_kernels_find(names[i], NULL);
-            if (!k)
+            if (!k || (k->amx && !panels))
                 continue;
             int rows = strcmp(names[i], "ref") == 0 && M > 128 ? 128 : M;
             double best = 0.0;
@@ -139,6 +142,7 @@ static int measure_kernels(bn_threadpool *pool, int M, int N, int K, kernel_spee
             }
             out[n_out++] = (kernel_speed){names[i], best};
         }
+        free(panels);
     }
     free(xf), free(wf), free(xi), free(codes), free(rowsum), free(acc), free(scale), free(y);
     return n_out;
@@ -151,7 +155,7 @@ typedef struct {
     const char *kernel;
     step_times med;
     double tokens_per_sec, flops_per_token, gflops, sgemm_peak, peak_rss_mib;
-    kernel_speed kernels[4];
+    kernel_speed kernels[5];
     int n_kernels;
 } bench_result;
 
@@ -221,6 +225,8 @@ static bn_status bench_config(const bn_config *cfg, const bn_kernels *k, int ste
     bn_status s = tokens ? bn_model_init(&m, &cfg->model, B, T, k, cfg->train.threads, err)
                          : bn_fail(err, BN_ERR_NOMEM, "out of memory");
     if (s == BN_OK)
+        s = bn_model_set_backward_precision(&m, cfg->train.backward_precision, err);
+    if (s == BN_OK)
         s = bn_adamw_init(&opt, m.num_params, 0.9, 0.95, 1e-8, err);
     if (s == BN_OK) {
         bn_rng rng;
@@ -248,13 +254,16 @@ static bn_status bench_config(const bn_config *cfg, const bn_kernels *k, int ste
 }
 
 /* Load an experiment's config for benchmarking: its model and batch shape, our threads. */
-static bn_status bench_load(const char *name, int threads, bn_config *cfg, bn_error *err)
+static bn_status bench_load(const bn_cli *cli, const char *name, int threads, bn_config *cfg,
+                            bn_error *err)
 {
     char path[BN_PATH_MAX + 32];
     bn_config_defaults(cfg);
     bn_status s = bn_experiment_path(name, path, sizeof path, err);
     if (s == BN_OK)
         s = bn_config_load(cfg, path, err);
+    if (s == BN_OK)
+        s = bn_cli_apply_sets(cli, cfg, err);
     if (s == BN_OK && threads > 0)
         cfg->train.threads = threads;
     cfg->train.threads = bn_resolve_threads(cfg->train.threads);
@@ -274,7 +283,7 @@ static int bench_in_child(const bn_cli *cli, const char *name, const bn_kernels 
         bn_error err = {0};
         bn_config cfg;
         bench_result r = {.config = name, .kernel = k->name};
-        bn_status s = bench_load(name, cli->threads, &cfg, &err);
+        bn_status s = bench_load(cli, name, cli->threads, &cfg, &err);
         r.threads = cfg.train.threads;
         r.batch = cfg.train.batch_size;
         r.seq_len = cfg.train.seq_len;

@@ -68,6 +68,7 @@ void bn_cli_usage(FILE *out, const char *prog)
             "checkpoint\n"
             "       %s eval CHECKPOINT [--data FILE] [--problems N] [--shots K] [--threads N]\n"
             "       %s bench [--experiment NAME] [--threads N] [--steps N] [--json] [--kernel K]\n"
+            "             [--set section.key=value]\n"
             "\n"
             "EXPERIMENT is a name from ./experiments or %s/experiments (arithmetic,\n"
             "tictactoe, tinystories, baseline-95m), or a path to an INI file.\n"
@@ -184,7 +185,7 @@ static bn_status int_value(const char *flag, const char *v, int max, int *out, b
     return BN_OK;
 }
 
-/* bench [--experiment NAME] [--threads N] [--steps N] [--json] [--kernel NAME] */
+/* bench [--experiment NAME] [--threads N] [--steps N] [--json] [--kernel NAME] [--set K=V] */
 static bn_status parse_bench_option(bn_cli *cli, int argc, char **argv, int *i, bn_error *err)
 {
     const char *arg = argv[*i];
@@ -204,6 +205,8 @@ static bn_status parse_bench_option(bn_cli *cli, int argc, char **argv, int *i, 
         return int_value(arg, needs_value(argc, argv, i, err), 1024, &cli->threads, err);
     if (strcmp(arg, "--steps") == 0)
         return int_value(arg, needs_value(argc, argv, i, err), 100000, &cli->steps, err);
+    if (strcmp(arg, "--set") == 0)
+        return parse_option(cli, argc, argv, i, err);
     return bn_fail(err, BN_ERR_INPUT, "bench: %s: unknown option (see --help)", arg);
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "matmul.h"
+#include "simd.h"
 
 /* Where one head's q, k and v start inside the packed qkv rows of batch row b. */
 typedef struct {
@@ -31,7 +32,7 @@ static head_view view_head(const float *qkv, float *dqkv, bn_attn_shape s, int b
 }
 
 /* Row t of the (T, T) scores: softmax over j <= t, zero above the diagonal. */
-static void causal_softmax_rows(float *att, int T)
+BN_VECTORIZE static void causal_softmax_rows(float *att, int T)
 {
     for (int t = 0; t < T; t++) {
         float *a = att + (size_t)t * T;
@@ -64,7 +65,7 @@ static void head_forward(float *out, float *att, const float *qkv, bn_attn_shape
 }
 
 /* Through the softmax: ds = att * (dp - sum_j att*dp) * scale, in place in dp. */
-static void softmax_backward_rows(float *dp, const float *att, int T, float scale)
+BN_VECTORIZE static void softmax_backward_rows(float *dp, const float *att, int T, float scale)
 {
     for (int t = 0; t < T; t++) {
         const float *a = att + (size_t)t * T;

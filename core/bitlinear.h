@@ -2,12 +2,15 @@
  *
  * Forward:  xn = rmsnorm(x; g);  y = (Xq . Wq^T) / (s_x * s_w)   (see quant.h, kernels.h)
  * Backward (straight-through estimator):
- *           dW += dY^T . (Xq / s_x);   d(xn) = dY . (Wq / s_w);   then through the RMSNorm. */
+ *           dW += dY^T . (Xq / s_x);   d(xn) = dY . (Wq / s_w);   then through the RMSNorm.
+ *           Both products in fp32 (sgemm), or with bf16_backward in bf16 on AMX: Xq and Wq
+ *           are exact in bf16, dY and dY / s_x round to 8 significant bits, sums stay fp32. */
 #ifndef BN_BITLINEAR_H
 #define BN_BITLINEAR_H
 
 #include <stdint.h>
 
+#include "kernels/gemm_bf16.h"
 #include "kernels/kernels.h"
 #include "threadpool.h"
 
@@ -16,6 +19,8 @@ typedef struct {
     float *wq;      /* (out, in) values -1/0/+1 */
     uint8_t *codes; /* (out, Kp) wq + 1, for the integer kernels */
     float scale;    /* s_w */
+    bn_bf16 *wq_bf; /* bf16 backward only: wq as B panels (K = out, N = in), else NULL */
+    int8_t *w_amx;  /* amx kernel only: the codes as quad panels (ternary_amx.h), else NULL */
 } bn_qweight;
 
 /* What one BitLinear keeps from its forward for its backward. */
@@ -32,11 +37,14 @@ typedef struct {
     float *xn;         /* (N, max_in) normed input (forward) / its gradient (backward) */
     float *dy;         /* (N, max_out) dY scaled by 1 / s_x (backward); int32 products (forward) */
     float *dg_partial; /* (BN_ROW_BLOCKS(N), max_in) RMSNorm gain-gradient partials */
+    bn_bf16 *a_bf;     /* bf16 backward: dY (N, out) or (dY / s_x)^T (out, N) as A pair rows */
+    bn_bf16 *b_bf;     /* bf16 backward: Xq (K = N, max_in) as B panels */
 } bn_bitlinear_scratch;
 
 typedef struct {
     const bn_kernels *kernels;
     bn_threadpool *pool;
+    int bf16_backward; /* the two backward products on AMX in bf16 (gemm_bf16.h) */
 } bn_exec;
 
 /* Ternarize w (out, in) into q (buffers preallocated). */

@@ -32,6 +32,7 @@ typedef enum {
     KEY_TEXT,      /* char[size], one line, no '"'; at least min characters */
     KEY_ID,        /* as KEY_TEXT, and only [A-Za-z0-9._-], not starting with '.' (a dir name) */
     KEY_TASK,      /* bn_task, by name */
+    KEY_PRECISION, /* bn_precision, by name */
     KEY_OPERATORS, /* char[size], a non-empty subset of "+-*" "/" without repeats */
 } key_type;
 
@@ -105,6 +106,8 @@ static const key_spec schema[] = {
      "seed for initialization and data"},
     {"training", "threads", KEY_INT, FIELD(train.threads), "0", 0, 1024, 0,
      "compute threads, 0 = number of cores"},
+    {"training", "backward_precision", KEY_PRECISION, FIELD(train.backward_precision), "fp32",
+     0, 0, 0, "BitLinear backward products: fp32, bf16 (AMX) or auto (bf16 where AMX is)"},
 
     {"logging", "log_interval", KEY_INT, FIELD(log.log_interval), "10", 1, INT_MAX, 0,
      "steps between metric records"},
@@ -134,6 +137,13 @@ static const key_spec schema[] = {
 
 static const char *const task_names[] = {"arithmetic", "tictactoe", "text"};
 #define TASK_COUNT (sizeof task_names / sizeof task_names[0])
+static const char *const precision_names[] = {"fp32", "bf16", "auto"}; /* bn_precision order */
+#define PRECISION_COUNT (sizeof precision_names / sizeof precision_names[0])
+
+const char *bn_precision_name(bn_precision p)
+{
+    return (unsigned)p < PRECISION_COUNT ? precision_names[p] : "unknown";
+}
 
 /* How much of a raw value to quote in a message. */
 #define SHOWN_MAX 100
@@ -336,6 +346,9 @@ static void format_value(const bn_config *cfg, const key_spec *k, char *buf, siz
     case KEY_TASK:
         snprintf(buf, size, "%s", bn_task_name(*(const bn_task *)p));
         break;
+    case KEY_PRECISION:
+        snprintf(buf, size, "%s", bn_precision_name(*(const bn_precision *)p));
+        break;
     case KEY_TEXT:
     case KEY_ID:
     case KEY_OPERATORS:
@@ -382,6 +395,11 @@ static bn_status check_field(const bn_config *cfg, const key_spec *k, const char
             return BN_OK;
         snprintf(shown, sizeof shown, "%d", (int)*(const bn_task *)p);
         return value_fail(err, origin, k, shown, "must be one of arithmetic, tictactoe, text");
+    case KEY_PRECISION:
+        if ((unsigned)*(const bn_precision *)p < PRECISION_COUNT)
+            return BN_OK;
+        snprintf(shown, sizeof shown, "%d", (int)*(const bn_precision *)p);
+        return value_fail(err, origin, k, shown, "must be one of fp32, bf16, auto");
     case KEY_TEXT:
     case KEY_ID:
         return check_string(k, p, origin, err);
@@ -471,6 +489,13 @@ static bn_status parse_value(bn_config *cfg, const key_spec *k, const char *raw,
                 return BN_OK;
             }
         return value_fail(err, origin, k, raw, "must be one of arithmetic, tictactoe, text");
+    case KEY_PRECISION:
+        for (size_t t = 0; t < PRECISION_COUNT; t++)
+            if (strcmp(text, precision_names[t]) == 0) {
+                *(bn_precision *)p = (bn_precision)t;
+                return BN_OK;
+            }
+        return value_fail(err, origin, k, raw, "must be one of fp32, bf16, auto");
     case KEY_OPERATORS: {
         bn_status st = check_operators(k, text, origin, err);
         if (st == BN_OK)

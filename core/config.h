@@ -16,6 +16,10 @@
 
 typedef enum { BN_TASK_ARITHMETIC, BN_TASK_TICTACTOE, BN_TASK_TEXT } bn_task;
 
+/* fp32: sgemm. bf16: AMX tiles, dY rounded to bf16 (Xq and Wq are exact), fp32 sums.
+ * auto: bf16 where the CPU and kernel allow AMX, else fp32. */
+typedef enum { BN_PRECISION_FP32, BN_PRECISION_BF16, BN_PRECISION_AUTO } bn_precision;
+
 /* [model] */
 typedef struct {
     int vocab_size;            /* V */
@@ -42,6 +46,7 @@ typedef struct {
     double grad_clip;    /* max global grad norm */
     uint64_t seed;
     int threads;         /* 0 = number of cores */
+    bn_precision backward_precision; /* of the BitLinear backward products */
 } bn_train_config;
 
 /* [logging] */
@@ -109,5 +114,6 @@ void bn_config_write(const bn_config *cfg, FILE *out);
 char *bn_config_to_string(const bn_config *cfg);
 
 const char *bn_task_name(bn_task task);
+const char *bn_precision_name(bn_precision p);
 
 #endif

@@ -1,5 +1,6 @@
 /* ffn.c - squared-ReLU gated unit, forward and backward, split over rows. */
 #include "ffn.h"
+#include "simd.h"
 
 #include <stddef.h>
 
@@ -9,7 +10,7 @@ typedef struct {
     int F;
 } gate_job;
 
-static void forward_rows(void *ctx, int begin, int end, int thread)
+BN_VECTORIZE static void forward_rows(void *ctx, int begin, int end, int thread)
 {
     const gate_job *j = ctx;
     (void)thread;
@@ -30,7 +31,7 @@ void bn_sqrelu_gate_forward(bn_threadpool *pool, float *h, const float *gu, int 
     bn_parallel_for(pool, N, forward_rows, &j);
 }
 
-static void backward_rows(void *ctx, int begin, int end, int thread)
+BN_VECTORIZE static void backward_rows(void *ctx, int begin, int end, int thread)
 {
     const gate_job *j = ctx;
     (void)thread;

@@ -1,5 +1,6 @@
 /* loss.c - softmax cross-entropy, computed stably via the row maximum, split over rows. */
 #include "loss.h"
+#include "simd.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -25,7 +26,7 @@ static float row_max(const float *x, int n)
 /* Row n = b*T + t predicts tokens[n + 1] unless t is the row's last position. */
 static int has_target(const ce_job *j, int n) { return (n + 1) % j->T != 0; }
 
-static void forward_rows(void *ctx, int begin, int end, int thread)
+BN_VECTORIZE static void forward_rows(void *ctx, int begin, int end, int thread)
 {
     const ce_job *j = ctx;
     (void)thread;
@@ -54,7 +55,7 @@ double bn_cross_entropy_forward(bn_threadpool *pool, const float *logits, const 
     return total / ((double)B * (T - 1));
 }
 
-static void backward_rows(void *ctx, int begin, int end, int thread)
+BN_VECTORIZE static void backward_rows(void *ctx, int begin, int end, int thread)
 {
     const ce_job *j = ctx;
     (void)thread;

@@ -218,6 +218,22 @@ static size_t bind_qweights(bn_model *m)
     return codes;
 }
 
+/* Bytes of every linear's AMX quad panels (amx_slab == NULL), or point each qweight there. */
+static size_t bind_amx_panels(bn_model *m)
+{
+    size_t used = 0;
+    for (int l = 0; l < m->cfg.num_layers; l++) {
+        linear_ref lin[4];
+        layer_linears(m, l, lin);
+        for (int i = 0; i < 4; i++) {
+            if (m->amx_slab)
+                lin[i].q->w_amx = m->amx_slab + used;
+            used += bn_amx_panels_size(lin[i].out, bn_kpad(lin[i].in));
+        }
+    }
+    return used;
+}
+
 bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, int max_seq,
                         const bn_kernels *kernels, int threads, bn_error *err)
 {
@@ -248,6 +264,12 @@ bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, 
     if (!m->params || !m->grads || !m->qw_slab || !m->codes_slab)
         goto nomem;
     bind_qweights(m);
+    if (kernels->amx) {
+        m->amx_slab = aligned_alloc(64, (bind_amx_panels(m) + 63) & ~(size_t)63);
+        if (!m->amx_slab)
+            goto nomem;
+        bind_amx_panels(m);
+    }
 
     arena measure = {NULL, 0};
     layout_activations(m, &measure);
@@ -264,8 +286,58 @@ nomem:
                    cfg->num_layers, cfg->hidden_size);
 }
 
+/* The bf16 buffers: every linear's Wq panels, then the A and B scratch (see bitlinear.h),
+ * each 64-byte aligned. With base == NULL only measures. */
+static size_t layout_bf16(bn_model *m, char *base)
+{
+    size_t used = 0, a_max = 0, b_max = 0;
+    int N = m->max_batch * m->max_seq;
+    for (int l = 0; l < m->cfg.num_layers; l++) {
+        linear_ref lin[4];
+        layer_linears(m, l, lin);
+        for (int i = 0; i < 4; i++) {
+            int in = lin[i].in, out = lin[i].out;
+            if (base)
+                lin[i].q->wq_bf = (bn_bf16 *)(void *)(base + used);
+            used += (bn_bf16_panels_size(out, in) * sizeof(bn_bf16) + 63) & ~(size_t)63;
+            size_t a_dw = (size_t)bn_bf16_rows(out) * bn_bf16_pair_ld(N);
+            size_t a_dx = (size_t)bn_bf16_rows(N) * bn_bf16_pair_ld(out);
+            a_max = max3(a_max, a_dw, a_dx);
+            b_max = max3(b_max, bn_bf16_panels_size(N, in), 0);
+        }
+    }
+    if (base) {
+        m->bl_scratch.a_bf = (bn_bf16 *)(void *)(base + used);
+        m->bl_scratch.b_bf = (bn_bf16 *)(void *)(base + used + ((a_max * 2 + 63) & ~(size_t)63));
+    }
+    return used + ((a_max * 2 + 63) & ~(size_t)63) + ((b_max * 2 + 63) & ~(size_t)63);
+}
+
+bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, bn_error *err)
+{
+    int want = precision != BN_PRECISION_FP32;
+    int have = want && bn_amx_bf16_enable();
+    if (precision == BN_PRECISION_BF16 && !have)
+        return bn_fail(err, BN_ERR_INPUT, "[training] backward_precision = bf16: needs AMX-BF16, "
+                                          "which this CPU (or kernel) does not offer "
+                                          "(allowed here: fp32, auto)");
+    if (have && !m->bf16_slab) {
+        size_t bytes = layout_bf16(m, NULL);
+        m->bf16_slab = aligned_alloc(64, bytes);
+        if (!m->bf16_slab)
+            return bn_fail(err, BN_ERR_NOMEM, "out of memory for the bf16 backward (%zu MiB)",
+                           bytes >> 20);
+        layout_bf16(m, m->bf16_slab);
+    }
+    m->ex.bf16_backward = have;
+    m->weights_quantized = 0; /* the Wq panels are filled with the next ternarization */
+    return BN_OK;
+}
+
 void bn_model_free(bn_model *m)
 {
+    free(m->bf16_slab);
+    free(m->amx_slab);
     bn_threadpool_destroy(m->pool);
     free(m->tensors);
     free(m->qweights);

@@ -102,6 +102,8 @@ typedef struct {
     bn_backward_scratch bw;
     int last_B, last_T;     /* shape of the last forward */
 
+    void *bf16_slab;        /* bf16 backward: Wq panels of every linear, A/B scratch */
+    int8_t *amx_slab;       /* amx kernel: every linear's quad panels, back to back */
     bn_threadpool *pool;    /* owned; NULL when threads == 1 */
     bn_exec ex;             /* kernels + pool, as the layers take them */
 } bn_model;
@@ -111,6 +113,11 @@ typedef struct {
 bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, int max_seq,
                         const bn_kernels *kernels, int threads, bn_error *err);
 void bn_model_free(bn_model *m);
+
+/* Choose the precision of the BitLinear backward products (fp32 after init). bf16 needs
+ * AMX: asking for it elsewhere is BN_ERR_INPUT naming the key; auto falls back to fp32.
+ * Allocates the bf16 buffers once. */
+bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, bn_error *err);
 
 /* PyTorch-default init: Linear U(-1/sqrt(in), 1/sqrt(in)); embedding N(0, std); gains 1. */
 void bn_model_init_weights(bn_model *m, bn_rng *rng);

@@ -1,5 +1,6 @@
 /* optim.c - AdamW and gradient clipping, elementwise over blocks of parameters. */
 #include "optim.h"
+#include "simd.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -48,7 +49,7 @@ typedef struct {
     size_t n, per_block;
 } norm_job;
 
-static void norm_blocks(void *ctx, int begin, int end, int thread)
+BN_VECTORIZE static void norm_blocks(void *ctx, int begin, int end, int thread)
 {
     const norm_job *j = ctx;
     (void)thread;
@@ -83,7 +84,7 @@ typedef struct {
     size_t n;
 } clip_job;
 
-static void clip_blocks(void *ctx, int begin, int end, int thread)
+BN_VECTORIZE static void clip_blocks(void *ctx, int begin, int end, int thread)
 {
     const clip_job *j = ctx;
     (void)thread;
@@ -108,7 +109,7 @@ typedef struct {
     float b1, b2, decay, step_size, inv_sqrt_bc2, eps;
 } adamw_job;
 
-static void adamw_blocks(void *ctx, int begin, int end, int thread)
+BN_VECTORIZE static void adamw_blocks(void *ctx, int begin, int end, int thread)
 {
     const adamw_job *j = ctx;
     (void)thread;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernels/ternary_gemm.h"
+#include "simd.h"
 
 /* A NaN fails the first comparison and becomes lo, so it never reaches an integer
  * conversion. (Plain comparisons compile to maxss/minss; fmaxf/fminf are libm calls.) */
@@ -38,7 +39,7 @@ typedef struct {
     int rows, cols, kp, rows_per_block;
 } weight_job;
 
-static void sum_abs_blocks(void *ctx, int begin, int end, int thread)
+BN_VECTORIZE static void sum_abs_blocks(void *ctx, int begin, int end, int thread)
 {
     weight_job *j = ctx;
     (void)thread;
@@ -54,7 +55,7 @@ static void sum_abs_blocks(void *ctx, int begin, int end, int thread)
     }
 }
 
-static void ternarize_rows(void *ctx, int begin, int end, int thread)
+BN_VECTORIZE static void ternarize_rows(void *ctx, int begin, int end, int thread)
 {
     weight_job *j = ctx;
     (void)thread;
@@ -103,7 +104,7 @@ typedef struct {
     int cols, kp;
 } act_job;
 
-static void quantize_rows(void *ctx, int begin, int end, int thread)
+BN_VECTORIZE static void quantize_rows(void *ctx, int begin, int end, int thread)
 {
     const act_job *j = ctx;
     (void)thread;
@@ -138,4 +139,67 @@ void bn_quant_activations(bn_threadpool *pool, float *xq, int8_t *xq_i8, int32_t
     act_job j = {.x = x, .xq = xq, .scale = scale, .xq_i8 = xq_i8, .rowsum = rowsum,
                  .cols = cols, .kp = bn_kpad(cols)};
     bn_parallel_for(pool, rows, quantize_rows, &j);
+}
+
+/* ---------------------------------------------------------------- RMSNorm fused in */
+
+typedef struct {
+    const float *x, *g;
+    float *rstd, *xq, *scale;
+    int8_t *xq_i8;
+    int32_t *rowsum;
+    int cols, kp;
+    float eps;
+} norm_act_job;
+
+/* One row never leaves L1: sum of squares, then max |x r g|, then the quantization of
+ * x r g recomputed (the same expression both times, so the max is exact). */
+BN_VECTORIZE static void norm_quantize_rows(void *ctx, int begin, int end, int thread)
+{
+    const norm_act_job *j = ctx;
+    (void)thread;
+    const int C = j->cols;
+    const float *restrict g = j->g;
+    for (int r = begin; r < end; r++) {
+        const float *restrict xr = j->x + (size_t)r * C;
+        float ss = 0.0f;
+#pragma omp simd reduction(+ : ss)
+        for (int c = 0; c < C; c++)
+            ss += xr[c] * xr[c];
+        float rs = 1.0f / sqrtf(ss / (float)C + j->eps);
+        j->rstd[r] = rs;
+        float max_abs = 0.0f;
+#pragma omp simd reduction(max : max_abs)
+        for (int c = 0; c < C; c++) {
+            float a = fabsf(xr[c] * rs * g[c]);
+            max_abs = a > max_abs ? a : max_abs;
+        }
+        float s = 127.0f / fmaxf(max_abs, BN_QUANT_EPS);
+        j->scale[r] = s;
+        int8_t *restrict qi = j->xq_i8 + (size_t)r * j->kp;
+        float *restrict qr = j->xq ? j->xq + (size_t)r * C : NULL;
+        int32_t sum = 0;
+#pragma omp simd reduction(+ : sum)
+        for (int c = 0; c < C; c++) {
+            float q = clampf(round_even(clampf(xr[c] * rs * g[c] * s, -129.0f, 128.0f)),
+                             -128.0f, 127.0f);
+            qi[c] = (int8_t)q;
+            sum += (int32_t)q;
+        }
+        if (qr)
+#pragma omp simd
+            for (int c = 0; c < C; c++)
+                qr[c] = (float)qi[c];
+        memset(qi + C, 0, (size_t)(j->kp - C));
+        j->rowsum[r] = sum;
+    }
+}
+
+void bn_quant_normed_activations(bn_threadpool *pool, float *rstd, float *xq, int8_t *xq_i8,
+                                 int32_t *rowsum, float *scale, const float *x, const float *g,
+                                 int rows, int cols, float eps)
+{
+    norm_act_job j = {.x = x, .g = g, .rstd = rstd, .xq = xq, .scale = scale, .xq_i8 = xq_i8,
+                      .rowsum = rowsum, .cols = cols, .kp = bn_kpad(cols), .eps = eps};
+    bn_parallel_for(pool, rows, norm_quantize_rows, &j);
 }

@@ -30,4 +30,11 @@ float bn_quant_weights(bn_threadpool *pool, float *wq, uint8_t *codes, const flo
 void bn_quant_activations(bn_threadpool *pool, float *xq, int8_t *xq_i8, int32_t *rowsum,
                           float *scale, const float *x, int rows, int cols);
 
+/* RMSNorm and the activation quantizer in one pass over each row (BitLinear's input):
+ * rstd (rows) = rsqrt(mean(x^2) + eps); xn = x * rstd * g (never stored); then as
+ * bn_quant_activations on xn. xq (the float copy) may be NULL when nothing reads it. */
+void bn_quant_normed_activations(bn_threadpool *pool, float *rstd, float *xq, int8_t *xq_i8,
+                                 int32_t *rowsum, float *scale, const float *x, const float *g,
+                                 int rows, int cols, float eps);
+
 #endif

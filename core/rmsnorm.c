@@ -1,5 +1,6 @@
 /* rmsnorm.c - RMSNorm forward and backward. */
 #include "rmsnorm.h"
+#include "simd.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -13,7 +14,7 @@ typedef struct {
     float eps;
 } norm_job;
 
-static void forward_rows(void *ctx, int begin, int end, int thread)
+BN_VECTORIZE static void forward_rows(void *ctx, int begin, int end, int thread)
 {
     const norm_job *j = ctx;
     (void)thread;
@@ -42,7 +43,7 @@ void bn_rmsnorm_forward(bn_threadpool *pool, float *y, float *rstd, const float 
 
 /* With r = rstd and y = x r g:  dx = r g dy - x r^3 / C * sum_j(g_j dy_j x_j),
  * dg = sum_n dy x r (one partial per block of rows). */
-static void backward_blocks(void *ctx, int begin, int end, int thread)
+BN_VECTORIZE static void backward_blocks(void *ctx, int begin, int end, int thread)
 {
     const norm_job *j = ctx;
     (void)thread;

@@ -1,5 +1,6 @@
 /* rope.c - RoPE forward (rotate by +angle) and backward (rotate by -angle). */
 #include "rope.h"
+#include "simd.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -23,7 +24,7 @@ typedef struct {
     float direction; /* +1 rotates forward, -1 applies the transpose (inverse) rotation */
 } rope_job;
 
-static void rotate_rows(void *ctx, int begin, int end, int thread)
+BN_VECTORIZE static void rotate_rows(void *ctx, int begin, int end, int thread)
 {
     const rope_job *j = ctx;
     (void)thread;

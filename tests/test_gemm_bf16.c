@@ -106,6 +106,21 @@ static void test_pack_layouts(bn_threadpool *pool)
             }
     CHECK(bad == 0, "panels: %d misplaced elements", bad);
 
+    /* from int8 rows: the same panels as from the same values in float */
+    int8_t *src8 = malloc((size_t)K * 64);
+    for (int i = 0; i < K * 64; i++) {
+        src8[i] = (int8_t)(rng_next() % 256 - 128);
+        src[i] = (float)src8[i];
+    }
+    bn_bf16 *panels8 = malloc(sizeof(bn_bf16) * psize);
+    bn_bf16_pack_panels(pool, panels, src, 64, K, N);
+    bn_bf16_pack_panels_i8(pool, panels8, src8, 64, K, N);
+    CHECK(memcmp(panels, panels8, sizeof(bn_bf16) * psize) == 0, "int8 panels differ");
+    free(src8);
+    free(panels8);
+    for (int i = 0; i < K * 64; i++)
+        src[i] = rand_float();
+
     int ld = bn_bf16_pair_ld(K);
     bn_bf16 *rows = malloc(sizeof(bn_bf16) * (size_t)bn_bf16_rows(M) * ld);
     bn_bf16_pack_transposed(pool, rows, src, 64, div, K, M);

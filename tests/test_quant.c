@@ -10,6 +10,7 @@
 #include "kernels/kernels.h"
 #include "kernels/ternary_gemm.h"
 #include "quant.h"
+#include "rmsnorm.h"
 #include "threadpool.h"
 
 /* A 2-thread pool shared by the tests (created in main). */
@@ -470,9 +471,68 @@ static void test_quant_pool_independent(void)
     free(x);
 }
 
+/* The fused RMSNorm + quantizer gives the bits of bn_rmsnorm_forward then
+ * bn_quant_activations, with and without the float copy, inline and on the pool. */
+static void test_normed_activations(void)
+{
+    const int rows = 37, cols = 100, kp = bn_kpad(cols);
+    float *x = malloc(sizeof(float) * rows * cols), *g = malloc(sizeof(float) * cols);
+    float *xn = malloc(sizeof(float) * rows * cols), *rstd1 = malloc(sizeof(float) * rows);
+    float *q1 = malloc(sizeof(float) * rows * cols), *q2 = malloc(sizeof(float) * rows * cols);
+    float *s1 = malloc(sizeof(float) * rows), *s2 = malloc(sizeof(float) * rows);
+    float *rstd2 = malloc(sizeof(float) * rows);
+    int8_t *i1 = malloc((size_t)rows * kp), *i2 = malloc((size_t)rows * kp);
+    int32_t *rs1 = malloc(sizeof(int32_t) * rows), *rs2 = malloc(sizeof(int32_t) * rows);
+    for (int i = 0; i < rows * cols; i++)
+        x[i] = rng_sym(4.0f);
+    for (int c = 0; c < cols; c++)
+        g[c] = 0.5f + rng_sym(0.5f);
+    for (int c = 0; c < cols; c++) /* a zero row */
+        x[3 * cols + c] = 0.0f;
+    bn_rmsnorm_forward(NULL, xn, rstd1, x, g, rows, cols, 1e-5f);
+    bn_quant_activations(NULL, q1, i1, rs1, s1, xn, rows, cols);
+    bn_threadpool *pools[] = {NULL, g_pool2};
+    for (int p = 0; p < 2; p++)
+        for (int with_float = 0; with_float <= 1; with_float++) {
+            memset(i2, 0x55, (size_t)rows * kp);
+            bn_quant_normed_activations(pools[p], rstd2, with_float ? q2 : NULL, i2, rs2, s2, x,
+                                        g, rows, cols, 1e-5f);
+            CHECK(memcmp(rstd1, rstd2, sizeof(float) * rows) == 0, "fused rstd differs");
+            CHECK(memcmp(i1, i2, (size_t)rows * kp) == 0, "fused int8 rows differ");
+            CHECK(memcmp(rs1, rs2, sizeof(int32_t) * rows) == 0, "fused row sums differ");
+            CHECK(memcmp(s1, s2, sizeof(float) * rows) == 0, "fused scales differ");
+            if (with_float)
+                CHECK(memcmp(q1, q2, sizeof(float) * rows * cols) == 0, "fused floats differ");
+        }
+    free(x), free(g), free(xn), free(rstd1), free(rstd2), free(q1), free(q2), free(s1);
+    free(s2), free(i1), free(i2), free(rs1), free(rs2);
+}
+
 /* ---- kernels ---- */
 
-static const char *const kernel_names[] = {"ref", "blas", "avx2", "avx512"};
+/* The AMX quad panels hold w = code - 1 at [16p + c][4q + b] and zeros past N. */
+static void check_amx_panels(void)
+{
+    const int N = 37, kp = 128;
+    uint8_t *codes = malloc((size_t)N * kp);
+    int8_t *panels = malloc(bn_amx_panels_size(N, kp));
+    for (int i = 0; i < N * kp; i++)
+        codes[i] = (uint8_t)(rng_u32() % 3);
+    bn_amx_pack_weights(g_pool2, panels, codes, N, kp);
+    int bad = 0;
+    for (int n = 0; n < 64; n++)
+        for (int k = 0; k < kp; k++) {
+            int want = n < N ? codes[n * kp + k] - 1 : 0;
+            int got = panels[((size_t)(n / 16) * (kp / 4) + k / 4) * 64 + (n % 16) * 4 + k % 4];
+            bad += got != want;
+        }
+    CHECK(bad == 0, "amx panels: %d misplaced weights", bad);
+    CHECK(bn_amx_panels_size(N, kp) == 64u * kp, "panels rounded up to 32 rows");
+    free(codes);
+    free(panels);
+}
+
+static const char *const kernel_names[] = {"ref", "blas", "avx2", "avx512", "amx"};
 #define N_KERNELS (sizeof kernel_names / sizeof kernel_names[0])
 static int kernel_noted[N_KERNELS]; /* "not supported" printed once per name */
 
@@ -499,7 +559,9 @@ static void check_gemm_shape(int M, int N, int K, int zero_row)
     sw = bn_quant_weights(NULL, wq, codes, w, N, K);
 
     bn_qact_view X = {.f = xq, .i8 = xi, .rowsum = rs, .scale = sx};
-    bn_qweight_view Wv = {.f = wq, .codes = codes, .scale = sw};
+    int8_t *panels = malloc(bn_amx_panels_size(N, kp));
+    bn_amx_pack_weights(g_pool2, panels, codes, N, kp);
+    bn_qweight_view Wv = {.f = wq, .codes = codes, .amx = panels, .scale = sw};
 
     /* The reference: the "ref" table, inline. */
     int unsupported = -1;
@@ -575,6 +637,7 @@ out:
     free(wq);
     free(xi);
     free(codes);
+    free(panels);
     free(rs);
     free(acc);
     free(sx);
@@ -592,6 +655,12 @@ static void test_gemm(void)
     check_gemm_shape(1, 17, 64, 0);
     check_gemm_shape(3, 255, 100, 1);
     check_gemm_shape(17, 3, 257, 16);
+    /* The AMX path works in 32 x 32 blocks of 16 x 16 tiles: cover partial blocks. */
+    check_gemm_shape(33, 45, 100, 32);
+    check_gemm_shape(70, 255, 257, 5);
+    check_gemm_shape(64, 32, 64, -1);
+    check_gemm_shape(48, 17, 1152, -1);
+    check_amx_panels();
 }
 
 /* The dispatch table: names resolve, "auto"/NULL picks a table, unknown names give NULL. */
@@ -620,6 +689,10 @@ static void test_dispatch(void)
              : (u == 1 && !bn_cpu_has_avx512vnni()),
           "find(\"avx512\") = %p, unsupported = %d, cpu has avx512vnni = %d", (const void *)a5,
           u, bn_cpu_has_avx512vnni());
+    u = -1;
+    const bn_kernels *amx = bn_kernels_find("amx", &u);
+    CHECK(amx ? (amx->amx && u == 0) : u == 1, "find(\"amx\") = %p, unsupported = %d",
+          (const void *)amx, u);
 }
 
 int main(void)
@@ -638,6 +711,7 @@ int main(void)
     test_act_guard();
     test_act_rows_independent();
     test_quant_pool_independent();
+    test_normed_activations();
     test_gemm();
     test_dispatch();
     bn_threadpool_destroy(g_pool2);

@@ -84,8 +84,8 @@ static const float *fixture_tensor(const fixture *fx, const char *name, size_t n
 }
 
 /* Compare got[] with want[]; mask (optional) selects elements. Prints one line. */
-static void compare(const char *label, const float *got, const float *want, size_t n,
-                    const float *mask_grad, double mask_floor)
+static void compare_tol(const char *label, const float *got, const float *want, size_t n,
+                        const float *mask_grad, double mask_floor, double tolerance)
 {
     double scale = 0.0, max_abs = 0.0;
     for (size_t i = 0; i < n; i++)
@@ -100,8 +100,14 @@ static void compare(const char *label, const float *got, const float *want, size
     double rel = max_abs / fmax(scale, 1e-12);
     printf("  %-44s max abs %.3e  rel %.3e%s\n", label, max_abs, rel,
            compared < n ? " (large-gradient elements only)" : "");
-    CHECK(rel <= TOLERANCE && isfinite(rel), "%s: rel error %.3e > %.1e", label, rel,
-          TOLERANCE);
+    CHECK(rel <= tolerance && isfinite(rel), "%s: rel error %.3e > %.1e", label, rel,
+          tolerance);
+}
+
+static void compare(const char *label, const float *got, const float *want, size_t n,
+                    const float *mask_grad, double mask_floor)
+{
+    compare_tol(label, got, want, n, mask_grad, mask_floor, TOLERANCE);
 }
 
 static void load_params(bn_model *m, const fixture *fx)
@@ -152,6 +158,44 @@ static void check_update(bn_model *m, const fixture *fx, const float *grads, int
     free(g);
     free(p);
     bn_adamw_free(&opt);
+}
+
+/* With the bf16 backward (AMX), dY rounds to 8 significant bits in both products of every
+ * BitLinear: each gradient must still be within BF16_TOLERANCE of PyTorch's (relative to
+ * the tensor's largest element). The forward is unchanged and stays within TOLERANCE. */
+#define BF16_TOLERANCE 1e-2
+
+static void run_bf16(const fixture *fx, int threads)
+{
+    bn_model m;
+    bn_error err = {0};
+    if (bn_model_init(&m, &fx->cfg, fx->B, fx->T, bn_kernels_find(NULL, NULL), threads,
+                      &err) != BN_OK) {
+        CHECK(0, "%s", err.msg);
+        return;
+    }
+    if (bn_model_set_backward_precision(&m, BN_PRECISION_BF16, &err) != BN_OK) {
+        printf("bf16 backward: %s, skipped\n", err.msg);
+        bn_model_free(&m);
+        return;
+    }
+    printf("bf16 backward (AMX), %d thread%s\n", threads, threads > 1 ? "s" : "");
+    load_params(&m, fx);
+    const bn_st_tensor *tok = bn_st_find(&fx->file, "input.tokens");
+    if (tok && tok->dtype == BN_DTYPE_I32) {
+        bn_model_forward(&m, tok->data, fx->B, fx->T);
+        bn_model_zero_grad(&m);
+        bn_model_backward(&m, tok->data);
+        for (int i = 0; i < m.num_tensors; i++) {
+            const bn_tensor_info *t = &m.tensors[i];
+            char name[128];
+            snprintf(name, sizeof name, "grad.%s", t->name);
+            const float *want = fixture_tensor(fx, name, t->numel);
+            if (want)
+                compare_tol(name, m.grads + t->offset, want, t->numel, NULL, 0, BF16_TOLERANCE);
+        }
+    }
+    bn_model_free(&m);
 }
 
 static void run(const fixture *fx, const char *kernel_name, int threads)
@@ -238,12 +282,16 @@ int main(int argc, char **argv)
     /* BITNET_KERNEL forces one path; otherwise every path this CPU has must pass, on one
      * thread and on a pool of two. */
     const char *forced = getenv("BITNET_KERNEL");
-    const char *all[] = {"ref", "blas", "avx2", "avx512"};
+    const char *all[] = {"ref", "blas", "avx2", "avx512", "amx"};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         if (forced && *forced && strcmp(forced, all[i]) != 0)
             continue;
         run(&fx, all[i], 1);
         run(&fx, all[i], 2);
+    }
+    if (!forced || !*forced) {
+        run_bf16(&fx, 1);
+        run_bf16(&fx, 2);
     }
     if (forced && *forced && !bn_kernels_find(forced, NULL))
         CHECK(0, "BITNET_KERNEL=%s: unknown or unsupported here", forced);

@@ -91,7 +91,7 @@ check "resume of a finished run is refused" [ $? -eq 2 ]
 
 # ---- 4. every kernel path trains identically, step for step (same losses), and so do one
 # and two threads
-for k in ref avx2 avx512 blas; do
+for k in ref avx2 avx512 amx blas; do
     BITNET_KERNEL=$k $BIN --batch arithmetic $SMALL --num-steps 12 --set training.warmup_steps=2 \
         --log-interval 1 --sample-interval 0 --run-id k_$k >/dev/null 2>k_$k.txt ||
         { grep -q "lacks its instructions" k_$k.txt && echo "kernel $k: not on this CPU" && continue; }
@@ -103,6 +103,28 @@ $BIN --batch arithmetic $SMALL --threads 2 --num-steps 12 --set training.warmup_
 sed 's/"step_time_ms".*//' runs/k_two/metrics/scalars.jsonl >k_two.losses
 check "two threads: same losses as one" cmp -s k_ref.losses k_two.losses
 check "the losses compared are real" [ "$(grep -c '"loss": ' k_ref.losses)" -eq 12 ]
+
+# ---- 4b. the bf16 backward (AMX) is deterministic too: the same losses on two kernel paths
+# and on one and two threads; and it follows the fp32 run closely
+bf16_run() { # name threads kernel
+    BITNET_KERNEL=$3 $BIN --batch arithmetic $SMALL --threads $2 --num-steps 12 \
+        --set training.warmup_steps=2 --set training.backward_precision=bf16 \
+        --log-interval 1 --sample-interval 0 --run-id $1 >/dev/null 2>$1.txt
+}
+if bf16_run bf_ref 1 ref; then
+    bf16_run bf_two 2 avx512 || bf16_run bf_two 2 ref
+    sed 's/"step_time_ms".*//' runs/bf_ref/metrics/scalars.jsonl >bf_ref.losses
+    sed 's/"step_time_ms".*//' runs/bf_two/metrics/scalars.jsonl >bf_two.losses
+    check "bf16 backward: same losses on another kernel path and two threads" \
+        cmp -s bf_ref.losses bf_two.losses
+    last_fp32=$(tail -n 1 k_ref.losses | sed 's/.*"loss": \([0-9.]*\).*/\1/')
+    last_bf16=$(tail -n 1 bf_ref.losses | sed 's/.*"loss": \([0-9.]*\).*/\1/')
+    check "bf16 backward: loss after 12 steps within 2% of fp32 ($last_bf16 vs $last_fp32)" \
+        awk -v a="$last_bf16" -v b="$last_fp32" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.02 * b) }'
+else
+    grep -q "needs AMX-BF16" bf_ref.txt && echo "bf16 backward: no AMX here, skipped" ||
+        check "bf16 backward run" false
+fi
 
 # ---- 5. divergence: a checkpoint whose weights hold NaN (as a corrupted or diverged file
 # would) stops the resumed run at its first step, with exit status 3, and nothing is saved

@@ -5,11 +5,13 @@
 #include <string.h>
 
 #include "../matmul.h"
+#include "../simd.h"
 
 static int always(void) { return 1; }
 
 /* Fastest first: "auto" takes the first one the CPU supports. */
 static const bn_kernels kernel_tables[] = {
+    {.name = "amx", .amx = 1, .supported = bn_amx_int8_enable},
     {.name = "avx512", .ternary = bn_ternary_gemm_avx512, .supported = bn_cpu_has_avx512vnni},
     {.name = "avx2", .ternary = bn_ternary_gemm_avx2, .supported = bn_cpu_has_avx2},
     {.name = "blas", .ternary = NULL, .supported = always},
@@ -37,7 +39,7 @@ const bn_kernels *bn_kernels_find(const char *name, int *unsupported)
     return NULL;
 }
 
-const char *bn_kernels_names(void) { return "auto, avx512, avx2, blas, ref"; }
+const char *bn_kernels_names(void) { return "auto, amx, avx512, avx2, blas, ref"; }
 
 typedef struct {
     const bn_kernels *k;
@@ -50,7 +52,7 @@ typedef struct {
 
 /* Scale rows [begin, end) of the product: y = acc * (1 / (s_x s_w)), one reciprocal per
  * row (every path shares this, so they stay bit-identical). */
-static void scale_rows(const gemm_job *j, int begin, int end, int from_acc)
+BN_VECTORIZE static void scale_rows(const gemm_job *j, int begin, int end, int from_acc)
 {
     for (int m = begin; m < end; m++) {
         float inv = 1.0f / (j->x->scale[m] * j->w->scale);
@@ -106,6 +108,10 @@ void bn_bitlinear_gemm(const bn_kernels *k, bn_threadpool *pool, float *y, int32
                        const bn_qact_view *x, const bn_qweight_view *w, int M, int N, int K)
 {
     gemm_job j = {.k = k, .y = y, .acc = acc, .x = x, .w = w, .N = N, .K = K, .kp = bn_kpad(K)};
+    if (k->amx) {
+        bn_amx_ternary_gemm(pool, y, x->i8, x->scale, w->amx, w->scale, M, N, j.kp);
+        return;
+    }
     if (k->ternary) {
         bn_parallel_for(pool, M, integer_rows, &j);
         return;

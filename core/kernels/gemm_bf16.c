@@ -95,34 +95,56 @@ BN_INLINE BN_TBF16 __m512i interleave16(__m256i a, __m256i b)
 
 typedef struct {
     bn_bf16 *dst;
-    const float *src;
+    const float *src;   /* float rows, or */
+    const int8_t *src8; /* int8 rows */
     int ld, K, N, pairs;
 } panels_job;
+
+/* 16 int8 (the first n of src; n <= 16) as 16 bf16 in a ymm (exact). */
+BN_INLINE BN_TBF16 __m256i load_bf16x16_i8(const int8_t *src, int n)
+{
+    __mmask16 m = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1u);
+    __m512 v = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, src)));
+    return (__m256i)_mm512_cvtneps_pbh(v);
+}
+
+/* Row k, columns c0 .. c0+n-1 of the panel job's source, as bf16 (zeros past K). */
+BN_INLINE BN_TBF16 __m256i panel_source(const panels_job *j, int k, int c0, int n)
+{
+    if (k >= j->K || n <= 0)
+        return _mm256_setzero_si256();
+    if (j->src8)
+        return load_bf16x16_i8(j->src8 + (size_t)k * j->ld + c0, n);
+    return load_bf16x16(j->src + (size_t)k * j->ld + c0, n, 1.0f);
+}
 
 static BN_TBF16 void pack_panel_pairs(void *ctx, int begin, int end, int thread)
 {
     const panels_job *j = ctx;
     (void)thread;
     int panels = (j->N + NR - 1) / NR;
-    for (int p = begin; p < end; p++) {
-        const float *ra = 2 * p < j->K ? j->src + (size_t)(2 * p) * j->ld : NULL;
-        const float *rb = 2 * p + 1 < j->K ? ra + j->ld : NULL;
+    for (int p = begin; p < end; p++)
         for (int pj = 0; pj < panels; pj++) {
             bn_bf16 *out = j->dst + ((size_t)pj * j->pairs + p) * (2 * NR);
             for (int h = 0; h < NR; h += 16) {
                 int c0 = pj * NR + h, n = j->N - c0 < 16 ? j->N - c0 : 16;
-                __m256i a = n > 0 && ra ? load_bf16x16(ra + c0, n, 1.0f) : _mm256_setzero_si256();
-                __m256i b = n > 0 && rb ? load_bf16x16(rb + c0, n, 1.0f) : _mm256_setzero_si256();
+                __m256i a = panel_source(j, 2 * p, c0, n), b = panel_source(j, 2 * p + 1, c0, n);
                 _mm512_storeu_si512((void *)(out + 2 * h), interleave16(a, b));
             }
         }
-    }
 }
 
 void bn_bf16_pack_panels(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld, int K,
                          int N)
 {
-    panels_job j = {dst, src, ld, K, N, bn_bf16_pair_ld(K) / 2};
+    panels_job j = {dst, src, NULL, ld, K, N, bn_bf16_pair_ld(K) / 2};
+    bn_parallel_for(pool, j.pairs, pack_panel_pairs, &j);
+}
+
+void bn_bf16_pack_panels_i8(bn_threadpool *pool, bn_bf16 *dst, const int8_t *src, int ld, int K,
+                            int N)
+{
+    panels_job j = {dst, NULL, src, ld, K, N, bn_bf16_pair_ld(K) / 2};
     bn_parallel_for(pool, j.pairs, pack_panel_pairs, &j);
 }
 
@@ -158,29 +180,57 @@ void bn_bf16_pack_rows(bn_threadpool *pool, bn_bf16 *dst, const float *src, int 
     bn_parallel_for(pool, M, pack_rows_range, &j);
 }
 
-/* Blocks of 16 columns of src (= 16 rows of dst): for each pair of src rows (k, k+1), the
- * 16 (src[k][m], src[k+1][m]) pairs are one 32-bit word for each of the 16 dst rows. Each
- * cache line of src is read once and each dst row is written front to back. */
+/* Transpose a 16 x 16 block of 32-bit words in registers (row i of the result holds
+ * word i of every input row). */
+BN_INLINE BN_TBF16 void transpose16x16(__m512i r[16])
+{
+    __m512i t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i + 0], t[4 * i + 2]);
+        r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i + 0], t[4 * i + 2]);
+        r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 4; j++) {
+            t[8 * i + j] = _mm512_shuffle_i32x4(r[8 * i + j], r[8 * i + j + 4], 0x88);
+            t[8 * i + j + 4] = _mm512_shuffle_i32x4(r[8 * i + j], r[8 * i + j + 4], 0xdd);
+        }
+    for (int j = 0; j < 8; j++) {
+        r[j] = _mm512_shuffle_i32x4(t[j], t[j + 8], 0x88);
+        r[j + 8] = _mm512_shuffle_i32x4(t[j], t[j + 8], 0xdd);
+    }
+}
+
+/* Blocks of 16 columns of src (= 16 rows of dst), 32 rows of src (= 16 pairs) at a time:
+ * each pair of src rows (k, k+1) gives one 32-bit word (src[k][m], src[k+1][m]) for each of
+ * the 16 dst rows; a register transpose turns 16 such vectors into 16 full 64-byte pieces
+ * of dst rows. Zero pairs past K fill the padding. */
 static BN_TBF16 void pack_transposed_blocks(void *ctx, int begin, int end, int thread)
 {
     const rows_job *j = ctx;
     (void)thread;
     for (int blk = begin; blk < end; blk++) {
         int m0 = blk * 16, n = j->M - m0 < 16 ? j->M - m0 : 16;
-        for (int k = 0; k < j->K; k += 2) {
-            const float *ra = j->src + (size_t)k * j->ld + m0;
-            __m256i a = load_bf16x16(ra, n, 1.0f / j->row_div[k]);
-            __m256i b = k + 1 < j->K ? load_bf16x16(ra + j->ld, n, 1.0f / j->row_div[k + 1])
+        for (int k0 = 0; k0 < j->dld; k0 += 32) {
+            __m512i r[16];
+            for (int i = 0; i < 16; i++) {
+                int k = k0 + 2 * i;
+                const float *ra = j->src + (size_t)k * j->ld + m0;
+                __m256i a = k < j->K ? load_bf16x16(ra, n, 1.0f / j->row_div[k])
                                      : _mm256_setzero_si256();
-            uint32_t words[16];
-            _mm512_storeu_si512((void *)words, interleave16(a, b));
+                __m256i b = k + 1 < j->K ? load_bf16x16(ra + j->ld, n, 1.0f / j->row_div[k + 1])
+                                         : _mm256_setzero_si256();
+                r[i] = interleave16(a, b);
+            }
+            transpose16x16(r);
             for (int i = 0; i < n; i++)
-                memcpy(j->dst + (size_t)(m0 + i) * j->dld + k, &words[i], sizeof words[i]);
+                _mm512_storeu_si512((void *)(j->dst + (size_t)(m0 + i) * j->dld + k0), r[i]);
         }
-        int k_end = (j->K + 1) & ~1; /* zero the padding pairs */
-        for (int i = 0; i < n; i++)
-            memset(j->dst + (size_t)(m0 + i) * j->dld + k_end, 0,
-                   sizeof(bn_bf16) * (size_t)(j->dld - k_end));
     }
 }
 
@@ -305,6 +355,8 @@ void bn_bf16_gemm(bn_threadpool *pool, float *C, int ldc, const bn_bf16 *A, int 
 int bn_amx_bf16_enable(void) { return 0; }
 void bn_bf16_pack_panels(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld, int K,
                          int N) { (void)pool; (void)dst; (void)src; (void)ld; (void)K; (void)N; }
+void bn_bf16_pack_panels_i8(bn_threadpool *pool, bn_bf16 *dst, const int8_t *src, int ld, int K,
+                            int N) { (void)pool; (void)dst; (void)src; (void)ld; (void)K; (void)N; }
 void bn_bf16_pack_rows(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld, int M,
                        int K) { (void)pool; (void)dst; (void)src; (void)ld; (void)M; (void)K; }
 void bn_bf16_pack_transposed(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld,

@@ -56,6 +56,10 @@ static inline int bn_bf16_rows(int M)
 void bn_bf16_pack_panels(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld, int K,
                          int N);
 
+/* The same from K rows of N int8 values (exact in bf16). */
+void bn_bf16_pack_panels_i8(bn_threadpool *pool, bn_bf16 *dst, const int8_t *src, int ld, int K,
+                            int N);
+
 /* A pair rows from M rows of K floats: dst[m][k] = bf16(src[m * ld + k]). */
 void bn_bf16_pack_rows(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld, int M,
                        int K);

@@ -5,6 +5,8 @@
  * bit-identical outputs and differ only in speed:
  *   ref     scalar loops (kernels/ternary_ref.c), the reference
  *   avx2    AVX2 (kernels/ternary_avx2.c)
+ *   amx     AMX-INT8 tiles, tdpbssd (kernels/ternary_amx.c), on weights repacked as quad
+ *           panels once per optimizer step
  *   avx512  AVX-512 VNNI vpdpbusd (kernels/ternary_avx512.c)
  *   blas    fp32 sgemm on the integer values: exact, since every partial sum is an integer
  *           below 2^24 (|x| <= 128, |w| <= 1, K < 2^17)
@@ -15,6 +17,7 @@
 #include <stdint.h>
 
 #include "../threadpool.h"
+#include "ternary_amx.h"
 #include "ternary_gemm.h"
 
 /* Quantized activations (M rows of K values) in every form a path may want. */
@@ -29,13 +32,15 @@ typedef struct {
 typedef struct {
     const float *f;        /* (N, K) -1/0/+1 */
     const uint8_t *codes;  /* (N, Kp) w + 1, padding columns 1 */
+    const int8_t *amx;     /* quad panels (ternary_amx.h); needed by the amx path only */
     float scale;           /* s_w */
 } bn_qweight_view;
 
 typedef struct {
     const char *name;
-    bn_ternary_gemm_fn ternary; /* NULL for the sgemm path */
-    int (*supported)(void);     /* NULL: runs everywhere */
+    bn_ternary_gemm_fn ternary; /* NULL for the sgemm and amx paths */
+    int amx;                    /* 1: AMX tiles on the weights' quad panels */
+    int (*supported)(void);
 } bn_kernels;
 
 /* y (M, N) = (x . w^T) / (s_x s_w). acc is scratch of M*N int32 for the integer paths.
@@ -48,7 +53,7 @@ void bn_bitlinear_gemm(const bn_kernels *k, bn_threadpool *pool, float *y, int32
  * lacks the instructions. */
 const bn_kernels *bn_kernels_find(const char *name, int *unsupported);
 
-/* Names accepted by bn_kernels_find, for messages: "auto, avx512, avx2, blas, ref". */
+/* Names accepted by bn_kernels_find, for messages: "auto, amx, avx512, avx2, blas, ref". */
 const char *bn_kernels_names(void);
 
 #define BN_KERNEL_BLAS_MAX_K 131072
