@@ -34,8 +34,9 @@ static int process_alive(long pid)
     return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
 }
 
-/* The marker's state, or "" when there is none. */
-static void read_marker(const char *run_dir, char *state, size_t cap)
+/* The marker's state ("" when there is none) and its step (kept when higher: a run stopped
+ * between two logged steps). */
+static void read_marker(const char *run_dir, char *state, size_t cap, long *step)
 {
     char path[BN_PATH_MAX + BN_NAME_MAX + 32], *text = NULL;
     size_t len = 0;
@@ -47,6 +48,9 @@ static void read_marker(const char *run_dir, char *state, size_t cap)
     if (bn_json_parse(&doc, text, len) == 0) {
         const bn_json *st = bn_json_get(doc.root, "state");
         const bn_json *pid = bn_json_get(doc.root, "pid");
+        const bn_json *at = bn_json_get(doc.root, "step");
+        if (at && at->type == BN_JSON_NUMBER && (long)at->number > *step)
+            *step = (long)at->number;
         if (st && st->type == BN_JSON_STRING)
             snprintf(state, cap, "%s", st->string);
         if (strcmp(state, "running") == 0 && pid && !process_alive((long)pid->number))
@@ -73,7 +77,9 @@ static void ini_value(const char *ini, const char *key, char *out, size_t cap)
         v++;
         while (*v == ' ')
             v++;
-        size_t n = strcspn(v, " ;\n\r");
+        int quoted = *v == '"';
+        v += quoted;
+        size_t n = strcspn(v, quoted ? "\"\n\r" : " ;\n\r");
         snprintf(out, cap, "%.*s", (int)n, v);
         return;
     }
@@ -129,7 +135,7 @@ int bn_run_info_read(const char *run_dir, bn_run_info *info)
     if (stat(path, &st) == 0 || stat(run_dir, &st) == 0)
         info->mtime = (double)st.st_mtime;
     read_last_loss(path, info);
-    read_marker(run_dir, info->state, sizeof info->state);
+    read_marker(run_dir, info->state, sizeof info->state, &info->step);
     if (!info->state[0]) /* no marker: an older run */
         snprintf(info->state, sizeof info->state, "%s",
                  info->total_steps > 0 && info->step >= info->total_steps ? "finished"

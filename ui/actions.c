@@ -255,8 +255,13 @@ void bn_ui_open_run(bn_ui *ui, int index)
         bn_ui_flash(ui, "a run is training: stop it (x) before opening another");
         return;
     }
-    bn_run_info info = ui->catalog.runs[index];
-    bn_run_info_read(info.dir, &info); /* fresh numbers */
+    bn_run_info info;
+    char dir[sizeof info.dir];
+    snprintf(dir, sizeof dir, "%s", ui->catalog.runs[index].dir);
+    if (bn_run_info_read(dir, &info) != 0) { /* fresh numbers */
+        bn_ui_flash(ui, "%s: not a run directory any more", dir);
+        return;
+    }
     reset_views(ui);
     bn_session_open_past(&ui->session, &info);
     bn_ui_log(ui, BN_LOG_INFO, "opened %s: %s, %s at step %ld/%ld", info.dir, info.experiment,

@@ -58,6 +58,9 @@ static void status_lines(bn_ui *ui, bn_rect in, const bn_train_snapshot *sn, int
     bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "loss %.4f smooth %.4f eval %s", sn->loss,
                    sn->loss_ema, eval);
     if (!live) {
+        const char *ck = strrchr(sn->last_checkpoint, '/');
+        bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "lr at the end %.2e", sn->lr);
+        bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "checkpoint %s", ck ? ck + 1 : "none");
         bn_draw_text(ui, y++, x, w, BN_ROLE_DIM, "(a past run: numbers from its files)");
         return;
     }

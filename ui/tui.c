@@ -76,6 +76,11 @@ static void draw(bn_ui *ui)
     double took = bn_ui_now() - t0;
     ui->last_draw = bn_ui_now();
     ui->dirty = 0;
+    if (ui->trace && ui->key_pending_trace) {
+        fprintf(ui->trace, "key answered in %.2f ms\n", (ui->last_draw - ui->key_read_at) * 1e3);
+        fflush(ui->trace);
+        ui->key_pending_trace = 0;
+    }
     if (took > SLOW_DRAW_S)
         bn_ui_log(ui, BN_LOG_WARN, "warning: slow terminal: a redraw took %.0f ms",
                   took * 1e3);
@@ -197,6 +202,7 @@ static void on_signal(bn_ui *ui)
 
 static void turn(bn_ui *ui)
 {
+    double started = bn_ui_now();
     if (stop_signal)
         on_signal(ui);
     bn_ui_pump_events(ui);
@@ -212,9 +218,15 @@ static void turn(bn_ui *ui)
     /* A live run's numbers change all the time: redraw at the tick. */
     if (ui->dirty || bn_session_active(&ui->session) || now - ui->last_draw > 1.0)
         draw(ui);
+    double work = bn_ui_now() - started;
+    if (work > ui->longest_turn)
+        ui->longest_turn = work;
     int key = getch();
-    if (key != ERR)
+    if (key != ERR) {
+        ui->key_read_at = bn_ui_now();
+        ui->key_pending_trace = 1;
         handle_key(ui, key);
+    }
 }
 
 /* ---------------------------------------------------------------- set-up and tear-down */
@@ -298,9 +310,15 @@ int bn_tui_run(const bn_tui_options *opt)
         return 2;
     }
     apply_layout(ui);
+    const char *trace = getenv("BITNET_TUI_TRACE");
+    ui->trace = trace && trace[0] ? fopen(trace, "w") : NULL;
     while (!ui->done)
         turn(ui);
     endwin();
+    if (ui->trace) {
+        fprintf(ui->trace, "longest loop turn %.2f ms\n", ui->longest_turn * 1e3);
+        fclose(ui->trace);
+    }
     delscreen(scr);
     int status = ui->exit_status;
     ui_free(ui);

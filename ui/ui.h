@@ -106,6 +106,12 @@ struct bn_ui {
     double last_runs_scan, last_draw;
     char flash[160];            /* a one-line message in the title bar */
     double flash_until;
+
+    /* $BITNET_TUI_TRACE: per key, the time from reading it to the screen showing its
+     * effect; and the longest turn of the loop (what a key could wait, beyond the tick). */
+    FILE *trace;
+    double key_read_at, longest_turn;
+    int key_pending_trace;
 };
 
 /* Panes (one file each). */
