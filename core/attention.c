@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "matmul.h"
+#include "vexp.h"
 #include "simd.h"
 
 /* Where one head's q, k and v start inside the packed qkv rows of batch row b. */
@@ -37,14 +38,17 @@ BN_VECTORIZE static void causal_softmax_rows(float *att, int T)
     for (int t = 0; t < T; t++) {
         float *a = att + (size_t)t * T;
         float mx = a[0];
+#pragma omp simd reduction(max : mx)
         for (int j = 1; j <= t; j++)
             mx = a[j] > mx ? a[j] : mx; /* a compare, not a libm call */
         float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
         for (int j = 0; j <= t; j++) {
-            a[j] = expf(a[j] - mx);
+            a[j] = bn_expf(a[j] - mx);
             sum += a[j];
         }
         float inv = 1.0f / sum;
+#pragma omp simd
         for (int j = 0; j <= t; j++)
             a[j] *= inv;
         memset(a + t + 1, 0, sizeof(float) * (size_t)(T - t - 1));

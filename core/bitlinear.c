@@ -77,7 +77,7 @@ void bn_bitlinear_backward(const bn_exec *ex, float *dx, float *dw, float *dg, c
     if (ex->bf16_backward) {
         backward_products_bf16(ex, scratch->xn, dw, dy, acts, q, N, in, out, scratch);
         bn_rmsnorm_backward(ex->pool, dx, dg, scratch->dg_partial, scratch->xn, x, g,
-                            acts->rstd, N, in);
+                            acts->rstd, N, in, 0);
         return;
     }
     /* dW += (dY / s_x)^T . Xq : the per-row scale moves onto dY, Xq stays integer. */
@@ -91,5 +91,5 @@ void bn_bitlinear_backward(const bn_exec *ex, float *dx, float *dw, float *dg, c
     scale_job by_sw = {.src = dxn, .dst = dxn, .k = 1.0f / q->scale, .cols = in};
     bn_parallel_for(ex->pool, N, scale_rows, &by_sw);
 
-    bn_rmsnorm_backward(ex->pool, dx, dg, scratch->dg_partial, dxn, x, g, acts->rstd, N, in);
+    bn_rmsnorm_backward(ex->pool, dx, dg, scratch->dg_partial, dxn, x, g, acts->rstd, N, in, 0);
 }

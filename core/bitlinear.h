@@ -56,7 +56,7 @@ void bn_bitlinear_forward(const bn_exec *ex, float *y, bn_bitlinear_acts *acts, 
                           const float *g, const bn_qweight *q, int N, int in, int out,
                           float eps, bn_bitlinear_scratch *scratch);
 
-/* dy (N, out) -> dx (N, in) +=, dw (out, in) +=, dg (in) +=. */
+/* dy (N, out) -> dx (N, in) = (overwritten), dw (out, in) +=, dg (in) +=. */
 void bn_bitlinear_backward(const bn_exec *ex, float *dx, float *dw, float *dg, const float *dy,
                            const bn_bitlinear_acts *acts, const float *x, const float *g,
                            const bn_qweight *q, int N, int in, int out,

@@ -1,6 +1,7 @@
 /* loss.c - softmax cross-entropy, computed stably via the row maximum, split over rows. */
 #include "loss.h"
 #include "simd.h"
+#include "vexp.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -15,9 +16,10 @@ typedef struct {
     float inv_count;
 } ce_job;
 
-static float row_max(const float *x, int n)
+static inline float row_max(const float *x, int n)
 {
     float m = x[0];
+#pragma omp simd reduction(max : m)
     for (int i = 1; i < n; i++)
         m = x[i] > m ? x[i] : m; /* a compare, not a libm call */
     return m;
@@ -37,10 +39,11 @@ BN_VECTORIZE static void forward_rows(void *ctx, int begin, int end, int thread)
         }
         const float *z = j->logits_in + (size_t)n * j->V;
         float mx = row_max(z, j->V);
-        double sum = 0.0;
+        float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
         for (int v = 0; v < j->V; v++)
-            sum += exp((double)(z[v] - mx));
-        j->row_loss[n] = log(sum) + mx - z[j->tokens[n + 1]];
+            sum += bn_expf(z[v] - mx);
+        j->row_loss[n] = log((double)sum) + mx - z[j->tokens[n + 1]];
     }
 }
 
@@ -67,11 +70,13 @@ BN_VECTORIZE static void backward_rows(void *ctx, int begin, int end, int thread
         }
         float mx = row_max(z, j->V);
         float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
         for (int v = 0; v < j->V; v++) {
-            z[v] = expf(z[v] - mx);
+            z[v] = bn_expf(z[v] - mx);
             sum += z[v];
         }
         float k = j->inv_count / sum;
+#pragma omp simd
         for (int v = 0; v < j->V; v++)
             z[v] *= k;
         z[j->tokens[n + 1]] -= j->inv_count;

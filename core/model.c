@@ -8,6 +8,7 @@
 
 #include "attention.h"
 #include "ffn.h"
+#include "hugemem.h"
 #include "loss.h"
 #include "matmul.h"
 #include "rmsnorm.h"
@@ -257,15 +258,15 @@ bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, 
         goto nomem;
     build_tensor_table(m);
 
-    m->params = calloc(m->num_params, sizeof(float));
-    m->grads = calloc(m->num_params, sizeof(float));
+    m->params = bn_huge_calloc(sizeof(float) * m->num_params);
+    m->grads = bn_huge_calloc(sizeof(float) * m->num_params);
     m->qw_slab = calloc(m->num_params, sizeof(float));
     m->codes_slab = malloc(bind_qweights(m));
     if (!m->params || !m->grads || !m->qw_slab || !m->codes_slab)
         goto nomem;
     bind_qweights(m);
     if (kernels->amx) {
-        m->amx_slab = aligned_alloc(64, (bind_amx_panels(m) + 63) & ~(size_t)63);
+        m->amx_slab = bn_huge_calloc(bind_amx_panels(m));
         if (!m->amx_slab)
             goto nomem;
         bind_amx_panels(m);
@@ -273,7 +274,7 @@ bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, 
 
     arena measure = {NULL, 0};
     layout_activations(m, &measure);
-    m->act_slab = aligned_alloc(64, (measure.used + 63) & ~(size_t)63);
+    m->act_slab = bn_huge_calloc(measure.used);
     if (!m->act_slab)
         goto nomem;
     arena real = {m->act_slab, 0};
@@ -306,6 +307,9 @@ static size_t layout_bf16(bn_model *m, char *base)
             b_max = max3(b_max, bn_bf16_panels_size(N, in), 0);
         }
     }
+    /* the lm_head's weight gradient: d(logits)^T (V, N) and final_n as panels */
+    a_max = max3(a_max, (size_t)bn_bf16_rows(m->cfg.vocab_size) * bn_bf16_pair_ld(N), 0);
+    b_max = max3(b_max, bn_bf16_panels_size(N, m->cfg.hidden_size), 0);
     if (base) {
         m->bl_scratch.a_bf = (bn_bf16 *)(void *)(base + used);
         m->bl_scratch.b_bf = (bn_bf16 *)(void *)(base + used + ((a_max * 2 + 63) & ~(size_t)63));
@@ -323,7 +327,7 @@ bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, b
                                           "(allowed here: fp32, auto)");
     if (have && !m->bf16_slab) {
         size_t bytes = layout_bf16(m, NULL);
-        m->bf16_slab = aligned_alloc(64, bytes);
+        m->bf16_slab = bn_huge_calloc(bytes);
         if (!m->bf16_slab)
             return bn_fail(err, BN_ERR_NOMEM, "out of memory for the bf16 backward (%zu MiB)",
                            bytes >> 20);
@@ -496,41 +500,49 @@ static void layer_backward(bn_model *m, int l, int B, int T)
     bn_layer_qweights *q = &m->qweights[l];
     bn_bitlinear_scratch *sc = &m->bl_scratch;
     bn_backward_scratch *bw = &m->bw;
-    size_t Nd = (size_t)N * d;
 
     const bn_exec *ex = &m->ex;
     float *dgp = sc->dg_partial;
 
     /* FFN: x_out = x_mid + down(h); dres already holds d(x_out) = d(x_mid) via the skip. */
-    memset(bw->dnarrow, 0, sizeof(float) * (size_t)N * F);
     bn_bitlinear_backward(ex, bw->dnarrow, g.down_w, g.down_norm, bw->dres, &a->down, a->h,
                           p.down_norm, &q->down, N, F, d, sc);
     bn_sqrelu_gate_backward(ex->pool, bw->dwide, bw->dnarrow, a->gu, N, F);
-    memset(bw->dnorm, 0, sizeof(float) * Nd);
     bn_bitlinear_backward(ex, bw->dnorm, g.gate_up_w, g.gate_up_norm, bw->dwide, &a->gate_up,
                           a->ffn_n, p.gate_up_norm, &q->gate_up, N, d, 2 * F, sc);
     bn_rmsnorm_backward(ex->pool, bw->dres, g.ffn_norm, dgp, bw->dnorm, a->x_mid, p.ffn_norm,
-                        a->ffn_rstd, N, d);
+                        a->ffn_rstd, N, d, 1);
 
     /* Attention: x_mid = x_in + out_proj(attn(qkv_proj(norm(x_in)))). */
-    memset(bw->dnarrow, 0, sizeof(float) * Nd);
     bn_bitlinear_backward(ex, bw->dnarrow, g.out_w, g.out_norm, bw->dres, &a->out, a->attn_out,
                           p.out_norm, &q->out, N, d, d, sc);
     bn_attention_backward(ex->pool, bw->dwide, bw->datt, bw->dnarrow, a->qkv_out, a->att,
                           attn_shape(m, B, T));
     bn_rope_backward(ex->pool, bw->dwide, m->rope_cos, m->rope_sin, B, T, m->cfg.num_heads,
                      m->cfg.num_kv_heads, m->head_dim);
-    memset(bw->dnorm, 0, sizeof(float) * Nd);
     bn_bitlinear_backward(ex, bw->dnorm, g.qkv_w, g.qkv_norm, bw->dwide, &a->qkv, a->attn_n,
                           p.qkv_norm, &q->qkv, N, d, Q, sc);
     bn_rmsnorm_backward(ex->pool, bw->dres, g.attn_norm, dgp, bw->dnorm, a->x_in, p.attn_norm,
-                        a->attn_rstd, N, d);
+                        a->attn_rstd, N, d, 1);
 }
 
 static void embed_backward(float *demb, const float *dx, const int *tokens, int N, int d)
 {
     for (int n = 0; n < N; n++)
         add_inplace(demb + (size_t)tokens[n] * d, dx + (size_t)n * d, (size_t)d);
+}
+
+/* The tied lm_head's weight gradient in bf16 on AMX (like the BitLinears' with
+ * bf16_backward): dE += d(logits)^T . final_n, sums in fp32. The input gradient
+ * d(final_n) = d(logits) . E stays an fp32 sgemm: it feeds every layer's backward, and
+ * rounding it too doubled the gradient error against PyTorch (test_reference). */
+static void lm_head_weight_grad_bf16(bn_model *m, float *demb, int N)
+{
+    int d = m->cfg.hidden_size, V = m->cfg.vocab_size;
+    bn_bitlinear_scratch *sc = &m->bl_scratch;
+    bn_bf16_pack_transposed(m->pool, sc->a_bf, m->logits, V, NULL, N, V);
+    bn_bf16_pack_panels(m->pool, sc->b_bf, m->final_n, d, N, d);
+    bn_bf16_gemm(m->pool, demb, d, sc->a_bf, bn_bf16_pair_ld(N), sc->b_bf, V, d, N, 1.0f, 1);
 }
 
 void bn_model_backward(bn_model *m, const int *tokens)
@@ -541,12 +553,14 @@ void bn_model_backward(bn_model *m, const int *tokens)
     bn_backward_scratch *bw = &m->bw;
 
     bn_cross_entropy_backward(m->pool, m->logits, tokens, B, T, V); /* now d(logits) */
-    bn_matmul_tn(m->pool, demb, m->logits, m->final_n, V, d, N, 1); /* lm_head half of the tie */
+    if (m->ex.bf16_backward)
+        lm_head_weight_grad_bf16(m, demb, N);
+    else
+        bn_matmul_tn(m->pool, demb, m->logits, m->final_n, V, d, N, 1); /* lm_head half of the tie */
     bn_matmul_nn(m->pool, bw->dnorm, m->logits, emb, N, d, V, 0);
-    memset(bw->dres, 0, sizeof(float) * (size_t)N * d);
     bn_rmsnorm_backward(m->pool, bw->dres, bn_model_final_norm(m, m->grads),
                         m->bl_scratch.dg_partial, bw->dnorm, m->x_final,
-                        bn_model_final_norm(m, m->params), m->final_rstd, N, d);
+                        bn_model_final_norm(m, m->params), m->final_rstd, N, d, 0);
     for (int l = m->cfg.num_layers - 1; l >= 0; l--)
         layer_backward(m, l, B, T);
     embed_backward(demb, bw->dres, tokens, N, d);

@@ -1,5 +1,6 @@
 /* optim.c - AdamW and gradient clipping, elementwise over blocks of parameters. */
 #include "optim.h"
+#include "hugemem.h"
 #include "simd.h"
 
 #include <math.h>
@@ -17,8 +18,8 @@ bn_status bn_adamw_init(bn_adamw *opt, size_t n, double beta1, double beta2, dou
     opt->beta1 = beta1;
     opt->beta2 = beta2;
     opt->eps = eps;
-    opt->m = calloc(n, sizeof(float));
-    opt->v = calloc(n, sizeof(float));
+    opt->m = bn_huge_calloc(sizeof(float) * n);
+    opt->v = bn_huge_calloc(sizeof(float) * n);
     if (!opt->m || !opt->v) {
         bn_adamw_free(opt);
         return bn_fail(err, BN_ERR_NOMEM, "out of memory for optimizer state (%zu params)", n);
@@ -113,13 +114,18 @@ BN_VECTORIZE static void adamw_blocks(void *ctx, int begin, int end, int thread)
 {
     const adamw_job *j = ctx;
     (void)thread;
-    float *m = j->opt->m, *v = j->opt->v;
-    for (size_t i = (size_t)begin * OPT_BLOCK; i < block_end((size_t)end - 1, j->opt->n); i++) {
-        float g = j->grads[i];
-        float mi = m[i] = j->b1 * m[i] + (1.0f - j->b1) * g;
-        float vi = v[i] = j->b2 * v[i] + (1.0f - j->b2) * g * g;
-        float p = j->params[i] * j->decay;
-        j->params[i] = p - j->step_size * mi / (sqrtf(vi) * j->inv_sqrt_bc2 + j->eps);
+    float *restrict m = j->opt->m, *restrict v = j->opt->v, *restrict params = j->params;
+    const float *restrict grads = j->grads;
+    const float b1 = j->b1, b2 = j->b2, decay = j->decay, step = j->step_size;
+    const float inv_sqrt_bc2 = j->inv_sqrt_bc2, eps = j->eps;
+    size_t first = (size_t)begin * OPT_BLOCK, last = block_end((size_t)end - 1, j->opt->n);
+#pragma omp simd
+    for (size_t i = first; i < last; i++) {
+        float g = grads[i];
+        float mi = m[i] = b1 * m[i] + (1.0f - b1) * g;
+        float vi = v[i] = b2 * v[i] + (1.0f - b2) * g * g;
+        float p = params[i] * decay;
+        params[i] = p - step * mi / (sqrtf(vi) * inv_sqrt_bc2 + eps);
     }
 }
 

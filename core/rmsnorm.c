@@ -11,6 +11,7 @@ typedef struct {
     const float *x, *g, *dy;
     const float *rstd_in;
     int N, C;
+    int accumulate; /* backward: dx += (1) or dx = (0) */
     float eps;
 } norm_job;
 
@@ -64,20 +65,27 @@ BN_VECTORIZE static void backward_blocks(void *ctx, int begin, int end, int thre
             for (int c = 0; c < C; c++)
                 dot += g[c] * dyr[c] * xr[c];
             float k = dot * r * r * r / (float)C;
-            for (int c = 0; c < C; c++) {
-                dxr[c] += r * g[c] * dyr[c] - xr[c] * k;
+            if (j->accumulate)
+#pragma omp simd
+                for (int c = 0; c < C; c++)
+                    dxr[c] += r * g[c] * dyr[c] - xr[c] * k;
+            else
+#pragma omp simd
+                for (int c = 0; c < C; c++)
+                    dxr[c] = r * g[c] * dyr[c] - xr[c] * k;
+#pragma omp simd
+            for (int c = 0; c < C; c++)
                 dg[c] += dyr[c] * xr[c] * r;
-            }
         }
     }
 }
 
 void bn_rmsnorm_backward(bn_threadpool *pool, float *dx, float *dg, float *dg_partial,
                          const float *dy, const float *x, const float *g, const float *rstd,
-                         int N, int C)
+                         int N, int C, int accumulate)
 {
     norm_job j = {.dx = dx, .dg_partial = dg_partial, .dy = dy, .x = x, .g = g,
-                  .rstd_in = rstd, .N = N, .C = C};
+                  .rstd_in = rstd, .N = N, .C = C, .accumulate = accumulate};
     int blocks = BN_ROW_BLOCKS(N);
     bn_parallel_for(pool, blocks, backward_blocks, &j);
     for (int blk = 0; blk < blocks; blk++) {

@@ -15,10 +15,10 @@
 void bn_rmsnorm_forward(bn_threadpool *pool, float *y, float *rstd, const float *x,
                         const float *g, int N, int C, float eps);
 
-/* Accumulates: dx (N, C) += ..., dg (C) += ... ; dy (N, C) is the gradient of y.
- * dg_partial is scratch of BN_ROW_BLOCKS(N) x C floats. */
+/* dx (N, C) += ... (accumulate = 1) or dx = ... (accumulate = 0); dg (C) += ... ;
+ * dy (N, C) is the gradient of y. dg_partial is scratch of BN_ROW_BLOCKS(N) x C floats. */
 void bn_rmsnorm_backward(bn_threadpool *pool, float *dx, float *dg, float *dg_partial,
                          const float *dy, const float *x, const float *g, const float *rstd,
-                         int N, int C);
+                         int N, int C, int accumulate);
 
 #endif

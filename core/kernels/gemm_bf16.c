@@ -180,6 +180,11 @@ void bn_bf16_pack_rows(bn_threadpool *pool, bn_bf16 *dst, const float *src, int 
     bn_parallel_for(pool, M, pack_rows_range, &j);
 }
 
+static inline float row_scale(const rows_job *j, int k)
+{
+    return j->row_div ? 1.0f / j->row_div[k] : 1.0f;
+}
+
 /* Transpose a 16 x 16 block of 32-bit words in registers (row i of the result holds
  * word i of every input row). */
 BN_INLINE BN_TBF16 void transpose16x16(__m512i r[16])
@@ -221,9 +226,8 @@ static BN_TBF16 void pack_transposed_blocks(void *ctx, int begin, int end, int t
             for (int i = 0; i < 16; i++) {
                 int k = k0 + 2 * i;
                 const float *ra = j->src + (size_t)k * j->ld + m0;
-                __m256i a = k < j->K ? load_bf16x16(ra, n, 1.0f / j->row_div[k])
-                                     : _mm256_setzero_si256();
-                __m256i b = k + 1 < j->K ? load_bf16x16(ra + j->ld, n, 1.0f / j->row_div[k + 1])
+                __m256i a = k < j->K ? load_bf16x16(ra, n, row_scale(j, k)) : _mm256_setzero_si256();
+                __m256i b = k + 1 < j->K ? load_bf16x16(ra + j->ld, n, row_scale(j, k + 1))
                                          : _mm256_setzero_si256();
                 r[i] = interleave16(a, b);
             }

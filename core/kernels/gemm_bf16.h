@@ -66,7 +66,7 @@ void bn_bf16_pack_rows(bn_threadpool *pool, bn_bf16 *dst, const float *src, int 
 
 /* A pair rows from the transpose of a K x M float matrix with a per-row scale:
  * dst[m][k] = bf16(src[k * ld + m] / row_div[k]) for m < M, k < K (dst row length
- * bn_bf16_pair_ld(K)). */
+ * bn_bf16_pair_ld(K)); row_div NULL divides by nothing. */
 void bn_bf16_pack_transposed(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld,
                              const float *row_div, int K, int M);
 
