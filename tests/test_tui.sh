@@ -15,7 +15,7 @@ SRC=$(cd "$SRC" && pwd)
 WORK=$(mktemp -d /tmp/bitnet-tui.XXXXXX)
 SOCK=$WORK/tmux.sock
 tm() { tmux -S "$SOCK" "$@"; }
-trap 'tm kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'tm kill-server 2>/dev/null; rm -rf "$WORK"' EXIT # (tm: whichever server is current)
 cd "$WORK" || exit 1
 cp -r "$SRC/experiments" .
 unset TMUX
@@ -141,6 +141,7 @@ check "the UI left the screen" sh -c "! tmux -S '$SOCK' capture-pane -p -t bn | 
 
 # ---- a past run: its history, checkpoints and a chat answered from its checkpoint ------
 tm kill-server
+SOCK=$WORK/tmux2.sock # a fresh server: the old one may still be shutting down
 start_ui
 check "the run is listed as stopped" wait_for 10 'stopped +[0-9]+/20000'
 tm send-keys -t bn End Enter

@@ -94,7 +94,7 @@ static int split_overrides(char *text, const char **out, int cap)
 bn_status bn_form_config(const bn_form *f, bn_config *out, bn_error *err)
 {
     char storage[BN_FORM_FIELDS][BN_FORM_VALUE + 40], overrides[BN_FORM_VALUE];
-    const char *sets[BN_FORM_FIELDS + 32];
+    const char *sets[BN_FORM_FIELDS + 64];
     int n = 0;
     for (int i = 0; i < BN_FORM_FIELDS; i++) {
         const bn_form_field *fl = &f->field[i];
@@ -104,7 +104,7 @@ bn_status bn_form_config(const bn_form *f, bn_config *out, bn_error *err)
         sets[n++] = storage[i];
     }
     snprintf(overrides, sizeof overrides, "%s", f->field[BN_FORM_FIELDS - 1].value);
-    n += split_overrides(overrides, sets + n, 32);
+    n += split_overrides(overrides, sets + n, 64);
     *out = f->cfg;
     bn_status s = bn_config_set_all(out, sets, n, err);
     if (s != BN_OK)
@@ -138,7 +138,8 @@ void bn_form_draw(bn_form *f, bn_ui *ui)
         attron(a);
         mvhline(y, vx, ' ', vw);
         attroff(a);
-        bn_draw_text(ui, y, vx, vw, role, fl->value);
+        int len = (int)strlen(fl->value); /* the end stays in view while typing */
+        bn_draw_text(ui, y, vx, vw, role, fl->value + (cur && len > vw - 1 ? len - (vw - 1) : 0));
         bn_draw_text(ui, y + 1, vx, vw, BN_ROLE_DIM, fl->hint);
     }
     int y = r.y + r.h - 3;

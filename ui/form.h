@@ -8,7 +8,7 @@
 #include "error.h"
 
 #define BN_FORM_FIELDS 6
-#define BN_FORM_VALUE 160
+#define BN_FORM_VALUE 480
 
 typedef struct {
     const char *label;

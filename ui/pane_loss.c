@@ -94,15 +94,17 @@ static void loss_draw(bn_pane *p, bn_ui *ui)
     if (bn_chart_columns_compute(&c, s->step, s->loss, ui->chart.show_lr ? s->lr : NULL, s->n,
                                  width, rows * 8, decay_of(ui), ui->chart.log_scale) != 0)
         return;
-    int bottom = in.y + rows - 1, x0 = in.x + LABEL_W;
-    for (int i = 0; i < c.columns; i++)
+    /* A short history is stretched: each record takes `rep` columns. */
+    int bottom = in.y + rows - 1, x0 = in.x + LABEL_W, rep = width / c.columns;
+    for (int k = 0; k < c.columns * rep; k++) {
+        int i = k / rep, x = x0 + k;
         if (c.raw[i] >= 0)
-            draw_bar(ui, x0 + i, bottom, c.raw[i]);
-    for (int i = 0; c.lr && i < c.columns; i++)
-        draw_point(ui, x0 + i, bottom, rows, c.lr[i], BN_ROLE_LR, ui->theme.glyphs->lr);
-    for (int i = 0; i < c.columns; i++)
-        draw_point(ui, x0 + i, bottom, rows, c.smooth[i], BN_ROLE_LOSS_SMOOTH,
+            draw_bar(ui, x, bottom, c.raw[i]);
+        if (c.lr)
+            draw_point(ui, x, bottom, rows, c.lr[i], BN_ROLE_LR, ui->theme.glyphs->lr);
+        draw_point(ui, x, bottom, rows, c.smooth[i], BN_ROLE_LOSS_SMOOTH,
                    ui->theme.glyphs->smooth);
+    }
     draw_axes(ui, &c, in, rows);
     bn_chart_columns_free(&c);
 }

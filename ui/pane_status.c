@@ -66,8 +66,8 @@ static void status_lines(bn_ui *ui, bn_rect in, const bn_train_snapshot *sn, int
     }
     bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "lr %.2e wd %.3g stage %d grad %.3f", sn->lr,
                    sn->wd, sn->stage, sn->grad_norm);
-    bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "%.0f tok/s  %s tokens seen",
-                   sn->tokens_per_sec, seen);
+    bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "%.0f tok/s  %.0f ms/step  %s tokens",
+                   sn->tokens_per_sec, sn->step_ms, seen);
     bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "elapsed %s  ETA %s", elapsed, eta);
     bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "%d threads  kernel %s  RSS %sB", sn->threads,
                    sn->kernel[0] ? sn->kernel : "-", rss);
