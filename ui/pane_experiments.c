@@ -87,6 +87,8 @@ static void exp_draw(bn_pane *p, bn_ui *ui)
 {
     bn_rect in = bn_rect_inner(p->rect);
     bn_draw_box(ui, p->rect, p->title, ui->focus == BN_PANE_EXPERIMENTS);
+    if (ui->exp.selected >= item_count(ui)) /* the run list can shrink */
+        ui->exp.selected = item_count(ui) > 0 ? item_count(ui) - 1 : 0;
     int total = line_of(ui, -1);
     int sel_line = item_count(ui) ? line_of(ui, ui->exp.selected) : 0;
     /* Scroll so the selection (and a run's second line) stays in view. */

@@ -1,6 +1,7 @@
 /* pane_log.c - samples and log: evaluations with example completions, checkpoint saves,
  * warnings (NaN, slow terminal, disk errors), the UI's own notes. j/k scroll. */
 #include <stdio.h>
+#include <string.h>
 
 #include "draw.h"
 
@@ -24,10 +25,18 @@ static void log_draw(bn_pane *p, bn_ui *ui)
     bn_rect in = bn_rect_inner(p->rect);
     const bn_loglines *l = &ui->log;
     int last = l->count - 1 - ui->logview.scroll;
-    for (int row = in.h - 1, i = last; row >= 0 && i >= 0; row--, i--) {
+    /* Newest at the bottom; a long line wraps, continuation rows indented by two. */
+    for (int row = in.h - 1, i = last; row >= 0 && i >= 0; i--) {
         bn_log_kind kind;
         const char *text = bn_loglines_get(l, i, &kind);
-        bn_draw_text(ui, in.y + row, in.x, in.w, role_of(kind), text);
+        int len = (int)strlen(text), rest = len > in.w ? len - in.w : 0;
+        int cont = in.w > 4 ? in.w - 2 : in.w, extra = (rest + cont - 1) / cont;
+        for (int k = extra; k >= 1 && row >= 0; k--, row--) {
+            int from = in.w + (k - 1) * cont;
+            bn_draw_text(ui, in.y + row, in.x + 2, cont, role_of(kind), text + from);
+        }
+        if (row >= 0)
+            bn_draw_text(ui, in.y + row--, in.x, in.w, role_of(kind), text);
     }
 }
 

@@ -59,6 +59,7 @@ static void *session_thread(void *arg)
     }
     pthread_mutex_lock(&s->lock);
     s->phase = BN_PHASE_RUNNING;
+    s->built = 1;
     if (s->stop_early)
         bn_trainer_command(s->trainer, BN_CMD_STOP);
     pthread_mutex_unlock(&s->lock);
@@ -126,10 +127,12 @@ void bn_session_open_past(bn_session *s, const bn_run_info *info)
     snprintf(s->snap.run_dir, sizeof s->snap.run_dir, "%s", info->dir);
 }
 
-static bn_session_phase phase_of(bn_session *s)
+static bn_session_phase phase_of(bn_session *s, int *built)
 {
     pthread_mutex_lock(&s->lock);
     bn_session_phase p = s->phase;
+    if (built)
+        *built = s->built;
     pthread_mutex_unlock(&s->lock);
     return p;
 }
@@ -138,20 +141,23 @@ bn_poll_event bn_session_poll(bn_session *s)
 {
     if (s->kind != BN_SESSION_LIVE || s->joined)
         return BN_POLL_NOTHING;
-    bn_session_phase p = phase_of(s);
+    int built = 0;
+    bn_session_phase p = phase_of(s, &built);
     bn_poll_event ev = BN_POLL_NOTHING;
-    if (p == BN_PHASE_RUNNING || (p == BN_PHASE_DONE && s->seen_phase == BN_PHASE_RUNNING)) {
+    if (built) { /* also after the end: the final numbers */
         bn_trainer_snapshot(s->trainer, &s->snap);
         snprintf(s->run_dir, sizeof s->run_dir, "%s", s->snap.run_dir);
         snprintf(s->state, sizeof s->state, "%s", bn_run_state_name(s->snap.state));
     }
-    if (p == BN_PHASE_RUNNING && s->seen_phase == BN_PHASE_INIT)
+    if (built && !s->start_reported) {
+        s->start_reported = 1;
         ev = BN_POLL_STARTED;
-    if (p == BN_PHASE_DONE) {
+    }
+    if (p == BN_PHASE_DONE && ev == BN_POLL_NOTHING) { /* a start is reported first */
         pthread_join(s->thread, NULL);
         s->joined = 1;
-        ev = s->seen_phase == BN_PHASE_INIT ? BN_POLL_INIT_FAILED : BN_POLL_ENDED;
-        if (ev == BN_POLL_INIT_FAILED)
+        ev = built ? BN_POLL_ENDED : BN_POLL_INIT_FAILED;
+        if (!built)
             snprintf(s->state, sizeof s->state, "failed");
     }
     s->seen_phase = (int)p;
@@ -180,7 +186,7 @@ void bn_session_command(bn_session *s, bn_train_cmd cmd)
 
 long bn_session_generate(bn_session *s, const char *prompt, int max_new)
 {
-    if (!bn_session_active(s) || phase_of(s) != BN_PHASE_RUNNING)
+    if (!bn_session_active(s) || phase_of(s, NULL) != BN_PHASE_RUNNING)
         return 0;
     return bn_trainer_generate(s->trainer, prompt, max_new);
 }

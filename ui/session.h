@@ -39,7 +39,9 @@ typedef struct {
     bn_status status;
     bn_error err;
     int stop_early;          /* stop requested before the trainer existed */
+    int built;               /* the trainer exists (init succeeded) */
     int seen_phase;          /* the phase the UI last saw */
+    int start_reported;      /* BN_POLL_STARTED was returned */
     int pause_wanted;        /* the UI's view of p: 1 after a pause command */
 } bn_session;
 
