@@ -5,7 +5,8 @@
 # resumes it; resizing to 80x24 (and through "too small") redraws; the chat answers; q and y
 # stop the run with a checkpoint and exit 0; the terminal is sane afterwards. Then, in a new
 # UI, the run opens as a past run: its loss history, checkpoints, and a chat answered by the
-# worker thread from its checkpoint.
+# worker thread from its checkpoint, in the monochrome scheme (NO_COLOR). Without a terminal,
+# or with TERM=dumb, it refuses with status 2 and points to --batch.
 set -u
 BIN=${BITNET_TUI:-./bitnet-tui}
 SRC=${srcdir:-.}
@@ -58,19 +59,33 @@ lt() { awk "BEGIN { exit !($1 < $2) }"; }
 
 # Under ASan, LeakSanitizer checks this process too (a leak makes the exit status 23): with
 # Debian's ncurses 6.4 it reports none, so leak detection stays on.
-start_ui() {
+start_ui() { # start_ui [ENV=VALUE]
     rm -f status stty
     tm new-session -d -s bn -x 100 -y 30 \
-        "'$BIN'; echo \$? > '$WORK/status'; stty -a > '$WORK/stty'; sleep 600"
+        "env ${1:-BN_NOTHING=1} '$BIN'; echo \$? > '$WORK/status'; stty -a > '$WORK/stty'; sleep 600"
 }
 # wait_exit: until the UI has exited (its status file is written).
 wait_exit() {
     n=0
     while [ ! -s status ] && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
 }
+# ---- no terminal, or a dumb one: a one-line pointer to --batch, status 2 ----------------
+"$BIN" </dev/null >out.txt 2>err.txt
+status=$?
+check "not a terminal: status 2 (got $status)" [ $status -eq 2 ]
+check "not a terminal: one line pointing to --batch" \
+    sh -c '[ "$(wc -l <err.txt)" -eq 1 ] && grep -q -- "--batch" err.txt'
+tm new-session -d -s dumb -x 100 -y 30 "TERM=dumb '$BIN' 2>'$WORK/dumb.txt'; echo \$? > '$WORK/dumb.status'"
+n=0
+while [ ! -s dumb.status ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+check "TERM=dumb: status 2 (got $(cat dumb.status 2>/dev/null))" [ "$(cat dumb.status 2>/dev/null)" = 2 ]
+check "TERM=dumb: says so and points to --batch" grep -q 'TERM=dumb.*--batch' dumb.txt
+
 start_ui
 check "the experiment list appears" wait_for 10 'Experiments \(Enter'
 check "arithmetic is listed" wait_for 1 'arithmetic'
+colours() { tm capture-pane -e -p -t bn | grep -cE '\[(3|4)[0-7]m|\[[0-9;]*[34]8;5;' ; }
+check "colours by default" [ "$(colours)" -gt 0 ]
 
 # ---- the form: a tiny model, one thread, long enough to be running when we quit --------
 tm send-keys -t bn Enter
@@ -142,8 +157,9 @@ check "the UI left the screen" sh -c "! tmux -S '$SOCK' capture-pane -p -t bn | 
 # ---- a past run: its history, checkpoints and a chat answered from its checkpoint ------
 tm kill-server
 SOCK=$WORK/tmux2.sock # a fresh server: the old one may still be shutting down
-start_ui
+start_ui NO_COLOR=1
 check "the run is listed as stopped" wait_for 10 'stopped +[0-9]+/20000'
+check "NO_COLOR: the monochrome scheme (no colour codes)" [ "$(colours)" -eq 0 ]
 tm send-keys -t bn End Enter
 check "Enter opens the past run" wait_for 5 'Status: arithmetic, stopped'
 check "its checkpoints are listed" wait_for 2 'checkpoints \(1\)'
