@@ -6,7 +6,8 @@
 # stop the run with a checkpoint and exit 0; the terminal is sane afterwards. Then, in a new
 # UI, the run opens as a past run: its loss history, checkpoints, and a chat answered by the
 # worker thread from its checkpoint, in the monochrome scheme (NO_COLOR). Without a terminal,
-# or with TERM=dumb, it refuses with status 2 and points to --batch.
+# or with TERM=dumb, it refuses with status 2 and points to --batch. Ctrl-C during a run
+# stops it with a checkpoint, restores the terminal and exits 130.
 set -u
 BIN=${BITNET_TUI:-./bitnet-tui}
 SRC=${srcdir:-.}
@@ -169,6 +170,21 @@ check "the chat answers from the checkpoint" wait_for 10 '> 7\+8= [^ .][^ ]*'
 tm send-keys -t bn Escape q
 wait_exit
 check "with no run training, q exits at once, status 0" [ "$(cat status 2>/dev/null)" = 0 ]
+
+# ---- Ctrl-C (SIGINT) while a run trains: checkpoint, terminal restored, status 130 --------
+tm kill-server
+SOCK=$WORK/tmux3.sock
+start_ui
+wait_for 10 'Experiments \(Enter' >/dev/null
+tm send-keys -t bn Home Enter
+wait_for 5 'Train arithmetic' >/dev/null
+tm send-keys -t bn 20000 Down Down Down sigint Down 1 Down 'model.hidden_size=64 model.num_layers=1' Enter
+check "a second run starts" wait_for 20 'running +step [1-9][0-9]*/20000'
+tm send-keys -t bn C-c
+wait_exit
+check "SIGINT: exit status 130 (got $(cat status 2>/dev/null))" [ "$(cat status 2>/dev/null)" = 130 ]
+check "SIGINT: a checkpoint on disk" [ -n "$(ls -d runs/sigint/checkpoints/step_* 2>/dev/null)" ]
+check "SIGINT: the terminal is sane" grep -Eq '(^| )icanon( |;|$)' stty
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
