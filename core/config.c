@@ -106,7 +106,7 @@ static const key_spec schema[] = {
      "seed for initialization and data"},
     {"training", "threads", KEY_INT, FIELD(train.threads), "0", 0, 1024, 0,
      "compute threads, 0 = number of cores"},
-    {"training", "backward_precision", KEY_PRECISION, FIELD(train.backward_precision), "fp32",
+    {"training", "backward_precision", KEY_PRECISION, FIELD(train.backward_precision), "auto",
      0, 0, 0, "BitLinear backward products: fp32, bf16 (AMX) or auto (bf16 where AMX is)"},
 
     {"logging", "log_interval", KEY_INT, FIELD(log.log_interval), "10", 1, INT_MAX, 0,

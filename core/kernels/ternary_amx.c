@@ -28,14 +28,18 @@ static void pack_panels(void *ctx, int begin, int end, int thread)
 {
     const pack_job *j = ctx;
     (void)thread;
+    const int N = j->N, Kp = j->Kp;
     for (int p = begin; p < end; p++) {
-        int8_t *dst = j->panels + (size_t)p * 16 * j->Kp;
-        for (int q = 0; q < j->Kp / 4; q++)
-            for (int c = 0; c < 16; c++) {
+        int8_t *dst = j->panels + (size_t)p * 16 * Kp;
+        for (int q = 0; q < Kp / 4; q++)
+            for (int c = 0; c < 16; c++, dst += 4) {
                 int n = 16 * p + c;
-                const uint8_t *src = j->codes + (size_t)n * j->Kp + 4 * q;
-                for (int b = 0; b < 4; b++)
-                    *dst++ = n < j->N ? (int8_t)(src[b] - 1) : 0;
+                uint32_t w = 0x01010101u; /* codes of weight 0 past N */
+                if (n < N)
+                    memcpy(&w, j->codes + (size_t)n * Kp + 4 * q, sizeof w);
+                /* code - 1 in each byte without borrows: (c | 0x80) - 1 = 0x80 + c - 1 */
+                w = ((w | 0x80808080u) - 0x01010101u) ^ 0x80808080u;
+                memcpy(dst, &w, sizeof w);
             }
     }
 }
