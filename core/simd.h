@@ -8,7 +8,10 @@
 #ifndef BN_SIMD_H
 #define BN_SIMD_H
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__)
+/* Not under ThreadSanitizer: the clones' resolvers run before its runtime is up, and the
+ * binary crashes at load. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__) && \
+    !defined(__SANITIZE_THREAD__)
 #define BN_VECTORIZE __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define BN_VECTORIZE

@@ -18,8 +18,11 @@ static inline float bn_expf(float x)
      * row's largest (1), and scaled further it would become a denormal float, which x86
      * multiplies through a slow microcode path (it slowed sgemm on d(logits) by 20%). */
     float tiny = x < -69.0f ? 0.0f : 1.0f;
-    x = x > 88.3762626647949f ? 88.3762626647949f : x;
-    x = x < -87.3365447504f ? -87.3365447504f : x;
+    float in = x;
+    /* written so that a NaN fails both tests and is clamped too: every integer step below
+     * sees a finite value; the NaN itself is returned at the end */
+    x = x < 88.3762626647949f ? x : 88.3762626647949f;
+    x = x > -87.3365447504f ? x : -87.3365447504f;
     /* n = round(x / ln2), by the 1.5 * 2^23 trick (round half to even) */
     const float magic = 12582912.0f;
     float n = (x * 1.44269504088896341f + magic) - magic;
@@ -32,10 +35,11 @@ static inline float bn_expf(float x)
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     float y = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23; /* 2^n, n in [-126, 127] */
+    uint32_t bits = (uint32_t)((int32_t)n + 127) << 23; /* 2^n, n in [-126, 127] */
     float scale;
     memcpy(&scale, &bits, sizeof scale);
-    return y * scale * tiny;
+    float out = y * scale * tiny;
+    return in == in ? out : in;
 }
 
 #endif
