@@ -134,8 +134,9 @@ void bn_ui_poll_session(bn_ui *ui)
     case BN_POLL_NOTHING:
         return;
     case BN_POLL_STARTED:
-        bn_ui_log(ui, BN_LOG_INFO, "run started: %s (%d threads, kernel %s)",
-                  ui->session.run_dir, ui->session.snap.threads, ui->session.snap.kernel);
+        bn_ui_log(ui, BN_LOG_INFO, "run started: %s (%d thread%s, kernel %s)",
+                  ui->session.run_dir, ui->session.snap.threads,
+                  ui->session.snap.threads == 1 ? "" : "s", ui->session.snap.kernel);
         bn_catalog_scan_runs(&ui->catalog);
         break;
     case BN_POLL_ENDED:
@@ -194,9 +195,9 @@ void bn_ui_submit_form(bn_ui *ui)
         snprintf(ui->form.error, sizeof ui->form.error, "%s", err.msg);
         return;
     }
-    bn_ui_log(ui, BN_LOG_INFO, "starting %s: %ld steps of %d x %d tokens, %d threads",
+    bn_ui_log(ui, BN_LOG_INFO, "starting %s: %ld steps of %d x %d tokens, %d thread%s",
               cfg.experiment.name, cfg.train.num_steps, cfg.train.batch_size, cfg.train.seq_len,
-              cfg.train.threads);
+              cfg.train.threads, cfg.train.threads == 1 ? "" : "s");
     ui->screen = BN_SCREEN_MAIN;
     ui->focus = BN_PANE_LOSS;
 }

@@ -69,8 +69,8 @@ static void status_lines(bn_ui *ui, bn_rect in, const bn_train_snapshot *sn, int
     bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "%.0f tok/s  %.0f ms/step  %s tokens",
                    sn->tokens_per_sec, sn->step_ms, seen);
     bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "elapsed %s  ETA %s", elapsed, eta);
-    bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "%d threads  kernel %s  RSS %sB", sn->threads,
-                   sn->kernel[0] ? sn->kernel : "-", rss);
+    bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "%d thread%s  kernel %s  RSS %sB", sn->threads,
+                   sn->threads == 1 ? "" : "s", sn->kernel[0] ? sn->kernel : "-", rss);
     bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "weights -1/0/+1 %.1f%% %.1f%% %.1f%%",
                    100.0 * sn->ternary[0], 100.0 * sn->ternary[1], 100.0 * sn->ternary[2]);
 }
