@@ -131,6 +131,16 @@ static const key_spec schema[] = {
     {"data", "holdout_percent", KEY_INT, FIELD(data.holdout_percent), "10", 1, 50, 0,
      "arithmetic: share of problems kept for evaluation"},
     {"data", "path", KEY_TEXT, FIELD(data.path), "", 0, 0, 0, "text tasks: the training text"},
+    {"data", "random_weight", KEY_DOUBLE, FIELD(data.random_weight), "1", 0, 1e6, 0,
+     "tictactoe: weight of the random player in each side's mix"},
+    {"data", "minimax_weight", KEY_DOUBLE, FIELD(data.minimax_weight), "1", 0, 1e6, 0,
+     "tictactoe: weight of minimax with minimax_epsilon random moves"},
+    {"data", "perfect_weight", KEY_DOUBLE, FIELD(data.perfect_weight), "1", 0, 1e6, 0,
+     "tictactoe: weight of perfect minimax (uniform among optimal moves)"},
+    {"data", "minimax_epsilon", KEY_DOUBLE, FIELD(data.minimax_epsilon), "0.2", 0, 1, 0,
+     "tictactoe: share of random moves of the minimax player"},
+    {"data", "random_start_percent", KEY_INT, FIELD(data.random_start_percent), "10", 0, 100,
+     0, "tictactoe: games that start from a position of 1-6 random moves"},
 };
 
 #define SCHEMA_LEN (sizeof schema / sizeof schema[0])
@@ -570,6 +580,11 @@ static bn_status validate(const bn_config *cfg, const char *origin, bn_error *er
         return rule_fail(err, origin, cfg, "model", "vocab_size",
                          "must be 32 for task %s (its character vocabulary)",
                          bn_task_name(task));
+    const bn_data_config *dc = &cfg->data;
+    if (task == BN_TASK_TICTACTOE &&
+        dc->random_weight + dc->minimax_weight + dc->perfect_weight <= 0)
+        return rule_fail(err, origin, cfg, "data", "perfect_weight",
+                         "random_weight + minimax_weight + perfect_weight must be above 0");
     if (task == BN_TASK_TEXT && cfg->data.path[0] == '\0')
         return rule_fail(err, origin, cfg, "data", "path",
                          "task text needs the training text's path");

@@ -66,6 +66,11 @@ typedef struct {
     char operators[8];      /* arithmetic: a subset of + - * and / */
     int holdout_percent;    /* arithmetic: share of problems never trained on, for eval */
     char path[BN_PATH_MAX]; /* text tasks: the training text */
+    double random_weight;   /* tictactoe: each side's player mix (weights): random, */
+    double minimax_weight;  /*   minimax with minimax_epsilon random moves, */
+    double perfect_weight;  /*   perfect minimax (uniform among optimal moves) */
+    double minimax_epsilon;
+    int random_start_percent; /* tictactoe: games starting from a random position */
 } bn_data_config;
 
 /* [experiment] */

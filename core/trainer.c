@@ -125,7 +125,7 @@ static bn_status resume_from(bn_trainer *t, const char *run_dir, bn_error *err)
                     "%s: already at step %ld of %ld (raise --num-steps to train further)", ckpt,
                     t->state.step, t->cfg.train.num_steps);
     if (s == BN_OK) {
-        t->data.arith_stream = t->state.arith;
+        bn_data_set_stream_state(&t->data, &t->state.arith);
         snprintf(t->snap.last_checkpoint, sizeof t->snap.last_checkpoint, "%s", ckpt);
     }
     return s;
@@ -285,9 +285,79 @@ static void set_eval(bn_train_snapshot *s, const void *arg)
     s->eval_step = (long)v[1];
 }
 
+static void set_eval_text(bn_train_snapshot *s, const void *text)
+{
+    snprintf(s->eval_text, sizeof s->eval_text, "%s", (const char *)text);
+}
+
+/* samples.jsonl and scalars.jsonl records of a tic-tac-toe evaluation. */
+static bn_status log_eval_ttt(bn_trainer *t, long step, const bn_ttt_eval *ev, bn_error *err)
+{
+    char line[8192], body[4096];
+    bn_ttt_eval_json(ev, body, sizeof body);
+    int n = snprintf(line, sizeof line, "{\"step\": %ld, \"kind\": \"tictactoe_eval\", \"eval\": %s, "
+                     "\"examples\": [", step, body);
+    for (int i = 0; i < ev->n_examples && n < (int)sizeof line; i++) {
+        char game[BN_TTT_TEXT_MAX], esc[3][2 * BN_TTT_TEXT_MAX], want[64];
+        bn_ttt_game g;
+        bn_ttt_parse(ev->examples[i], &g);
+        bn_ttt_format(&g, 0, game, sizeof game);
+        snprintf(want, sizeof want, " | Result: %s", bn_ttt_result_text(g.result));
+        bn_json_escape(esc[0], sizeof esc[0], game);
+        bn_json_escape(esc[1], sizeof esc[1], ev->example_results[i]);
+        bn_json_escape(esc[2], sizeof esc[2], want);
+        int ok = strncmp(ev->example_results[i], want, strlen(want)) == 0;
+        n += snprintf(line + n, sizeof line - (size_t)n,
+                      "%s{\"prompt\": %s, \"completion\": %s, \"expected\": %s, "
+                      "\"correct\": %s}", i ? ", " : "", esc[0], esc[1], esc[2],
+                      ok ? "true" : "false");
+    }
+    if (n < (int)sizeof line)
+        snprintf(line + n, sizeof line - (size_t)n, "]}");
+    bn_status s = bn_rundir_append(&t->run, t->run.samples, line, err);
+    if (s != BN_OK)
+        return s;
+    snprintf(line, sizeof line,
+             "{\"step\": %ld, \"eval_legal_rate\": %.4f, \"eval_not_lost_random_x\": %.4f, "
+             "\"eval_not_lost_random_o\": %.4f, \"eval_draws_perfect_x\": %.4f, "
+             "\"eval_draws_perfect_o\": %.4f, \"eval_result_rate\": %.4f, "
+             "\"eval_games\": %d}",
+             step, bn_ttt_legal_rate(ev), bn_ttt_not_lost(ev, 0, 0, 0),
+             bn_ttt_not_lost(ev, 0, 0, 1), bn_ttt_draws(ev, 0, 1, 0), bn_ttt_draws(ev, 0, 1, 1),
+             bn_ttt_result_rate(ev), 4 * ev->games_per_match);
+    return bn_rundir_append(&t->run, t->run.scalars, line, err);
+}
+
+/* Tic-tac-toe play evaluation (eval_problems games per mode), logged and published. */
+static bn_status evaluate_ttt(bn_trainer *t, int games, bn_error *err)
+{
+    bn_ttt_eval *ev = malloc(sizeof *ev);
+    if (!ev)
+        return bn_fail(err, BN_ERR_NOMEM, "out of memory for the evaluation");
+    bn_status s = bn_eval_tictactoe(&t->model, &t->data.vocab, &t->data.solver, games, ev, err);
+    if (s == BN_OK)
+        s = log_eval_ttt(t, t->state.step, ev, err);
+    if (s == BN_OK) {
+        double v[2] = {bn_ttt_legal_rate(ev), (double)t->state.step};
+        publish(t, set_eval, v);
+        char text[64], line[512];
+        snprintf(text, sizeof text, "vs random %.0f/%.0f%% vs perfect %.0f/%.0f%%",
+                 100 * bn_ttt_not_lost(ev, 0, 0, 0), 100 * bn_ttt_not_lost(ev, 0, 0, 1),
+                 100 * bn_ttt_draws(ev, 0, 1, 0), 100 * bn_ttt_draws(ev, 0, 1, 1));
+        publish(t, set_eval_text, text);
+        int n = snprintf(line, sizeof line, "eval step %ld: ", t->state.step);
+        bn_ttt_eval_summary(ev, line + n, sizeof line - (size_t)n);
+        emit_event(t, line);
+    }
+    free(ev);
+    return s;
+}
+
 /* Held-out evaluation (arithmetic), logged and published. */
 static bn_status evaluate(bn_trainer *t, int problems, bn_arith_eval *ev, bn_error *err)
 {
+    if (t->data.task == BN_TASK_TICTACTOE)
+        return evaluate_ttt(t, problems, err);
     if (t->data.task != BN_TASK_ARITHMETIC)
         return BN_OK;
     bn_status s = bn_eval_arithmetic(&t->model, &t->data.arith, &t->data.vocab, problems,
@@ -318,7 +388,7 @@ static bn_status save_checkpoint(bn_trainer *t, bn_error *err)
 {
     char dir[BN_PATH_MAX + 64];
     bn_rundir_checkpoint_path(&t->run, t->state.step, dir, sizeof dir);
-    t->state.arith = t->data.arith_stream;
+    bn_data_stream_state(&t->data, &t->state.arith);
     bn_status s = bn_checkpoint_save(dir, &t->model, &t->opt, &t->state, t->config_ini,
                                      t->cfg.experiment.name, err);
     if (s != BN_OK)
@@ -381,6 +451,8 @@ static void set_step(bn_train_snapshot *s, const void *arg)
     int have_eval = s->have_eval;
     double acc = s->eval_accuracy;
     long eval_step = s->eval_step;
+    char eval_text[sizeof s->eval_text];
+    memcpy(eval_text, s->eval_text, sizeof eval_text);
     char ckpt[sizeof s->last_checkpoint], msg[sizeof s->message];
     memcpy(ckpt, s->last_checkpoint, sizeof ckpt);
     memcpy(msg, s->message, sizeof msg);
@@ -388,6 +460,7 @@ static void set_step(bn_train_snapshot *s, const void *arg)
     s->have_eval = have_eval;
     s->eval_accuracy = acc;
     s->eval_step = eval_step;
+    memcpy(s->eval_text, eval_text, sizeof eval_text);
     memcpy(s->last_checkpoint, ckpt, sizeof ckpt);
     memcpy(s->message, msg, sizeof msg);
 }
@@ -548,7 +621,7 @@ static void end_run(bn_trainer *t, bn_run_state state)
 static bn_status finish(bn_trainer *t, bn_run_state final_state, bn_error *err)
 {
     bn_status s = save_checkpoint(t, err);
-    if (s == BN_OK && t->data.task == BN_TASK_ARITHMETIC) {
+    if (s == BN_OK && (t->data.task == BN_TASK_ARITHMETIC || t->data.task == BN_TASK_TICTACTOE)) {
         bn_arith_eval ev;
         s = evaluate(t, t->cfg.log.eval_problems, &ev, err);
     }

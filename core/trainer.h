@@ -16,6 +16,7 @@
 #include "data.h"
 #include "error.h"
 #include "eval.h"
+#include "eval_ttt.h"
 #include "model.h"
 #include "optim.h"
 #include "rundir.h"
@@ -41,8 +42,9 @@ typedef struct {
     double elapsed_s, eta_s;
     long tokens_seen;
     int have_eval;        /* arithmetic: last held-out exact-match accuracy */
-    double eval_accuracy;
+    double eval_accuracy; /* tictactoe: the unmasked legal-move rate */
     long eval_step;
+    char eval_text[64];   /* tictactoe: "vs random 97/88% vs perfect 64/51%" ("" otherwise) */
     double ternary[3];    /* share of weights at -1, 0, +1 */
     int threads;          /* compute threads of the engine */
     char kernel[16];      /* BitLinear kernel path in use ("avx512", ...) */

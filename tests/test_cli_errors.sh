@@ -61,7 +61,9 @@ expect_error "unknown flag" "--bogus: unknown option" $T arithmetic --bogus
 expect_error "flag without value" "--num-steps: needs a value" $T arithmetic --num-steps
 expect_error "bad run id" "run_id" $T arithmetic --run-id ../escape
 expect_error "unknown kernel" "kernel 'simd9': unknown (allowed:" $T arithmetic --kernel simd9
-expect_error "tictactoe not yet" "not available yet" $T tictactoe
+expect_error "tictactoe: no player weight" "random_weight + minimax_weight + perfect_weight must be above 0" \
+    $T tictactoe --set data.random_weight=0 --set data.minimax_weight=0 --set data.perfect_weight=0
+expect_error "tictactoe: epsilon above 1" "minimax_epsilon = 2" $T tictactoe --set data.minimax_epsilon=2
 expect_error "tinystories not yet" "not available yet" $T tinystories
 expect_error "baseline not yet" "not available yet" $T baseline-95m
 expect_error "train without --batch" "needs --batch" "$BIN" arithmetic
