@@ -67,6 +67,9 @@ void bn_cli_usage(FILE *out, const char *prog)
             "       %s --batch --resume RUN_DIR [options] continue a run from its latest "
             "checkpoint\n"
             "       %s eval CHECKPOINT [--data FILE] [--problems N] [--shots K] [--threads N]\n"
+            "       %s eval CHECKPOINT [--games N]              tic-tac-toe play evaluation\n"
+            "       %s move CHECKPOINT [--board POS] [--player X|O]  the model's move, as JSON\n"
+            "       %s play CHECKPOINT [--player X|O]           play tic-tac-toe against it\n"
             "       %s bench [--experiment NAME] [--threads N] [--steps N] [--json] [--kernel K]\n"
             "             [--set section.key=value]\n"
             "\n"
@@ -74,7 +77,7 @@ void bn_cli_usage(FILE *out, const char *prog)
             "tictactoe, tinystories, baseline-95m), or a path to an INI file.\n"
             "\nTraining options (default: the value in the experiment's INI file, else the built-in\n"
             "value shown; experiments/arithmetic.ini sets 6000 steps):\n",
-            prog, prog, prog, prog, prog, BN_PKGDATADIR);
+            prog, prog, prog, prog, prog, prog, prog, prog, BN_PKGDATADIR);
     for (size_t i = 0; i < N_KEY_FLAGS; i++) {
         char def[128];
         default_of(key_flags[i].key, def, sizeof def);
@@ -91,6 +94,10 @@ void bn_cli_usage(FILE *out, const char *prog)
             "  %-25s mean next-token loss over FILE instead of arithmetic accuracy\n"
             "  %-25s held-out arithmetic problems [default 1000]\n"
             "  %-25s solved problems before each prompt [default: logging.eval_shots]\n"
+            "  %-25s tic-tac-toe games per mode (masked, unmasked) [default 1000]\n"
+            "\nMove and play options (tic-tac-toe checkpoints):\n"
+            "  %-25s one position (X_O______ or game text); else one per stdin line\n"
+            "  %-25s move: the side to move (checked); play: your side [default X]\n"
             "\nBench options (training speed on random tokens; default: arithmetic, tictactoe,\n"
             "tinystories):\n"
             "  %-25s one experiment's config only\n"
@@ -103,7 +110,8 @@ void bn_cli_usage(FILE *out, const char *prog)
             "\nExit status: 0 done, 1 runtime error (disk), 2 bad input, 3 training diverged,\n"
             "128+N stopped by signal N (a checkpoint is written first).\n",
             "--set SECTION.KEY=VALUE", "--resume RUN_DIR", "--kernel NAME", "--data FILE",
-            "--problems N", "--shots K", "--experiment NAME", "--threads N", "--steps N", "--json", "--help",
+            "--problems N", "--shots K", "--games N", "--board POS", "--player X|O",
+            "--experiment NAME", "--threads N", "--steps N", "--json", "--help",
             "--version");
 }
 
@@ -155,6 +163,27 @@ static bn_status parse_option(bn_cli *cli, int argc, char **argv, int *i, bn_err
         if (!v || *end || n < 0 || n > 8)
             return bn_fail(err, BN_ERR_INPUT, "--shots %s: must be an integer 0..8", v ? v : "");
         cli->shots = (int)n;
+        return BN_OK;
+    } else if (strcmp(arg, "--board") == 0) {
+        cli->board = needs_value(argc, argv, i, err);
+        return cli->board ? BN_OK : BN_ERR_INPUT;
+    } else if (strcmp(arg, "--player") == 0) {
+        const char *v = needs_value(argc, argv, i, err);
+        if (!v)
+            return BN_ERR_INPUT;
+        if ((v[0] != 'X' && v[0] != 'O' && v[0] != 'x' && v[0] != 'o') || v[1])
+            return bn_fail(err, BN_ERR_INPUT, "--player %s: must be X or O", v);
+        cli->player = (char)(v[0] == 'x' || v[0] == 'X' ? 'X' : 'O');
+        return BN_OK;
+    } else if (strcmp(arg, "--games") == 0) {
+        const char *v = needs_value(argc, argv, i, err);
+        if (!v)
+            return BN_ERR_INPUT;
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 4 || n > 1000000)
+            return bn_fail(err, BN_ERR_INPUT, "--games %s: must be an integer 4..1000000", v);
+        cli->games = (int)n;
         return BN_OK;
     } else if (strcmp(arg, "--problems") == 0) {
         const char *v = needs_value(argc, argv, i, err);
@@ -219,6 +248,12 @@ bn_status bn_cli_parse(bn_cli *cli, int argc, char **argv, bn_error *err)
     if (argc > 1 && strcmp(argv[1], "eval") == 0) {
         cli->command = BN_CMD_EVAL;
         i = 2;
+    } else if (argc > 1 && strcmp(argv[1], "move") == 0) {
+        cli->command = BN_CMD_MOVE;
+        i = 2;
+    } else if (argc > 1 && strcmp(argv[1], "play") == 0) {
+        cli->command = BN_CMD_PLAY;
+        i = 2;
     } else if (argc > 1 && strcmp(argv[1], "bench") == 0) {
         cli->command = BN_CMD_BENCH;
         i = 2;
@@ -233,7 +268,8 @@ bn_status bn_cli_parse(bn_cli *cli, int argc, char **argv, bn_error *err)
             cli->command = BN_CMD_VERSION;
             return BN_OK;
         }
-        if (strcmp(arg, "--batch") == 0 && cli->command != BN_CMD_EVAL) {
+        if (strcmp(arg, "--batch") == 0 && cli->command != BN_CMD_EVAL &&
+            cli->command != BN_CMD_MOVE && cli->command != BN_CMD_PLAY) {
             cli->command = BN_CMD_TRAIN;
             continue;
         }
@@ -249,7 +285,9 @@ bn_status bn_cli_parse(bn_cli *cli, int argc, char **argv, bn_error *err)
                 return s;
             continue;
         }
-        const char **positional = cli->command == BN_CMD_EVAL ? &cli->checkpoint : &cli->experiment;
+        int takes_ckpt = cli->command == BN_CMD_EVAL || cli->command == BN_CMD_MOVE ||
+                         cli->command == BN_CMD_PLAY;
+        const char **positional = takes_ckpt ? &cli->checkpoint : &cli->experiment;
         if (*positional)
             return bn_fail(err, BN_ERR_INPUT, "%s: unexpected argument (see --help)", arg);
         *positional = arg;
@@ -267,6 +305,9 @@ bn_status bn_cli_parse(bn_cli *cli, int argc, char **argv, bn_error *err)
                        cli->resume);
     if (cli->command == BN_CMD_EVAL && !cli->checkpoint)
         return bn_fail(err, BN_ERR_INPUT, "eval needs a CHECKPOINT (a step_NNNNNN directory)");
+    if ((cli->command == BN_CMD_MOVE || cli->command == BN_CMD_PLAY) && !cli->checkpoint)
+        return bn_fail(err, BN_ERR_INPUT, "%s needs a CHECKPOINT (a step_NNNNNN directory of a "
+                       "tictactoe run)", cli->command == BN_CMD_MOVE ? "move" : "play");
     if (!cli->kernel)
         cli->kernel = getenv("BITNET_KERNEL");
     return BN_OK;

@@ -8,14 +8,18 @@
 #define BN_CLI_MAX_SETS 64
 
 typedef enum {
-    BN_CMD_TUI, BN_CMD_TRAIN, BN_CMD_EVAL, BN_CMD_BENCH, BN_CMD_HELP, BN_CMD_VERSION
+    BN_CMD_TUI, BN_CMD_TRAIN, BN_CMD_EVAL, BN_CMD_BENCH, BN_CMD_HELP, BN_CMD_VERSION,
+    BN_CMD_MOVE, BN_CMD_PLAY
 } bn_command;
 
 typedef struct {
     bn_command command;
     const char *experiment;   /* train, bench --experiment: name or INI path */
     const char *resume;       /* train: run directory to continue */
-    const char *checkpoint;   /* eval */
+    const char *checkpoint;   /* eval, move, play */
+    const char *board;        /* move --board: one position */
+    char player;              /* move --player / play --player: 'X', 'O' (0 = not given) */
+    int games;                /* eval --games: tic-tac-toe games per mode (0 = default) */
     const char *data_file;    /* eval --data */
     int problems;             /* eval: held-out problems (0 = default) */
     int shots;                /* eval --shots (-1 = the checkpoint's logging.eval_shots) */

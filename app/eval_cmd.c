@@ -1,16 +1,19 @@
 /* eval_cmd.c - `eval CHECKPOINT`: one JSON line with the checkpoint's held-out arithmetic
  * accuracy, or its mean next-token loss on a text file (--data). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "checkpoint.h"
 #include "commands.h"
 #include "data.h"
 #include "eval.h"
+#include "eval_ttt.h"
 #include "json.h"
 
 #define EVAL_BATCH 64
 #define EVAL_DEFAULT_PROBLEMS 1000
+#define EVAL_DEFAULT_GAMES 1000
 
 static void print_arith_json(const char *ckpt, long step, int shots, const bn_arith_eval *ev)
 {
@@ -44,6 +47,32 @@ static void print_text_json(const char *ckpt, long step, const char *data, int s
            esc_c, step, esc_d, seq_len, predictions / (seq_len - 1), predictions, loss);
 }
 
+/* Tic-tac-toe: N games per mode against random and perfect play, one JSON line. */
+static bn_status eval_tictactoe(const bn_cli *cli, bn_model *m, const bn_vocab *v, long step,
+                                bn_error *err)
+{
+    bn_ttt_solver *solver = malloc(sizeof *solver);
+    bn_ttt_eval *ev = malloc(sizeof *ev);
+    char *json = malloc(8192);
+    bn_status s = BN_OK;
+    if (!solver || !ev || !json)
+        s = bn_fail(err, BN_ERR_NOMEM, "out of memory for the evaluation");
+    if (s == BN_OK) {
+        bn_ttt_solver_init(solver);
+        s = bn_eval_tictactoe(m, v, solver, cli->games ? cli->games : EVAL_DEFAULT_GAMES, ev, err);
+    }
+    if (s == BN_OK) {
+        char esc[2 * BN_PATH_MAX];
+        bn_json_escape(esc, sizeof esc, cli->checkpoint);
+        bn_ttt_eval_json(ev, json, 8192);
+        printf("{\"checkpoint\": %s, \"step\": %ld, \"task\": \"tictactoe\", \"games\": %d, "
+               "\"move\": \"most probable digit after the game text + ' | X:' (or O)\", "
+               "\"eval\": %s}\n", esc, step, 4 * ev->games_per_match, json);
+    }
+    free(solver), free(ev), free(json);
+    return s;
+}
+
 static bn_status run_eval(const bn_cli *cli, const bn_config *cfg, bn_model *m, long step,
                           bn_error *err)
 {
@@ -67,6 +96,8 @@ static bn_status run_eval(const bn_cli *cli, const bn_config *cfg, bn_model *m, 
                             predictions);
         return s;
     }
+    if (cfg->experiment.task == BN_TASK_TICTACTOE)
+        return eval_tictactoe(cli, m, v, step, err);
     if (cfg->experiment.task != BN_TASK_ARITHMETIC)
         return bn_fail(err, BN_ERR_INPUT,
                        "%s: accuracy eval is for arithmetic checkpoints; use --data FILE",

@@ -26,6 +26,10 @@ int main(int argc, char **argv)
         return bn_cmd_eval(&cli);
     case BN_CMD_BENCH:
         return bn_cmd_bench(&cli);
+    case BN_CMD_MOVE:
+        return bn_cmd_move(&cli);
+    case BN_CMD_PLAY:
+        return bn_cmd_play(&cli);
     case BN_CMD_TUI:
         return bn_cmd_tui(&cli);
     }

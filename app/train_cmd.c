@@ -127,9 +127,12 @@ static void print_summary(bn_trainer *t, bn_status s, double wall)
 {
     bn_train_snapshot snap;
     bn_trainer_snapshot(t, &snap);
-    char took[32], eval[64] = "n/a";
+    char took[32], eval[160] = "n/a";
     format_duration(took, sizeof took, wall);
-    if (snap.have_eval)
+    if (snap.have_eval && snap.eval_text[0]) /* tictactoe */
+        snprintf(eval, sizeof eval, "legal moves %.1f%%, %s (step %ld)",
+                 100.0 * snap.eval_accuracy, snap.eval_text, snap.eval_step);
+    else if (snap.have_eval)
         snprintf(eval, sizeof eval, "%.1f%% exact match (held-out, step %ld)",
                  100.0 * snap.eval_accuracy, snap.eval_step);
     fprintf(stderr, "%s: step %ld/%ld | final loss %.4f (smoothed %.4f) | eval %s | "

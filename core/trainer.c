@@ -341,7 +341,7 @@ static bn_status evaluate_ttt(bn_trainer *t, int games, bn_error *err)
         double v[2] = {bn_ttt_legal_rate(ev), (double)t->state.step};
         publish(t, set_eval, v);
         char text[64], line[512];
-        snprintf(text, sizeof text, "vs random %.0f/%.0f%% vs perfect %.0f/%.0f%%",
+        snprintf(text, sizeof text, "random %.0f/%.0f%% perfect %.0f/%.0f%%",
                  100 * bn_ttt_not_lost(ev, 0, 0, 0), 100 * bn_ttt_not_lost(ev, 0, 0, 1),
                  100 * bn_ttt_draws(ev, 0, 1, 0), 100 * bn_ttt_draws(ev, 0, 1, 1));
         publish(t, set_eval_text, text);

@@ -44,7 +44,8 @@ typedef struct {
     int have_eval;        /* arithmetic: last held-out exact-match accuracy */
     double eval_accuracy; /* tictactoe: the unmasked legal-move rate */
     long eval_step;
-    char eval_text[64];   /* tictactoe: "vs random 97/88% vs perfect 64/51%" ("" otherwise) */
+    char eval_text[64];   /* tictactoe: "random 97/88% perfect 64/51%": not lost vs random,
+                           * draws vs perfect, as X/O ("" for other tasks) */
     double ternary[3];    /* share of weights at -1, 0, +1 */
     int threads;          /* compute threads of the engine */
     char kernel[16];      /* BitLinear kernel path in use ("avx512", ...) */

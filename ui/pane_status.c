@@ -48,12 +48,14 @@ static void status_lines(bn_ui *ui, bn_rect in, const bn_train_snapshot *sn, int
     bn_format_duration(eta, sizeof eta, sn->eta_s);
     bn_format_count(rss, sizeof rss, rss_bytes());
     if (sn->have_eval)
-        snprintf(eval, sizeof eval, "%.1f%%", 100.0 * sn->eval_accuracy);
+        snprintf(eval, sizeof eval, "%s%.1f%%", sn->eval_text[0] ? "legal " : "",
+                 100.0 * sn->eval_accuracy);
     int y = in.y, w = in.w, x = in.x;
     const char *id = strrchr(ui->session.run_dir, '/');
     bn_draw_printf(ui, y++, x, w, BN_ROLE_HEADER, "run %s", id ? id + 1 : ui->session.run_dir);
     if (in.h >= 9)
-        bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "exp %s", ui->session.experiment);
+        bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "exp %s%s%s", ui->session.experiment,
+                       sn->eval_text[0] ? " " : "", sn->eval_text);
     draw_progress(ui, y++, x, w, sn);
     bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "loss %.4f smooth %.4f eval %s", sn->loss,
                    sn->loss_ema, eval);

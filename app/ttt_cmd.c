@@ -1,0 +1,225 @@
+/* ttt_cmd.c - `move CHECKPOINT` (a line protocol: positions in, one JSON object per line
+ * out) and `play CHECKPOINT` (a line-mode game against the model in any terminal). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "commands.h"
+#include "eval_ttt.h"
+#include "json.h"
+#include "ttt.h"
+
+#define LINE_MAX_LEN 512
+
+/* Load a tic-tac-toe checkpoint into a model of batch 1. */
+static bn_status load_ttt_model(const bn_cli *cli, bn_model *m, bn_vocab *v, bn_error *err)
+{
+    bn_config cfg;
+    bn_st_file file;
+    long step = 0;
+    memset(m, 0, sizeof *m);
+    bn_status s = bn_checkpoint_open(cli->checkpoint, &cfg, &file, &step, err);
+    if (s != BN_OK)
+        return s;
+    if (cfg.experiment.task != BN_TASK_TICTACTOE) {
+        bn_st_free(&file);
+        return bn_fail(err, BN_ERR_INPUT, "%s: a %s checkpoint; move and play need a tictactoe one",
+                       cli->checkpoint, bn_task_name(cfg.experiment.task));
+    }
+    s = bn_cli_apply_sets(cli, &cfg, err);
+    const bn_kernels *kernels = NULL;
+    if (s == BN_OK)
+        s = bn_select_kernels(cli->kernel, &kernels, err);
+    if (s == BN_OK)
+        s = bn_model_init(m, &cfg.model, 1, cfg.train.seq_len, kernels, 1, err);
+    if (s == BN_OK)
+        s = bn_checkpoint_load_params(m, &file, err);
+    bn_st_free(&file);
+    bn_vocab_tictactoe(v);
+    return s;
+}
+
+/* ---------------------------------------------------------------- move */
+
+static void print_error(const char *input, const char *why)
+{
+    char esc_in[2 * LINE_MAX_LEN], esc_why[512];
+    bn_json_escape(esc_in, sizeof esc_in, input);
+    bn_json_escape(esc_why, sizeof esc_why, why);
+    printf("{\"error\": %s, \"input\": %s}\n", esc_why, esc_in);
+}
+
+/* Answer one line; returns 0 when it was refused. */
+static int answer_line(bn_model *m, const bn_vocab *v, const char *line, char player)
+{
+    bn_ttt_game g;
+    const char *why = bn_ttt_parse(line, &g);
+    char b[BN_TTT_CELLS], msg[128];
+    if (!why) {
+        bn_ttt_game_board(&g, b);
+        why = bn_ttt_check_position(b);
+    }
+    if (!why && player && player != bn_ttt_to_move(b)) {
+        snprintf(msg, sizeof msg, "it is %c's turn, not %c's (X moves first; the counts decide)",
+                 bn_ttt_to_move(b), player);
+        why = msg;
+    }
+    if (why) {
+        print_error(line, why);
+        return 0;
+    }
+    bn_ttt_answer a;
+    bn_ttt_model_answer(m, v, &g, 1, &a);
+    printf("{\"board\": \"%.9s\", \"player\": \"%c\", \"cell\": %d, \"top_digit\": %d, "
+           "\"legal_unmasked\": %s, \"probs\": [",
+           b, a.player, a.cell, a.top_digit, a.legal ? "true" : "false");
+    for (int i = 0; i < BN_TTT_CELLS; i++)
+        printf("%s%.4f", i ? ", " : "", a.probs[i]);
+    printf("]}\n");
+    return 1;
+}
+
+int bn_cmd_move(const bn_cli *cli)
+{
+    bn_error err = {0};
+    bn_model m;
+    bn_vocab v;
+    bn_status s = load_ttt_model(cli, &m, &v, &err);
+    if (s != BN_OK) {
+        fprintf(stderr, "bitnet-tui: %s\n", err.msg);
+        bn_model_free(&m);
+        return bn_exit_status(s);
+    }
+    int status = BN_EXIT_OK;
+    if (cli->board) {
+        status = answer_line(&m, &v, cli->board, cli->player) ? BN_EXIT_OK : BN_EXIT_INPUT;
+    } else {
+        char line[LINE_MAX_LEN];
+        while (fgets(line, sizeof line, stdin)) {
+            size_t n = strcspn(line, "\r\n");
+            int whole = line[n] != '\0' || feof(stdin);
+            line[n] = '\0';
+            if (!whole) { /* an over-long line: refuse it and skip its rest */
+                int c;
+                while ((c = getchar()) != EOF && c != '\n')
+                    ;
+                print_error(line, "line too long for a tic-tac-toe position");
+            } else if (line[0] != '\0') {
+                answer_line(&m, &v, line, cli->player);
+            }
+            fflush(stdout);
+        }
+    }
+    bn_model_free(&m);
+    return status;
+}
+
+/* ---------------------------------------------------------------- play */
+
+static void show_board(const char b[BN_TTT_CELLS], const float *probs)
+{
+    for (int r = 0; r < 3; r++) {
+        printf("   ");
+        for (int c = 0; c < 3; c++) {
+            int i = r * 3 + c;
+            printf(" %c %s", b[i] == '_' ? (char)('0' + i) : b[i], c < 2 ? "|" : "");
+        }
+        if (probs) {
+            printf("      model:");
+            for (int c = 0; c < 3; c++)
+                printf(" %3.0f%%", 100.0 * probs[r * 3 + c]);
+        }
+        printf("\n%s", r < 2 ? "   ---+---+---\n" : "");
+    }
+}
+
+/* The person's move: a free cell 0-8; -1 at EOF or 'q'. */
+static int read_move(const char b[BN_TTT_CELLS])
+{
+    char line[64];
+    for (;;) {
+        printf("your move (0-8, q quits): ");
+        fflush(stdout);
+        if (!fgets(line, sizeof line, stdin) || line[0] == 'q')
+            return -1;
+        int c = line[0] - '0';
+        if (c >= 0 && c < BN_TTT_CELLS && b[c] == '_' && (line[1] == '\n' || line[1] == '\0'))
+            return c;
+        printf("not a free cell\n");
+    }
+}
+
+/* One game; returns its result, or BN_TTT_ONGOING when the person quit. */
+static bn_ttt_result play_game(bn_model *m, const bn_vocab *v, char human)
+{
+    bn_ttt_game g;
+    memset(&g, 0, sizeof g);
+    memset(g.start, '_', BN_TTT_CELLS);
+    char b[BN_TTT_CELLS];
+    memcpy(b, g.start, sizeof b);
+    show_board(b, NULL);
+    while (bn_ttt_result_of(b, NULL) == BN_TTT_ONGOING) {
+        char me = bn_ttt_to_move(b);
+        int cell;
+        if (me == human) {
+            if ((cell = read_move(b)) < 0)
+                return BN_TTT_ONGOING;
+        } else {
+            bn_ttt_answer a;
+            bn_ttt_model_answer(m, v, &g, 1, &a);
+            cell = a.cell;
+            printf("model (%c) plays %d (p %.0f%%%s)\n", me, cell, 100.0 * a.probs[cell],
+                   a.legal ? "" : "; its top digit was not a free cell");
+            b[cell] = me;
+            g.moves[g.n_moves++] = cell;
+            show_board(b, a.probs);
+            continue;
+        }
+        b[cell] = me;
+        g.moves[g.n_moves++] = cell;
+        show_board(b, NULL);
+    }
+    g.result = bn_ttt_result_of(b, NULL);
+    char text[BN_TTT_TEXT_MAX];
+    bn_ttt_format(&g, 1, text, sizeof text);
+    printf("%s\n", text);
+    return g.result;
+}
+
+int bn_cmd_play(const bn_cli *cli)
+{
+    bn_error err = {0};
+    bn_model m;
+    bn_vocab v;
+    bn_status s = load_ttt_model(cli, &m, &v, &err);
+    if (s != BN_OK) {
+        fprintf(stderr, "bitnet-tui: %s\n", err.msg);
+        bn_model_free(&m);
+        return bn_exit_status(s);
+    }
+    char human = cli->player ? cli->player : 'X';
+    int you = 0, model = 0, draws = 0;
+    printf("You play %c, the model %c; cells are numbered 0-8 row by row.\n", human,
+           human == 'X' ? 'O' : 'X');
+    for (;;) {
+        bn_ttt_result r = play_game(&m, &v, human);
+        if (r == BN_TTT_ONGOING)
+            break;
+        you += r == (human == 'X' ? BN_TTT_X_WINS : BN_TTT_O_WINS);
+        model += r == (human == 'X' ? BN_TTT_O_WINS : BN_TTT_X_WINS);
+        draws += r == BN_TTT_DRAW;
+        printf("%s. Score: you %d, model %d, draws %d. Another game? [Y/n] ",
+               r == BN_TTT_DRAW ? "Draw" : r == (human == 'X' ? BN_TTT_X_WINS : BN_TTT_O_WINS)
+                                               ? "You win"
+                                               : "The model wins",
+               you, model, draws);
+        fflush(stdout);
+        char line[16];
+        if (!fgets(line, sizeof line, stdin) || line[0] == 'n' || line[0] == 'q')
+            break;
+    }
+    printf("\n");
+    bn_model_free(&m);
+    return BN_EXIT_OK;
+}
