@@ -215,6 +215,8 @@ static void check_results(bn_model *m, const bn_vocab *v, eval_game *games, int 
                             got, sizeof got);
             int wl = snprintf(want, sizeof want, " | Result: %s", bn_ttt_result_text(e->g.result));
             int ok = strncmp(got, want, (size_t)wl) == 0 && (got[wl] == ' ' || got[wl] == '\0');
+            if (ok)
+                got[wl] = '\0'; /* what follows is the next game */
             out->results++;
             out->results_correct += ok;
             /* The first game of each opponent/side, as examples. */

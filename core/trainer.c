@@ -102,6 +102,20 @@ long bn_trainer_generate(bn_trainer *t, const char *prompt, int max_new)
     return id;
 }
 
+long bn_trainer_move(bn_trainer *t, const char *game_text)
+{
+    long id = 0;
+    pthread_mutex_lock(&t->lock);
+    if (!t->move_pending) {
+        snprintf(t->move_text, sizeof t->move_text, "%s", game_text);
+        t->move_pending = 1;
+        t->move_id = id = ++t->gen_next_id;
+        pthread_cond_broadcast(&t->wake);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return id;
+}
+
 /* ---------------------------------------------------------------- init */
 
 static bn_status resume_from(bn_trainer *t, const char *run_dir, bn_error *err)
@@ -526,10 +540,39 @@ static void serve_generate_locked(bn_trainer *t)
     t->gen_pending = 0;
 }
 
+/* Answer a pending move request with the current weights; lock as serve_generate_locked. */
+static void serve_move_locked(bn_trainer *t)
+{
+    if (!t->move_pending)
+        return;
+    char text[BN_TTT_TEXT_MAX];
+    snprintf(text, sizeof text, "%s", t->move_text);
+    long id = t->move_id;
+    pthread_mutex_unlock(&t->lock);
+
+    bn_ttt_game g;
+    const char *why = t->data.task == BN_TASK_TICTACTOE ? bn_ttt_parse(text, &g)
+                                                          : "not a tic-tac-toe run";
+    char b[BN_TTT_CELLS];
+    if (!why) {
+        bn_ttt_game_board(&g, b);
+        why = bn_ttt_check_position(b);
+    }
+    bn_ttt_answer a;
+    if (!why)
+        bn_ttt_model_answer(&t->model, &t->data.vocab, &g, 1, &a);
+    if (t->hooks.on_move)
+        t->hooks.on_move(t->hooks.ctx, id, why ? NULL : &a, why);
+
+    pthread_mutex_lock(&t->lock);
+    t->move_pending = 0;
+}
+
 static void serve_generate(bn_trainer *t)
 {
     pthread_mutex_lock(&t->lock);
     serve_generate_locked(t);
+    serve_move_locked(t);
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -541,9 +584,10 @@ static void wait_while_paused(bn_trainer *t)
         bn_run_state before = t->snap.state;
         t->snap.state = BN_RUN_PAUSED;
         while (t->pause_requested && !t->stop_requested) {
-            if (t->gen_pending)
+            if (t->gen_pending || t->move_pending) {
                 serve_generate_locked(t);
-            else
+                serve_move_locked(t);
+            } else
                 pthread_cond_wait(&t->wake, &t->lock);
         }
         t->snap.state = before;

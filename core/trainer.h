@@ -65,6 +65,8 @@ typedef struct {
      * the id bn_trainer_generate returned. */
     void (*on_generate)(void *ctx, long id, const char *completion, int done);
     void *ctx;
+    /* A move request's answer (error == NULL), or why there is none (answer == NULL). */
+    void (*on_move)(void *ctx, long id, const bn_ttt_answer *answer, const char *error);
 } bn_trainer_hooks;
 
 typedef struct {
@@ -85,7 +87,10 @@ typedef struct {
     int pause_requested, stop_requested, save_requested;
     char gen_prompt[BN_CHAT_TEXT_MAX]; /* a pending generate request (gen_pending) */
     int gen_max_new, gen_pending;
-    long gen_next_id;
+    long gen_next_id;        /* also numbers move requests */
+    char move_text[BN_TTT_TEXT_MAX]; /* a pending move request (move_pending) */
+    int move_pending;
+    long move_id;
 
     double started_at;       /* monotonic seconds */
     long steps_this_session; /* for the ETA after a resume */
@@ -110,6 +115,11 @@ void bn_trainer_command(bn_trainer *t, bn_train_cmd cmd);
  * hooks.on_generate. Returns the request's id (> 0), or 0 while another request is pending.
  * A model that cannot chat (no tokenizer) answers with an error text, done = 1. */
 long bn_trainer_generate(bn_trainer *t, const char *prompt, int max_new);
+/* Ask the training thread for the model's move in a tic-tac-toe game (game text or a
+ * position, see bn_ttt_parse) with the current weights, between two steps (also while
+ * paused). The answer arrives through hooks.on_move. Returns the request's id (> 0), or 0
+ * while another move request is pending. */
+long bn_trainer_move(bn_trainer *t, const char *game_text);
 void bn_trainer_snapshot(bn_trainer *t, bn_train_snapshot *out);
 void bn_trainer_free(bn_trainer *t);
 

@@ -70,6 +70,9 @@ static void apply_event(bn_ui *ui, const bn_ui_event *ev)
         if (strncmp(ev->text, "eval step", 9) == 0)
             add_latest_sample(ui);
         break;
+    case BN_UI_EV_MOVE:
+        bn_board_apply(&ui->board, ev);
+        break;
     case BN_UI_EV_GEN: {
         bn_chat_entry *e = chat_entry(ui, ev->id);
         if (e) {

@@ -13,7 +13,9 @@
 typedef enum {
     BN_UI_EV_LOG,  /* a logged step: step, loss, loss_ema, lr */
     BN_UI_EV_TEXT, /* an event line: evaluation, checkpoint, warning */
-    BN_UI_EV_GEN   /* a chat completion so far: id, text, done */
+    BN_UI_EV_GEN,  /* a chat completion so far: id, text, done */
+    BN_UI_EV_MOVE  /* a tic-tac-toe move: id, cell, top_digit, legal, probs; done -1 and text
+                    * on an error */
 } bn_ui_event_kind;
 
 typedef struct {
@@ -23,6 +25,8 @@ typedef struct {
     long id;
     int done;
     char text[BN_UI_EVENT_TEXT];
+    int cell, top_digit, legal; /* BN_UI_EV_MOVE */
+    float probs[9];
 } bn_ui_event;
 
 typedef struct {

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board.h"
+
 void bn_session_init(bn_session *s)
 {
     memset(s, 0, sizeof *s);
@@ -35,6 +37,13 @@ static void hook_generate(void *ctx, long id, const char *text, int done)
     bn_ui_queue_push(ctx, &ev);
 }
 
+static void hook_move(void *ctx, long id, const bn_ttt_answer *a, const char *error)
+{
+    bn_ui_event ev = {.kind = BN_UI_EV_MOVE, .id = id, .done = a ? 1 : -1};
+    bn_ui_move_event(&ev, a, error);
+    bn_ui_queue_push(ctx, &ev);
+}
+
 /* ---------------------------------------------------------------- the thread */
 
 static void set_phase(bn_session *s, bn_session_phase phase, bn_status st, const bn_error *err)
@@ -51,7 +60,7 @@ static void *session_thread(void *arg)
 {
     bn_session *s = arg;
     bn_error err = {0};
-    bn_trainer_hooks hooks = {hook_log, hook_event, hook_generate, s->queue};
+    bn_trainer_hooks hooks = {hook_log, hook_event, hook_generate, s->queue, hook_move};
     bn_status st = bn_trainer_init(s->trainer, &s->cfg, NULL, s->kernels, hooks, &err);
     if (st != BN_OK) {
         set_phase(s, BN_PHASE_DONE, st, &err);
@@ -189,6 +198,13 @@ long bn_session_generate(bn_session *s, const char *prompt, int max_new)
     if (!bn_session_active(s) || phase_of(s, NULL) != BN_PHASE_RUNNING)
         return 0;
     return bn_trainer_generate(s->trainer, prompt, max_new);
+}
+
+long bn_session_move(bn_session *s, const char *game_text)
+{
+    if (!bn_session_active(s) || phase_of(s, NULL) != BN_PHASE_RUNNING)
+        return 0;
+    return bn_trainer_move(s->trainer, game_text);
 }
 
 bn_status bn_session_result(bn_session *s, bn_error *err)

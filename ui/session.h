@@ -67,6 +67,10 @@ void bn_session_command(bn_session *s, bn_train_cmd cmd);
 /* A generate request to the training thread; 0 if not running or one is pending. */
 long bn_session_generate(bn_session *s, const char *prompt, int max_new);
 
+/* A tic-tac-toe move request to the training thread (BN_UI_EV_MOVE answers it); 0 if not
+ * running or one is pending. */
+long bn_session_move(bn_session *s, const char *game_text);
+
 /* The thread's final status and message (after BN_POLL_ENDED / INIT_FAILED). */
 bn_status bn_session_result(bn_session *s, bn_error *err);
 

@@ -6,6 +6,7 @@
 #ifndef BN_UI_UI_H
 #define BN_UI_UI_H
 
+#include "board.h"
 #include "catalog.h"
 #include "chat.h"
 #include "curses_inc.h"
@@ -96,6 +97,8 @@ struct bn_ui {
     bn_chart_view chart;
     bn_chat_view chat;
     bn_log_view logview;
+    bn_board_game board;        /* the board pane's game against the model */
+    bn_board_worker board_worker; /* its moves from a past run's checkpoint */
 
     const bn_kernels *kernels;  /* --kernel, else the fastest here */
     int cores;
