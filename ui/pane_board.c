@@ -176,9 +176,11 @@ static int board_key(bn_pane *p, bn_ui *ui, int key)
         board_ask(ui);
         return BN_KEY_HANDLED | BN_KEY_REDRAW;
     default:
-        if (key >= '0' && key <= '8') {
+        /* Digits place marks in a tic-tac-toe run; elsewhere 1-6 still choose a pane. */
+        if (key >= '0' && key <= '8' && ui->session.task == BN_TASK_TICTACTOE &&
+            ui->session.kind != BN_SESSION_NONE) {
             g->cursor = key - '0';
-            if (board_ready(ui) && bn_board_place(g, g->cursor))
+            if (bn_board_place(g, g->cursor))
                 board_ask(ui);
             return BN_KEY_HANDLED | BN_KEY_REDRAW;
         }
