@@ -65,9 +65,16 @@ static bn_status eval_tictactoe(const bn_cli *cli, bn_model *m, const bn_vocab *
         char esc[2 * BN_PATH_MAX];
         bn_json_escape(esc, sizeof esc, cli->checkpoint);
         bn_ttt_eval_json(ev, json, 8192);
+        bn_ttt_position_eval pos;
+        bn_eval_ttt_positions(m, v, solver, &pos);
+        double n = pos.positions ? pos.positions : 1;
         printf("{\"checkpoint\": %s, \"step\": %ld, \"task\": \"tictactoe\", \"games\": %d, "
                "\"move\": \"most probable digit after the game text + ' | X:' (or O)\", "
-               "\"eval\": %s}\n", esc, step, 4 * ev->games_per_match, json);
+               "\"eval\": %s, \"positions\": {\"total\": %d, \"legal_rate\": %.4f, "
+               "\"optimal_rate\": %.4f, \"as_start_board\": {\"legal_rate\": %.4f, "
+               "\"optimal_rate\": %.4f}}}\n",
+               esc, step, 4 * ev->games_per_match, json, pos.positions,
+               pos.history_legal / n, pos.history_optimal / n, pos.legal / n, pos.optimal / n);
     }
     free(solver), free(ev), free(json);
     return s;

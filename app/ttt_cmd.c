@@ -69,6 +69,15 @@ static int answer_line(bn_model *m, const bn_vocab *v, const char *line, char pl
         print_error(line, why);
         return 0;
     }
+    /* A position that does not start from the empty board is asked as a game from the empty
+     * board (the model reads the board from the moves: on all 4,520 positions the default
+     * model's top digit was legal for 100% this way, against 75% given bare; README). */
+    if (memchr(g.start, 'X', BN_TTT_CELLS) || memchr(g.start, 'O', BN_TTT_CELLS)) {
+        bn_ttt_game rest = g;
+        bn_ttt_game_from_position(g.start, &g);
+        for (int i = 0; i < rest.n_moves; i++)
+            g.moves[g.n_moves++] = rest.moves[i];
+    }
     bn_ttt_answer a;
     bn_ttt_model_answer(m, v, &g, 1, &a);
     printf("{\"board\": \"%.9s\", \"player\": \"%c\", \"cell\": %d, \"top_digit\": %d, "

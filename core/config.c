@@ -139,7 +139,7 @@ static const key_spec schema[] = {
      "tictactoe: weight of perfect minimax (uniform among optimal moves)"},
     {"data", "minimax_epsilon", KEY_DOUBLE, FIELD(data.minimax_epsilon), "0.2", 0, 1, 0,
      "tictactoe: share of random moves of the minimax player"},
-    {"data", "random_start_percent", KEY_INT, FIELD(data.random_start_percent), "10", 0, 100,
+    {"data", "random_start_percent", KEY_INT, FIELD(data.random_start_percent), "0", 0, 100,
      0, "tictactoe: games that start from a position of 1-6 random moves"},
 };
 

@@ -267,6 +267,65 @@ bn_status bn_eval_tictactoe(bn_model *m, const bn_vocab *v, const bn_ttt_solver 
     return BN_OK;
 }
 
+/* Collect every position where someone can move, once each (DFS from the empty board). */
+static void collect_positions(char b[BN_TTT_CELLS], unsigned char *seen, bn_ttt_game *out,
+                              int *n)
+{
+    int idx = bn_ttt_board_index(b);
+    if (seen[idx] || bn_ttt_result_of(b, NULL) != BN_TTT_ONGOING)
+        return;
+    seen[idx] = 1;
+    memset(&out[*n], 0, sizeof out[*n]);
+    memcpy(out[*n].start, b, BN_TTT_CELLS);
+    (*n)++;
+    char me = bn_ttt_to_move(b);
+    for (int i = 0; i < BN_TTT_CELLS; i++) {
+        if (b[i] != '_')
+            continue;
+        b[i] = me;
+        collect_positions(b, seen, out, n);
+        b[i] = '_';
+    }
+}
+
+void bn_eval_ttt_positions(bn_model *m, const bn_vocab *v, const bn_ttt_solver *s,
+                           bn_ttt_position_eval *out)
+{
+    memset(out, 0, sizeof *out);
+    unsigned char *seen = calloc(BN_TTT_POSITIONS, 1);
+    bn_ttt_game *all = malloc(sizeof *all * BN_TTT_POSITIONS);
+    bn_ttt_answer *ans = malloc(sizeof *ans * (size_t)m->max_batch);
+    if (seen && all && ans) {
+        char b[BN_TTT_CELLS];
+        int n = 0;
+        memset(b, '_', sizeof b);
+        collect_positions(b, seen, all, &n);
+        for (int history = 0; history < 2; history++) {
+            if (history)
+                for (int i = 0; i < n; i++) {
+                    char start[BN_TTT_CELLS];
+                    memcpy(start, all[i].start, sizeof start);
+                    bn_ttt_game_from_position(start, &all[i]);
+                }
+            for (int first = 0; first < n; first += m->max_batch) {
+                int k = n - first < m->max_batch ? n - first : m->max_batch;
+                bn_ttt_model_answer(m, v, all + first, k, ans);
+                for (int j = 0; j < k; j++) {
+                    char now[BN_TTT_CELLS];
+                    bn_ttt_game_board(&all[first + j], now);
+                    int moves[BN_TTT_CELLS], nb = bn_ttt_best_moves(s, now, moves), opt = 0;
+                    for (int q = 0; q < nb; q++)
+                        opt += moves[q] == ans[j].cell;
+                    *(history ? &out->history_legal : &out->legal) += ans[j].legal;
+                    *(history ? &out->history_optimal : &out->optimal) += opt;
+                }
+            }
+        }
+        out->positions = n;
+    }
+    free(seen), free(all), free(ans);
+}
+
 /* ---------------------------------------------------------------- reporting */
 
 static double share(int part, int whole)

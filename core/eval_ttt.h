@@ -52,6 +52,18 @@ void bn_ttt_model_answer(bn_model *m, const bn_vocab *v, const bn_ttt_game *game
 bn_status bn_eval_tictactoe(bn_model *m, const bn_vocab *v, const bn_ttt_solver *s, int games,
                             bn_ttt_eval *out, bn_error *err);
 
+/* Every position where someone can move (4,520 of them), given as a game from the empty
+ * board (bn_ttt_game_from_position, as `move` does with "X_O______") and as a bare start
+ * board: how often the top digit is an empty cell, and how often the masked move is one of
+ * perfect play's optimal moves. */
+typedef struct {
+    int positions, legal, optimal;             /* bare, as the start board */
+    int history_legal, history_optimal;        /* as bn_ttt_game_from_position's game */
+} bn_ttt_position_eval;
+
+void bn_eval_ttt_positions(bn_model *m, const bn_vocab *v, const bn_ttt_solver *s,
+                           bn_ttt_position_eval *out);
+
 /* Shares, 0 when there were no games: legal-move rate, not lost (wins + draws) and draws
  * for one mode/opponent/side. */
 double bn_ttt_legal_rate(const bn_ttt_eval *e);

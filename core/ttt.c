@@ -220,6 +220,28 @@ void bn_ttt_play(bn_ttt_game *g, const bn_ttt_player *x, const bn_ttt_player *o,
     }
 }
 
+void bn_ttt_game_from_position(const char b[BN_TTT_CELLS], bn_ttt_game *g)
+{
+    int xs[BN_TTT_CELLS], os[BN_TTT_CELLS], nx = 0, no = 0;
+    for (int i = 0; i < BN_TTT_CELLS; i++) {
+        if (b[i] == 'X')
+            xs[nx++] = i;
+        else if (b[i] == 'O')
+            os[no++] = i;
+    }
+    memset(g, 0, sizeof *g);
+    memset(g->start, '_', BN_TTT_CELLS);
+    for (int k = 0; k < nx || k < no; k++) {
+        if (k < nx)
+            g->moves[g->n_moves++] = xs[k];
+        if (k < no)
+            g->moves[g->n_moves++] = os[k];
+    }
+    char now[BN_TTT_CELLS];
+    bn_ttt_game_board(g, now);
+    g->result = bn_ttt_result_of(now, NULL);
+}
+
 int bn_ttt_format(const bn_ttt_game *g, int with_result, char *out, int cap)
 {
     char text[BN_TTT_TEXT_MAX + 32], b[BN_TTT_CELLS];

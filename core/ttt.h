@@ -88,6 +88,10 @@ void bn_ttt_game_board(const bn_ttt_game *g, char b[BN_TTT_CELLS]);
 void bn_ttt_play(bn_ttt_game *g, const bn_ttt_player *x, const bn_ttt_player *o,
                  const bn_ttt_solver *s, bn_rng *rng);
 
+/* A game from the empty board that reaches position b (valid counts, no line): X's cells and
+ * O's cells alternately, each in ascending order. */
+void bn_ttt_game_from_position(const char b[BN_TTT_CELLS], bn_ttt_game *g);
+
 /* The game text: start board and moves, and " | Result: ..." when with_result and the game
  * is over. NUL-terminated; returns its length. cap >= BN_TTT_TEXT_MAX always suffices. */
 int bn_ttt_format(const bn_ttt_game *g, int with_result, char *out, int cap);

@@ -101,6 +101,11 @@ static void test_parse(void)
           "spaced start with a move");
     bn_ttt_format(&g, 1, out, sizeof out);
     CHECK(strcmp(out, "X _ O _ _ _ _ _ _ | X:4") == 0, "start board kept: %s", out);
+    char pos[9];
+    board_of("XO__X_O__", pos);
+    bn_ttt_game_from_position(pos, &g);
+    bn_ttt_format(&g, 0, out, sizeof out);
+    CHECK(strcmp(out, "_ _ _ _ _ _ _ _ _ | X:0 | O:1 | X:4 | O:6") == 0, "from position: %s", out);
 }
 
 /* Perfect against perfect: every optimal line from the empty board is a draw. */
@@ -214,6 +219,7 @@ static void test_generator(void)
     bn_config cfg;
     bn_config_defaults(&cfg);
     cfg.experiment.task = BN_TASK_TICTACTOE;
+    cfg.data.random_start_percent = 10;
     bn_error err = {0};
     static bn_data a, b2;
     CHECK(bn_data_init(&a, &cfg, &err) == BN_OK, "init: %s", err.msg);
