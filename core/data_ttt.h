@@ -2,9 +2,10 @@
  *
  * Each side of a game is drawn independently from a weighted mix of players: random (the
  * old tool's only player), minimax playing a random move with probability epsilon, and
- * perfect minimax (uniform among the optimal moves). A share of games starts from a position
- * reached by 1-6 random moves (written as the start board), so a bare position handed to
- * `move` is in distribution. Games are joined by one space and packed into rows of seq_len
+ * perfect minimax (uniform among the optimal moves). Optionally (random_start_percent, 0 by
+ * default) a share of games starts from a position reached by 1-6 random moves, written as
+ * the start board; `move` asks bare positions as games from the empty board instead, which
+ * measured far better (README). Games are joined by one space and packed into rows of seq_len
  * tokens; every row starts at a game and the game a row ends in is cut (as arithmetic rows). */
 #ifndef BN_DATA_TTT_H
 #define BN_DATA_TTT_H
