@@ -1,0 +1,143 @@
+/* test_attention.c - causal GQA attention (core/attention.h), forward and backward, against
+ * a direct double-precision computation, at lengths that cross the causal blocks (T = 1, 64,
+ * 65, 150, 256), on 1 and 2 threads (which must agree bit for bit). */
+#include "attention.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+static uint64_t rng_state = 0x853C49E6748FEA9Bull;
+
+static double rng_sym(void)
+{
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(rng_state >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+}
+
+/* The reference: out (B*T, H*hd) and, given dout, dqkv (B*T, (H+2KV)*hd). */
+static void reference(bn_attn_shape s, const float *qkv, const float *dout, double *out,
+                      double *dqkv)
+{
+    int ld = (s.H + 2 * s.KV) * s.hd, d_out = s.H * s.hd, T = s.T;
+    double scale = 1.0 / sqrt((double)s.hd);
+    double *p = malloc(sizeof(double) * T), *dp = malloc(sizeof(double) * T);
+    memset(dqkv, 0, sizeof(double) * (size_t)s.B * T * ld);
+    for (int b = 0; b < s.B; b++)
+        for (int h = 0; h < s.H; h++) {
+            int kvh = h / (s.H / s.KV);
+            size_t qo = (size_t)h * s.hd, ko = (size_t)(s.H + kvh) * s.hd,
+                   vo = (size_t)(s.H + s.KV + kvh) * s.hd;
+            for (int t = 0; t < T; t++) {
+                const float *q = qkv + ((size_t)b * T + t) * ld + qo;
+                double mx = -INFINITY, sum = 0;
+                for (int j = 0; j <= t; j++) {
+                    const float *k = qkv + ((size_t)b * T + j) * ld + ko;
+                    double dot = 0;
+                    for (int c = 0; c < s.hd; c++)
+                        dot += (double)q[c] * k[c];
+                    p[j] = dot * scale;
+                    mx = fmax(mx, p[j]);
+                }
+                for (int j = 0; j <= t; j++)
+                    sum += (p[j] = exp(p[j] - mx));
+                for (int j = 0; j <= t; j++)
+                    p[j] /= sum;
+                const float *g = dout + ((size_t)b * T + t) * d_out + (size_t)h * s.hd;
+                double w = 0;
+                for (int c = 0; c < s.hd; c++) {
+                    double o = 0;
+                    for (int j = 0; j <= t; j++)
+                        o += p[j] * qkv[((size_t)b * T + j) * ld + vo + c];
+                    out[((size_t)b * T + t) * d_out + (size_t)h * s.hd + c] = o;
+                }
+                for (int j = 0; j <= t; j++) {
+                    double dpj = 0;
+                    for (int c = 0; c < s.hd; c++) {
+                        dpj += (double)g[c] * qkv[((size_t)b * T + j) * ld + vo + c];
+                        dqkv[((size_t)b * T + j) * ld + vo + c] += p[j] * g[c];
+                    }
+                    dp[j] = dpj;
+                    w += p[j] * dpj;
+                }
+                for (int j = 0; j <= t; j++) {
+                    double ds = p[j] * (dp[j] - w) * scale;
+                    for (int c = 0; c < s.hd; c++) {
+                        dqkv[((size_t)b * T + t) * ld + qo + c] +=
+                            ds * qkv[((size_t)b * T + j) * ld + ko + c];
+                        dqkv[((size_t)b * T + j) * ld + ko + c] += ds * q[c];
+                    }
+                }
+            }
+        }
+    free(p);
+    free(dp);
+}
+
+/* Largest |got - want| relative to the largest |want|. */
+static double rel_error(const float *got, const double *want, size_t n)
+{
+    double scale = 0, err = 0;
+    for (size_t i = 0; i < n; i++) {
+        scale = fmax(scale, fabs(want[i]));
+        double e = fabs(got[i] - want[i]);
+        err = isnan(got[i]) ? INFINITY : fmax(err, e);
+    }
+    return err / (scale > 0 ? scale : 1);
+}
+
+static void check_shape(bn_threadpool *pool2, bn_attn_shape s)
+{
+    int ld = (s.H + 2 * s.KV) * s.hd, d_out = s.H * s.hd;
+    size_t n_qkv = (size_t)s.B * s.T * ld, n_out = (size_t)s.B * s.T * d_out;
+    size_t n_att = (size_t)s.B * s.H * s.T * s.T;
+    float *qkv = malloc(sizeof(float) * n_qkv), *dout = malloc(sizeof(float) * n_out);
+    for (size_t i = 0; i < n_qkv; i++)
+        qkv[i] = (float)(2.0 * rng_sym());
+    for (size_t i = 0; i < n_out; i++)
+        dout[i] = (float)rng_sym();
+    double *out_ref = malloc(sizeof(double) * n_out), *dqkv_ref = malloc(sizeof(double) * n_qkv);
+    reference(s, qkv, dout, out_ref, dqkv_ref);
+
+    float *out[2], *att[2], *dqkv[2];
+    float *dp = malloc(sizeof(float) * 2 * (size_t)s.T * s.T);
+    bn_threadpool *pools[2] = {NULL, pool2};
+    for (int p = 0; p < 2; p++) {
+        out[p] = malloc(sizeof(float) * n_out);
+        att[p] = malloc(sizeof(float) * n_att);
+        dqkv[p] = malloc(sizeof(float) * n_qkv);
+        bn_attention_forward(pools[p], out[p], att[p], qkv, s);
+        bn_attention_backward(pools[p], dqkv[p], dp, dout, qkv, att[p], s);
+    }
+    double e_out = rel_error(out[0], out_ref, n_out), e_d = rel_error(dqkv[0], dqkv_ref, n_qkv);
+    printf("T=%3d B=%d H=%d KV=%d hd=%d: out rel %.2e, dqkv rel %.2e\n", s.T, s.B, s.H, s.KV,
+           s.hd, e_out, e_d);
+    CHECK(e_out < 1e-5, "T=%d: forward rel error %.3e", s.T, e_out);
+    CHECK(e_d < 1e-5, "T=%d: backward rel error %.3e", s.T, e_d);
+    CHECK(memcmp(out[0], out[1], sizeof(float) * n_out) == 0 &&
+              memcmp(dqkv[0], dqkv[1], sizeof(float) * n_qkv) == 0,
+          "T=%d: 1 and 2 threads differ", s.T);
+    for (int p = 0; p < 2; p++)
+        free(out[p]), free(att[p]), free(dqkv[p]);
+    free(qkv), free(dout), free(out_ref), free(dqkv_ref), free(dp);
+}
+
+int main(void)
+{
+    bn_error err = {0};
+    bn_threadpool *pool2 = NULL;
+    if (bn_threadpool_create(&pool2, 2, &err) != BN_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    static const int lengths[] = {1, 64, 65, 150, 256};
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+        bn_attn_shape s = {.B = 2, .T = lengths[i], .H = 4, .KV = 2, .hd = 16};
+        check_shape(pool2, s);
+    }
+    bn_threadpool_destroy(pool2);
+    return check_exit("test_attention");
+}
