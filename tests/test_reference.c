@@ -160,6 +160,19 @@ static void check_update(bn_model *m, const fixture *fx, const float *grads, int
     bn_adamw_free(&opt);
 }
 
+/* Every gradient of m against the fixture's "grad.<name>". */
+static void compare_grads(const bn_model *m, const fixture *fx, double tolerance)
+{
+    for (int i = 0; i < m->num_tensors; i++) {
+        const bn_tensor_info *t = &m->tensors[i];
+        char name[128];
+        snprintf(name, sizeof name, "grad.%s", t->name);
+        const float *want = fixture_tensor(fx, name, t->numel);
+        if (want)
+            compare_tol(name, m->grads + t->offset, want, t->numel, NULL, 0, tolerance);
+    }
+}
+
 /* With the bf16 backward (AMX), dY rounds to 8 significant bits in both products of every
  * BitLinear: each gradient must still be within BF16_TOLERANCE of PyTorch's (relative to
  * the tensor's largest element). The forward is unchanged and stays within TOLERANCE. */
@@ -186,14 +199,7 @@ static void run_bf16(const fixture *fx, int threads)
         bn_model_forward(&m, tok->data, fx->B, fx->T);
         bn_model_zero_grad(&m);
         bn_model_backward(&m, tok->data);
-        for (int i = 0; i < m.num_tensors; i++) {
-            const bn_tensor_info *t = &m.tensors[i];
-            char name[128];
-            snprintf(name, sizeof name, "grad.%s", t->name);
-            const float *want = fixture_tensor(fx, name, t->numel);
-            if (want)
-                compare_tol(name, m.grads + t->offset, want, t->numel, NULL, 0, BF16_TOLERANCE);
-        }
+        compare_grads(&m, fx, BF16_TOLERANCE);
     }
     bn_model_free(&m);
 }
@@ -238,14 +244,7 @@ static void run(const fixture *fx, const char *kernel_name, int threads)
     bn_model_zero_grad(&m);
     bn_model_backward(&m, tokens);
     printf("backward:\n");
-    for (int i = 0; i < m.num_tensors; i++) {
-        const bn_tensor_info *t = &m.tensors[i];
-        char name[128];
-        snprintf(name, sizeof name, "grad.%s", t->name);
-        const float *want = fixture_tensor(fx, name, t->numel);
-        if (want)
-            compare(name, m.grads + t->offset, want, t->numel, NULL, 0);
-    }
+    compare_grads(&m, fx, TOLERANCE);
     double norm = bn_grad_norm(NULL, m.grads, m.num_params);
     double norm_err = fabs(norm - fx->grad_norm) / fx->grad_norm;
     printf("  grad norm %.9g (reference %.9g), rel %.3e\n", norm, fx->grad_norm, norm_err);
