@@ -89,7 +89,8 @@ void bn_cli_usage(FILE *out, const char *prog)
     fprintf(out,
             "  %-25s set any INI key, e.g. --set training.peak_lr=1e-3 (repeatable)\n"
             "  %-25s continue the run in RUN_DIR (its config, plus overrides)\n"
-            "  %-25s BitLinear kernel: auto, blas, ref [default auto; or $BITNET_KERNEL]\n"
+            "  %-25s BitLinear kernel: auto, amx, avx512, avx2, blas, ref (the ones\n"
+            "  %-25s this CPU has) [default auto; or $BITNET_KERNEL]\n"
             "\nEval options:\n"
             "  %-25s mean next-token loss over FILE instead of arithmetic accuracy\n"
             "  %-25s held-out arithmetic problems [default 1000]\n"
@@ -104,15 +105,16 @@ void bn_cli_usage(FILE *out, const char *prog)
             "  %-25s compute threads [default: all cores]\n"
             "  %-25s timed steps after 3 warm-up steps [default 10]\n"
             "  %-25s one JSON object per config\n"
+            "  %-25s any INI key, as for training (e.g. training.backward_precision=fp32)\n"
             "\nOther:\n"
             "  %-25s this text\n"
             "  %-25s version\n"
             "\nExit status: 0 done, 1 runtime error (disk), 2 bad input, 3 training diverged,\n"
             "128+N stopped by signal N (a checkpoint is written first).\n",
-            "--set SECTION.KEY=VALUE", "--resume RUN_DIR", "--kernel NAME", "--data FILE",
+            "--set SECTION.KEY=VALUE", "--resume RUN_DIR", "--kernel NAME", "", "--data FILE",
             "--problems N", "--shots K", "--games N", "--board POS", "--player X|O",
-            "--experiment NAME", "--threads N", "--steps N", "--json", "--help",
-            "--version");
+            "--experiment NAME", "--threads N", "--steps N", "--json", "--set SECTION.KEY=VALUE",
+            "--help", "--version");
 }
 
 static bn_status add_set(bn_cli *cli, const char *key, const char *value, bn_error *err)
