@@ -13,6 +13,7 @@ pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+not() { ! "$@"; }
 check() { # check "description" command...
     desc=$1
     shift
@@ -117,7 +118,13 @@ if bf16_run bf_ref 1 ref; then
     sed 's/"step_time_ms".*//' runs/bf_two/metrics/scalars.jsonl >bf_two.losses
     check "bf16 backward: same losses on another kernel path and two threads" \
         cmp -s bf_ref.losses bf_two.losses
-    last_fp32=$(tail -n 1 k_ref.losses | sed 's/.*"loss": \([0-9.]*\).*/\1/')
+    BITNET_KERNEL=ref $BIN --batch arithmetic $SMALL --num-steps 12 --set training.warmup_steps=2 \
+        --set training.backward_precision=fp32 --log-interval 1 --sample-interval 0 \
+        --run-id k_fp32 >/dev/null 2>&1
+    sed 's/"step_time_ms".*//' runs/k_fp32/metrics/scalars.jsonl >k_fp32.losses
+    check "bf16 backward: the fp32 run differs from it (the switch works)" \
+        not cmp -s k_fp32.losses bf_ref.losses
+    last_fp32=$(tail -n 1 k_fp32.losses | sed 's/.*"loss": \([0-9.]*\).*/\1/')
     last_bf16=$(tail -n 1 bf_ref.losses | sed 's/.*"loss": \([0-9.]*\).*/\1/')
     check "bf16 backward: loss after 12 steps within 2% of fp32 ($last_bf16 vs $last_fp32)" \
         awk -v a="$last_bf16" -v b="$last_fp32" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.02 * b) }'
