@@ -127,8 +127,8 @@ static void test_experiments(const char *dir)
     } want[] = {
         {"arithmetic.ini", "arithmetic", BN_TASK_ARITHMETIC, 32, 256, 4, 4, 2, 768, 64, 32,
          6000, 100},
-        {"tictactoe.ini", "tictactoe", BN_TASK_TICTACTOE, 32, 384, 6, 6, 3, 1152, 128, 32,
-         15000, 200},
+        {"tictactoe.ini", "tictactoe", BN_TASK_TICTACTOE, 32, 128, 4, 4, 2, 384, 128, 32,
+         3000, 100},
         {"tinystories.ini", "tinystories", BN_TASK_TEXT, 2048, 384, 6, 8, 4, 1152, 256, 32,
          30000, 250},
         {"baseline-95m.ini", "baseline-95m", BN_TASK_TEXT, 32000, 768, 12, 12, 12, 3072, 256,
