@@ -111,6 +111,12 @@ $BIN move $C --player Z >/dev/null 2>one.err
 check "--player Z refused" grep -q -- '--player Z: must be X or O' one.err
 $BIN move >/dev/null 2>one.err
 check "move without a checkpoint refused" grep -q 'move needs a CHECKPOINT' one.err
+$BIN --batch arithmetic --threads 1 --num-steps 2 --set training.warmup_steps=1 --batch-size 2 \
+    --seq-len 16 --set model.hidden_size=32 --set model.num_layers=1 --set model.ffn_size=32 \
+    --sample-interval 0 --run-id arith >/dev/null 2>&1
+$BIN move runs/arith/checkpoints/step_000002 --board _________ >/dev/null 2>one.err
+check "move on an arithmetic checkpoint: status 2" [ $? -eq 2 ]
+check "move on an arithmetic checkpoint: says so" grep -q 'move and play need a tictactoe one' one.err
 
 # ---- 3. play from stdin; eval ------------------------------------------------------
 seq 0 8 >moves.txt
