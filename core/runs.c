@@ -181,6 +181,22 @@ static void put_point(bn_metric_point *pts, int *n, const bn_metric_point *p)
     pts[(*n)++] = *p;
 }
 
+static double number_or_zero(const bn_json *root, const char *key)
+{
+    const bn_json *v = bn_json_get(root, key);
+    return v && v->type == BN_JSON_NUMBER ? v->number : 0.0;
+}
+
+/* The tic-tac-toe eval record's summary, in the trainer's words (core/trainer.c). */
+static void ttt_eval_text(const bn_json *root, char *out, size_t cap)
+{
+    snprintf(out, cap, "random %.0f/%.0f%% perfect %.0f/%.0f%%",
+             100 * number_or_zero(root, "eval_not_lost_random_x"),
+             100 * number_or_zero(root, "eval_not_lost_random_o"),
+             100 * number_or_zero(root, "eval_draws_perfect_x"),
+             100 * number_or_zero(root, "eval_draws_perfect_o"));
+}
+
 /* Fold one JSONL record into the history. */
 static void take_record(const bn_json *root, bn_metric_point *pts, int *n)
 {
@@ -188,15 +204,18 @@ static void take_record(const bn_json *root, bn_metric_point *pts, int *n)
     const bn_json *loss = bn_json_get(root, "loss");
     const bn_json *lr = bn_json_get(root, "lr");
     const bn_json *acc = bn_json_get(root, "eval_accuracy");
+    const bn_json *legal = bn_json_get(root, "eval_legal_rate");
     if (!step)
         return;
     if (loss && loss->type == BN_JSON_NUMBER) {
         bn_metric_point p = {.step = (long)step->number, .loss = loss->number,
                              .lr = lr ? lr->number : 0.0};
         put_point(pts, n, &p);
-    } else if (acc && *n > 0 && pts[*n - 1].step == (long)step->number) {
+    } else if ((acc || legal) && *n > 0 && pts[*n - 1].step == (long)step->number) {
         pts[*n - 1].have_eval = 1;
-        pts[*n - 1].eval_accuracy = acc->number;
+        pts[*n - 1].eval_accuracy = acc ? acc->number : legal->number;
+        if (!acc)
+            ttt_eval_text(root, pts[*n - 1].eval_text, sizeof pts[*n - 1].eval_text);
     }
 }
 

@@ -41,7 +41,8 @@ typedef struct {
     long step;
     double loss, lr;
     int have_eval;
-    double eval_accuracy;
+    double eval_accuracy; /* arithmetic exact match, or tic-tac-toe legal-move rate */
+    char eval_text[64];   /* tic-tac-toe: "random 97/88% perfect 64/51%" as the trainer shows */
 } bn_metric_point;
 
 /* The run's loss history from metrics/scalars.jsonl, in step order; where a resumed run

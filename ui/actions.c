@@ -220,6 +220,7 @@ static void load_history(bn_ui *ui)
             sn->have_eval = 1;
             sn->eval_accuracy = pts[i].eval_accuracy;
             sn->eval_step = pts[i].step;
+            snprintf(sn->eval_text, sizeof sn->eval_text, "%s", pts[i].eval_text);
         }
     }
     if (ui->series.n > 0) { /* the trainer's smoothing: decay 0.98, debiased */
