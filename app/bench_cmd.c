@@ -15,10 +15,10 @@
 
 #include "commands.h"
 #include "experiments.h"
-#include "matmul.h"
-#include "model.h"
-#include "optim.h"
-#include "rng.h"
+#include "nn/matmul.h"
+#include "model/model.h"
+#include "model/optim.h"
+#include "base/rng.h"
 
 #define WARMUP_STEPS 3
 

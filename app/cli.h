@@ -2,8 +2,8 @@
 #ifndef BN_CLI_H
 #define BN_CLI_H
 
-#include "config.h"
-#include "error.h"
+#include "io/config.h"
+#include "base/error.h"
 
 #define BN_CLI_MAX_SETS 64
 

@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
+#include "io/checkpoint.h"
 #include "commands.h"
-#include "data.h"
-#include "eval.h"
-#include "eval_ttt.h"
-#include "json.h"
+#include "task/data.h"
+#include "task/eval.h"
+#include "task/eval_ttt.h"
+#include "io/json.h"
 
 #define EVAL_BATCH 64
 #define EVAL_DEFAULT_PROBLEMS 1000

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "error.h"
+#include "base/error.h"
 
 /* A name ("arithmetic") is looked up as ./experiments/NAME.ini, then
  * PKGDATADIR/experiments/NAME.ini; anything with a '/' or ending in ".ini" is a path. */

@@ -10,7 +10,7 @@
 #include "commands.h"
 #include "experiments.h"
 #include "kernels/kernels.h"
-#include "trainer.h"
+#include "train/trainer.h"
 
 int bn_exit_status(bn_status s)
 {

@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
+#include "io/checkpoint.h"
 #include "commands.h"
-#include "eval_ttt.h"
-#include "json.h"
-#include "ttt.h"
+#include "task/eval_ttt.h"
+#include "io/json.h"
+#include "task/ttt.h"
 
 #define LINE_MAX_LEN 512
 

@@ -1,7 +1,7 @@
 /* test_attention.c - causal GQA attention (core/attention.h), forward and backward, against
  * a direct double-precision computation, at lengths that cross the causal blocks (T = 1, 64,
  * 65, 150, 256), on 1 and 2 threads (which must agree bit for bit). */
-#include "attention.h"
+#include "nn/attention.h"
 
 #include <math.h>
 #include <stdint.h>

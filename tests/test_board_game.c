@@ -2,7 +2,7 @@
  * answers (stale ones ignored), results and the running score. */
 #include <string.h>
 
-#include "board.h"
+#include "client/board.h"
 #include "check.h"
 
 /* The model's answer event for request id: cell, with some probabilities. */

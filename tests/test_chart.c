@@ -4,10 +4,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "chart.h"
+#include "client/chart.h"
 #include "check.h"
-#include "layout.h"
-#include "series.h"
+#include "client/layout.h"
+#include "client/series.h"
 
 static int near(double a, double b)
 {

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "checkpoint.h"
-#include "json.h"
+#include "io/checkpoint.h"
+#include "io/json.h"
 #include "kernels/kernels.h"
 
 #define CAP 1024

@@ -3,7 +3,7 @@
  * Run from the repository root (or with $srcdir set, as make check does), or pass the
  * experiments directory as argv[1]. */
 #include "check.h"
-#include "config.h"
+#include "io/config.h"
 
 #include <dirent.h>
 #include <stdbool.h>

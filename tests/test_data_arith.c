@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "data_arith.h"
-#include "vocab.h"
+#include "task/data_arith.h"
+#include "tok/vocab.h"
 
 #define SEQ 64
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "json.h"
+#include "io/json.h"
 
 /* Parse `len` bytes from an exact-size heap copy, so reading past the end trips ASan. */
 static int parse_exact(bn_json_doc *doc, const char *text, size_t len)

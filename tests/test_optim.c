@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "optim.h"
+#include "model/optim.h"
 
 static int close_rel(double a, double b, double rel) { return fabs(a - b) <= rel * fabs(b); }
 

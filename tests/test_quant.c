@@ -1,4 +1,4 @@
-/* test_quant.c - the absmean/absmax quantizers (DESIGN.md, "The model") and the BitLinear
+/* test_quant.c - the absmean/absmax quantizers (README, "The model") and the BitLinear
  * kernels (every table this CPU supports, with and without a thread pool, bit-identical to
  * ref; ref vs a plain double-precision product). */
 #include <math.h>
@@ -9,9 +9,9 @@
 #include "check.h"
 #include "kernels/kernels.h"
 #include "kernels/ternary_gemm.h"
-#include "quant.h"
-#include "rmsnorm.h"
-#include "threadpool.h"
+#include "nn/quant.h"
+#include "nn/rmsnorm.h"
+#include "base/threadpool.h"
 
 /* A 2-thread pool shared by the tests (created in main). */
 static bn_threadpool *g_pool2;

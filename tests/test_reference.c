@@ -24,9 +24,9 @@
 
 #include "check.h"
 #include "kernels/kernels.h"
-#include "model.h"
-#include "optim.h"
-#include "safetensors.h"
+#include "model/model.h"
+#include "model/optim.h"
+#include "io/safetensors.h"
 
 #define TOLERANCE 2e-5
 

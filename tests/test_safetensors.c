@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "safetensors.h"
+#include "io/safetensors.h"
 
 static char dir[] = "/tmp/bn_test_st_XXXXXX";
 

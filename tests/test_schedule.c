@@ -1,8 +1,8 @@
-/* test_schedule.c - the two-stage learning-rate / weight-decay schedule (DESIGN.md). */
+/* test_schedule.c - the two-stage learning-rate / weight-decay schedule (README, "The model"). */
 #include <math.h>
 
 #include "check.h"
-#include "schedule.h"
+#include "model/schedule.h"
 
 #define PEAK 1.5e-3
 

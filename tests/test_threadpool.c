@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "threadpool.h"
+#include "base/threadpool.h"
 
 #define MAX_T 8
 

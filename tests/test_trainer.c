@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "trainer.h"
+#include "train/trainer.h"
 
 typedef struct {
     bn_trainer *t;

@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "data.h"
-#include "data_ttt.h"
-#include "ttt.h"
+#include "task/data.h"
+#include "task/data_ttt.h"
+#include "task/ttt.h"
 
 static void board_of(const char *s, char b[9])
 {

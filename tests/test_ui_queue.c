@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "check.h"
-#include "queue.h"
-#include "trainer.h"
+#include "client/queue.h"
+#include "train/trainer.h"
 
 #define PRODUCERS 4
 #define PER_PRODUCER 20000

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "checkpoint.h"
+#include "io/checkpoint.h"
 
 #define CHAT_MAX_NEW 24
 #define SAMPLE_LINES 40

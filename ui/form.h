@@ -4,8 +4,8 @@
 #ifndef BN_UI_FORM_H
 #define BN_UI_FORM_H
 
-#include "config.h"
-#include "error.h"
+#include "io/config.h"
+#include "base/error.h"
 
 #define BN_FORM_FIELDS 6
 #define BN_FORM_VALUE 480

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "checkpoint.h"
+#include "io/checkpoint.h"
 #include "draw.h"
 
 #define CELL_W 5

@@ -3,7 +3,7 @@
  * arithmetic). Keys: [ and ] smoothing, g log scale, l the LR curve. */
 #include <stdio.h>
 
-#include "chart.h"
+#include "client/chart.h"
 #include "draw.h"
 
 static const double decays[] = {0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999};

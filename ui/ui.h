@@ -6,17 +6,17 @@
 #ifndef BN_UI_UI_H
 #define BN_UI_UI_H
 
-#include "board.h"
-#include "catalog.h"
-#include "chat.h"
+#include "client/board.h"
+#include "client/catalog.h"
+#include "model/chat.h"
 #include "curses_inc.h"
 #include "form.h"
-#include "infer.h"
-#include "layout.h"
-#include "loglines.h"
-#include "queue.h"
-#include "series.h"
-#include "session.h"
+#include "client/infer.h"
+#include "client/layout.h"
+#include "client/loglines.h"
+#include "client/queue.h"
+#include "client/series.h"
+#include "client/session.h"
 #include "theme.h"
 
 /* What a key handler did. */

@@ -1,5 +1,5 @@
 /* cpu.c - run-time checks for the instruction sets the ternary kernels use. */
-#include "ternary_gemm.h"
+#include "kernels/ternary_gemm.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 

@@ -1,11 +1,11 @@
 /* dispatch.c - the kernel tables, their selection, and the threaded driver. */
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 #include <stddef.h>
 #include <string.h>
 
-#include "../matmul.h"
-#include "../simd.h"
+#include "nn/matmul.h"
+#include "base/simd.h"
 
 static int always(void) { return 1; }
 

@@ -10,7 +10,7 @@
 /* syscall() */
 #define _DEFAULT_SOURCE 1
 
-#include "gemm_bf16.h"
+#include "kernels/gemm_bf16.h"
 
 #include <string.h>
 

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../threadpool.h"
+#include "base/threadpool.h"
 
 typedef uint16_t bn_bf16;
 

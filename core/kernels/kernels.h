@@ -16,9 +16,9 @@
 
 #include <stdint.h>
 
-#include "../threadpool.h"
-#include "ternary_amx.h"
-#include "ternary_gemm.h"
+#include "base/threadpool.h"
+#include "kernels/ternary_amx.h"
+#include "kernels/ternary_gemm.h"
 
 /* Quantized activations (M rows of K values) in every form a path may want. */
 typedef struct {

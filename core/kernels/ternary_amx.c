@@ -9,7 +9,7 @@
 /* syscall() */
 #define _DEFAULT_SOURCE 1
 
-#include "ternary_amx.h"
+#include "kernels/ternary_amx.h"
 
 #include <string.h>
 

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../threadpool.h"
+#include "base/threadpool.h"
 
 /* 1 when the CPU has AMX-INT8 and the kernel granted this process the tile state (asked
  * for here); 0 otherwise. */

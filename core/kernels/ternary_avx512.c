@@ -13,7 +13,7 @@
  *
  * Compiled with a per-function target attribute, not -march: call only when
  * bn_cpu_has_avx512vnni() is true. */
-#include "ternary_gemm.h"
+#include "kernels/ternary_gemm.h"
 
 #include <stddef.h>
 

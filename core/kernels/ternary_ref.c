@@ -1,7 +1,7 @@
 /* ternary_ref.c - the scalar reference for the ternary integer product (see ternary_gemm.h).
  * It subtracts the code offset per element instead of using x_rowsum, so it checks the
  * SIMD kernels' offset trick independently. */
-#include "ternary_gemm.h"
+#include "kernels/ternary_gemm.h"
 
 void bn_ternary_gemm_ref(int32_t *out, const int8_t *x, const int32_t *x_rowsum,
                          const uint8_t *w_u8, int M, int N, int Kp)

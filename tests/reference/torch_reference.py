@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch reference for the bitnet-tui model (DESIGN.md, "The model").
+"""PyTorch reference for the bitnet-tui model (README, "The model").
 
 Builds a tiny BitNet b1.58 model with random weights, runs one training step
 (forward, loss, backward, global-norm clip, AdamW) in float64 and writes

@@ -1,0 +1,78 @@
+/* fileio.c - whole-file reads, atomic writes, directory creation. */
+#include "base/fileio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+bn_status bn_mkdirs(const char *path, bn_error *err)
+{
+    char buf[1024];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return bn_fail(err, BN_ERR_INPUT, "%s: path too long", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return bn_fail(err, BN_ERR_IO, "%s: cannot create directory: %s", buf,
+                           strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return bn_fail(err, BN_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
+    return BN_OK;
+}
+
+bn_status bn_write_file_atomic(const char *path, const char *text, bn_error *err)
+{
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return bn_fail(err, BN_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+    size_t n = strlen(text);
+    int ok = fwrite(text, 1, n, f) == n && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int saved = errno;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        saved = ok ? errno : saved;
+        remove(tmp);
+        return bn_fail(err, BN_ERR_IO, "%s: cannot write: %s", path, strerror(saved));
+    }
+    return BN_OK;
+}
+
+bn_status bn_read_file(const char *path, char **text, size_t *len, bn_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return bn_fail(err, BN_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n - 1, f);
+        if (n < cap - 1)
+            break;
+        char *grown = realloc(buf, cap * 2);
+        if (!grown)
+            free(buf);
+        buf = grown;
+        cap *= 2;
+    }
+    int failed = ferror(f);
+    fclose(f);
+    if (!buf)
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
+    if (failed) {
+        free(buf);
+        return bn_fail(err, BN_ERR_INPUT, "%s: cannot read", path);
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return BN_OK;
+}

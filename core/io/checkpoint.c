@@ -1,0 +1,654 @@
+/* checkpoint.c - saving and loading training state (see checkpoint.h). */
+#include "io/checkpoint.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fileio.h"
+#include "io/json.h"
+
+#define CK_PATH_CAP 4096
+#define FORMAT_NAME "bitnet-tui"
+#define FORMAT_VERSION "1"
+#define MODEL_FILE "model.safetensors"
+#define OPTIM_FILE "optimizer.safetensors"
+#define STATE_FILE "trainer_state.json"
+#define PREFIX_M "exp_avg."
+#define PREFIX_V "exp_avg_sq."
+#define NAME_CAP 128          /* a tensor name (< 96) with either prefix */
+#define MAX_EXACT_INT 9007199254740992.0 /* 2^53: JSON numbers are doubles */
+
+/* ================================================================== small helpers */
+
+/* printf into a path buffer; a truncated path is an input error naming what was cut. */
+static bn_status path_printf(char *out, size_t cap, bn_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static bn_status path_printf(char *out, size_t cap, bn_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= cap)
+        return bn_fail(err, BN_ERR_INPUT, "%.200s...: path too long", out);
+    return BN_OK;
+}
+
+static int is_dir(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static int path_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+/* %.17g (exact round trip) with '.' as the decimal point whatever LC_NUMERIC says, since
+ * JSON and our metadata readers expect '.'. */
+static void format_double(char *out, size_t cap, double x)
+{
+    snprintf(out, cap, "%.17g", x);
+    const char *dp = localeconv()->decimal_point;
+    if (dp[0] && !dp[1] && dp[0] != '.') {
+        char *p = strchr(out, dp[0]);
+        if (p)
+            *p = '.';
+    }
+}
+
+/* A whole non-negative decimal number (no sign, no spaces); -1 if s is not one. */
+static int parse_count(const char *s, long *out)
+{
+    if (!s || !*s || strlen(s) > 18)
+        return -1;
+    long v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* fsync a directory so renames inside it are durable; failure is not an error (some
+ * filesystems refuse to fsync directories). */
+static void fsync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return;
+    (void)fsync(fd);
+    close(fd);
+}
+
+/* The directory holding path ("." for a bare name). */
+static void parent_dir(const char *path, char *out, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(out, cap, ".");
+    else if (slash == path)
+        snprintf(out, cap, "/");
+    else
+        snprintf(out, cap, "%.*s", (int)(slash - path), path);
+}
+
+/* Remove a flat directory: its files, then itself. A missing directory is fine. */
+static bn_status remove_dir(const char *path, bn_error *err)
+{
+    DIR *d = opendir(path);
+    if (!d) {
+        if (errno == ENOENT)
+            return BN_OK;
+        return bn_fail(err, BN_ERR_IO, "%s: cannot open directory: %s", path, strerror(errno));
+    }
+    bn_status st = BN_OK;
+    struct dirent *e;
+    while (st == BN_OK && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char file[CK_PATH_CAP];
+        st = path_printf(file, sizeof file, err, "%s/%s", path, e->d_name);
+        if (st == BN_OK && unlink(file) != 0)
+            st = bn_fail(err, BN_ERR_IO, "%s: cannot remove: %s", file, strerror(errno));
+    }
+    closedir(d);
+    if (st == BN_OK && rmdir(path) != 0)
+        st = bn_fail(err, BN_ERR_IO, "%s: cannot remove directory: %s", path, strerror(errno));
+    return st;
+}
+
+
+/* The stream fields a checkpoint can hold: pending_pos <= pending_len <= the buffer,
+ * and no NUL inside the pending text (it is stored as a JSON string). */
+static int stream_valid(const bn_arith_stream *s)
+{
+    return s->pending_len >= 0 && s->pending_len <= BN_ARITH_TEXT_MAX &&
+           s->pending_pos >= 0 && s->pending_pos <= s->pending_len &&
+           memchr(s->pending, '\0', (size_t)s->pending_len) == NULL;
+}
+
+/* ================================================================== saving */
+
+/* The model's tensors (or its moments, under a name prefix) as safetensors entries. */
+static void slab_tensors(const bn_model *m, const float *slab, const char *prefix,
+                         char (*names)[NAME_CAP], bn_st_tensor *out)
+{
+    for (int i = 0; i < m->num_tensors; i++) {
+        const bn_tensor_info *t = &m->tensors[i];
+        snprintf(names[i], NAME_CAP, "%s%s", prefix, t->name);
+        out[i] = (bn_st_tensor){.name = names[i], .dtype = BN_DTYPE_F32, .ndim = t->ndim,
+                                .data = slab + t->offset, .nbytes = t->numel * sizeof(float)};
+        for (int d = 0; d < t->ndim; d++)
+            out[i].shape[d] = t->shape[d];
+    }
+}
+
+static bn_status write_model(const char *path, const bn_model *m, long step,
+                             const char *config_ini, const char *experiment, bn_error *err)
+{
+    int n = m->num_tensors;
+    char (*names)[NAME_CAP] = malloc((size_t)n * sizeof *names);
+    bn_st_tensor *tensors = malloc((size_t)n * sizeof *tensors);
+    bn_status st;
+    if (!names || !tensors) {
+        st = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
+    } else {
+        char step_s[32], params_s[32];
+        snprintf(step_s, sizeof step_s, "%ld", step);
+        snprintf(params_s, sizeof params_s, "%zu", m->num_params);
+        const bn_st_meta meta[] = {
+            {"format", FORMAT_NAME}, {"format_version", FORMAT_VERSION}, {"step", step_s},
+            {"experiment", experiment ? experiment : ""}, {"config", config_ini},
+            {"num_params", params_s},
+        };
+        slab_tensors(m, m->params, "", names, tensors);
+        st = bn_st_write(path, tensors, n, meta, (int)(sizeof meta / sizeof meta[0]), err);
+    }
+    free(names);
+    free(tensors);
+    return st;
+}
+
+static bn_status write_optimizer(const char *path, const bn_model *m, const bn_adamw *opt,
+                                 bn_error *err)
+{
+    int n = m->num_tensors;
+    char (*names)[NAME_CAP] = malloc(2 * (size_t)n * sizeof *names);
+    bn_st_tensor *tensors = malloc(2 * (size_t)n * sizeof *tensors);
+    bn_status st;
+    if (!names || !tensors) {
+        st = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
+    } else {
+        char step_s[32], b1[32], b2[32], eps[32];
+        snprintf(step_s, sizeof step_s, "%ld", opt->t);
+        format_double(b1, sizeof b1, opt->beta1);
+        format_double(b2, sizeof b2, opt->beta2);
+        format_double(eps, sizeof eps, opt->eps);
+        const bn_st_meta meta[] = {
+            {"step", step_s}, {"beta1", b1}, {"beta2", b2}, {"eps", eps},
+        };
+        slab_tensors(m, opt->m, PREFIX_M, names, tensors);
+        slab_tensors(m, opt->v, PREFIX_V, names + n, tensors + n);
+        st = bn_st_write(path, tensors, 2 * n, meta, (int)(sizeof meta / sizeof meta[0]), err);
+    }
+    free(names);
+    free(tensors);
+    return st;
+}
+
+/* The JSON text of trainer_state.json. Returns <0 on an output error. */
+static int print_state(FILE *f, const bn_train_state *state)
+{
+    const bn_arith_stream *s = &state->arith;
+    char pending[BN_ARITH_TEXT_MAX + 1], escaped[8 * BN_ARITH_TEXT_MAX], ema[32], weight[32];
+    memcpy(pending, s->pending, (size_t)s->pending_len);
+    pending[s->pending_len] = '\0';
+    bn_json_escape(escaped, sizeof escaped, pending);
+    format_double(ema, sizeof ema, state->loss_ema);
+    format_double(weight, sizeof weight, state->ema_weight);
+
+    fprintf(f, "{\n  \"step\": %ld,\n  \"tokens_seen\": %ld,\n", state->step,
+            state->tokens_seen);
+    fprintf(f, "  \"loss_ema\": %s,\n  \"ema_weight\": %s,\n", ema, weight);
+    fprintf(f, "  \"data\": {\n    \"rng\": [");
+    for (int i = 0; i < 4; i++)
+        fprintf(f, "%s\"%016" PRIx64 "\"", i ? ", " : "", s->rng.s[i]);
+    return fprintf(f, "],\n    \"pending\": %s,\n    \"pending_pos\": %d\n  }\n}\n", escaped,
+                   s->pending_pos);
+}
+
+/* What save can store: finite doubles (JSON has no NaN) and a consistent stream. */
+static bn_status check_state(const char *dir, const bn_train_state *state, bn_error *err)
+{
+    if (!isfinite(state->loss_ema) || !isfinite(state->ema_weight))
+        return bn_fail(err, BN_ERR_DIVERGED, "%s: cannot save a non-finite loss average",
+                       dir);
+    if (state->step < 0 || state->tokens_seen < 0)
+        return bn_fail(err, BN_ERR_INPUT, "%s: negative step or token count in the state",
+                       dir);
+    if (!stream_valid(&state->arith))
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: data stream position %d/%d is not a valid stream state", dir,
+                       state->arith.pending_pos, state->arith.pending_len);
+    return BN_OK;
+}
+
+/* trainer_state.json via a tmp name, flushed and fsync'd, then renamed into place. */
+static bn_status write_state(const char *path, const bn_train_state *state, bn_error *err)
+{
+    char tmp[CK_PATH_CAP];
+    bn_status st = path_printf(tmp, sizeof tmp, err, "%s.tmp", path);
+    if (st != BN_OK)
+        return st;
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return bn_fail(err, BN_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    int bad = print_state(f, state) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0;
+    int saved = errno;
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        saved = errno;
+    }
+    if (!bad && rename(tmp, path) != 0) {
+        bad = 1;
+        saved = errno;
+    }
+    if (bad) {
+        remove(tmp);
+        return bn_fail(err, BN_ERR_IO, "%s: cannot write: %s", path,
+                       strerror(saved ? saved : EIO));
+    }
+    return BN_OK;
+}
+
+/* A fresh, empty "<dir>.tmp" (a crashed save may have left one behind). */
+static bn_status fresh_dir(const char *path, bn_error *err)
+{
+    bn_status st = remove_dir(path, err);
+    if (st != BN_OK)
+        return st;
+    if (mkdir(path, 0777) != 0)
+        return bn_fail(err, BN_ERR_IO, "%s: cannot create directory: %s", path,
+                       strerror(errno));
+    return BN_OK;
+}
+
+static bn_status write_all_files(const char *tmp, const bn_model *m, const bn_adamw *opt,
+                                 const bn_train_state *state, const char *config_ini,
+                                 const char *experiment, bn_error *err)
+{
+    char path[CK_PATH_CAP];
+    bn_status st = path_printf(path, sizeof path, err, "%s/" MODEL_FILE, tmp);
+    if (st == BN_OK)
+        st = write_model(path, m, state->step, config_ini, experiment, err);
+    if (st == BN_OK)
+        st = path_printf(path, sizeof path, err, "%s/" OPTIM_FILE, tmp);
+    if (st == BN_OK)
+        st = write_optimizer(path, m, opt, err);
+    if (st == BN_OK)
+        st = path_printf(path, sizeof path, err, "%s/" STATE_FILE, tmp);
+    if (st == BN_OK)
+        st = write_state(path, state, err);
+    return st;
+}
+
+/* Put the complete tmp directory in place of dir: the old one is moved aside first, and
+ * removed only once the new one holds the real name. */
+static bn_status swap_into_place(const char *dir, const char *tmp, const char *old,
+                                 bn_error *err)
+{
+    if (path_exists(dir)) {
+        /* A stale .old (from a crash) would make the rename fail; tmp is complete now. */
+        bn_status st = remove_dir(old, err);
+        if (st != BN_OK)
+            return st;
+        if (rename(dir, old) != 0)
+            return bn_fail(err, BN_ERR_IO, "%s: cannot move aside to %s: %s", dir, old,
+                           strerror(errno));
+    }
+    if (rename(tmp, dir) != 0)
+        return bn_fail(err, BN_ERR_IO, "%s: cannot rename %s into place: %s", dir, tmp,
+                       strerror(errno));
+    char parent[CK_PATH_CAP];
+    parent_dir(dir, parent, sizeof parent);
+    fsync_dir(parent);
+    return remove_dir(old, err);
+}
+
+bn_status bn_checkpoint_save(const char *dir, const bn_model *m, const bn_adamw *opt,
+                             const bn_train_state *state, const char *config_ini,
+                             const char *experiment, bn_error *err)
+{
+    char clean[CK_PATH_CAP], tmp[CK_PATH_CAP], old[CK_PATH_CAP];
+    if (!dir || !*dir)
+        return bn_fail(err, BN_ERR_INPUT, "checkpoint: empty directory name");
+    if (!config_ini)
+        return bn_fail(err, BN_ERR_INPUT, "%s: no configuration text to store", dir);
+    if (opt->n != m->num_params)
+        return bn_fail(err, BN_ERR_INPUT, "%s: optimizer holds %zu values, model has %zu",
+                       dir, opt->n, m->num_params);
+    /* "x/step_1/" must give "x/step_1.tmp", not "x/step_1/.tmp". */
+    bn_status st = path_printf(clean, sizeof clean, err, "%s", dir);
+    for (size_t n = strlen(clean); n > 1 && clean[n - 1] == '/'; n--)
+        clean[n - 1] = '\0';
+    if (st == BN_OK)
+        st = check_state(clean, state, err);
+    if (st == BN_OK)
+        st = path_printf(tmp, sizeof tmp, err, "%s.tmp", clean);
+    if (st == BN_OK)
+        st = path_printf(old, sizeof old, err, "%s.old", clean);
+    if (st == BN_OK)
+        st = fresh_dir(tmp, err);
+    if (st == BN_OK)
+        st = write_all_files(tmp, m, opt, state, config_ini, experiment, err);
+    if (st == BN_OK) {
+        fsync_dir(tmp); /* the files' directory entries, before the directory is renamed */
+        st = swap_into_place(clean, tmp, old, err);
+    }
+    return st;
+}
+
+/* ================================================================== opening */
+
+/* The step recorded in the model file's metadata. */
+static bn_status check_format(const char *path, const bn_st_file *file, long *step,
+                              bn_error *err)
+{
+    const char *format = bn_st_meta_get(file, "format");
+    const char *version = bn_st_meta_get(file, "format_version");
+    if (!format || strcmp(format, FORMAT_NAME) != 0)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: not a bitnet-tui checkpoint (no \"format\": \"" FORMAT_NAME
+                       "\" in metadata)", path);
+    if (version && strcmp(version, FORMAT_VERSION) != 0)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: unsupported bitnet-tui checkpoint format_version \"%.32s\" "
+                       "(this build reads " FORMAT_VERSION ")", path, version);
+    if (!bn_st_meta_get(file, "config"))
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: not a bitnet-tui checkpoint (no config in metadata)", path);
+    const char *step_s = bn_st_meta_get(file, "step");
+    if (parse_count(step_s, step) < 0)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: not a bitnet-tui checkpoint (step metadata \"%.32s\" is not a "
+                       "step count)", path, step_s ? step_s : "");
+    return BN_OK;
+}
+
+bn_status bn_checkpoint_open(const char *path, bn_config *cfg, bn_st_file *file,
+                             long *step, bn_error *err)
+{
+    char model_path[CK_PATH_CAP], origin[CK_PATH_CAP];
+    memset(file, 0, sizeof *file);
+    if (!path || !*path)
+        return bn_fail(err, BN_ERR_INPUT, "checkpoint: empty path");
+    bn_status st = is_dir(path)
+                       ? path_printf(model_path, sizeof model_path, err, "%s/" MODEL_FILE, path)
+                       : path_printf(model_path, sizeof model_path, err, "%s", path);
+    if (st == BN_OK)
+        st = path_printf(origin, sizeof origin, err, "%s (config metadata)", path);
+    if (st != BN_OK)
+        return st;
+    st = bn_st_load(file, model_path, err);
+    if (st != BN_OK)
+        return st;
+    long found = 0;
+    st = check_format(path, file, &found, err);
+    if (st == BN_OK)
+        st = bn_config_parse(cfg, bn_st_meta_get(file, "config"), origin, err);
+    if (st != BN_OK) {
+        bn_st_free(file);
+        return st;
+    }
+    if (step)
+        *step = found;
+    return BN_OK;
+}
+
+/* ================================================================== tensors */
+
+/* Check that every model tensor is in file under prefix, F32, with the model's shape. */
+static bn_status check_slab(const bn_model *m, const bn_st_file *file, const char *prefix,
+                            bn_error *err)
+{
+    for (int i = 0; i < m->num_tensors; i++) {
+        const bn_tensor_info *t = &m->tensors[i];
+        char name[NAME_CAP];
+        snprintf(name, sizeof name, "%s%s", prefix, t->name);
+        bn_status st = bn_st_expect(file, name, BN_DTYPE_F32, t->ndim, t->shape, NULL, err);
+        if (st != BN_OK)
+            return st;
+    }
+    return BN_OK;
+}
+
+/* Copy the tensors check_slab accepted into a slab laid out like m->params. */
+static void copy_slab(const bn_model *m, const bn_st_file *file, const char *prefix,
+                      float *slab)
+{
+    for (int i = 0; i < m->num_tensors; i++) {
+        const bn_tensor_info *t = &m->tensors[i];
+        char name[NAME_CAP];
+        snprintf(name, sizeof name, "%s%s", prefix, t->name);
+        memcpy(slab + t->offset, bn_st_find(file, name)->data, t->numel * sizeof(float));
+    }
+}
+
+/* Checking everything before copying anything leaves m untouched when a load fails. */
+bn_status bn_checkpoint_load_params(bn_model *m, const bn_st_file *file, bn_error *err)
+{
+    bn_status st = check_slab(m, file, "", err);
+    if (st != BN_OK)
+        return st;
+    copy_slab(m, file, "", m->params);
+    bn_model_params_changed(m);
+    return BN_OK;
+}
+
+/* ================================================================== training state */
+
+/* A JSON number that is a whole count in [0, 2^53]. */
+static int json_count(const bn_json *node, long *out)
+{
+    if (!node || node->type != BN_JSON_NUMBER || node->number < 0 ||
+        node->number > MAX_EXACT_INT || node->number != floor(node->number))
+        return -1;
+    *out = (long)node->number;
+    return 0;
+}
+
+static int json_double(const bn_json *node, double *out)
+{
+    if (!node || node->type != BN_JSON_NUMBER)
+        return -1;
+    *out = node->number;
+    return 0;
+}
+
+/* Exactly 16 hex digits, as save writes them. */
+static int parse_hex64(const bn_json *node, uint64_t *out)
+{
+    if (!node || node->type != BN_JSON_STRING || node->len != 16)
+        return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < 16; i++) {
+        char c = node->string[i];
+        int d = c >= '0' && c <= '9' ? c - '0'
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return -1;
+        v = v << 4 | (uint64_t)d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* The "data" object into s; returns what is wrong, or NULL. */
+static const char *read_stream(const bn_json *data, bn_arith_stream *s)
+{
+    if (!data || data->type != BN_JSON_OBJECT)
+        return "missing \"data\" object";
+    const bn_json *rng = bn_json_get(data, "rng");
+    if (!rng || rng->type != BN_JSON_ARRAY || rng->len != 4)
+        return "\"data.rng\" must be an array of 4 strings";
+    const bn_json *word = rng->child;
+    for (int i = 0; i < 4; i++, word = word->next)
+        if (parse_hex64(word, &s->rng.s[i]) < 0)
+            return "\"data.rng\" words must be 16 hex digits";
+    const bn_json *pending = bn_json_get(data, "pending");
+    if (!pending || pending->type != BN_JSON_STRING)
+        return "missing or non-string \"data.pending\"";
+    if (pending->len > BN_ARITH_TEXT_MAX)
+        return "\"data.pending\" is longer than a problem";
+    long pos;
+    if (json_count(bn_json_get(data, "pending_pos"), &pos) < 0)
+        return "missing or invalid \"data.pending_pos\"";
+    if ((size_t)pos > pending->len)
+        return "\"data.pending_pos\" is past the end of \"data.pending\"";
+    memset(s->pending, 0, sizeof s->pending);
+    memcpy(s->pending, pending->string, pending->len);
+    s->pending_len = (int)pending->len;
+    s->pending_pos = (int)pos;
+    if (!stream_valid(s))
+        return "\"data.pending\" contains a NUL character";
+    return NULL;
+}
+
+/* The parsed document into state; returns what is wrong, or NULL. */
+static const char *read_state(const bn_json *root, bn_train_state *state)
+{
+    if (!root || root->type != BN_JSON_OBJECT)
+        return "not a JSON object";
+    if (json_count(bn_json_get(root, "step"), &state->step) < 0)
+        return "missing or invalid \"step\"";
+    if (json_count(bn_json_get(root, "tokens_seen"), &state->tokens_seen) < 0)
+        return "missing or invalid \"tokens_seen\"";
+    if (json_double(bn_json_get(root, "loss_ema"), &state->loss_ema) < 0)
+        return "missing or non-numeric \"loss_ema\"";
+    if (json_double(bn_json_get(root, "ema_weight"), &state->ema_weight) < 0)
+        return "missing or non-numeric \"ema_weight\"";
+    return read_stream(bn_json_get(root, "data"), &state->arith);
+}
+
+/* Parse and validate trainer_state.json into state (untouched on failure). */
+static bn_status load_state(const char *path, bn_train_state *state, bn_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    bn_status st = bn_read_file(path, &text, &len, err);
+    if (st != BN_OK)
+        return st;
+    bn_json_doc doc;
+    if (bn_json_parse(&doc, text, len) != 0) {
+        st = bn_fail(err, BN_ERR_INPUT, "%s: invalid JSON (%s)", path, doc.error);
+    } else {
+        bn_train_state parsed = *state; /* keeps fields other tasks own */
+        const char *wrong = read_state(doc.root, &parsed);
+        if (wrong)
+            st = bn_fail(err, BN_ERR_INPUT, "%s: %s", path, wrong);
+        else
+            *state = parsed;
+    }
+    bn_json_free(&doc);
+    free(text);
+    return st;
+}
+
+/* AdamW's step count from the optimizer file's metadata. */
+static bn_status read_opt_step(const bn_st_file *file, long *t, bn_error *err)
+{
+    const char *s = bn_st_meta_get(file, "step");
+    if (parse_count(s, t) < 0)
+        return bn_fail(err, BN_ERR_INPUT, "%s: missing or invalid \"step\" metadata",
+                       file->path);
+    return BN_OK;
+}
+
+bn_status bn_checkpoint_load_training(const char *dir, const bn_model *m, bn_adamw *opt,
+                                      bn_train_state *state, bn_error *err)
+{
+    char opt_path[CK_PATH_CAP], state_path[CK_PATH_CAP];
+    if (opt->n != m->num_params)
+        return bn_fail(err, BN_ERR_INPUT, "%s: optimizer holds %zu values, model has %zu",
+                       dir, opt->n, m->num_params);
+    bn_status st = path_printf(opt_path, sizeof opt_path, err, "%s/" OPTIM_FILE, dir);
+    if (st == BN_OK)
+        st = path_printf(state_path, sizeof state_path, err, "%s/" STATE_FILE, dir);
+    if (st != BN_OK)
+        return st;
+    bn_st_file file;
+    st = bn_st_load(&file, opt_path, err);
+    if (st != BN_OK)
+        return st;
+    long t = 0;
+    st = check_slab(m, &file, PREFIX_M, err);
+    if (st == BN_OK)
+        st = check_slab(m, &file, PREFIX_V, err);
+    if (st == BN_OK)
+        st = read_opt_step(&file, &t, err);
+    if (st == BN_OK)
+        st = load_state(state_path, state, err);
+    /* Everything validated: only now touch the optimizer. */
+    if (st == BN_OK) {
+        copy_slab(m, &file, PREFIX_M, opt->m);
+        copy_slab(m, &file, PREFIX_V, opt->v);
+        opt->t = t;
+    }
+    bn_st_free(&file);
+    return st;
+}
+
+/* ================================================================== finding */
+
+/* The step number of an entry named exactly "step_<digits>"; -1 otherwise. */
+static long step_of(const char *name)
+{
+    long step;
+    if (strncmp(name, "step_", 5) != 0 || parse_count(name + 5, &step) < 0)
+        return -1;
+    return step;
+}
+
+bn_status bn_checkpoint_latest(const char *run_dir, char *out, size_t cap, bn_error *err)
+{
+    char dir[CK_PATH_CAP], best_name[256] = "";
+    bn_status st = path_printf(dir, sizeof dir, err, "%s/checkpoints", run_dir);
+    if (st != BN_OK)
+        return st;
+    long best = -1;
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            long step = step_of(e->d_name);
+            char entry[CK_PATH_CAP];
+            if (step <= best || strlen(e->d_name) >= sizeof best_name ||
+                path_printf(entry, sizeof entry, NULL, "%s/%s", dir, e->d_name) != BN_OK ||
+                !is_dir(entry))
+                continue;
+            best = step;
+            snprintf(best_name, sizeof best_name, "%s", e->d_name);
+        }
+        closedir(d);
+    }
+    if (best < 0)
+        return bn_fail(err, BN_ERR_INPUT, "%s: no checkpoints in %s", run_dir, dir);
+    return path_printf(out, cap, err, "%s/%s", dir, best_name);
+}

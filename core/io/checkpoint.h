@@ -1,0 +1,63 @@
+/* checkpoint.h - saving and loading training state.
+ *
+ * A checkpoint is a directory (runs/<id>/checkpoints/step_NNNNNN/) holding:
+ *   model.safetensors      every parameter under its README name, F32, shapes as in
+ *                          bn_tensor_info; __metadata__: "format" = "bitnet-tui",
+ *                          "format_version" = "1", "step" (steps completed), "experiment",
+ *                          "config" (the fully resolved INI text), "num_params".
+ *   optimizer.safetensors  "exp_avg.<name>" and "exp_avg_sq.<name>" for every parameter;
+ *                          __metadata__: "step" (AdamW's t), "beta1", "beta2", "eps".
+ *   trainer_state.json     {"step":..., "tokens_seen":..., "loss_ema":..., "ema_weight":...,
+ *                           "data": {"rng": ["<u64 hex>" x4], "pending": "...",
+ *                           "pending_pos": n}} - what resuming needs beyond the tensors.
+ * The directory is written as "<dir>.tmp" and renamed into place, so a crash mid-save leaves
+ * the previous checkpoint untouched and never a half-written one under the real name. */
+#ifndef BN_CHECKPOINT_H
+#define BN_CHECKPOINT_H
+
+#include <stdint.h>
+
+#include "io/config.h"
+#include "task/data_arith.h"
+#include "base/error.h"
+#include "model/model.h"
+#include "model/optim.h"
+#include "io/safetensors.h"
+
+/* Everything besides the tensors that a resumed run needs. */
+typedef struct {
+    long step;          /* optimizer steps completed */
+    long tokens_seen;
+    double loss_ema;    /* smoothed loss accumulator and its weight (for debiasing) */
+    double ema_weight;
+    bn_arith_stream arith; /* the arithmetic data stream (other tasks add theirs) */
+} bn_train_state;
+
+/* Write <dir> (via <dir>.tmp + rename; an existing <dir> is replaced only after the new one
+ * is complete). config_ini is the resolved INI text stored in the metadata. */
+bn_status bn_checkpoint_save(const char *dir, const bn_model *m, const bn_adamw *opt,
+                             const bn_train_state *state, const char *config_ini,
+                             const char *experiment, bn_error *err);
+
+/* Resolve a user-given path (a step directory, or a model.safetensors file) and load the
+ * model file. Refuses a file that is not safetensors, is truncated, or lacks our "format"
+ * metadata / "config" ("<path>: not a bitnet-tui checkpoint (no config in metadata)").
+ * On success, cfg holds the checkpoint's configuration (parsed and validated) and file
+ * the loaded model tensors (caller frees with bn_st_free). */
+bn_status bn_checkpoint_open(const char *path, bn_config *cfg, bn_st_file *file,
+                             long *step, bn_error *err);
+
+/* Copy every parameter from an opened model file into m (initialized with a matching
+ * config), checking each tensor's presence, dtype and exact shape ("<path>: tensor <name>
+ * has shape [..], expected [..]"). Marks the weights changed. */
+bn_status bn_checkpoint_load_params(bn_model *m, const bn_st_file *file, bn_error *err);
+
+/* Load optimizer.safetensors and trainer_state.json from a checkpoint directory into opt
+ * (already initialized for m's parameter count) and state, with the same checks. */
+bn_status bn_checkpoint_load_training(const char *dir, const bn_model *m, bn_adamw *opt,
+                                      bn_train_state *state, bn_error *err);
+
+/* "<run_dir>/checkpoints/step_NNNNNN" of the highest step there, or BN_ERR_INPUT if none. */
+bn_status bn_checkpoint_latest(const char *run_dir, char *out, size_t cap, bn_error *err);
+
+#endif

@@ -1,0 +1,124 @@
+/* config.h - an experiment's full configuration, as read from its INI file.
+ *
+ * The INI schema (sections and keys) is one table in config.c; every key there maps to one
+ * field below. Loading validates everything up front and reports the first problem as one
+ * line naming the file, the key and what is allowed. */
+#ifndef BN_CONFIG_H
+#define BN_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/error.h"
+
+#define BN_NAME_MAX 64
+#define BN_PATH_MAX 512
+
+typedef enum { BN_TASK_ARITHMETIC, BN_TASK_TICTACTOE, BN_TASK_TEXT } bn_task;
+
+/* fp32: sgemm. bf16: AMX tiles, dY rounded to bf16 (Xq and Wq are exact), fp32 sums.
+ * auto: bf16 where the CPU and kernel allow AMX, else fp32. */
+typedef enum { BN_PRECISION_FP32, BN_PRECISION_BF16, BN_PRECISION_AUTO } bn_precision;
+
+/* [model] */
+typedef struct {
+    int vocab_size;            /* V */
+    int hidden_size;           /* d */
+    int num_layers;            /* L */
+    int num_heads;             /* H; head_dim = d / H */
+    int num_kv_heads;          /* KV; H % KV == 0 */
+    int ffn_size;              /* F */
+    int max_seq_len;           /* longest row the model accepts (RoPE table size) */
+    double rope_theta;         /* 10000 */
+    double norm_eps;           /* 1e-5 */
+    double embedding_init_std; /* N(0, std) for token_embeddings at init; PyTorch default 1 */
+} bn_model_config;
+
+/* [training] */
+typedef struct {
+    long num_steps;
+    int batch_size;
+    int seq_len;         /* tokens per row; loss over the seq_len-1 next-token predictions */
+    double peak_lr;      /* 1.5e-3 */
+    int warmup_steps;
+    double weight_decay; /* applied in the first half, 0 in the second */
+    double beta1, beta2, adam_eps;
+    double grad_clip;    /* max global grad norm */
+    uint64_t seed;
+    int threads;         /* 0 = number of cores */
+    bn_precision backward_precision; /* of the BitLinear backward products */
+} bn_train_config;
+
+/* [logging] */
+typedef struct {
+    int log_interval;
+    int sample_interval;     /* 0 = never */
+    int checkpoint_interval; /* 0 = only at the end */
+    int eval_problems;       /* held-out problems evaluated at each sample_interval */
+    int eval_shots;          /* solved problems preceding each eval prompt (0 = none) */
+    char run_id[BN_NAME_MAX];      /* "" = bitnet_<size>_<experiment>_<unix time> */
+    char runs_dir[BN_PATH_MAX];    /* "runs" */
+} bn_log_config;
+
+/* [data] */
+typedef struct {
+    int max_operand;        /* arithmetic: a in 0..max, b in 1..max */
+    char operators[8];      /* arithmetic: a subset of + - * and / */
+    int holdout_percent;    /* arithmetic: share of problems never trained on, for eval */
+    char path[BN_PATH_MAX]; /* text tasks: the training text */
+    double random_weight;   /* tictactoe: each side's player mix (weights): random, */
+    double minimax_weight;  /*   minimax with minimax_epsilon random moves, */
+    double perfect_weight;  /*   perfect minimax (uniform among optimal moves) */
+    double minimax_epsilon;
+    int random_start_percent; /* tictactoe: games starting from a random position */
+} bn_data_config;
+
+/* [experiment] */
+typedef struct {
+    char name[BN_NAME_MAX];
+    bn_task task;
+    char description[256];
+} bn_experiment_config;
+
+typedef struct {
+    bn_experiment_config experiment;
+    bn_model_config model;
+    bn_train_config train;
+    bn_log_config log;
+    bn_data_config data;
+    char source_path[BN_PATH_MAX]; /* the INI file it came from ("" for built-in defaults) */
+} bn_config;
+
+/* Fill every field with the built-in defaults (the arithmetic experiment). */
+void bn_config_defaults(bn_config *cfg);
+
+/* Load an INI file over the defaults and validate. On failure, err->msg is one line like
+ * "experiments/x.ini: [model] num_heads = 5: must divide hidden_size (256)". */
+bn_status bn_config_load(bn_config *cfg, const char *path, bn_error *err);
+
+/* Parse INI text (e.g. from a checkpoint's metadata) over the defaults and validate.
+ * `origin` names the source in messages. */
+bn_status bn_config_parse(bn_config *cfg, const char *ini_text, const char *origin,
+                          bn_error *err);
+
+/* Apply one override "section.key=value" (as given to --set), then re-validate. */
+bn_status bn_config_set(bn_config *cfg, const char *assignment, bn_error *err);
+
+/* Apply several overrides in order, then validate once, so that the order of flags such as
+ * --num-steps and --set training.warmup_steps=... does not matter. On failure cfg is
+ * unchanged. */
+bn_status bn_config_set_all(bn_config *cfg, const char *const *assignments, int n,
+                            bn_error *err);
+
+/* Check every cross-field rule (divisibility, ranges, seq_len <= max_seq_len, ...). */
+bn_status bn_config_validate(const bn_config *cfg, bn_error *err);
+
+/* Write the fully resolved configuration as INI text (every key, every section). */
+void bn_config_write(const bn_config *cfg, FILE *out);
+/* Same, into a malloc'd string the caller frees (NULL on allocation failure). */
+char *bn_config_to_string(const bn_config *cfg);
+
+const char *bn_task_name(bn_task task);
+const char *bn_precision_name(bn_precision p);
+
+#endif

@@ -1,0 +1,79 @@
+/* rundir.c - creating and appending to a run directory. */
+#include "io/rundir.h"
+
+#include "base/fileio.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static bn_status open_append(FILE **f, const char *dir, const char *name, bn_error *err)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    *f = fopen(path, "a");
+    if (!*f)
+        return bn_fail(err, BN_ERR_IO, "%s: cannot open for appending: %s", path,
+                       strerror(errno));
+    return BN_OK;
+}
+
+bn_status bn_rundir_open(bn_rundir *run, const char *runs_dir, const char *run_id,
+                         const char *config_ini, int resume, bn_error *err)
+{
+    memset(run, 0, sizeof *run);
+    snprintf(run->dir, sizeof run->dir, "%s/%s", runs_dir, run_id);
+    struct stat st;
+    int exists = stat(run->dir, &st) == 0;
+    if (exists && !resume)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: run directory already exists (choose another --run-id, or "
+                       "--resume %s to continue it)",
+                       run->dir, run->dir);
+    if (!exists && resume)
+        return bn_fail(err, BN_ERR_INPUT, "%s: no such run directory to resume", run->dir);
+    static const char *const subdirs[] = {"meta", "metrics", "samples", "checkpoints"};
+    char path[1200];
+    for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", run->dir, subdirs[i]);
+        bn_status s = bn_mkdirs(path, err);
+        if (s != BN_OK)
+            return s;
+    }
+    if (config_ini) { /* on resume too: overrides such as --num-steps change it */
+        snprintf(path, sizeof path, "%s/meta/config.ini", run->dir);
+        bn_status s = bn_write_file_atomic(path, config_ini, err);
+        if (s != BN_OK)
+            return s;
+    }
+    bn_status s = open_append(&run->scalars, run->dir, "metrics/scalars.jsonl", err);
+    if (s == BN_OK)
+        s = open_append(&run->samples, run->dir, "samples/samples.jsonl", err);
+    if (s != BN_OK)
+        bn_rundir_close(run);
+    return s;
+}
+
+void bn_rundir_close(bn_rundir *run)
+{
+    if (run->scalars)
+        fclose(run->scalars);
+    if (run->samples)
+        fclose(run->samples);
+    run->scalars = run->samples = NULL;
+}
+
+bn_status bn_rundir_append(bn_rundir *run, FILE *f, const char *line, bn_error *err)
+{
+    if (fputs(line, f) < 0 || fputc('\n', f) == EOF || fflush(f) != 0)
+        return bn_fail(err, BN_ERR_IO, "%s: cannot append to %s: %s", run->dir,
+                       f == run->scalars ? "metrics/scalars.jsonl" : "samples/samples.jsonl",
+                       strerror(errno));
+    return BN_OK;
+}
+
+void bn_rundir_checkpoint_path(const bn_rundir *run, long step, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/checkpoints/step_%06ld", run->dir, step);
+}

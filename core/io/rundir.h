@@ -1,0 +1,34 @@
+/* rundir.h - a run's directory on disk (README, "Runs on disk"):
+ *   <runs_dir>/<run_id>/meta/config.ini        the fully resolved experiment
+ *   <runs_dir>/<run_id>/metrics/scalars.jsonl  one JSON object per logged step
+ *   <runs_dir>/<run_id>/samples/samples.jsonl  generations / eval results with their step
+ *   <runs_dir>/<run_id>/checkpoints/step_NNNNNN/ */
+#ifndef BN_RUNDIR_H
+#define BN_RUNDIR_H
+
+#include <stdio.h>
+
+#include "io/config.h"
+#include "base/error.h"
+
+typedef struct {
+    char dir[BN_PATH_MAX + BN_NAME_MAX + 2];
+    FILE *scalars;
+    FILE *samples;
+} bn_rundir;
+
+/* Create a new run directory (refusing one that exists: nothing already written is touched)
+ * and write meta/config.ini; or, with resume, open an existing one (and rewrite its
+ * config.ini with the resolved config, when config_ini is not NULL). Opens both JSONL files
+ * for appending. */
+bn_status bn_rundir_open(bn_rundir *run, const char *runs_dir, const char *run_id,
+                         const char *config_ini, int resume, bn_error *err);
+void bn_rundir_close(bn_rundir *run);
+
+/* Append one line (a JSON object, without newline) and flush it to disk. */
+bn_status bn_rundir_append(bn_rundir *run, FILE *f, const char *line, bn_error *err);
+
+/* "<dir>/checkpoints/step_NNNNNN" */
+void bn_rundir_checkpoint_path(const bn_rundir *run, long step, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,62 @@
+/* runs.h - the runs in a runs directory, as the experiment list shows them, and what a front
+ * end reads back from one run: its loss history, its samples, its checkpoints.
+ *
+ * Each run directory carries meta/state.json, written atomically by the trainer when a run
+ * starts and when it ends: {"state": "running", "pid": 1234, "step": 0, "total_steps": 6000}.
+ * A "running" marker whose process is gone reads as stopped (the run was killed). Runs
+ * without a marker (older ones) read as finished when their last step is the total, else as
+ * stopped. */
+#ifndef BN_RUNS_H
+#define BN_RUNS_H
+
+#include "io/config.h"
+#include "base/error.h"
+
+#define BN_RUNS_MAX 256
+
+typedef struct {
+    char id[BN_NAME_MAX];
+    char dir[BN_PATH_MAX + BN_NAME_MAX + 2];
+    char experiment[BN_NAME_MAX];
+    char state[16];      /* running | finished | stopped | diverged | failed */
+    long step, total_steps;
+    double loss;         /* the last logged loss; have_loss says whether there is one */
+    int have_loss;
+    double mtime;        /* of the run's scalars.jsonl (or directory): newest first */
+} bn_run_info;
+
+/* Write meta/state.json of run_dir (state names as bn_run_state_name). */
+bn_status bn_run_marker_write(const char *run_dir, const char *state, long step,
+                              long total_steps, bn_error *err);
+
+/* Every run directory under runs_dir (those with meta/config.ini), newest first, at most
+ * `cap`. A missing runs_dir is no runs. Returns the count. */
+int bn_runs_scan(const char *runs_dir, bn_run_info *out, int cap);
+
+/* Read one run's summary (as bn_runs_scan does for each). 0 on success, -1 if not a run. */
+int bn_run_info_read(const char *run_dir, bn_run_info *info);
+
+/* One scalars.jsonl record of a training step (eval records are folded into the step's). */
+typedef struct {
+    long step;
+    double loss, lr;
+    int have_eval;
+    double eval_accuracy; /* arithmetic exact match, or tic-tac-toe legal-move rate */
+    char eval_text[64];   /* tic-tac-toe: "random 97/88% perfect 64/51%" as the trainer shows */
+} bn_metric_point;
+
+/* The run's loss history from metrics/scalars.jsonl, in step order; where a resumed run
+ * logged a step again, the later record wins. *points is malloc'd (caller frees). Lines that
+ * do not parse are skipped. */
+bn_status bn_run_read_metrics(const char *run_dir, bn_metric_point **points, int *n,
+                              bn_error *err);
+
+/* Up to `cap` one-line summaries of samples/samples.jsonl records, the newest last, written
+ * into lines[i] (each `width` bytes): "step 500: eval 21.0% | 12 + 5 = 17 ok | 3 * 4 = 11 (want 12)".
+ * Returns the count. */
+int bn_run_read_samples(const char *run_dir, char *lines, int width, int cap);
+
+/* The checkpoints' steps (ascending) of a run, at most cap; returns the count. */
+int bn_run_checkpoints(const char *run_dir, long *steps, int cap);
+
+#endif

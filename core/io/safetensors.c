@@ -1,0 +1,677 @@
+/* safetensors.c - reading and writing the safetensors format (see safetensors.h). */
+#include "io/safetensors.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/json.h"
+
+/* Tensor data goes to and from disk as raw host-order bytes, and safetensors data is
+ * little-endian: this file is only correct on little-endian hosts (x86-64, arm64). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "safetensors.c assumes a little-endian host"
+#endif
+
+#define MAX_HEADER_BYTES ((uint64_t)100 * 1024 * 1024)
+#define MAX_EXACT_INT 9007199254740992.0 /* 2^53: past this a double is not an exact int */
+#define DTYPE_BYTES 4                    /* F32 and I32 alike */
+#define METADATA_KEY "__metadata__"
+
+static const char *dtype_name(bn_dtype dtype) { return dtype == BN_DTYPE_I32 ? "I32" : "F32"; }
+
+/* Bytes a shape needs; -1 if a dimension is negative or the count overflows. */
+static int shape_bytes(const int64_t *shape, int ndim, size_t *bytes)
+{
+    size_t n = DTYPE_BYTES;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 0)
+            return -1;
+        if (shape[i] != 0 && n > SIZE_MAX / (uint64_t)shape[i])
+            return -1;
+        n *= (size_t)shape[i];
+    }
+    *bytes = n;
+    return 0;
+}
+
+/* "[a, b]" into buf. */
+static void format_shape(char *buf, size_t cap, const int64_t *shape, int ndim)
+{
+    size_t n = (size_t)snprintf(buf, cap, "[");
+    for (int i = 0; i < ndim && n < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s%" PRId64, i ? ", " : "", shape[i]);
+    if (n < cap)
+        snprintf(buf + n, cap - n, "]");
+}
+
+/* ================================================================== writing */
+
+/* A growable NUL-terminated string; `oom` sticks once an allocation fails. */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    int oom;
+} strbuf;
+
+static int sb_reserve(strbuf *sb, size_t extra)
+{
+    if (sb->oom)
+        return -1;
+    if (sb->len + extra + 1 <= sb->cap)
+        return 0;
+    size_t cap = sb->cap ? sb->cap : 256;
+    while (cap < sb->len + extra + 1)
+        cap *= 2;
+    char *buf = realloc(sb->buf, cap);
+    if (!buf) {
+        sb->oom = 1;
+        return -1;
+    }
+    sb->buf = buf;
+    sb->cap = cap;
+    return 0;
+}
+
+static void sb_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sb_printf(strbuf *sb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || sb_reserve(sb, (size_t)n) < 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    sb->len += (size_t)n;
+}
+
+static void sb_escaped(strbuf *sb, const char *s)
+{
+    size_t n = bn_json_escape(NULL, 0, s);
+    if (sb_reserve(sb, n) < 0)
+        return;
+    bn_json_escape(sb->buf + sb->len, n + 1, s);
+    sb->len += n;
+}
+
+/* A tensor the caller asked us to write must be one we can read back. */
+static bn_status check_write_tensor(const char *path, const bn_st_tensor *t, bn_error *err)
+{
+    if (!t->name || strcmp(t->name, METADATA_KEY) == 0)
+        return bn_fail(err, BN_ERR_INPUT, "%s: cannot write a tensor named %s", path,
+                       t->name ? t->name : "(null)");
+    if (t->dtype != BN_DTYPE_F32 && t->dtype != BN_DTYPE_I32)
+        return bn_fail(err, BN_ERR_INPUT, "%s: tensor %s has an unknown dtype", path, t->name);
+    if (t->ndim < 0 || t->ndim > BN_ST_MAX_DIMS)
+        return bn_fail(err, BN_ERR_INPUT, "%s: tensor %s has %d dimensions (at most %d)", path,
+                       t->name, t->ndim, BN_ST_MAX_DIMS);
+    size_t bytes;
+    char shape[128];
+    format_shape(shape, sizeof shape, t->shape, t->ndim);
+    if (shape_bytes(t->shape, t->ndim, &bytes) < 0)
+        return bn_fail(err, BN_ERR_INPUT, "%s: tensor %s has invalid shape %s", path, t->name,
+                       shape);
+    if (bytes != t->nbytes)
+        return bn_fail(err, BN_ERR_INPUT, "%s: tensor %s has %zu bytes but shape %s needs %zu",
+                       path, t->name, t->nbytes, shape, bytes);
+    if (bytes && !t->data)
+        return bn_fail(err, BN_ERR_INPUT, "%s: tensor %s has no data", path, t->name);
+    return BN_OK;
+}
+
+static void header_metadata(strbuf *sb, const bn_st_meta *meta, int n_meta)
+{
+    sb_printf(sb, "\"" METADATA_KEY "\":{");
+    for (int i = 0; i < n_meta; i++) {
+        sb_printf(sb, "%s", i ? "," : "");
+        sb_escaped(sb, meta[i].key);
+        sb_printf(sb, ":");
+        sb_escaped(sb, meta[i].value);
+    }
+    sb_printf(sb, "}");
+}
+
+static void header_tensor(strbuf *sb, const bn_st_tensor *t, size_t begin)
+{
+    sb_escaped(sb, t->name);
+    sb_printf(sb, ":{\"dtype\":\"%s\",\"shape\":[", dtype_name(t->dtype));
+    for (int d = 0; d < t->ndim; d++)
+        sb_printf(sb, "%s%" PRId64, d ? "," : "", t->shape[d]);
+    sb_printf(sb, "],\"data_offsets\":[%zu,%zu]}", begin, begin + t->nbytes);
+}
+
+/* The JSON header, padded with spaces to a multiple of 8 bytes so the data section (and
+ * every tensor, all sizes being multiples of 4) stays aligned. */
+static void build_header(strbuf *sb, const bn_st_tensor *tensors, int n_tensors,
+                         const bn_st_meta *meta, int n_meta)
+{
+    sb_printf(sb, "{");
+    if (n_meta > 0)
+        header_metadata(sb, meta, n_meta);
+    size_t offset = 0;
+    for (int i = 0; i < n_tensors; i++) {
+        sb_printf(sb, "%s", i || n_meta > 0 ? "," : "");
+        header_tensor(sb, &tensors[i], offset);
+        offset += tensors[i].nbytes;
+    }
+    sb_printf(sb, "}");
+    while (!sb->oom && sb->len % 8 != 0)
+        sb_printf(sb, " ");
+}
+
+static int write_bytes(FILE *f, const void *data, size_t n)
+{
+    return n == 0 || fwrite(data, 1, n, f) == n ? 0 : -1;
+}
+
+/* Length prefix, header and data into an open file, then flush it to disk. */
+static int write_contents(FILE *f, const strbuf *header, const bn_st_tensor *tensors,
+                          int n_tensors)
+{
+    unsigned char prefix[8];
+    for (int i = 0; i < 8; i++)
+        prefix[i] = (unsigned char)((uint64_t)header->len >> (8 * i));
+    if (write_bytes(f, prefix, 8) < 0 || write_bytes(f, header->buf, header->len) < 0)
+        return -1;
+    for (int i = 0; i < n_tensors; i++)
+        if (write_bytes(f, tensors[i].data, tensors[i].nbytes) < 0)
+            return -1;
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+        return -1;
+    return 0;
+}
+
+/* Write to "<path>.tmp" and rename it over path; on failure remove the tmp file. */
+static bn_status write_atomically(const char *path, const strbuf *header,
+                                  const bn_st_tensor *tensors, int n_tensors, bn_error *err)
+{
+    size_t n = strlen(path) + sizeof ".tmp";
+    char *tmp = malloc(n);
+    if (!tmp)
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
+    snprintf(tmp, n, "%s.tmp", path);
+    const char *failed = NULL; /* the step that failed, and its errno */
+    int saved = 0;
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        failed = "cannot create";
+        saved = errno;
+    } else {
+        if (write_contents(f, header, tensors, n_tensors) < 0) {
+            failed = "cannot write";
+            saved = errno;
+        }
+        /* fclose can be where a delayed write error shows up. */
+        if (fclose(f) != 0 && !failed) {
+            failed = "cannot write";
+            saved = errno;
+        }
+    }
+    if (!failed && rename(tmp, path) != 0) {
+        failed = "cannot rename into place";
+        saved = errno;
+    }
+    if (failed)
+        remove(tmp);
+    free(tmp);
+    if (failed)
+        return bn_fail(err, BN_ERR_IO, "%s: %s: %s", path, failed,
+                       strerror(saved ? saved : EIO));
+    return BN_OK;
+}
+
+bn_status bn_st_write(const char *path, const bn_st_tensor *tensors, int n_tensors,
+                      const bn_st_meta *meta, int n_meta, bn_error *err)
+{
+    if (!path || !*path)
+        return bn_fail(err, BN_ERR_INPUT, "safetensors: empty output path");
+    for (int i = 0; i < n_tensors; i++) {
+        bn_status st = check_write_tensor(path, &tensors[i], err);
+        if (st != BN_OK)
+            return st;
+    }
+    for (int i = 0; i < n_meta; i++)
+        if (!meta[i].key || !meta[i].value)
+            return bn_fail(err, BN_ERR_INPUT, "%s: metadata entry %d has no key or value",
+                           path, i);
+    strbuf header = {0};
+    build_header(&header, tensors, n_tensors, meta, n_meta);
+    bn_status st = header.oom ? bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path)
+                              : write_atomically(path, &header, tensors, n_tensors, err);
+    free(header.buf);
+    return st;
+}
+
+/* ================================================================== reading */
+
+/* Where one tensor's bytes sit in the data section. */
+typedef struct {
+    size_t begin, end;
+    const char *name;
+} span;
+
+static bn_status read_whole_file(bn_st_file *file, const char *path, bn_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return bn_fail(err, BN_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    bn_status st = BN_OK;
+    if (fstat(fileno(f), &sb) != 0)
+        st = bn_fail(err, BN_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+    else if (!S_ISREG(sb.st_mode))
+        st = bn_fail(err, BN_ERR_INPUT, "%s: cannot open: not a regular file", path);
+    else if ((uint64_t)sb.st_size > SIZE_MAX - 1)
+        st = bn_fail(err, BN_ERR_INPUT, "%s: cannot open: file too large", path);
+    if (st == BN_OK) {
+        file->size = (size_t)sb.st_size;
+        file->bytes = malloc(file->size + 1); /* +1: malloc(0) may return NULL */
+        if (!file->bytes)
+            st = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory (%zu bytes)", path, file->size);
+        else if (fread(file->bytes, 1, file->size, f) != file->size)
+            st = bn_fail(err, BN_ERR_IO, "%s: cannot read: %s", path,
+                         ferror(f) ? strerror(errno) : "file shrank while reading");
+    }
+    fclose(f);
+    return st;
+}
+
+/* The 8-byte length prefix; the header must fit inside the file. */
+static bn_status read_header_length(const bn_st_file *file, size_t *header_len, bn_error *err)
+{
+    const char *path = file->path;
+    if (file->size < 8)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: not a safetensors file (only %zu bytes, too short for a header)",
+                       path, file->size);
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--)
+        n = (n << 8) | file->bytes[i];
+    if (n > MAX_HEADER_BYTES)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: not a safetensors file (header length %" PRIu64
+                       " exceeds the 100 MB limit)",
+                       path, n);
+    /* A plausible length with a '{' after it is a real header cut short. */
+    if (n > file->size - 8 && file->size > 8 && file->bytes[8] == '{')
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: truncated (header length %" PRIu64
+                       ", but only %zu bytes follow the length prefix)",
+                       path, n, file->size - 8);
+    if (n > file->size - 8)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: not a safetensors file (header length %" PRIu64
+                       " exceeds file size %zu)",
+                       path, n, file->size);
+    *header_len = (size_t)n;
+    return BN_OK;
+}
+
+/* A JSON number that is an integer in [0, 2^53]. */
+static int read_count(const bn_json *node, uint64_t *out)
+{
+    if (!node || node->type != BN_JSON_NUMBER)
+        return -1;
+    double v = node->number;
+    if (!(v >= 0 && v <= MAX_EXACT_INT) || v != (double)(uint64_t)v)
+        return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+static bn_status read_dtype(const char *path, const char *name, const bn_json *node,
+                            bn_dtype *dtype, bn_error *err)
+{
+    if (!node || node->type != BN_JSON_STRING)
+        return bn_fail(err, BN_ERR_INPUT, "%s: not a safetensors file (tensor %s has no dtype)",
+                       path, name);
+    if (strcmp(node->string, "F32") == 0)
+        *dtype = BN_DTYPE_F32;
+    else if (strcmp(node->string, "I32") == 0)
+        *dtype = BN_DTYPE_I32;
+    else
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: tensor %s has unsupported dtype %s (only F32 and I32 are supported)",
+                       path, name, node->string);
+    return BN_OK;
+}
+
+static bn_status read_shape(const char *path, const char *name, const bn_json *node,
+                            bn_st_tensor *t, bn_error *err)
+{
+    if (!node || node->type != BN_JSON_ARRAY || node->len > BN_ST_MAX_DIMS)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: not a safetensors file (tensor %s: shape must be an array of at "
+                       "most %d dimensions)",
+                       path, name, BN_ST_MAX_DIMS);
+    t->ndim = 0;
+    for (const bn_json *d = node->child; d; d = d->next) {
+        uint64_t v;
+        if (read_count(d, &v) < 0)
+            return bn_fail(err, BN_ERR_INPUT,
+                           "%s: not a safetensors file (tensor %s: shape entries must be "
+                           "non-negative integers)",
+                           path, name);
+        t->shape[t->ndim++] = (int64_t)v;
+    }
+    return BN_OK;
+}
+
+static bn_status read_offsets(const char *path, const char *name, const bn_json *node,
+                              span *sp, bn_error *err)
+{
+    uint64_t begin, end;
+    if (!node || node->type != BN_JSON_ARRAY || node->len != 2 ||
+        read_count(node->child, &begin) < 0 || read_count(node->child->next, &end) < 0 ||
+        begin > end)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: not a safetensors file (tensor %s: data_offsets must be [begin, "
+                       "end] with 0 <= begin <= end)",
+                       path, name);
+    sp->begin = (size_t)begin;
+    sp->end = (size_t)end;
+    sp->name = name;
+    return BN_OK;
+}
+
+/* One tensor's header entry: dtype, shape and offsets, consistent with each other. */
+static bn_status read_tensor(const char *path, const bn_json *entry, bn_st_tensor *t, span *sp,
+                             bn_error *err)
+{
+    const char *name = t->name;
+    if (entry->type != BN_JSON_OBJECT)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: not a safetensors file (entry %s is not an object)", path, name);
+    bn_status st = read_dtype(path, name, bn_json_get(entry, "dtype"), &t->dtype, err);
+    if (st == BN_OK)
+        st = read_shape(path, name, bn_json_get(entry, "shape"), t, err);
+    if (st == BN_OK)
+        st = read_offsets(path, name, bn_json_get(entry, "data_offsets"), sp, err);
+    if (st != BN_OK)
+        return st;
+    char shape[128];
+    format_shape(shape, sizeof shape, t->shape, t->ndim);
+    if (shape_bytes(t->shape, t->ndim, &t->nbytes) < 0 || t->nbytes != sp->end - sp->begin)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: not a safetensors file (tensor %s: shape %s does not match "
+                       "data_offsets [%zu, %zu])",
+                       path, name, shape, sp->begin, sp->end);
+    return BN_OK;
+}
+
+/* Bytes needed to copy every root key and, inside __metadata__, every key and value. */
+static size_t strings_size(const bn_json *root)
+{
+    size_t n = 0;
+    for (const bn_json *m = root->child; m; m = m->next) {
+        n += strlen(m->key) + 1;
+        if (strcmp(m->key, METADATA_KEY) != 0 || m->type != BN_JSON_OBJECT)
+            continue;
+        for (const bn_json *kv = m->child; kv; kv = kv->next)
+            n += strlen(kv->key) + 1 + (kv->type == BN_JSON_STRING ? kv->len + 1 : 0);
+    }
+    return n;
+}
+
+/* Copy s into the string pool at *cursor and advance it. */
+static const char *pool_copy(char **cursor, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *dst = memcpy(*cursor, s, n);
+    *cursor += n;
+    return dst;
+}
+
+static bn_status read_metadata(bn_st_file *file, const bn_json *node, char **cursor,
+                               bn_error *err)
+{
+    if (node->type != BN_JSON_OBJECT)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: not a safetensors file (__metadata__ is not an object)", file->path);
+    if (file->meta)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: not a safetensors file (more than one __metadata__)", file->path);
+    file->meta = calloc(node->len ? node->len : 1, sizeof *file->meta);
+    if (!file->meta)
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", file->path);
+    for (const bn_json *kv = node->child; kv; kv = kv->next) {
+        if (kv->type != BN_JSON_STRING)
+            return bn_fail(err, BN_ERR_INPUT,
+                           "%s: not a safetensors file (__metadata__ value for %s is not a "
+                           "string)",
+                           file->path, kv->key);
+        bn_st_meta *m = &file->meta[file->n_meta++];
+        m->key = pool_copy(cursor, kv->key);
+        m->value = pool_copy(cursor, kv->string);
+    }
+    return BN_OK;
+}
+
+/* Walk the header's members: metadata and tensors, copying names into file->strings. */
+static bn_status index_header(bn_st_file *file, const bn_json *root, span *spans,
+                              bn_error *err)
+{
+    file->strings = malloc(strings_size(root) + 1);
+    if (!file->strings)
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", file->path);
+    char *cursor = file->strings;
+    for (const bn_json *m = root->child; m; m = m->next) {
+        bn_status st;
+        if (strcmp(m->key, METADATA_KEY) == 0) {
+            st = read_metadata(file, m, &cursor, err);
+        } else {
+            bn_st_tensor *t = &file->tensors[file->n_tensors];
+            t->name = pool_copy(&cursor, m->key);
+            st = read_tensor(file->path, m, t, &spans[file->n_tensors], err);
+            file->n_tensors++;
+        }
+        if (st != BN_OK)
+            return st;
+    }
+    return BN_OK;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int compare_spans(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
+/* Two tensors with the same name would make lookups ambiguous. */
+static bn_status check_unique_names(const bn_st_file *file, bn_error *err)
+{
+    if (file->n_tensors < 2)
+        return BN_OK;
+    const char **names = malloc((size_t)file->n_tensors * sizeof *names);
+    if (!names)
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", file->path);
+    for (int i = 0; i < file->n_tensors; i++)
+        names[i] = file->tensors[i].name;
+    qsort(names, (size_t)file->n_tensors, sizeof *names, compare_names);
+    bn_status st = BN_OK;
+    for (int i = 1; i < file->n_tensors && st == BN_OK; i++)
+        if (strcmp(names[i - 1], names[i]) == 0)
+            st = bn_fail(err, BN_ERR_INPUT,
+                         "%s: not a safetensors file (tensor %s appears twice)", file->path,
+                         names[i]);
+    free(names);
+    return st;
+}
+
+/* Every tensor must end inside the data section. */
+static bn_status check_data_size(const bn_st_file *file, const span *spans, size_t data_size,
+                                 bn_error *err)
+{
+    size_t max_end = 0;
+    for (int i = 0; i < file->n_tensors; i++)
+        max_end = spans[i].end > max_end ? spans[i].end : max_end;
+    if (max_end > data_size)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: truncated (header says %zu bytes of data, file has %zu)",
+                       file->path, max_end, data_size);
+    return BN_OK;
+}
+
+/* No two tensors may share a byte. Sorts spans by begin. */
+static bn_status check_overlaps(const bn_st_file *file, span *spans, bn_error *err)
+{
+    size_t n = (size_t)file->n_tensors;
+    qsort(spans, n, sizeof *spans, compare_spans);
+    const span *prev = NULL; /* the non-empty span reaching furthest so far */
+    for (size_t i = 0; i < n; i++) {
+        if (spans[i].begin == spans[i].end)
+            continue;
+        if (prev && spans[i].begin < prev->end)
+            return bn_fail(err, BN_ERR_INPUT,
+                           "%s: not a safetensors file (tensors %s and %s overlap)",
+                           file->path, prev->name, spans[i].name);
+        if (!prev || spans[i].end > prev->end)
+            prev = &spans[i];
+    }
+    return BN_OK;
+}
+
+/* Point each tensor at its bytes; they must be 4-byte aligned to be read as float/int32. */
+static bn_status place_tensors(bn_st_file *file, const span *spans, size_t data_start,
+                               bn_error *err)
+{
+    for (int i = 0; i < file->n_tensors; i++) {
+        size_t at = data_start + spans[i].begin;
+        if (at % DTYPE_BYTES != 0)
+            return bn_fail(err, BN_ERR_INPUT,
+                           "%s: tensor %s starts at byte %zu, which is not 4-byte aligned",
+                           file->path, file->tensors[i].name, at);
+        file->tensors[i].data = file->bytes + at;
+    }
+    return BN_OK;
+}
+
+/* Validate and index the parsed header. */
+static bn_status load_header(bn_st_file *file, const bn_json *root, size_t header_len,
+                             bn_error *err)
+{
+    if (root->type != BN_JSON_OBJECT)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: not a safetensors file (header is not a JSON object)", file->path);
+    size_t n = root->len ? root->len : 1;
+    file->tensors = calloc(n, sizeof *file->tensors);
+    span *spans = calloc(n, sizeof *spans);
+    bn_status st = BN_OK;
+    if (!file->tensors || !spans)
+        st = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", file->path);
+    if (st == BN_OK)
+        st = index_header(file, root, spans, err);
+    if (st == BN_OK)
+        st = check_unique_names(file, err);
+    size_t data_start = 8 + header_len;
+    if (st == BN_OK)
+        st = check_data_size(file, spans, file->size - data_start, err);
+    /* spans[i] belongs to tensors[i] until check_overlaps sorts them, so place first. */
+    if (st == BN_OK)
+        st = place_tensors(file, spans, data_start, err);
+    if (st == BN_OK)
+        st = check_overlaps(file, spans, err);
+    free(spans);
+    return st;
+}
+
+bn_status bn_st_load(bn_st_file *file, const char *path, bn_error *err)
+{
+    memset(file, 0, sizeof *file);
+    if (!path)
+        path = "";
+    file->path = strdup(path);
+    if (!file->path)
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
+    bn_status st = read_whole_file(file, path, err);
+    size_t header_len = 0;
+    if (st == BN_OK)
+        st = read_header_length(file, &header_len, err);
+    if (st == BN_OK) {
+        bn_json_doc doc;
+        if (bn_json_parse(&doc, (const char *)file->bytes + 8, header_len) != 0)
+            st = bn_fail(err, BN_ERR_INPUT, "%s: not a safetensors file (header JSON: %s)",
+                         path, doc.error);
+        else
+            st = load_header(file, doc.root, header_len, err);
+        bn_json_free(&doc);
+    }
+    if (st != BN_OK)
+        bn_st_free(file);
+    return st;
+}
+
+void bn_st_free(bn_st_file *file)
+{
+    if (!file)
+        return;
+    free(file->path);
+    free(file->bytes);
+    free(file->tensors);
+    free(file->meta);
+    free(file->strings);
+    memset(file, 0, sizeof *file);
+}
+
+const bn_st_tensor *bn_st_find(const bn_st_file *file, const char *name)
+{
+    for (int i = 0; i < file->n_tensors; i++)
+        if (strcmp(file->tensors[i].name, name) == 0)
+            return &file->tensors[i];
+    return NULL;
+}
+
+const char *bn_st_meta_get(const bn_st_file *file, const char *key)
+{
+    for (int i = 0; i < file->n_meta; i++)
+        if (strcmp(file->meta[i].key, key) == 0)
+            return file->meta[i].value;
+    return NULL;
+}
+
+static int same_shape(const bn_st_tensor *t, int ndim, const int64_t *shape)
+{
+    if (t->ndim != ndim)
+        return 0;
+    for (int i = 0; i < ndim; i++)
+        if (t->shape[i] != shape[i])
+            return 0;
+    return 1;
+}
+
+bn_status bn_st_expect(const bn_st_file *file, const char *name, bn_dtype dtype, int ndim,
+                       const int64_t *shape, const bn_st_tensor **out, bn_error *err)
+{
+    if (out)
+        *out = NULL;
+    const bn_st_tensor *t = bn_st_find(file, name);
+    if (!t)
+        return bn_fail(err, BN_ERR_INPUT, "%s: missing tensor %s", file->path, name);
+    if (t->dtype != dtype)
+        return bn_fail(err, BN_ERR_INPUT, "%s: tensor %s has dtype %s, expected %s",
+                       file->path, name, dtype_name(t->dtype), dtype_name(dtype));
+    if (!same_shape(t, ndim, shape)) {
+        char have[128], want[128];
+        format_shape(have, sizeof have, t->shape, t->ndim);
+        format_shape(want, sizeof want, shape, ndim);
+        return bn_fail(err, BN_ERR_INPUT, "%s: tensor %s has shape %s, expected %s",
+                       file->path, name, have, want);
+    }
+    if (out)
+        *out = t;
+    return BN_OK;
+}

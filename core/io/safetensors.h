@@ -1,0 +1,69 @@
+/* safetensors.h - reading and writing the safetensors format.
+ *
+ * Layout: 8-byte little-endian header length N, N bytes of JSON header, then raw
+ * little-endian tensor data. The header maps each tensor name to
+ * {"dtype": "F32"|"I32", "shape": [...], "data_offsets": [begin, end]} (offsets relative to
+ * the start of the data section) and may hold "__metadata__": {string: string}.
+ * Files are written to "<path>.tmp", flushed, fsync'd and renamed into place, so an
+ * interrupted write never leaves a half file under the real name. */
+#ifndef BN_SAFETENSORS_H
+#define BN_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+#define BN_ST_MAX_DIMS 4
+
+typedef enum { BN_DTYPE_F32, BN_DTYPE_I32 } bn_dtype;
+
+/* One tensor to write, or one tensor found in a loaded file. */
+typedef struct {
+    const char *name;
+    bn_dtype dtype;
+    int ndim;
+    int64_t shape[BN_ST_MAX_DIMS];
+    const void *data;  /* writing: caller's buffer; reading: points into the loaded file */
+    size_t nbytes;
+} bn_st_tensor;
+
+typedef struct {
+    const char *key;
+    const char *value;
+} bn_st_meta;
+
+/* Write tensors (in the given order, data packed contiguously) and metadata. */
+bn_status bn_st_write(const char *path, const bn_st_tensor *tensors, int n_tensors,
+                      const bn_st_meta *meta, int n_meta, bn_error *err);
+
+/* A loaded file: the whole file in memory, its tensors and metadata indexed. */
+typedef struct {
+    char *path;
+    unsigned char *bytes;   /* whole file */
+    size_t size;
+    bn_st_tensor *tensors;  /* names and data point into `bytes` / owned strings */
+    int n_tensors;
+    bn_st_meta *meta;
+    int n_meta;
+    char *strings;          /* owned storage for names/keys/values */
+} bn_st_file;
+
+/* Load and validate: header length within the file, JSON well formed, known dtype, shape
+ * product * dtype size == end - begin, offsets inside the data section, no overlaps.
+ * Any violation -> BN_ERR_INPUT with a one-line message naming the path, e.g.
+ * "<path>: not a safetensors file (...)", "<path>: truncated (...)", "<path>: cannot open: ..."
+ * or an unsupported dtype. */
+bn_status bn_st_load(bn_st_file *file, const char *path, bn_error *err);
+void bn_st_free(bn_st_file *file);
+
+/* Lookup by name; NULL if absent. */
+const bn_st_tensor *bn_st_find(const bn_st_file *file, const char *name);
+const char *bn_st_meta_get(const bn_st_file *file, const char *key);
+
+/* Find `name`, check dtype and exact shape, return it. BN_ERR_INPUT "<path>: missing tensor
+ * <name>", "... has dtype I32, expected F32" or "... has shape [a, b], expected [c, d]". */
+bn_status bn_st_expect(const bn_st_file *file, const char *name, bn_dtype dtype, int ndim,
+                       const int64_t *shape, const bn_st_tensor **out, bn_error *err);
+
+#endif

@@ -1,0 +1,65 @@
+/* generate.c - batched greedy decoding over the training forward pass. */
+#include "model/generate.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+
+int bn_argmax(const float *x, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[best])
+            best = i;
+    return best;
+}
+
+static int is_stop(int id, const int *stop, int n_stop)
+{
+    for (int i = 0; i < n_stop; i++)
+        if (id == stop[i])
+            return 1;
+    return 0;
+}
+
+void bn_generate_greedy(bn_model *m, bn_gen_batch *batch, int max_new, const int *stop,
+                        int n_stop, int pad)
+{
+    int limit = batch->cap < m->max_seq ? batch->cap : m->max_seq;
+    int V = m->cfg.vocab_size, rows = batch->rows;
+    char *done = calloc((size_t)rows, 1);
+    if (!done)
+        return;
+    for (int step = 0; step < max_new; step++) {
+        int T = 0, active = 0;
+        for (int r = 0; r < rows; r++) {
+            if (batch->len[r] >= limit)
+                done[r] = 1;
+            if (!done[r])
+                active++;
+            if (batch->len[r] > T)
+                T = batch->len[r];
+        }
+        if (!active || T < 1)
+            break;
+        /* Lay the rows out as (rows, T) with the padding after each row's end. */
+        int *flat = malloc(sizeof(int) * (size_t)rows * T);
+        if (!flat)
+            break;
+        for (int r = 0; r < rows; r++)
+            for (int t = 0; t < T; t++)
+                flat[(size_t)r * T + t] =
+                    t < batch->len[r] ? batch->tokens[(size_t)r * batch->cap + t] : pad;
+        bn_model_forward(m, flat, rows, T);
+        free(flat);
+        for (int r = 0; r < rows; r++) {
+            if (done[r])
+                continue;
+            const float *z = m->logits + ((size_t)r * T + batch->len[r] - 1) * V;
+            int next = bn_argmax(z, V);
+            batch->tokens[(size_t)r * batch->cap + batch->len[r]++] = next;
+            if (is_stop(next, stop, n_stop))
+                done[r] = 1;
+        }
+    }
+    free(done);
+}

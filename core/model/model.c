@@ -1,0 +1,567 @@
+/* model.c - slabs, layer views, and the forward/backward passes of the whole model. */
+#include "model/model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/attention.h"
+#include "nn/ffn.h"
+#include "base/hugemem.h"
+#include "nn/loss.h"
+#include "nn/matmul.h"
+#include "nn/rmsnorm.h"
+#include "nn/rope.h"
+
+/* ---------------------------------------------------------------- parameter layout */
+
+/* One row per layer tensor, in checkpoint order; sizes in units of the dims below. */
+typedef enum { DIM_D, DIM_Q, DIM_F, DIM_2F, DIM_NONE } dim_id;
+
+static const struct {
+    const char *name;
+    dim_id rows, cols; /* cols DIM_NONE: a vector of `rows` */
+    size_t field;      /* offset of the pointer in bn_layer_params */
+} layer_tensors[] = {
+    {"attention.norm.weight", DIM_D, DIM_NONE, offsetof(bn_layer_params, attn_norm)},
+    {"attention.qkv_proj.weight", DIM_Q, DIM_D, offsetof(bn_layer_params, qkv_w)},
+    {"attention.qkv_proj.norm.weight", DIM_D, DIM_NONE, offsetof(bn_layer_params, qkv_norm)},
+    {"attention.out_proj.weight", DIM_D, DIM_D, offsetof(bn_layer_params, out_w)},
+    {"attention.out_proj.norm.weight", DIM_D, DIM_NONE, offsetof(bn_layer_params, out_norm)},
+    {"feedforward.norm.weight", DIM_D, DIM_NONE, offsetof(bn_layer_params, ffn_norm)},
+    {"feedforward.gate_up.weight", DIM_2F, DIM_D, offsetof(bn_layer_params, gate_up_w)},
+    {"feedforward.gate_up.norm.weight", DIM_D, DIM_NONE,
+     offsetof(bn_layer_params, gate_up_norm)},
+    {"feedforward.down.weight", DIM_D, DIM_F, offsetof(bn_layer_params, down_w)},
+    {"feedforward.down.norm.weight", DIM_F, DIM_NONE, offsetof(bn_layer_params, down_norm)},
+};
+#define N_LAYER_TENSORS (sizeof layer_tensors / sizeof layer_tensors[0])
+
+static int64_t dim_value(const bn_model *m, dim_id id)
+{
+    switch (id) {
+    case DIM_D: return m->cfg.hidden_size; /* == H * hd: heads divide hidden_size */
+    case DIM_Q: return m->qkv_dim;
+    case DIM_F: return m->cfg.ffn_size;
+    case DIM_2F: return 2 * (int64_t)m->cfg.ffn_size;
+    default: return 1;
+    }
+}
+
+static void add_tensor(bn_model *m, const char *name, int ndim, int64_t rows, int64_t cols,
+                       size_t *offset)
+{
+    bn_tensor_info *t = &m->tensors[m->num_tensors++];
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->ndim = ndim;
+    t->shape[0] = rows;
+    t->shape[1] = ndim == 2 ? cols : 0;
+    t->numel = (size_t)rows * (size_t)(ndim == 2 ? cols : 1);
+    t->offset = *offset;
+    *offset += t->numel;
+}
+
+/* Embedding, then each layer's tensors, then the final norm. */
+static void build_tensor_table(bn_model *m)
+{
+    size_t offset = 0;
+    int64_t d = m->cfg.hidden_size;
+    add_tensor(m, "token_embeddings.weight", 2, m->cfg.vocab_size, d, &offset);
+    for (int l = 0; l < m->cfg.num_layers; l++)
+        for (size_t i = 0; i < N_LAYER_TENSORS; i++) {
+            char name[96];
+            snprintf(name, sizeof name, "blocks.%d.%s", l, layer_tensors[i].name);
+            int ndim = layer_tensors[i].cols == DIM_NONE ? 1 : 2;
+            add_tensor(m, name, ndim, dim_value(m, layer_tensors[i].rows),
+                       dim_value(m, layer_tensors[i].cols), &offset);
+        }
+    add_tensor(m, "final_norm.weight", 1, d, 0, &offset);
+    m->num_params = offset;
+    m->layer_numel = 0;
+    for (size_t i = 0; i < N_LAYER_TENSORS; i++)
+        m->layer_numel += m->tensors[1 + i].numel;
+}
+
+bn_layer_params bn_model_layer_view(const bn_model *m, float *slab, int l)
+{
+    bn_layer_params p;
+    const bn_tensor_info *first = &m->tensors[1 + (size_t)l * N_LAYER_TENSORS];
+    for (size_t i = 0; i < N_LAYER_TENSORS; i++)
+        *(float **)((char *)&p + layer_tensors[i].field) = slab + first[i].offset;
+    return p;
+}
+
+float *bn_model_embedding(const bn_model *m, float *slab) { return slab + m->tensors[0].offset; }
+
+float *bn_model_final_norm(const bn_model *m, float *slab)
+{
+    return slab + m->tensors[m->num_tensors - 1].offset;
+}
+
+const bn_tensor_info *bn_model_find_tensor(const bn_model *m, const char *name)
+{
+    for (int i = 0; i < m->num_tensors; i++)
+        if (strcmp(m->tensors[i].name, name) == 0)
+            return &m->tensors[i];
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- activation layout */
+
+/* Carves aligned blocks out of one slab. With base == NULL it only measures. */
+typedef struct {
+    char *base;
+    size_t used;
+} arena;
+
+static void *carve(arena *a, size_t bytes)
+{
+    size_t off = (a->used + 63) & ~(size_t)63;
+    a->used = off + bytes;
+    return a->base ? a->base + off : NULL;
+}
+
+#define CARVE(a, ptr, count) ((ptr) = carve((a), sizeof(*(ptr)) * (size_t)(count)))
+
+static void carve_bitlinear(arena *a, bn_bitlinear_acts *bl, size_t N, size_t in)
+{
+    CARVE(a, bl->rstd, N);
+    CARVE(a, bl->xq, N * in);
+    CARVE(a, bl->xq_i8, N * (size_t)bn_kpad((int)in));
+    CARVE(a, bl->rowsum, N);
+    CARVE(a, bl->sx, N);
+}
+
+static size_t max3(size_t a, size_t b, size_t c)
+{
+    size_t m = a > b ? a : b;
+    return m > c ? m : c;
+}
+
+/* Lay out every activation and scratch buffer for N = max_batch * max_seq tokens. */
+static void layout_activations(bn_model *m, arena *a)
+{
+    size_t N = (size_t)m->max_batch * m->max_seq, T = (size_t)m->max_seq;
+    size_t d = m->cfg.hidden_size, F = m->cfg.ffn_size, Q = m->qkv_dim, V = m->cfg.vocab_size;
+    size_t H = m->cfg.num_heads;
+    for (int l = 0; l < m->cfg.num_layers; l++) {
+        bn_layer_acts *la = &m->acts[l];
+        CARVE(a, la->x_in, N * d);
+        CARVE(a, la->attn_n, N * d);
+        CARVE(a, la->attn_rstd, N);
+        carve_bitlinear(a, &la->qkv, N, d);
+        CARVE(a, la->qkv_out, N * Q);
+        CARVE(a, la->att, (size_t)m->max_batch * H * T * T);
+        CARVE(a, la->attn_out, N * d);
+        carve_bitlinear(a, &la->out, N, d);
+        CARVE(a, la->x_mid, N * d);
+        CARVE(a, la->ffn_n, N * d);
+        CARVE(a, la->ffn_rstd, N);
+        carve_bitlinear(a, &la->gate_up, N, d);
+        CARVE(a, la->gu, N * 2 * F);
+        CARVE(a, la->h, N * F);
+        carve_bitlinear(a, &la->down, N, F);
+    }
+    CARVE(a, m->x_final, N * d);
+    CARVE(a, m->final_n, N * d);
+    CARVE(a, m->final_rstd, N);
+    CARVE(a, m->logits, N * V);
+    CARVE(a, m->row_loss, N);
+    CARVE(a, m->rope_cos, T * (size_t)(m->head_dim / 2));
+    CARVE(a, m->rope_sin, T * (size_t)(m->head_dim / 2));
+    size_t widest = max3(Q, 2 * F, d), narrow_max = max3(d, F, 1);
+    CARVE(a, m->bl_scratch.xn, N * narrow_max);
+    CARVE(a, m->bl_scratch.dy, N * widest);
+    CARVE(a, m->bl_scratch.dg_partial, (size_t)BN_ROW_BLOCKS(N) * narrow_max);
+    CARVE(a, m->bw.dres, N * d);
+    CARVE(a, m->bw.dnorm, N * d);
+    CARVE(a, m->bw.dwide, N * widest);
+    CARVE(a, m->bw.dnarrow, N * narrow_max);
+    CARVE(a, m->bw.datt, (size_t)bn_threadpool_size(m->pool) * T * T);
+}
+
+/* The four BitLinears of layer l: their qweights, weights and shapes (out, in). */
+typedef struct {
+    bn_qweight *q;
+    float *w;
+    int out, in;
+} linear_ref;
+
+static void layer_linears(bn_model *m, int l, linear_ref out[4])
+{
+    bn_layer_params p = bn_model_layer_view(m, m->params, l);
+    bn_layer_qweights *q = &m->qweights[l];
+    int d = m->cfg.hidden_size, F = m->cfg.ffn_size;
+    out[0] = (linear_ref){&q->qkv, p.qkv_w, m->qkv_dim, d};
+    out[1] = (linear_ref){&q->out, p.out_w, d, d};
+    out[2] = (linear_ref){&q->gate_up, p.gate_up_w, 2 * F, d};
+    out[3] = (linear_ref){&q->down, p.down_w, d, F};
+}
+
+/* Bytes of every linear's padded codes (codes_slab == NULL), or point each qweight into
+ * the slabs (the ternary floats at the weights' own offsets, codes back to back). */
+static size_t bind_qweights(bn_model *m)
+{
+    size_t codes = 0;
+    for (int l = 0; l < m->cfg.num_layers; l++) {
+        linear_ref lin[4];
+        layer_linears(m, l, lin);
+        for (int i = 0; i < 4; i++) {
+            if (m->codes_slab) {
+                lin[i].q->wq = m->qw_slab + (lin[i].w - m->params);
+                lin[i].q->codes = m->codes_slab + codes;
+                lin[i].q->scale = 1.0f;
+            }
+            codes += (size_t)lin[i].out * bn_kpad(lin[i].in);
+        }
+    }
+    return codes;
+}
+
+/* Bytes of every linear's AMX quad panels (amx_slab == NULL), or point each qweight there. */
+static size_t bind_amx_panels(bn_model *m)
+{
+    size_t used = 0;
+    for (int l = 0; l < m->cfg.num_layers; l++) {
+        linear_ref lin[4];
+        layer_linears(m, l, lin);
+        for (int i = 0; i < 4; i++) {
+            if (m->amx_slab)
+                lin[i].q->w_amx = m->amx_slab + used;
+            used += bn_amx_panels_size(lin[i].out, bn_kpad(lin[i].in));
+        }
+    }
+    return used;
+}
+
+bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, int max_seq,
+                        const bn_kernels *kernels, int threads, bn_error *err)
+{
+    memset(m, 0, sizeof *m);
+    m->cfg = *cfg;
+    m->head_dim = cfg->hidden_size / cfg->num_heads;
+    m->qkv_dim = (cfg->num_heads + 2 * cfg->num_kv_heads) * m->head_dim;
+    m->max_batch = max_batch;
+    m->max_seq = max_seq;
+    bn_matmul_init(); /* OpenBLAS single-threaded: the pool splits its products */
+    if (threads > 1) {
+        bn_status s = bn_threadpool_create(&m->pool, threads, err);
+        if (s != BN_OK)
+            return s;
+    }
+    m->ex = (bn_exec){.kernels = kernels, .pool = m->pool};
+    m->tensors = calloc(2 + N_LAYER_TENSORS * (size_t)cfg->num_layers, sizeof *m->tensors);
+    m->qweights = calloc((size_t)cfg->num_layers, sizeof *m->qweights);
+    m->acts = calloc((size_t)cfg->num_layers, sizeof *m->acts);
+    if (!m->tensors || !m->qweights || !m->acts)
+        goto nomem;
+    build_tensor_table(m);
+
+    m->params = bn_huge_calloc(sizeof(float) * m->num_params);
+    m->grads = bn_huge_calloc(sizeof(float) * m->num_params);
+    m->qw_slab = calloc(m->num_params, sizeof(float));
+    m->codes_slab = malloc(bind_qweights(m));
+    if (!m->params || !m->grads || !m->qw_slab || !m->codes_slab)
+        goto nomem;
+    bind_qweights(m);
+    if (kernels->amx) {
+        m->amx_slab = bn_huge_calloc(bind_amx_panels(m));
+        if (!m->amx_slab)
+            goto nomem;
+        bind_amx_panels(m);
+    }
+
+    arena measure = {NULL, 0};
+    layout_activations(m, &measure);
+    m->act_slab = bn_huge_calloc(measure.used);
+    if (!m->act_slab)
+        goto nomem;
+    arena real = {m->act_slab, 0};
+    layout_activations(m, &real);
+    bn_rope_tables(m->rope_cos, m->rope_sin, max_seq, m->head_dim, cfg->rope_theta);
+    return BN_OK;
+nomem:
+    bn_model_free(m);
+    return bn_fail(err, BN_ERR_NOMEM, "out of memory allocating the model (%d layers, d=%d)",
+                   cfg->num_layers, cfg->hidden_size);
+}
+
+/* The bf16 buffers: every linear's Wq panels, then the A and B scratch (see bitlinear.h),
+ * each 64-byte aligned. With base == NULL only measures. */
+static size_t layout_bf16(bn_model *m, char *base)
+{
+    size_t used = 0, a_max = 0, b_max = 0;
+    int N = m->max_batch * m->max_seq;
+    for (int l = 0; l < m->cfg.num_layers; l++) {
+        linear_ref lin[4];
+        layer_linears(m, l, lin);
+        for (int i = 0; i < 4; i++) {
+            int in = lin[i].in, out = lin[i].out;
+            if (base)
+                lin[i].q->wq_bf = (bn_bf16 *)(void *)(base + used);
+            used += (bn_bf16_panels_size(out, in) * sizeof(bn_bf16) + 63) & ~(size_t)63;
+            size_t a_dw = (size_t)bn_bf16_rows(out) * bn_bf16_pair_ld(N);
+            size_t a_dx = (size_t)bn_bf16_rows(N) * bn_bf16_pair_ld(out);
+            a_max = max3(a_max, a_dw, a_dx);
+            b_max = max3(b_max, bn_bf16_panels_size(N, in), 0);
+        }
+    }
+    /* the lm_head's weight gradient: d(logits)^T (V, N) and final_n as panels */
+    a_max = max3(a_max, (size_t)bn_bf16_rows(m->cfg.vocab_size) * bn_bf16_pair_ld(N), 0);
+    b_max = max3(b_max, bn_bf16_panels_size(N, m->cfg.hidden_size), 0);
+    if (base) {
+        m->bl_scratch.a_bf = (bn_bf16 *)(void *)(base + used);
+        m->bl_scratch.b_bf = (bn_bf16 *)(void *)(base + used + ((a_max * 2 + 63) & ~(size_t)63));
+    }
+    return used + ((a_max * 2 + 63) & ~(size_t)63) + ((b_max * 2 + 63) & ~(size_t)63);
+}
+
+bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, bn_error *err)
+{
+    int want = precision != BN_PRECISION_FP32;
+    int have = want && bn_amx_bf16_enable();
+    if (precision == BN_PRECISION_BF16 && !have)
+        return bn_fail(err, BN_ERR_INPUT, "[training] backward_precision = bf16: needs AMX-BF16, "
+                                          "which this CPU (or kernel) does not offer "
+                                          "(allowed here: fp32, auto)");
+    if (have && !m->bf16_slab) {
+        size_t bytes = layout_bf16(m, NULL);
+        m->bf16_slab = bn_huge_calloc(bytes);
+        if (!m->bf16_slab)
+            return bn_fail(err, BN_ERR_NOMEM, "out of memory for the bf16 backward (%zu MiB)",
+                           bytes >> 20);
+        layout_bf16(m, m->bf16_slab);
+    }
+    m->ex.bf16_backward = have;
+    m->weights_quantized = 0; /* the Wq panels are filled with the next ternarization */
+    return BN_OK;
+}
+
+void bn_model_free(bn_model *m)
+{
+    free(m->bf16_slab);
+    free(m->amx_slab);
+    bn_threadpool_destroy(m->pool);
+    free(m->tensors);
+    free(m->qweights);
+    free(m->acts);
+    free(m->params);
+    free(m->grads);
+    free(m->qw_slab);
+    free(m->codes_slab);
+    free(m->act_slab);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---------------------------------------------------------------- init */
+
+static void fill_uniform(float *w, size_t n, float bound, bn_rng *rng)
+{
+    for (size_t i = 0; i < n; i++)
+        w[i] = (2.0f * bn_rng_uniform(rng) - 1.0f) * bound;
+}
+
+void bn_model_init_weights(bn_model *m, bn_rng *rng)
+{
+    for (int i = 0; i < m->num_tensors; i++) {
+        const bn_tensor_info *t = &m->tensors[i];
+        float *w = m->params + t->offset;
+        if (t->ndim == 1) {
+            for (size_t j = 0; j < t->numel; j++)
+                w[j] = 1.0f;
+        } else if (i == 0) {
+            for (size_t j = 0; j < t->numel; j++)
+                w[j] = (float)m->cfg.embedding_init_std * bn_rng_normal(rng);
+        } else {
+            fill_uniform(w, t->numel, 1.0f / sqrtf((float)t->shape[1]), rng);
+        }
+    }
+    bn_model_params_changed(m);
+}
+
+void bn_model_params_changed(bn_model *m) { m->weights_quantized = 0; }
+
+static void quantize_all_weights(bn_model *m)
+{
+    for (int l = 0; l < m->cfg.num_layers; l++) {
+        linear_ref lin[4];
+        layer_linears(m, l, lin);
+        for (int i = 0; i < 4; i++)
+            bn_bitlinear_quantize_weights(&m->ex, lin[i].q, lin[i].w, lin[i].out, lin[i].in);
+    }
+    m->weights_quantized = 1;
+}
+
+double bn_model_train_flops_per_token(const bn_model_config *cfg, int seq_len)
+{
+    double d = cfg->hidden_size, F = cfg->ffn_size, V = cfg->vocab_size, T = seq_len;
+    double hd = d / cfg->num_heads;
+    double q = (cfg->num_heads + 2.0 * cfg->num_kv_heads) * hd;
+    double linear_macs = q * d + d * d + 2.0 * F * d + d * F; /* per layer, per token */
+    double attention_macs = 2.0 * T * d;                    /* q.k^T and att.v */
+    double forward = 2.0 * (cfg->num_layers * (linear_macs + attention_macs) + V * d);
+    return 3.0 * forward;
+}
+
+void bn_model_ternary_shares(const bn_model *m, double shares[3])
+{
+    size_t counts[3] = {0, 0, 0}, total = 0;
+    for (int i = 1; i < m->num_tensors; i++) {
+        const bn_tensor_info *t = &m->tensors[i];
+        if (t->ndim != 2)
+            continue;
+        for (size_t j = 0; j < t->numel; j++)
+            counts[(int)m->qw_slab[t->offset + j] + 1]++;
+        total += t->numel;
+    }
+    for (int k = 0; k < 3; k++)
+        shares[k] = total ? (double)counts[k] / (double)total : 0.0;
+}
+
+/* ---------------------------------------------------------------- forward */
+
+static bn_attn_shape attn_shape(const bn_model *m, int B, int T)
+{
+    return (bn_attn_shape){.B = B, .T = T, .H = m->cfg.num_heads, .KV = m->cfg.num_kv_heads,
+                           .hd = m->head_dim};
+}
+
+static void embed_forward(float *x, const float *emb, const int *tokens, int N, int d)
+{
+    for (int n = 0; n < N; n++)
+        memcpy(x + (size_t)n * d, emb + (size_t)tokens[n] * d, sizeof(float) * (size_t)d);
+}
+
+static void add_inplace(float *y, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] += x[i];
+}
+
+/* x_in (N, d) -> x_out (N, d) through one block. */
+static void layer_forward(bn_model *m, int l, float *x_out, int B, int T)
+{
+    int N = B * T, d = m->cfg.hidden_size, F = m->cfg.ffn_size, Q = m->qkv_dim;
+    float eps = (float)m->cfg.norm_eps;
+    bn_layer_params p = bn_model_layer_view(m, m->params, l);
+    bn_layer_acts *a = &m->acts[l];
+    bn_layer_qweights *q = &m->qweights[l];
+    bn_bitlinear_scratch *sc = &m->bl_scratch;
+    const bn_exec *ex = &m->ex;
+
+    bn_rmsnorm_forward(ex->pool, a->attn_n, a->attn_rstd, a->x_in, p.attn_norm, N, d, eps);
+    bn_bitlinear_forward(ex, a->qkv_out, &a->qkv, a->attn_n, p.qkv_norm, &q->qkv, N, d, Q, eps,
+                         sc);
+    bn_rope_forward(ex->pool, a->qkv_out, m->rope_cos, m->rope_sin, B, T, m->cfg.num_heads,
+                    m->cfg.num_kv_heads, m->head_dim);
+    bn_attention_forward(ex->pool, a->attn_out, a->att, a->qkv_out, attn_shape(m, B, T));
+    bn_bitlinear_forward(ex, a->x_mid, &a->out, a->attn_out, p.out_norm, &q->out, N, d, d, eps,
+                         sc);
+    add_inplace(a->x_mid, a->x_in, (size_t)N * d);
+
+    bn_rmsnorm_forward(ex->pool, a->ffn_n, a->ffn_rstd, a->x_mid, p.ffn_norm, N, d, eps);
+    bn_bitlinear_forward(ex, a->gu, &a->gate_up, a->ffn_n, p.gate_up_norm, &q->gate_up, N, d,
+                         2 * F, eps, sc);
+    bn_sqrelu_gate_forward(ex->pool, a->h, a->gu, N, F);
+    bn_bitlinear_forward(ex, x_out, &a->down, a->h, p.down_norm, &q->down, N, F, d, eps, sc);
+    add_inplace(x_out, a->x_mid, (size_t)N * d);
+}
+
+double bn_model_forward(bn_model *m, const int *tokens, int B, int T)
+{
+    int N = B * T, d = m->cfg.hidden_size, V = m->cfg.vocab_size, L = m->cfg.num_layers;
+    if (!m->weights_quantized)
+        quantize_all_weights(m);
+    m->last_B = B;
+    m->last_T = T;
+    float *emb = bn_model_embedding(m, m->params);
+    embed_forward(m->acts[0].x_in, emb, tokens, N, d);
+    for (int l = 0; l < L; l++)
+        layer_forward(m, l, l + 1 < L ? m->acts[l + 1].x_in : m->x_final, B, T);
+    bn_rmsnorm_forward(m->pool, m->final_n, m->final_rstd, m->x_final,
+                       bn_model_final_norm(m, m->params), N, d, (float)m->cfg.norm_eps);
+    bn_matmul_nt(m->pool, m->logits, m->final_n, emb, N, V, d, 0); /* tied lm_head: E, not quantized */
+    return T > 1 ? bn_cross_entropy_forward(m->pool, m->logits, tokens, B, T, V, m->row_loss)
+                 : 0.0;
+}
+
+/* ---------------------------------------------------------------- backward */
+
+void bn_model_zero_grad(bn_model *m) { memset(m->grads, 0, sizeof(float) * m->num_params); }
+
+/* dres (N, d): gradient w.r.t. this layer's output on entry, w.r.t. its input on exit. */
+static void layer_backward(bn_model *m, int l, int B, int T)
+{
+    int N = B * T, d = m->cfg.hidden_size, F = m->cfg.ffn_size, Q = m->qkv_dim;
+    bn_layer_params p = bn_model_layer_view(m, m->params, l);
+    bn_layer_params g = bn_model_layer_view(m, m->grads, l);
+    bn_layer_acts *a = &m->acts[l];
+    bn_layer_qweights *q = &m->qweights[l];
+    bn_bitlinear_scratch *sc = &m->bl_scratch;
+    bn_backward_scratch *bw = &m->bw;
+
+    const bn_exec *ex = &m->ex;
+    float *dgp = sc->dg_partial;
+
+    /* FFN: x_out = x_mid + down(h); dres already holds d(x_out) = d(x_mid) via the skip. */
+    bn_bitlinear_backward(ex, bw->dnarrow, g.down_w, g.down_norm, bw->dres, &a->down, a->h,
+                          p.down_norm, &q->down, N, F, d, sc);
+    bn_sqrelu_gate_backward(ex->pool, bw->dwide, bw->dnarrow, a->gu, N, F);
+    bn_bitlinear_backward(ex, bw->dnorm, g.gate_up_w, g.gate_up_norm, bw->dwide, &a->gate_up,
+                          a->ffn_n, p.gate_up_norm, &q->gate_up, N, d, 2 * F, sc);
+    bn_rmsnorm_backward(ex->pool, bw->dres, g.ffn_norm, dgp, bw->dnorm, a->x_mid, p.ffn_norm,
+                        a->ffn_rstd, N, d, 1);
+
+    /* Attention: x_mid = x_in + out_proj(attn(qkv_proj(norm(x_in)))). */
+    bn_bitlinear_backward(ex, bw->dnarrow, g.out_w, g.out_norm, bw->dres, &a->out, a->attn_out,
+                          p.out_norm, &q->out, N, d, d, sc);
+    bn_attention_backward(ex->pool, bw->dwide, bw->datt, bw->dnarrow, a->qkv_out, a->att,
+                          attn_shape(m, B, T));
+    bn_rope_backward(ex->pool, bw->dwide, m->rope_cos, m->rope_sin, B, T, m->cfg.num_heads,
+                     m->cfg.num_kv_heads, m->head_dim);
+    bn_bitlinear_backward(ex, bw->dnorm, g.qkv_w, g.qkv_norm, bw->dwide, &a->qkv, a->attn_n,
+                          p.qkv_norm, &q->qkv, N, d, Q, sc);
+    bn_rmsnorm_backward(ex->pool, bw->dres, g.attn_norm, dgp, bw->dnorm, a->x_in, p.attn_norm,
+                        a->attn_rstd, N, d, 1);
+}
+
+static void embed_backward(float *demb, const float *dx, const int *tokens, int N, int d)
+{
+    for (int n = 0; n < N; n++)
+        add_inplace(demb + (size_t)tokens[n] * d, dx + (size_t)n * d, (size_t)d);
+}
+
+/* The tied lm_head's weight gradient in bf16 on AMX (like the BitLinears' with
+ * bf16_backward): dE += d(logits)^T . final_n, sums in fp32. The input gradient
+ * d(final_n) = d(logits) . E stays an fp32 sgemm: it feeds every layer's backward, and
+ * rounding it too doubled the gradient error against PyTorch (test_reference). */
+static void lm_head_weight_grad_bf16(bn_model *m, float *demb, int N)
+{
+    int d = m->cfg.hidden_size, V = m->cfg.vocab_size;
+    bn_bitlinear_scratch *sc = &m->bl_scratch;
+    bn_bf16_pack_transposed(m->pool, sc->a_bf, m->logits, V, NULL, N, V);
+    bn_bf16_pack_panels(m->pool, sc->b_bf, m->final_n, d, N, d);
+    bn_bf16_gemm(m->pool, demb, d, sc->a_bf, bn_bf16_pair_ld(N), sc->b_bf, V, d, N, 1.0f, 1);
+}
+
+void bn_model_backward(bn_model *m, const int *tokens)
+{
+    int B = m->last_B, T = m->last_T, N = B * T;
+    int d = m->cfg.hidden_size, V = m->cfg.vocab_size;
+    float *emb = bn_model_embedding(m, m->params), *demb = bn_model_embedding(m, m->grads);
+    bn_backward_scratch *bw = &m->bw;
+
+    bn_cross_entropy_backward(m->pool, m->logits, tokens, B, T, V); /* now d(logits) */
+    if (m->ex.bf16_backward)
+        lm_head_weight_grad_bf16(m, demb, N);
+    else
+        bn_matmul_tn(m->pool, demb, m->logits, m->final_n, V, d, N, 1); /* lm_head half of the tie */
+    bn_matmul_nn(m->pool, bw->dnorm, m->logits, emb, N, d, V, 0);
+    bn_rmsnorm_backward(m->pool, bw->dres, bn_model_final_norm(m, m->grads),
+                        m->bl_scratch.dg_partial, bw->dnorm, m->x_final,
+                        bn_model_final_norm(m, m->params), m->final_rstd, N, d, 0);
+    for (int l = m->cfg.num_layers - 1; l >= 0; l--)
+        layer_backward(m, l, B, T);
+    embed_backward(demb, bw->dres, tokens, N, d);
+}

@@ -1,0 +1,154 @@
+/* model.h - the BitNet b1.58 transformer (README, "The model").
+ *
+ * Memory: parameters, gradients, quantized weights and activations each live in one slab,
+ * sized once at bn_model_init for at most max_batch x max_seq tokens; a training step
+ * allocates nothing. Per-layer pointers come from one function (layer view), never from
+ * offset arithmetic written twice. */
+#ifndef BN_MODEL_H
+#define BN_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn/bitlinear.h"
+#include "io/config.h"
+#include "base/error.h"
+#include "kernels/kernels.h"
+#include "base/rng.h"
+#include "base/threadpool.h"
+
+/* One layer's parameters (or gradients: same layout), in checkpoint order. */
+typedef struct {
+    float *attn_norm;    /* (d) */
+    float *qkv_w;        /* (Q, d), Q = (H + 2*KV) * hd */
+    float *qkv_norm;     /* (d) */
+    float *out_w;        /* (d, H*hd) */
+    float *out_norm;     /* (H*hd) */
+    float *ffn_norm;     /* (d) */
+    float *gate_up_w;    /* (2F, d) */
+    float *gate_up_norm; /* (d) */
+    float *down_w;       /* (d, F) */
+    float *down_norm;    /* (F) */
+} bn_layer_params;
+
+/* What one layer keeps from the forward pass for its backward. */
+typedef struct {
+    float *x_in;      /* (N, d) residual stream entering the layer */
+    float *attn_n;    /* (N, d) attention pre-norm output */
+    float *attn_rstd; /* (N) */
+    bn_bitlinear_acts qkv;
+    float *qkv_out;   /* (N, Q) q|k|v, q and k after RoPE */
+    float *att;       /* (B, H, T, T) softmax probabilities */
+    float *attn_out;  /* (N, H*hd) heads concatenated */
+    bn_bitlinear_acts out;
+    float *x_mid;     /* (N, d) residual after attention */
+    float *ffn_n;     /* (N, d) FFN pre-norm output */
+    float *ffn_rstd;  /* (N) */
+    bn_bitlinear_acts gate_up;
+    float *gu;        /* (N, 2F) gate | up */
+    float *h;         /* (N, F) relu(gate)^2 * up */
+    bn_bitlinear_acts down;
+} bn_layer_acts;
+
+/* The four BitLinears of a layer, ternarized once per optimizer step. */
+typedef struct {
+    bn_qweight qkv, out, gate_up, down;
+} bn_layer_qweights;
+
+/* Backward scratch shared by all layers. */
+typedef struct {
+    float *dres;      /* (N, d) gradient of the residual stream */
+    float *dnorm;     /* (N, d) gradient of a pre-norm output */
+    float *dwide;     /* (N, max(Q, 2F)) gradient of qkv or gate|up */
+    float *dnarrow;   /* (N, max(H*hd, F)) gradient of attn_out or h */
+    float *datt;      /* (threads, T, T) one attention score-gradient per thread */
+} bn_backward_scratch;
+
+/* A named tensor inside the parameter slab. */
+typedef struct {
+    char name[96];
+    size_t offset; /* in floats */
+    size_t numel;
+    int ndim;
+    int64_t shape[2];
+} bn_tensor_info;
+
+typedef struct {
+    bn_model_config cfg;
+    int head_dim, qkv_dim;  /* hd, Q */
+    int max_batch, max_seq;
+    size_t layer_numel;     /* floats per layer */
+    size_t num_params;
+
+    float *params;          /* (num_params) latent fp32 weights */
+    float *grads;           /* (num_params) */
+    float *qw_slab;         /* (num_params) ternary values at the linear weights' offsets */
+    uint8_t *codes_slab;    /* every linear's (out, Kp) codes w + 1, back to back */
+    bn_layer_qweights *qweights; /* (L) */
+    int weights_quantized;  /* 0 after an update: the next forward re-ternarizes */
+
+    bn_tensor_info *tensors; /* (num_tensors) in checkpoint order */
+    int num_tensors;
+
+    void *act_slab;
+    bn_layer_acts *acts;    /* (L) */
+    float *x_final;         /* (N, d) residual after the last layer */
+    float *final_n;         /* (N, d) */
+    float *final_rstd;      /* (N) */
+    float *logits;          /* (N, V); the backward turns it into d(logits) */
+    double *row_loss;       /* (N) per-position losses, summed in order */
+    float *rope_cos, *rope_sin; /* (max_seq, hd/2) */
+    bn_bitlinear_scratch bl_scratch;
+    bn_backward_scratch bw;
+    int last_B, last_T;     /* shape of the last forward */
+
+    void *bf16_slab;        /* bf16 backward: Wq panels of every linear, A/B scratch */
+    int8_t *amx_slab;       /* amx kernel: every linear's quad panels, back to back */
+    bn_threadpool *pool;    /* owned; NULL when threads == 1 */
+    bn_exec ex;             /* kernels + pool, as the layers take them */
+} bn_model;
+
+/* Allocate every slab for batches up to max_batch x max_seq, and a pool of `threads`
+ * compute threads (the caller's included) for the loops outside sgemm. */
+bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, int max_seq,
+                        const bn_kernels *kernels, int threads, bn_error *err);
+void bn_model_free(bn_model *m);
+
+/* Choose the precision of the BitLinear backward products (fp32 after init). bf16 needs
+ * AMX: asking for it elsewhere is BN_ERR_INPUT naming the key; auto falls back to fp32.
+ * Allocates the bf16 buffers once. */
+bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, bn_error *err);
+
+/* PyTorch-default init: Linear U(-1/sqrt(in), 1/sqrt(in)); embedding N(0, std); gains 1. */
+void bn_model_init_weights(bn_model *m, bn_rng *rng);
+
+/* Pointers to layer l's tensors inside a slab laid out like params (params, grads, moments). */
+bn_layer_params bn_model_layer_view(const bn_model *m, float *slab, int l);
+float *bn_model_embedding(const bn_model *m, float *slab);  /* (V, d) */
+float *bn_model_final_norm(const bn_model *m, float *slab); /* (d) */
+
+/* Forward tokens (B, T) -> m->logits (B*T, V). Returns the mean next-token loss. */
+double bn_model_forward(bn_model *m, const int *tokens, int B, int T);
+
+void bn_model_zero_grad(bn_model *m);
+
+/* Backward of the last forward (same tokens): accumulates into m->grads. Consumes logits. */
+void bn_model_backward(bn_model *m, const int *tokens);
+
+/* Call after changing m->params (optimizer step, checkpoint load). */
+void bn_model_params_changed(bn_model *m);
+
+/* Find a tensor by its checkpoint name; NULL if none. */
+const bn_tensor_info *bn_model_find_tensor(const bn_model *m, const char *name);
+
+/* Training FLOPs per token (counting a multiply-add as 2) for rows of seq_len tokens, as the
+ * engine computes them: the BitLinear products (forward int8, backward two fp32 products of
+ * the same size), the tied lm_head, and attention's score and value products over the full
+ * T x T block (masking does not skip work), each backward twice its forward. Norms,
+ * quantizers, softmax and the optimizer are not counted. */
+double bn_model_train_flops_per_token(const bn_model_config *cfg, int seq_len);
+
+/* Share of all ternarized weights at -1, 0, +1 (from the last quantization). */
+void bn_model_ternary_shares(const bn_model *m, double shares[3]);
+
+#endif

@@ -1,0 +1,27 @@
+/* attention.h - grouped-query causal self-attention over a packed qkv buffer.
+ *
+ * qkv is (B*T, (H + 2*KV) * hd), each row q heads | k heads | v heads; query head h reads
+ * kv head h / (H / KV). Scores are scaled by 1/sqrt(hd) and masked to s <= t. */
+#ifndef BN_ATTENTION_H
+#define BN_ATTENTION_H
+
+#include "base/threadpool.h"
+
+typedef struct {
+    int B, T, H, KV, hd;
+} bn_attn_shape;
+
+/* Work is split over (batch row, kv head) units: a unit owns its kv head's dk/dv and the dq
+ * of the query heads that share it, so threads never write the same memory. */
+
+/* out (B*T, H*hd); att (B, H, T, T) receives the softmax probabilities (0 above the
+ * diagonal) for the backward. */
+void bn_attention_forward(bn_threadpool *pool, float *out, float *att, const float *qkv,
+                          bn_attn_shape s);
+
+/* dout (B*T, H*hd) -> dqkv (B*T, (H+2*KV)*hd), overwritten. dp is scratch of
+ * (pool size, T, T) floats: one score-gradient matrix per thread. */
+void bn_attention_backward(bn_threadpool *pool, float *dqkv, float *dp, const float *dout,
+                           const float *qkv, const float *att, bn_attn_shape s);
+
+#endif

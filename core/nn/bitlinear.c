@@ -1,0 +1,95 @@
+/* bitlinear.c - BitLinear forward and straight-through backward. */
+#include "nn/bitlinear.h"
+
+#include <stddef.h>
+
+#include "nn/matmul.h"
+#include "nn/quant.h"
+#include "nn/rmsnorm.h"
+#include "base/simd.h"
+
+void bn_bitlinear_quantize_weights(const bn_exec *ex, bn_qweight *q, const float *w, int out,
+                                   int in)
+{
+    q->scale = bn_quant_weights(ex->pool, q->wq, q->codes, w, out, in);
+    if (ex->bf16_backward)
+        bn_bf16_pack_panels(ex->pool, q->wq_bf, q->wq, in, out, in);
+    if (ex->kernels->amx)
+        bn_amx_pack_weights(ex->pool, q->w_amx, q->codes, out, bn_kpad(in));
+}
+
+void bn_bitlinear_forward(const bn_exec *ex, float *y, bn_bitlinear_acts *acts, const float *x,
+                          const float *g, const bn_qweight *q, int N, int in, int out,
+                          float eps, bn_bitlinear_scratch *scratch)
+{
+    /* The float copy of Xq feeds the sgemm forward path and the fp32 backward only. */
+    int need_float = !ex->bf16_backward || (!ex->kernels->ternary && !ex->kernels->amx);
+    bn_quant_normed_activations(ex->pool, acts->rstd, need_float ? acts->xq : NULL,
+                                acts->xq_i8, acts->rowsum, acts->sx, x, g, N, in, eps);
+    bn_qact_view xv = {.f = acts->xq, .i8 = acts->xq_i8, .rowsum = acts->rowsum,
+                       .scale = acts->sx};
+    bn_qweight_view wv = {.f = q->wq, .codes = q->codes, .amx = q->w_amx, .scale = q->scale};
+    /* The backward's dY scratch is free during the forward: it holds the int32 products. */
+    bn_bitlinear_gemm(ex->kernels, ex->pool, y, (int32_t *)(void *)scratch->dy, &xv, &wv, N,
+                      out, in);
+}
+
+typedef struct {
+    const float *src;
+    float *dst;
+    const float *row_scale; /* divide row n by row_scale[n], or NULL: multiply by k */
+    float k;
+    int cols;
+} scale_job;
+
+BN_VECTORIZE static void scale_rows(void *ctx, int begin, int end, int thread)
+{
+    const scale_job *j = ctx;
+    (void)thread;
+    for (int n = begin; n < end; n++) {
+        const float *s = j->src + (size_t)n * j->cols;
+        float *d = j->dst + (size_t)n * j->cols;
+        float f = j->row_scale ? 1.0f / j->row_scale[n] : j->k;
+        for (int c = 0; c < j->cols; c++)
+            d[c] = s[c] * f;
+    }
+}
+
+/* The two products in bf16 on AMX: dW += ((dY / s_x)^T) . Xq, dxn = (dY . Wq) / s_w. */
+static void backward_products_bf16(const bn_exec *ex, float *dxn, float *dw, const float *dy,
+                                   const bn_bitlinear_acts *acts, const bn_qweight *q, int N,
+                                   int in, int out, bn_bitlinear_scratch *scratch)
+{
+    bn_bf16_pack_transposed(ex->pool, scratch->a_bf, dy, out, acts->sx, N, out);
+    bn_bf16_pack_panels_i8(ex->pool, scratch->b_bf, acts->xq_i8, bn_kpad(in), N, in);
+    bn_bf16_gemm(ex->pool, dw, in, scratch->a_bf, bn_bf16_pair_ld(N), scratch->b_bf, out, in,
+                 N, 1.0f, 1);
+    bn_bf16_pack_rows(ex->pool, scratch->a_bf, dy, out, N, out);
+    bn_bf16_gemm(ex->pool, dxn, in, scratch->a_bf, bn_bf16_pair_ld(out), q->wq_bf, N, in, out,
+                 1.0f / q->scale, 0);
+}
+
+void bn_bitlinear_backward(const bn_exec *ex, float *dx, float *dw, float *dg, const float *dy,
+                           const bn_bitlinear_acts *acts, const float *x, const float *g,
+                           const bn_qweight *q, int N, int in, int out,
+                           bn_bitlinear_scratch *scratch)
+{
+    if (ex->bf16_backward) {
+        backward_products_bf16(ex, scratch->xn, dw, dy, acts, q, N, in, out, scratch);
+        bn_rmsnorm_backward(ex->pool, dx, dg, scratch->dg_partial, scratch->xn, x, g,
+                            acts->rstd, N, in, 0);
+        return;
+    }
+    /* dW += (dY / s_x)^T . Xq : the per-row scale moves onto dY, Xq stays integer. */
+    scale_job by_sx = {.src = dy, .dst = scratch->dy, .row_scale = acts->sx, .cols = out};
+    bn_parallel_for(ex->pool, N, scale_rows, &by_sx);
+    bn_matmul_tn(ex->pool, dw, scratch->dy, acts->xq, out, in, N, 1);
+
+    /* d(xn) = (dY . Wq) / s_w */
+    float *dxn = scratch->xn;
+    bn_matmul_nn(ex->pool, dxn, dy, q->wq, N, in, out, 0);
+    scale_job by_sw = {.src = dxn, .dst = dxn, .k = 1.0f / q->scale, .cols = in};
+    bn_parallel_for(ex->pool, N, scale_rows, &by_sw);
+
+    bn_rmsnorm_backward(ex->pool, dx, dg, scratch->dg_partial, dxn, x, g, acts->rstd, N, in, 0);
+}

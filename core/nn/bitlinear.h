@@ -1,0 +1,65 @@
+/* bitlinear.h - BitLinear(in, out): RMSNorm(in) -> int8 activations x ternary weights.
+ *
+ * Forward:  xn = rmsnorm(x; g);  y = (Xq . Wq^T) / (s_x * s_w)   (see quant.h, kernels.h)
+ * Backward (straight-through estimator):
+ *           dW += dY^T . (Xq / s_x);   d(xn) = dY . (Wq / s_w);   then through the RMSNorm.
+ *           Both products in fp32 (sgemm), or with bf16_backward in bf16 on AMX: Xq and Wq
+ *           are exact in bf16, dY and dY / s_x round to 8 significant bits, sums stay fp32. */
+#ifndef BN_BITLINEAR_H
+#define BN_BITLINEAR_H
+
+#include <stdint.h>
+
+#include "kernels/gemm_bf16.h"
+#include "kernels/kernels.h"
+#include "base/threadpool.h"
+
+/* A weight matrix ternarized once per optimizer step. */
+typedef struct {
+    float *wq;      /* (out, in) values -1/0/+1 */
+    uint8_t *codes; /* (out, Kp) wq + 1, for the integer kernels */
+    float scale;    /* s_w */
+    bn_bf16 *wq_bf; /* bf16 backward only: wq as B panels (K = out, N = in), else NULL */
+    int8_t *w_amx;  /* amx kernel only: the codes as quad panels (ternary_amx.h), else NULL */
+} bn_qweight;
+
+/* What one BitLinear keeps from its forward for its backward. */
+typedef struct {
+    float *rstd;     /* (N) of its RMSNorm */
+    float *xq;       /* (N, in) quantized activations (integer values as float) */
+    int8_t *xq_i8;   /* (N, Kp) the same as int8, zero-padded */
+    int32_t *rowsum; /* (N) */
+    float *sx;       /* (N) activation scales */
+} bn_bitlinear_acts;
+
+/* Scratch shared by all BitLinears (sized for the widest one). */
+typedef struct {
+    float *xn;         /* (N, max_in) normed input (forward) / its gradient (backward) */
+    float *dy;         /* (N, max_out) dY scaled by 1 / s_x (backward); int32 products (forward) */
+    float *dg_partial; /* (BN_ROW_BLOCKS(N), max_in) RMSNorm gain-gradient partials */
+    bn_bf16 *a_bf;     /* bf16 backward: dY (N, out) or (dY / s_x)^T (out, N) as A pair rows */
+    bn_bf16 *b_bf;     /* bf16 backward: Xq (K = N, max_in) as B panels */
+} bn_bitlinear_scratch;
+
+typedef struct {
+    const bn_kernels *kernels;
+    bn_threadpool *pool;
+    int bf16_backward; /* the two backward products on AMX in bf16 (gemm_bf16.h) */
+} bn_exec;
+
+/* Ternarize w (out, in) into q (buffers preallocated). */
+void bn_bitlinear_quantize_weights(const bn_exec *ex, bn_qweight *q, const float *w, int out,
+                                   int in);
+
+/* x (N, in), g (in) -> y (N, out). */
+void bn_bitlinear_forward(const bn_exec *ex, float *y, bn_bitlinear_acts *acts, const float *x,
+                          const float *g, const bn_qweight *q, int N, int in, int out,
+                          float eps, bn_bitlinear_scratch *scratch);
+
+/* dy (N, out) -> dx (N, in) = (overwritten), dw (out, in) +=, dg (in) +=. */
+void bn_bitlinear_backward(const bn_exec *ex, float *dx, float *dw, float *dg, const float *dy,
+                           const bn_bitlinear_acts *acts, const float *x, const float *g,
+                           const bn_qweight *q, int N, int in, int out,
+                           bn_bitlinear_scratch *scratch);
+
+#endif

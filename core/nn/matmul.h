@@ -1,0 +1,32 @@
+/* matmul.h - the fp32 matrix products the engine needs, on OpenBLAS sgemm.
+ *
+ * OpenBLAS runs single-threaded; the engine splits each large product over its own pool by
+ * rows of the output, so no OpenBLAS worker ever spins beside the pool and the engine never
+ * runs more compute threads than --threads. Each row of C is computed by one sgemm call
+ * with the same K, so the result does not depend on the number of threads. */
+#ifndef BN_MATMUL_H
+#define BN_MATMUL_H
+
+#include "base/threadpool.h"
+
+/* C (M, N) = alpha * op(A) . op(B) + beta * C, row-major with leading dimensions, where
+ * op(A) is A (M, K) or, with trans_a, A^T for A stored (K, M); likewise op(B) is B (K, N)
+ * or B^T for B stored (N, K). Rows of C are split over the pool. */
+void bn_gemm(bn_threadpool *pool, int trans_a, int trans_b, int M, int N, int K, float alpha,
+             const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+/* Dense shorthands (leading dimensions = row lengths). accumulate = 1 adds to C. */
+/* C[M,N] (+)= A[M,K] . B[N,K]^T   (a Linear forward: x . W^T) */
+void bn_matmul_nt(bn_threadpool *pool, float *C, const float *A, const float *B, int M, int N,
+                  int K, int accumulate);
+/* C[M,N] (+)= A[M,K] . B[K,N]     (a Linear input gradient: dY . W) */
+void bn_matmul_nn(bn_threadpool *pool, float *C, const float *A, const float *B, int M, int N,
+                  int K, int accumulate);
+/* C[M,N] (+)= A[K,M]^T . B[K,N]   (a Linear weight gradient: dY^T . X) */
+void bn_matmul_tn(bn_threadpool *pool, float *C, const float *A, const float *B, int M, int N,
+                  int K, int accumulate);
+
+/* Pin OpenBLAS to one thread (call once at start-up; the pool does the rest). */
+void bn_matmul_init(void);
+
+#endif

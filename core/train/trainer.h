@@ -1,0 +1,130 @@
+/* trainer.h - the training loop, runnable on any thread.
+ *
+ * One trainer owns a model, its optimizer, its data and its run directory. bn_trainer_run
+ * loops until the last step, a stop request, divergence or an I/O failure. Front ends (the
+ * --batch driver, the TUI, tests) observe it through hooks called on the training thread and
+ * through bn_trainer_snapshot (a copy taken under the mutex, never waiting on a step), and
+ * steer it with bn_trainer_command from any thread. */
+#ifndef BN_TRAINER_H
+#define BN_TRAINER_H
+
+#include <pthread.h>
+
+#include "model/chat.h"
+#include "io/checkpoint.h"
+#include "io/config.h"
+#include "task/data.h"
+#include "base/error.h"
+#include "task/eval.h"
+#include "task/eval_ttt.h"
+#include "model/model.h"
+#include "model/optim.h"
+#include "io/rundir.h"
+#include "model/schedule.h"
+
+typedef enum {
+    BN_RUN_STARTING, BN_RUN_RUNNING, BN_RUN_PAUSED, BN_RUN_FINISHED, BN_RUN_STOPPED,
+    BN_RUN_DIVERGED, BN_RUN_FAILED
+} bn_run_state;
+
+const char *bn_run_state_name(bn_run_state s);
+
+typedef struct {
+    bn_run_state state;
+    long step;            /* steps completed */
+    long total_steps;
+    double loss;          /* of the last step */
+    double loss_ema;      /* smoothed (debiased exponential moving average) */
+    double lr, wd, grad_norm;
+    int stage;            /* 1 or 2 */
+    double tokens_per_sec; /* over the last log interval */
+    double step_ms;       /* of the last step */
+    double elapsed_s, eta_s;
+    long tokens_seen;
+    int have_eval;        /* arithmetic: last held-out exact-match accuracy */
+    double eval_accuracy; /* tictactoe: the unmasked legal-move rate */
+    long eval_step;
+    char eval_text[64];   /* tictactoe: "random 97/88% perfect 64/51%": not lost vs random,
+                           * draws vs perfect, as X/O ("" for other tasks) */
+    double ternary[3];    /* share of weights at -1, 0, +1 */
+    int threads;          /* compute threads of the engine */
+    char kernel[16];      /* BitLinear kernel path in use ("avx512", ...) */
+    char run_dir[BN_PATH_MAX + BN_NAME_MAX + 2];
+    char last_checkpoint[BN_PATH_MAX + BN_NAME_MAX + 40];
+    char message[256];    /* the latest event, for status lines */
+} bn_train_snapshot;
+
+typedef enum { BN_CMD_PAUSE, BN_CMD_RESUME, BN_CMD_STOP, BN_CMD_SAVE } bn_train_cmd;
+
+typedef struct {
+    /* Every log_interval steps, with the current snapshot. */
+    void (*on_log)(void *ctx, const bn_train_snapshot *snap);
+    /* Evaluations, checkpoints, warnings: one line of text. */
+    void (*on_event)(void *ctx, const char *text);
+    /* A generate request's completion so far (done = 0 while it grows, 1 at the end), with
+     * the id bn_trainer_generate returned. */
+    void (*on_generate)(void *ctx, long id, const char *completion, int done);
+    void *ctx;
+    /* A move request's answer (error == NULL), or why there is none (answer == NULL). */
+    void (*on_move)(void *ctx, long id, const bn_ttt_answer *answer, const char *error);
+} bn_trainer_hooks;
+
+typedef struct {
+    bn_config cfg;
+    char *config_ini;        /* the resolved config, as written to meta/config.ini */
+    bn_model model;
+    bn_adamw opt;
+    bn_data data;
+    bn_schedule sched;
+    bn_train_state state;
+    bn_rundir run;
+    int *tokens;             /* (batch, seq_len) */
+    bn_trainer_hooks hooks;
+
+    pthread_mutex_t lock;    /* guards snap and the requests */
+    pthread_cond_t wake;     /* signalled on every command (ends a pause) */
+    bn_train_snapshot snap;
+    int pause_requested, stop_requested, save_requested;
+    char gen_prompt[BN_CHAT_TEXT_MAX]; /* a pending generate request (gen_pending) */
+    int gen_max_new, gen_pending;
+    long gen_next_id;        /* also numbers move requests */
+    char move_text[BN_TTT_TEXT_MAX]; /* a pending move request (move_pending) */
+    int move_pending;
+    long move_id;
+
+    double started_at;       /* monotonic seconds */
+    long steps_this_session; /* for the ETA after a resume */
+    double interval_started_at;
+    long interval_tokens;
+} bn_trainer;
+
+/* Build everything for a run: validate, allocate, init or (resume_dir != NULL) load the
+ * latest checkpoint of that run directory, create the run directory. */
+bn_status bn_trainer_init(bn_trainer *t, const bn_config *cfg, const char *resume_dir,
+                          const bn_kernels *kernels, bn_trainer_hooks hooks, bn_error *err);
+
+/* Train to the end (or until stopped). Saves a checkpoint every checkpoint_interval and at
+ * the end (also when stopped). BN_ERR_DIVERGED on NaN/Inf: no checkpoint of the bad state
+ * is written, the last good one stays. */
+bn_status bn_trainer_run(bn_trainer *t, bn_error *err);
+
+void bn_trainer_command(bn_trainer *t, bn_train_cmd cmd);
+
+/* Ask the training thread to complete `prompt` (as typed; see bn_chat_prompt) greedily with
+ * the current weights, between two steps (also while paused). The completion arrives through
+ * hooks.on_generate. Returns the request's id (> 0), or 0 while another request is pending.
+ * A model that cannot chat (no tokenizer) answers with an error text, done = 1. */
+long bn_trainer_generate(bn_trainer *t, const char *prompt, int max_new);
+/* Ask the training thread for the model's move in a tic-tac-toe game (game text or a
+ * position, see bn_ttt_parse) with the current weights, between two steps (also while
+ * paused). The answer arrives through hooks.on_move. Returns the request's id (> 0), or 0
+ * while another move request is pending. */
+long bn_trainer_move(bn_trainer *t, const char *game_text);
+void bn_trainer_snapshot(bn_trainer *t, bn_train_snapshot *out);
+void bn_trainer_free(bn_trainer *t);
+
+/* "bitnet_<size>_<experiment>_<unix time>", size from the parameter count ("3M"). */
+void bn_default_run_id(char *out, size_t cap, size_t num_params, const char *experiment,
+                       long unix_time);
+
+#endif
