@@ -4,9 +4,8 @@
  * Values are parsed strictly (the whole string must be a number of the right kind); the
  * first problem becomes one line "<file>: [section] key = value: what is allowed". On any
  * failure the caller's bn_config is left exactly as it was. */
-#ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L
-#endif
+/* memfd_create (Linux, glibc 2.27) is behind _GNU_SOURCE; see bn_config_parse. */
+#define _GNU_SOURCE 1
 #include "io/config.h"
 
 #include <ctype.h>
@@ -19,6 +18,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -604,40 +604,64 @@ static int quiet_errors(const char *fmt, ...)
     return 0;
 }
 
-/* Apply every entry of d over cfg, in file order. */
-static bn_status apply_dictionary(bn_config *cfg, const dictionary *d, const char *origin,
+/* iniparser files keys before the first [section] under the unnamed section "", which its
+ * API lists only once "" exists as an entry: declare it, then list its keys. */
+static bn_status check_outside_keys(dictionary *d, const char *origin, bn_error *err)
+{
+    iniparser_set(d, "", NULL);
+    int n = iniparser_getsecnkeys(d, "");
+    if (n <= 0)
+        return BN_OK;
+    const char **keys = calloc((size_t)n, sizeof *keys);
+    if (!keys)
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory reading the INI file", origin);
+    iniparser_getseckeys(d, "", keys);
+    char allowed[256];
+    list_names(NULL, allowed, sizeof allowed);
+    bn_status st = bn_fail(err, BN_ERR_INPUT,
+                           "%s: key '%.*s' is outside any section (sections: %s)", origin,
+                           SHOWN_MAX, keys[0] + 1, allowed);
+    free(keys);
+    return st;
+}
+
+/* Apply the keys of one [section] of d over cfg, in file order. */
+static bn_status apply_section(bn_config *cfg, const dictionary *d, const char *section,
+                               const char *origin, bn_error *err)
+{
+    if (!section_known(section))
+        return unknown_section(err, origin, section);
+    int n = iniparser_getsecnkeys(d, section);
+    if (n <= 0)
+        return BN_OK;
+    const char **keys = calloc((size_t)n, sizeof *keys);
+    if (!keys)
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory reading the INI file", origin);
+    iniparser_getseckeys(d, section, keys);
+    bn_status st = BN_OK;
+    for (int i = 0; i < n && st == BN_OK; i++) {
+        const char *key = keys[i] + strlen(section) + 1; /* "section:key" */
+        const key_spec *k = find_key(section, key);
+        const char *value = iniparser_getstring(d, keys[i], NULL);
+        st = k ? parse_value(cfg, k, value ? value : "", origin, err)
+               : unknown_key(err, origin, section, key);
+    }
+    free(keys);
+    return st;
+}
+
+/* Apply every key of d over cfg, section by section (iniparser lowercases the names). */
+static bn_status apply_dictionary(bn_config *cfg, dictionary *d, const char *origin,
                                   bn_error *err)
 {
-    for (ssize_t i = 0; i < d->size; i++) {
-        const char *name = d->key[i];
-        if (!name)
-            continue;
-        const char *colon = strchr(name, ':');
-        if (!colon) {
-            if (!section_known(name))
-                return unknown_section(err, origin, name);
-            continue;
-        }
-        char section[128];
-        snprintf(section, sizeof section, "%.*s", (int)(colon - name), name);
-        const char *key = colon + 1;
-        if (section[0] == '\0') {
-            char allowed[256];
-            list_names(NULL, allowed, sizeof allowed);
-            return bn_fail(err, BN_ERR_INPUT,
-                           "%s: key '%.*s' is outside any section (sections: %s)", origin,
-                           SHOWN_MAX, key, allowed);
-        }
-        if (!section_known(section))
-            return unknown_section(err, origin, section);
-        const key_spec *k = find_key(section, key);
-        if (!k)
-            return unknown_key(err, origin, section, key);
-        bn_status st = parse_value(cfg, k, d->val[i] ? d->val[i] : "", origin, err);
-        if (st != BN_OK)
-            return st;
+    bn_status st = check_outside_keys(d, origin, err);
+    int n = iniparser_getnsec(d);
+    for (int i = 0; i < n && st == BN_OK; i++) {
+        const char *section = iniparser_getsecname(d, i);
+        if (section && section[0])
+            st = apply_section(cfg, d, section, origin, err);
     }
-    return BN_OK;
+    return st;
 }
 
 /* Load the INI file at path over the defaults into cfg; messages say `origin`. */
@@ -666,7 +690,8 @@ static bn_status load_ini(bn_config *cfg, const char *path, const char *origin,
     return st;
 }
 
-bn_status bn_config_load(bn_config *cfg, const char *path, bn_error *err)
+/* iniparser's own message for a missing file goes to stderr; say it in one line instead. */
+static bn_status check_readable(const char *path, bn_error *err)
 {
     FILE *f = fopen(path, "r");
     if (!f)
@@ -676,7 +701,13 @@ bn_status bn_config_load(bn_config *cfg, const char *path, bn_error *err)
     fclose(f);
     if (is_dir)
         return bn_fail(err, BN_ERR_INPUT, "%s: cannot open: %s", path, strerror(EISDIR));
-    return load_ini(cfg, path, path, err);
+    return BN_OK;
+}
+
+bn_status bn_config_load(bn_config *cfg, const char *path, bn_error *err)
+{
+    bn_status st = check_readable(path, err);
+    return st == BN_OK ? load_ini(cfg, path, path, err) : st;
 }
 
 static bool write_all(int fd, const char *text, size_t len)
@@ -693,34 +724,31 @@ static bool write_all(int fd, const char *text, size_t len)
     return true;
 }
 
+/* iniparser 4.1 (Debian bookworm) reads only named files, and a checkpoint's config is text
+ * in memory. Rather than a temporary file (which needs a writable $TMPDIR and can be left
+ * behind), the text goes into an anonymous memory file (memfd_create, Linux) that
+ * iniparser opens by its /proc/self/fd name; nothing touches the disk. */
 bn_status bn_config_parse(bn_config *cfg, const char *ini_text, const char *origin,
                           bn_error *err)
 {
     if (!origin)
         origin = "<text>";
-    /* iniparser reads only files: go through a temporary one, always removed. */
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
-    char path[BN_PATH_MAX];
-    snprintf(path, sizeof path, "%s/bitnet-config-XXXXXX", dir);
-    int fd = mkstemp(path);
+    int fd = memfd_create("bitnet-config", MFD_CLOEXEC);
     if (fd < 0)
-        return bn_fail(err, BN_ERR_IO, "%s: cannot create a temporary file in %s: %s", origin,
-                       dir, strerror(errno));
-    bool ok = write_all(fd, ini_text, strlen(ini_text));
-    int saved = errno;
-    if (close(fd) != 0 && ok) {
-        ok = false;
-        saved = errno;
-    }
+        return bn_fail(err, BN_ERR_IO, "%s: cannot create an in-memory file: %s", origin,
+                       strerror(errno));
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     bn_status st;
-    if (!ok)
-        st = bn_fail(err, BN_ERR_IO, "%s: cannot write a temporary file in %s: %s", origin,
-                     dir, strerror(saved));
+    if (!write_all(fd, ini_text, strlen(ini_text)))
+        st = bn_fail(err, BN_ERR_IO, "%s: cannot write an in-memory file: %s", origin,
+                     strerror(errno));
+    else if (access(path, R_OK) != 0)
+        st = bn_fail(err, BN_ERR_IO, "%s: cannot read %s (is /proc mounted?): %s", origin,
+                     path, strerror(errno));
     else
         st = load_ini(cfg, path, origin, err);
-    unlink(path);
+    close(fd);
     return st;
 }
 
@@ -821,4 +849,48 @@ char *bn_config_to_string(const bn_config *cfg)
         return NULL;
     }
     return text;
+}
+
+/* ---- reading single keys (lists, usage text) ---- */
+
+bn_status bn_config_peek(const char *path, const char *name, char *out, size_t cap,
+                         bn_error *err)
+{
+    if (cap)
+        out[0] = '\0';
+    bn_status st = check_readable(path, err);
+    if (st != BN_OK)
+        return st;
+    iniparser_set_error_callback(quiet_errors);
+    dictionary *d = iniparser_load(path);
+    iniparser_set_error_callback(NULL);
+    if (!d)
+        return bn_fail(err, BN_ERR_INPUT, "%s: not a valid INI file", path);
+    char key[256];
+    snprintf(key, sizeof key, "%s", name);
+    char *dot = strchr(key, '.');
+    if (dot)
+        *dot = ':'; /* iniparser spells section.key as "section:key" */
+    const char *value = iniparser_getstring(d, key, NULL);
+    if (value && cap)
+        snprintf(out, cap, "%s", value);
+    iniparser_freedict(d);
+    return BN_OK;
+}
+
+int bn_config_key_doc(const char *name, const char **help, const char **def)
+{
+    const char *dot = strchr(name, '.');
+    char section[64];
+    if (!dot || (size_t)(dot - name) >= sizeof section)
+        return 0;
+    snprintf(section, sizeof section, "%.*s", (int)(dot - name), name);
+    const key_spec *k = find_key(section, dot + 1);
+    if (!k)
+        return 0;
+    if (help)
+        *help = k->help;
+    if (def)
+        *def = k->def;
+    return 1;
 }

@@ -6,6 +6,7 @@
 #ifndef BN_CONFIG_H
 #define BN_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -117,6 +118,17 @@ bn_status bn_config_validate(const bn_config *cfg, bn_error *err);
 void bn_config_write(const bn_config *cfg, FILE *out);
 /* Same, into a malloc'd string the caller frees (NULL on allocation failure). */
 char *bn_config_to_string(const bn_config *cfg);
+
+/* The value of one key "section.key" of the INI file at path, as iniparser reads it
+ * (quotes and comments dropped), into out. Lenient: a missing key or section leaves out ""
+ * and is BN_OK; only an unreadable file or one that is not INI is an error. The file is not
+ * validated against the schema (README, "Runs on disk"). */
+bn_status bn_config_peek(const char *path, const char *name, char *out, size_t cap,
+                         bn_error *err);
+
+/* The schema's one-line help and built-in default (as written in an INI file; "" = empty)
+ * of the key "section.key"; 0 if there is no such key. For usage texts. */
+int bn_config_key_doc(const char *name, const char **help, const char **def);
 
 const char *bn_task_name(bn_task task);
 const char *bn_precision_name(bn_precision p);

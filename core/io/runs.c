@@ -62,29 +62,6 @@ static void read_marker(const char *run_dir, char *state, size_t cap, long *step
 
 /* ---------------------------------------------------------------- one run's summary */
 
-/* The value of `key = value` in an INI text (first occurrence), trimmed. */
-static void ini_value(const char *ini, const char *key, char *out, size_t cap)
-{
-    size_t klen = strlen(key);
-    out[0] = '\0';
-    for (const char *line = ini; line && *line; line = strchr(line, '\n')) {
-        line += *line == '\n';
-        if (strncmp(line, key, klen) != 0 || (line[klen] != ' ' && line[klen] != '='))
-            continue;
-        const char *v = strchr(line, '=');
-        if (!v)
-            return;
-        v++;
-        while (*v == ' ')
-            v++;
-        int quoted = *v == '"';
-        v += quoted;
-        size_t n = strcspn(v, quoted ? "\"\n\r" : " ;\n\r");
-        snprintf(out, cap, "%.*s", (int)n, v);
-        return;
-    }
-}
-
 /* The last training record of scalars.jsonl: step and loss. */
 static void read_last_loss(const char *path, bn_run_info *info)
 {
@@ -116,19 +93,17 @@ static void read_last_loss(const char *path, bn_run_info *info)
 
 int bn_run_info_read(const char *run_dir, bn_run_info *info)
 {
-    char path[BN_PATH_MAX + BN_NAME_MAX + 32], value[BN_NAME_MAX], *ini = NULL;
-    size_t len = 0;
+    char path[BN_PATH_MAX + BN_NAME_MAX + 32], value[BN_NAME_MAX];
     memset(info, 0, sizeof *info);
     snprintf(path, sizeof path, "%s/meta/config.ini", run_dir);
-    if (bn_read_file(path, &ini, &len, NULL) != BN_OK)
+    if (bn_config_peek(path, "experiment.name", info->experiment, sizeof info->experiment,
+                       NULL) != BN_OK ||
+        bn_config_peek(path, "training.num_steps", value, sizeof value, NULL) != BN_OK)
         return -1;
     snprintf(info->dir, sizeof info->dir, "%s", run_dir);
     const char *slash = strrchr(run_dir, '/');
     snprintf(info->id, sizeof info->id, "%s", slash ? slash + 1 : run_dir);
-    ini_value(ini, "name", info->experiment, sizeof info->experiment);
-    ini_value(ini, "num_steps", value, sizeof value);
     info->total_steps = atol(value);
-    free(ini);
 
     snprintf(path, sizeof path, "%s/metrics/scalars.jsonl", run_dir);
     struct stat st;

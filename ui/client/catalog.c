@@ -6,33 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/fileio.h"
-
-/* The description = "..." of an INI text, unquoted. */
-static void read_description(const char *path, char *out, size_t cap)
-{
-    char *text = NULL;
-    size_t len = 0;
-    out[0] = '\0';
-    if (bn_read_file(path, &text, &len, NULL) != BN_OK)
-        return;
-    for (const char *line = text; line && *line; line = strchr(line, '\n')) {
-        line += *line == '\n';
-        if (strncmp(line, "description", 11) != 0)
-            continue;
-        const char *v = strchr(line, '=');
-        if (!v)
-            break;
-        v += strspn(v + 1, " ") + 1;
-        int quoted = *v == '"';
-        v += quoted;
-        size_t n = quoted ? strcspn(v, "\"\n") : strcspn(v, ";\n");
-        snprintf(out, cap, "%.*s", (int)n, v);
-        break;
-    }
-    free(text);
-}
-
 static int known(const bn_catalog *c, const char *name)
 {
     for (int i = 0; i < c->n_exps; i++)
@@ -58,7 +31,9 @@ static void scan_dir(bn_catalog *c, const char *dir)
         bn_experiment_entry *x = &c->exps[c->n_exps++];
         snprintf(x->name, sizeof x->name, "%s", name);
         snprintf(x->path, sizeof x->path, "%s/%s", dir, e->d_name);
-        read_description(x->path, x->description, sizeof x->description);
+        /* Unreadable or not INI: listed without a description; picking it says why. */
+        bn_config_peek(x->path, "experiment.description", x->description,
+                       sizeof x->description, NULL);
     }
     closedir(d);
 }
