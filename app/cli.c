@@ -1,121 +1,243 @@
-/* cli.c - flags of the previous tool (--num-steps ...), --set for any INI key, subcommands. */
+/* cli.c - the subcommand table, each row with its flag table; getopt_long parses a row's
+ * flags, and --help prints them from the same rows (README, "Command line"). The training
+ * flags that stand for one INI key take their help and default from the config schema. */
 #include "cli.h"
 
+#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Training flags that are shorthands for one INI key each. */
-static const struct {
-    const char *flag;
-    const char *metavar;
-    const char *key;
-    const char *help;
-} key_flags[] = {
-    {"--num-steps", "N", "training.num_steps", "optimizer steps"},
-    {"--batch-size", "N", "training.batch_size", "rows per step"},
-    {"--seq-len", "N", "training.seq_len", "tokens per row"},
-    {"--seed", "N", "training.seed", "seed for init and data"},
-    {"--threads", "N", "training.threads", "compute threads, 0 = all cores"},
-    {"--run-id", "ID", "logging.run_id", "run directory name, none = bitnet_<size>_<exp>_<time>"},
-    {"--runs-dir", "DIR", "logging.runs_dir", "where run directories go"},
-    {"--log-interval", "N", "logging.log_interval", "steps between progress lines"},
-    {"--sample-interval", "N", "logging.sample_interval", "steps between evaluations, 0 = never"},
-    {"--checkpoint-interval", "N", "logging.checkpoint_interval",
-     "steps between checkpoints, 0 = only at the end"},
-};
-#define N_KEY_FLAGS (sizeof key_flags / sizeof key_flags[0])
+#include "commands.h"
+#include "experiments.h"
+#include "tui_cmd.h"
 
-/* The built-in default of an INI key, as text, for the usage listing. */
-static void default_of(const char *key, char *out, size_t cap)
+#define PROG "bitnet-tui"
+
+/* How a flag's value lands in bn_cli. */
+typedef enum {
+    OPT_KEY,     /* one INI key: becomes "key=value" among the --set overrides */
+    OPT_SET,     /* --set section.key=value */
+    OPT_TEXT,    /* a const char * field */
+    OPT_INT,     /* an int field, in [min, max] */
+    OPT_SWITCH,  /* an int field set to 1; takes no value */
+    OPT_PLAYER,  /* the player field: X or O */
+    OPT_NOTHING, /* accepted and ignored (--batch within train) */
+} opt_kind;
+
+typedef struct {
+    const char *name;    /* without the leading "--"; NULL ends a table */
+    const char *metavar; /* NULL: the flag takes no value */
+    opt_kind kind;
+    const char *key;     /* OPT_KEY: "section.key" */
+    size_t field;        /* OPT_TEXT, OPT_INT, OPT_SWITCH: offsetof(bn_cli, ...) */
+    int min, max;        /* OPT_INT */
+    const char *help;    /* NULL for OPT_KEY: the schema's */
+    const char *def;     /* default shown (NULL: none); for OPT_KEY the schema's */
+} cli_option;
+
+typedef struct bn_subcommand {
+    const char *name;       /* "" : no subcommand, the terminal UI */
+    bn_command command;
+    const char *args;       /* what follows the name in the usage line */
+    const char *summary;    /* one line */
+    const char *positional; /* its one positional argument, NULL: none */
+    const char *missing;    /* message when a required positional is missing (NULL: optional) */
+    const cli_option *options;
+    const char *notes;      /* printed after the flags by SUB --help */
+    const char *key_defaults; /* OPT_KEY defaults shown, NULL: the schema's built-in ones */
+    int (*run)(const bn_cli *cli);
+} bn_subcommand;
+
+#define KEY(n, mv, k) {n, mv, OPT_KEY, k, 0, 0, 0, NULL, NULL}
+#define TEXT(n, mv, f, h, d) {n, mv, OPT_TEXT, NULL, offsetof(bn_cli, f), 0, 0, h, d}
+#define INT(n, mv, f, lo, hi, h, d) {n, mv, OPT_INT, NULL, offsetof(bn_cli, f), lo, hi, h, d}
+#define SET {"set", "SECTION.KEY=VALUE", OPT_SET, NULL, 0, 0, 0, \
+             "set any INI key, e.g. --set training.peak_lr=1e-3 (repeatable)", NULL}
+#define KERNEL TEXT("kernel", "NAME", kernel, "BitLinear kernel: auto, amx, avx512, avx2, " \
+                    "blas, ref (the ones this CPU has)", "auto, or $BITNET_KERNEL")
+#define THREADS KEY("threads", "N", "training.threads")
+#define END {NULL, NULL, OPT_NOTHING, NULL, 0, 0, 0, NULL, NULL}
+
+static const cli_option train_options[] = {
+    KEY("num-steps", "N", "training.num_steps"),
+    KEY("batch-size", "N", "training.batch_size"),
+    KEY("seq-len", "N", "training.seq_len"),
+    KEY("seed", "N", "training.seed"),
+    THREADS,
+    KEY("run-id", "ID", "logging.run_id"),
+    KEY("runs-dir", "DIR", "logging.runs_dir"),
+    KEY("log-interval", "N", "logging.log_interval"),
+    KEY("sample-interval", "N", "logging.sample_interval"),
+    KEY("checkpoint-interval", "N", "logging.checkpoint_interval"),
+    SET,
+    TEXT("resume", "RUN_DIR", resume, "continue the run in RUN_DIR (its config, plus "
+         "overrides) from its newest checkpoint", NULL),
+    KERNEL,
+    {"batch", NULL, OPT_NOTHING, NULL, 0, 0, 0, "the previous tool's spelling of train "
+     "(`" PROG " --batch EXPERIMENT`)", NULL},
+    END,
+};
+
+static const cli_option eval_options[] = {
+    TEXT("data", "FILE", data_file, "mean next-token loss over FILE instead of arithmetic "
+         "accuracy", NULL),
+    INT("problems", "N", problems, 1, 1000000, "held-out arithmetic problems", "1000"),
+    INT("shots", "K", shots, 0, 8, "solved problems before each prompt",
+        "the checkpoint's logging.eval_shots"),
+    INT("games", "N", games, 4, 1000000, "tic-tac-toe games per mode (masked, unmasked)",
+        "1000"),
+    KEY("seq-len", "N", "training.seq_len"),
+    THREADS, KERNEL, SET, END,
+};
+
+static const cli_option move_options[] = {
+    TEXT("board", "POS", board, "one position (X_O______ or game text); else one per "
+         "stdin line", NULL),
+    {"player", "X|O", OPT_PLAYER, NULL, 0, 0, 0, "the side to move (checked)", NULL},
+    THREADS, KERNEL, SET, END,
+};
+
+static const cli_option play_options[] = {
+    {"player", "X|O", OPT_PLAYER, NULL, 0, 0, 0, "your side (X opens)", "X"},
+    THREADS, KERNEL, SET, END,
+};
+
+static const cli_option bench_options[] = {
+    TEXT("experiment", "NAME", experiment, "one experiment's config only",
+         "arithmetic, tictactoe, tinystories"),
+    INT("threads", "N", threads, 1, 1024, "compute threads", "all cores"),
+    INT("steps", "N", steps, 1, 100000, "timed steps after 3 warm-up steps", "10"),
+    {"json", NULL, OPT_SWITCH, NULL, offsetof(bn_cli, json), 0, 0,
+     "one JSON object per config", NULL},
+    KERNEL,
+    {"set", "SECTION.KEY=VALUE", OPT_SET, NULL, 0, 0, 0,
+     "any INI key, as for training (e.g. training.backward_precision=fp32)", NULL},
+    END,
+};
+
+static const cli_option tui_options[] = {KERNEL, END};
+
+#define EXPERIMENT_NOTE                                                                     \
+    "EXPERIMENT is a name from ./experiments or " BN_PKGDATADIR "/experiments\n"  \
+    "(arithmetic, tictactoe, tinystories, baseline-95m), or a path to an INI file.\n"
+
+static const bn_subcommand subcommands[] = {
+    {"train", BN_CMD_TRAIN, "EXPERIMENT|--resume RUN_DIR [options]",
+     "train a model headless (also: --batch EXPERIMENT, --batch --resume RUN_DIR)",
+     "EXPERIMENT", NULL, train_options,
+     EXPERIMENT_NOTE "A flag's default is the value in the experiment's INI file, else the\n"
+     "built-in value shown (experiments/arithmetic.ini sets 6000 steps).\n",
+     NULL, bn_cmd_train},
+    {"eval", BN_CMD_EVAL, "CHECKPOINT [options]",
+     "evaluate a checkpoint: arithmetic accuracy, text loss or tic-tac-toe games, as JSON",
+     "CHECKPOINT", "eval needs a CHECKPOINT (a step_NNNNNN directory)", eval_options,
+     "CHECKPOINT is a runs/<id>/checkpoints/step_NNNNNN directory (or its model.safetensors).\n",
+     "the checkpoint's", bn_cmd_eval},
+    {"move", BN_CMD_MOVE, "CHECKPOINT [options]",
+     "a tic-tac-toe checkpoint's move for a position, as JSON",
+     "CHECKPOINT", "move needs a CHECKPOINT (a step_NNNNNN directory of a tictactoe run)",
+     move_options, NULL, "the checkpoint's", bn_cmd_move},
+    {"play", BN_CMD_PLAY, "CHECKPOINT [options]", "play tic-tac-toe against a checkpoint",
+     "CHECKPOINT", "play needs a CHECKPOINT (a step_NNNNNN directory of a tictactoe run)",
+     play_options, NULL, "the checkpoint's", bn_cmd_play},
+    {"bench", BN_CMD_BENCH, "[options]",
+     "training speed on random tokens (arithmetic, tictactoe, tinystories)",
+     NULL, NULL, bench_options, NULL, NULL, bn_cmd_bench},
+    {"", BN_CMD_TUI, "[--kernel NAME]", "the terminal UI", NULL, NULL, tui_options, NULL,
+     NULL, bn_cmd_tui},
+};
+#define N_SUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
+#define TUI_ROW (&subcommands[N_SUBCOMMANDS - 1])
+#define TRAIN_ROW (&subcommands[0])
+
+/* ---- usage ---- */
+
+static const char *option_help(const cli_option *o, const char **def)
 {
-    bn_config cfg;
-    bn_config_defaults(&cfg);
-    char *ini = bn_config_to_string(&cfg);
-    snprintf(out, cap, "?");
-    if (!ini)
-        return;
-    const char *dot = strchr(key, '.');
-    char section[64];
-    snprintf(section, sizeof section, "[%.*s]", (int)(dot - key), key);
-    const char *sec = strstr(ini, section);
-    size_t klen = strlen(dot + 1);
-    for (const char *line = sec; line && *line; line = strchr(line, '\n')) {
-        line += *line == '\n';
-        if (strncmp(line, dot + 1, klen) == 0 && (line[klen] == ' ' || line[klen] == '=')) {
-            const char *v = strchr(line, '=');
-            const char *end = strchr(line, '\n');
-            if (v) {
-                v++;
-                while (*v == ' ')
-                    v++;
-                snprintf(out, cap, "%.*s", (int)((end ? end : v + strlen(v)) - v), v);
-                if (!out[0] || strcmp(out, "\"\"") == 0)
-                    snprintf(out, cap, "none");
-            }
-            break;
-        }
-    }
-    free(ini);
+    const char *help = o->help;
+    *def = o->def;
+    if (o->kind == OPT_KEY && !bn_config_key_doc(o->key, &help, def))
+        help = "(no such INI key)"; /* tests/test_cli_errors.sh looks for it */
+    return help;
 }
 
-void bn_cli_usage(FILE *out, const char *prog)
+/* text after `indent` columns, wrapped at word boundaries to USAGE_WIDTH columns. */
+#define USAGE_WIDTH 79
+static void print_wrapped(FILE *out, int indent, const char *text)
 {
-    fprintf(out,
-            "usage: %s                                   open the terminal UI\n"
-            "       %s --batch EXPERIMENT [options]      train headless (name or INI path)\n"
-            "       %s --batch --resume RUN_DIR [options] continue a run from its latest "
-            "checkpoint\n"
-            "       %s eval CHECKPOINT [--data FILE] [--problems N] [--shots K] [--threads N]\n"
-            "       %s eval CHECKPOINT [--games N]              tic-tac-toe play evaluation\n"
-            "       %s move CHECKPOINT [--board POS] [--player X|O]  the model's move, as JSON\n"
-            "       %s play CHECKPOINT [--player X|O]           play tic-tac-toe against it\n"
-            "       %s bench [--experiment NAME] [--threads N] [--steps N] [--json] [--kernel K]\n"
-            "             [--set section.key=value]\n"
-            "\n"
-            "EXPERIMENT is a name from ./experiments or %s/experiments (arithmetic,\n"
-            "tictactoe, tinystories, baseline-95m), or a path to an INI file.\n"
-            "\nTraining options (default: the value in the experiment's INI file, else the built-in\n"
-            "value shown; experiments/arithmetic.ini sets 6000 steps):\n",
-            prog, prog, prog, prog, prog, prog, prog, prog, BN_PKGDATADIR);
-    for (size_t i = 0; i < N_KEY_FLAGS; i++) {
-        char def[128];
-        default_of(key_flags[i].key, def, sizeof def);
-        char flag[64];
-        snprintf(flag, sizeof flag, "%s %s", key_flags[i].flag, key_flags[i].metavar);
-        fprintf(out, "  %-25s %s [%s; default %s]\n", flag, key_flags[i].help, key_flags[i].key,
-                def);
+    int col = indent;
+    while (*text) {
+        int word = (int)strcspn(text, " ");
+        if (col > indent && col + 1 + word > USAGE_WIDTH) {
+            fprintf(out, "\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            fputc(' ', out);
+            col++;
+        }
+        fprintf(out, "%.*s", word, text);
+        col += word;
+        text += word;
+        text += strspn(text, " ");
+    }
+    fputc('\n', out);
+}
+
+static void print_option(FILE *out, const bn_subcommand *s, const cli_option *o)
+{
+    char flag[64], text[512];
+    const char *def;
+    const char *help = option_help(o, &def);
+    snprintf(flag, sizeof flag, "--%s%s%s", o->name, o->metavar ? " " : "",
+             o->metavar ? o->metavar : "");
+    if (o->kind == OPT_KEY && s->key_defaults)
+        snprintf(text, sizeof text, "%s [%s; default %s]", help, o->key, s->key_defaults);
+    else if (o->kind == OPT_KEY)
+        snprintf(text, sizeof text, "%s [%s; default %s]", help, o->key,
+                 def && def[0] ? def : "empty");
+    else if (def)
+        snprintf(text, sizeof text, "%s [default %s]", help, def);
+    else
+        snprintf(text, sizeof text, "%s", help);
+    fprintf(out, "  %-26s ", flag);
+    print_wrapped(out, 29, text);
+}
+
+static void usage_overview(FILE *out)
+{
+    fprintf(out, "usage: %s [SUBCOMMAND] [options]\n\nSubcommands:\n", PROG);
+    for (size_t i = 0; i < N_SUBCOMMANDS; i++) {
+        const bn_subcommand *s = &subcommands[i];
+        fprintf(out, "  %s %s\n      ", s->name[0] ? s->name : "(none)", s->args);
+        print_wrapped(out, 6, s->summary);
     }
     fprintf(out,
-            "  %-25s set any INI key, e.g. --set training.peak_lr=1e-3 (repeatable)\n"
-            "  %-25s continue the run in RUN_DIR (its config, plus overrides)\n"
-            "  %-25s BitLinear kernel: auto, amx, avx512, avx2, blas, ref (the ones\n"
-            "  %-25s this CPU has) [default auto; or $BITNET_KERNEL]\n"
-            "\nEval options:\n"
-            "  %-25s mean next-token loss over FILE instead of arithmetic accuracy\n"
-            "  %-25s held-out arithmetic problems [default 1000]\n"
-            "  %-25s solved problems before each prompt [default: logging.eval_shots]\n"
-            "  %-25s tic-tac-toe games per mode (masked, unmasked) [default 1000]\n"
-            "\nMove and play options (tic-tac-toe checkpoints):\n"
-            "  %-25s one position (X_O______ or game text); else one per stdin line\n"
-            "  %-25s move: the side to move (checked); play: your side [default X]\n"
-            "\nBench options (training speed on random tokens; default: arithmetic, tictactoe,\n"
-            "tinystories):\n"
-            "  %-25s one experiment's config only\n"
-            "  %-25s compute threads [default: all cores]\n"
-            "  %-25s timed steps after 3 warm-up steps [default 10]\n"
-            "  %-25s one JSON object per config\n"
-            "  %-25s any INI key, as for training (e.g. training.backward_precision=fp32)\n"
-            "\nOther:\n"
-            "  %-25s this text\n"
-            "  %-25s version\n"
+            "\n%s SUBCOMMAND --help lists its options with their defaults.\n"
+            "Options take their value as --flag VALUE or --flag=VALUE; -- ends the options.\n"
+            "\n" EXPERIMENT_NOTE
             "\nExit status: 0 done, 1 runtime error (disk), 2 bad input, 3 training diverged,\n"
             "128+N stopped by signal N (a checkpoint is written first).\n",
-            "--set SECTION.KEY=VALUE", "--resume RUN_DIR", "--kernel NAME", "", "--data FILE",
-            "--problems N", "--shots K", "--games N", "--board POS", "--player X|O",
-            "--experiment NAME", "--threads N", "--steps N", "--json", "--set SECTION.KEY=VALUE",
-            "--help", "--version");
+            PROG);
 }
+
+void bn_cli_usage(FILE *out, const bn_cli *cli)
+{
+    const bn_subcommand *s = cli && cli->sub ? cli->sub : TUI_ROW;
+    if (s == TUI_ROW) {
+        usage_overview(out);
+        return;
+    }
+    fprintf(out, "usage: %s %s %s\n%s.\n\nOptions:\n", PROG, s->name, s->args, s->summary);
+    for (const cli_option *o = s->options; o->name; o++)
+        print_option(out, s, o);
+    fprintf(out, "  %-26s this text\n", "--help");
+    if (s->notes)
+        fprintf(out, "\n%s", s->notes);
+}
+
+/* ---- applying one flag ---- */
 
 static bn_status add_set(bn_cli *cli, const char *key, const char *value, bn_error *err)
 {
@@ -130,189 +252,219 @@ static bn_status add_set(bn_cli *cli, const char *key, const char *value, bn_err
     return BN_OK;
 }
 
-static const char *needs_value(int argc, char **argv, int *i, bn_error *err)
-{
-    if (*i + 1 >= argc) {
-        bn_fail(err, BN_ERR_INPUT, "%s: needs a value (see --help)", argv[*i]);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static bn_status parse_option(bn_cli *cli, int argc, char **argv, int *i, bn_error *err)
-{
-    const char *arg = argv[*i];
-    for (size_t k = 0; k < N_KEY_FLAGS; k++)
-        if (strcmp(arg, key_flags[k].flag) == 0) {
-            const char *v = needs_value(argc, argv, i, err);
-            return v ? add_set(cli, key_flags[k].key, v, err) : BN_ERR_INPUT;
-        }
-    const char **target = NULL;
-    if (strcmp(arg, "--set") == 0) {
-        const char *v = needs_value(argc, argv, i, err);
-        return v ? add_set(cli, NULL, v, err) : BN_ERR_INPUT;
-    }
-    if (strcmp(arg, "--resume") == 0)
-        target = &cli->resume;
-    else if (strcmp(arg, "--kernel") == 0)
-        target = &cli->kernel;
-    else if (strcmp(arg, "--data") == 0)
-        target = &cli->data_file;
-    else if (strcmp(arg, "--shots") == 0) {
-        const char *v = needs_value(argc, argv, i, err);
-        char *end;
-        long n = v ? strtol(v, &end, 10) : -1;
-        if (!v || *end || n < 0 || n > 8)
-            return bn_fail(err, BN_ERR_INPUT, "--shots %s: must be an integer 0..8", v ? v : "");
-        cli->shots = (int)n;
-        return BN_OK;
-    } else if (strcmp(arg, "--board") == 0) {
-        cli->board = needs_value(argc, argv, i, err);
-        return cli->board ? BN_OK : BN_ERR_INPUT;
-    } else if (strcmp(arg, "--player") == 0) {
-        const char *v = needs_value(argc, argv, i, err);
-        if (!v)
-            return BN_ERR_INPUT;
-        if ((v[0] != 'X' && v[0] != 'O' && v[0] != 'x' && v[0] != 'o') || v[1])
-            return bn_fail(err, BN_ERR_INPUT, "--player %s: must be X or O", v);
-        cli->player = (char)(v[0] == 'x' || v[0] == 'X' ? 'X' : 'O');
-        return BN_OK;
-    } else if (strcmp(arg, "--games") == 0) {
-        const char *v = needs_value(argc, argv, i, err);
-        if (!v)
-            return BN_ERR_INPUT;
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (*end || n < 4 || n > 1000000)
-            return bn_fail(err, BN_ERR_INPUT, "--games %s: must be an integer 4..1000000", v);
-        cli->games = (int)n;
-        return BN_OK;
-    } else if (strcmp(arg, "--problems") == 0) {
-        const char *v = needs_value(argc, argv, i, err);
-        if (!v)
-            return BN_ERR_INPUT;
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (*end || n < 1 || n > 1000000)
-            return bn_fail(err, BN_ERR_INPUT, "--problems %s: must be an integer 1..1000000", v);
-        cli->problems = (int)n;
-        return BN_OK;
-    }
-    if (!target)
-        return bn_fail(err, BN_ERR_INPUT, "%s: unknown option (see --help)", arg);
-    *target = needs_value(argc, argv, i, err);
-    return *target ? BN_OK : BN_ERR_INPUT;
-}
-
-/* A positive integer flag value in [1, max]. */
-static bn_status int_value(const char *flag, const char *v, int max, int *out, bn_error *err)
+static bn_status int_value(const cli_option *o, const char *v, int *out, bn_error *err)
 {
     char *end;
-    long n = v ? strtol(v, &end, 10) : 0;
-    if (!v || *end || n < 1 || n > max)
-        return bn_fail(err, BN_ERR_INPUT, "%s %s: must be an integer 1..%d", flag, v ? v : "",
-                       max);
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < o->min || n > o->max)
+        return bn_fail(err, BN_ERR_INPUT, "--%s %s: must be an integer %d..%d", o->name, v,
+                       o->min, o->max);
     *out = (int)n;
     return BN_OK;
 }
 
-/* bench [--experiment NAME] [--threads N] [--steps N] [--json] [--kernel NAME] [--set K=V] */
-static bn_status parse_bench_option(bn_cli *cli, int argc, char **argv, int *i, bn_error *err)
+static bn_status apply_option(bn_cli *cli, const cli_option *o, const char *v, bn_error *err)
 {
-    const char *arg = argv[*i];
-    if (strcmp(arg, "--json") == 0) {
-        cli->json = 1;
+    char *field = (char *)cli + o->field;
+    switch (o->kind) {
+    case OPT_KEY:
+        return add_set(cli, o->key, v, err);
+    case OPT_SET:
+        return add_set(cli, NULL, v, err);
+    case OPT_TEXT:
+        *(const char **)(void *)field = v;
+        return BN_OK;
+    case OPT_INT:
+        return int_value(o, v, (int *)(void *)field, err);
+    case OPT_SWITCH:
+        *(int *)(void *)field = 1;
+        return BN_OK;
+    case OPT_PLAYER:
+        if ((v[0] != 'X' && v[0] != 'O' && v[0] != 'x' && v[0] != 'o') || v[1])
+            return bn_fail(err, BN_ERR_INPUT, "--player %s: must be X or O", v);
+        cli->player = (char)(v[0] == 'x' || v[0] == 'X' ? 'X' : 'O');
+        return BN_OK;
+    case OPT_NOTHING:
         return BN_OK;
     }
-    if (strcmp(arg, "--experiment") == 0) {
-        cli->experiment = needs_value(argc, argv, i, err);
-        return cli->experiment ? BN_OK : BN_ERR_INPUT;
+    return BN_OK;
+}
+
+/* ---- parsing one subcommand's flags ---- */
+
+#define MAX_OPTIONS 32
+enum { LONG_BASE = 256, LONG_HELP = 1000, LONG_VERSION = 1001 };
+
+static void build_longopts(const bn_subcommand *s, struct option *longs)
+{
+    int n = 0;
+    for (const cli_option *o = s->options; o->name && n < MAX_OPTIONS; o++, n++)
+        longs[n] = (struct option){o->name, o->metavar ? required_argument : no_argument,
+                                   NULL, LONG_BASE + n};
+    longs[n++] = (struct option){"help", no_argument, NULL, LONG_HELP};
+    longs[n++] = (struct option){"version", no_argument, NULL, LONG_VERSION};
+    longs[n] = (struct option){NULL, 0, NULL, 0};
+}
+
+/* "train: --games: unknown option (see `bitnet-tui train --help`)". */
+static bn_status refuse(const bn_subcommand *s, const char *flag, const char *why,
+                        bn_error *err)
+{
+    const char *name = s->name[0] ? s->name : NULL;
+    int flag_len = (int)strcspn(flag, "=");
+    int hint = !name && strncmp(why, "unknown option", 14) == 0;
+    return bn_fail(err, BN_ERR_INPUT, "%s%s%.*s: %s (see `%s%s%s --help`%s)", name ? name : "",
+                   name ? ": " : "", flag_len, flag, why, PROG, name ? " " : "",
+                   name ? name : "",
+                   hint ? "; training flags go with `" PROG " train EXPERIMENT`" : "");
+}
+
+/* getopt_long said '?' or ':' about argv[optind - 1]. */
+static bn_status refuse_flag(const bn_subcommand *s, int c, char **argv, bn_error *err)
+{
+    char shown[8];
+    const char *arg = argv[optind - 1];
+    if (optopt >= LONG_BASE && optopt < LONG_BASE + MAX_OPTIONS)
+        arg = argv[optind - 1]; /* a long flag: its name is in argv */
+    else if (optopt > 0 && optopt < 128) {
+        snprintf(shown, sizeof shown, "-%c", optopt);
+        arg = shown;
     }
-    if (strcmp(arg, "--kernel") == 0) {
-        cli->kernel = needs_value(argc, argv, i, err);
-        return cli->kernel ? BN_OK : BN_ERR_INPUT;
+    if (c == ':')
+        return refuse(s, arg, "needs a value", err);
+    if (optopt >= LONG_BASE && optopt < LONG_BASE + MAX_OPTIONS)
+        return refuse(s, arg, "takes no value", err);
+    return refuse(s, arg, "unknown option", err);
+}
+
+/* getopt_long takes any unambiguous prefix (--num for --num-steps); a prefix would stop
+ * working the day another flag starts the same way, so only whole names are accepted. */
+static bn_status check_spelled_out(const bn_subcommand *s, const cli_option *o, char **argv,
+                                   bn_error *err)
+{
+    const char *arg = argv[optind - 1];
+    if (optarg && optarg == arg) /* --flag VALUE: the flag is the element before */
+        arg = argv[optind - 2];
+    size_t len = strcspn(arg, "=");
+    if (len == strlen(o->name) + 2 && strncmp(arg + 2, o->name, len - 2) == 0)
+        return BN_OK;
+    char why[96];
+    snprintf(why, sizeof why, "unknown option (did you mean --%s?)", o->name);
+    return refuse(s, arg, why, err);
+}
+
+/* Parse argv[1..argc) against s's flags; argv[argc - n_pos ..] are left as positionals. */
+static bn_status parse_flags(bn_cli *cli, const bn_subcommand *s, int argc, char **argv,
+                             int *first_positional, bn_error *err)
+{
+    struct option longs[MAX_OPTIONS + 3];
+    build_longopts(s, longs);
+    optind = 0; /* glibc: 0 restarts the scan from argv[1] */
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
+        if (c == 'h' || c == LONG_HELP || c == LONG_VERSION) {
+            cli->command = c == LONG_VERSION ? BN_CMD_VERSION : BN_CMD_HELP;
+            return BN_OK;
+        }
+        if (c == '?' || c == ':')
+            return refuse_flag(s, c, argv, err);
+        const cli_option *o = &s->options[c - LONG_BASE];
+        bn_status st = check_spelled_out(s, o, argv, err);
+        if (st == BN_OK)
+            st = apply_option(cli, o, optarg, err);
+        if (st != BN_OK)
+            return st;
     }
-    if (strcmp(arg, "--threads") == 0)
-        return int_value(arg, needs_value(argc, argv, i, err), 1024, &cli->threads, err);
-    if (strcmp(arg, "--steps") == 0)
-        return int_value(arg, needs_value(argc, argv, i, err), 100000, &cli->steps, err);
-    if (strcmp(arg, "--set") == 0)
-        return parse_option(cli, argc, argv, i, err);
-    return bn_fail(err, BN_ERR_INPUT, "bench: %s: unknown option (see --help)", arg);
+    *first_positional = optind;
+    return BN_OK;
+}
+
+/* ---- the subcommand, its positional argument ---- */
+
+static const bn_subcommand *find_subcommand(const char *name)
+{
+    for (size_t i = 0; name && i + 1 < N_SUBCOMMANDS; i++)
+        if (strcmp(subcommands[i].name, name) == 0)
+            return &subcommands[i];
+    return NULL;
+}
+
+/* The previous tool's habit: --batch anywhere (before --) means train. */
+static int has_batch_flag(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--batch") == 0)
+            return 1;
+    return 0;
+}
+
+static bn_status unknown_subcommand(const char *word, bn_error *err)
+{
+    char path[BN_PATH_MAX];
+    if (word[0] != '-' && bn_experiment_path(word, path, sizeof path, NULL) == BN_OK)
+        return bn_fail(err, BN_ERR_INPUT, "%s: unknown subcommand; to train this experiment: "
+                       "%s train %s (or %s --batch %s)", word, PROG, word, PROG, word);
+    return bn_fail(err, BN_ERR_INPUT, "%s: unknown subcommand (subcommands: train, eval, "
+                   "move, play, bench; see `%s --help`)", word, PROG);
+}
+
+static bn_status take_positionals(bn_cli *cli, const bn_subcommand *s, int argc, char **argv,
+                                  int first, bn_error *err)
+{
+    if (first < argc && !s->positional)
+        return s == TUI_ROW ? unknown_subcommand(argv[first], err)
+                            : refuse(s, argv[first], "unexpected argument", err);
+    if (first + 1 < argc)
+        return refuse(s, argv[first + 1], "unexpected argument", err);
+    const char *arg = first < argc ? argv[first] : NULL;
+    if (!arg && s->missing)
+        return bn_fail(err, BN_ERR_INPUT, "%s", s->missing);
+    if (s->command == BN_CMD_TRAIN)
+        cli->experiment = arg;
+    else if (arg)
+        cli->checkpoint = arg;
+    return BN_OK;
+}
+
+static bn_status check_train(const bn_cli *cli, bn_error *err)
+{
+    if (!cli->experiment && !cli->resume)
+        return bn_fail(err, BN_ERR_INPUT, "train needs an EXPERIMENT (e.g. arithmetic) or "
+                       "--resume RUN_DIR (see `%s train --help`)", PROG);
+    if (cli->experiment && cli->resume)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "--resume %s: give either an EXPERIMENT or --resume, not both",
+                       cli->resume);
+    return BN_OK;
 }
 
 bn_status bn_cli_parse(bn_cli *cli, int argc, char **argv, bn_error *err)
 {
     memset(cli, 0, sizeof *cli);
-    cli->command = BN_CMD_TUI;
     cli->shots = -1;
-    int i = 1;
-    if (argc > 1 && strcmp(argv[1], "eval") == 0) {
-        cli->command = BN_CMD_EVAL;
-        i = 2;
-    } else if (argc > 1 && strcmp(argv[1], "move") == 0) {
-        cli->command = BN_CMD_MOVE;
-        i = 2;
-    } else if (argc > 1 && strcmp(argv[1], "play") == 0) {
-        cli->command = BN_CMD_PLAY;
-        i = 2;
-    } else if (argc > 1 && strcmp(argv[1], "bench") == 0) {
-        cli->command = BN_CMD_BENCH;
-        i = 2;
-    }
-    for (; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            cli->command = BN_CMD_HELP;
-            return BN_OK;
-        }
-        if (strcmp(arg, "--version") == 0) {
-            cli->command = BN_CMD_VERSION;
-            return BN_OK;
-        }
-        if (strcmp(arg, "--batch") == 0 && cli->command != BN_CMD_EVAL &&
-            cli->command != BN_CMD_MOVE && cli->command != BN_CMD_PLAY) {
-            cli->command = BN_CMD_TRAIN;
-            continue;
-        }
-        if (cli->command == BN_CMD_BENCH) {
-            bn_status s = parse_bench_option(cli, argc, argv, &i, err);
-            if (s != BN_OK)
-                return s;
-            continue;
-        }
-        if (arg[0] == '-' && arg[1] == '-') {
-            bn_status s = parse_option(cli, argc, argv, &i, err);
-            if (s != BN_OK)
-                return s;
-            continue;
-        }
-        int takes_ckpt = cli->command == BN_CMD_EVAL || cli->command == BN_CMD_MOVE ||
-                         cli->command == BN_CMD_PLAY;
-        const char **positional = takes_ckpt ? &cli->checkpoint : &cli->experiment;
-        if (*positional)
-            return bn_fail(err, BN_ERR_INPUT, "%s: unexpected argument (see --help)", arg);
-        *positional = arg;
-    }
-    if (cli->command == BN_CMD_TUI && (cli->experiment || cli->resume || cli->n_sets))
-        return bn_fail(err, BN_ERR_INPUT,
-                       "training from the command line needs --batch (e.g. --batch %s)",
-                       cli->experiment ? cli->experiment : "arithmetic");
-    if (cli->command == BN_CMD_TRAIN && !cli->experiment && !cli->resume)
-        return bn_fail(err, BN_ERR_INPUT,
-                       "--batch needs an EXPERIMENT (e.g. arithmetic) or --resume RUN_DIR");
-    if (cli->command == BN_CMD_TRAIN && cli->experiment && cli->resume)
-        return bn_fail(err, BN_ERR_INPUT,
-                       "--resume %s: give either an EXPERIMENT or --resume, not both",
-                       cli->resume);
-    if (cli->command == BN_CMD_EVAL && !cli->checkpoint)
-        return bn_fail(err, BN_ERR_INPUT, "eval needs a CHECKPOINT (a step_NNNNNN directory)");
-    if ((cli->command == BN_CMD_MOVE || cli->command == BN_CMD_PLAY) && !cli->checkpoint)
-        return bn_fail(err, BN_ERR_INPUT, "%s needs a CHECKPOINT (a step_NNNNNN directory of a "
-                       "tictactoe run)", cli->command == BN_CMD_MOVE ? "move" : "play");
+    /* argv[first] plays the part of argv[0] for getopt_long: the subcommand's name. */
+    const bn_subcommand *s = find_subcommand(argc > 1 ? argv[1] : NULL);
+    int first = s ? 1 : 0;
+    if (!s)
+        s = has_batch_flag(argc, argv) ? TRAIN_ROW : TUI_ROW;
+    cli->sub = s;
+    cli->command = s->command;
+    int pos = 0;
+    bn_status st = parse_flags(cli, s, argc - first, argv + first, &pos, err);
+    if (st != BN_OK || cli->command == BN_CMD_HELP || cli->command == BN_CMD_VERSION)
+        return st;
+    st = take_positionals(cli, s, argc - first, argv + first, pos, err);
+    if (st == BN_OK && s->command == BN_CMD_TRAIN)
+        st = check_train(cli, err);
     if (!cli->kernel)
         cli->kernel = getenv("BITNET_KERNEL");
-    return BN_OK;
+    return st;
+}
+
+int bn_cli_run(const bn_cli *cli)
+{
+    return cli->sub->run(cli);
 }
 
 bn_status bn_cli_apply_sets(const bn_cli *cli, bn_config *cfg, bn_error *err)

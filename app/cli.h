@@ -1,6 +1,10 @@
-/* cli.h - command-line parsing: flags -> a bn_cli request, or a one-line error. */
+/* cli.h - the command line: one table of subcommands, each with its table of flags, parsed
+ * by getopt_long into a bn_cli request (README, "Command line"). The usage texts are
+ * generated from the same tables. */
 #ifndef BN_CLI_H
 #define BN_CLI_H
+
+#include <stdio.h>
 
 #include "io/config.h"
 #include "base/error.h"
@@ -12,8 +16,11 @@ typedef enum {
     BN_CMD_MOVE, BN_CMD_PLAY
 } bn_command;
 
-typedef struct {
-    bn_command command;
+struct bn_subcommand; /* a row of the table in cli.c */
+
+typedef struct bn_cli {
+    bn_command command;       /* BN_CMD_HELP: print the usage of `sub` */
+    const struct bn_subcommand *sub; /* the subcommand named (the TUI's row when none) */
     const char *experiment;   /* train, bench --experiment: name or INI path */
     const char *resume;       /* train: run directory to continue */
     const char *checkpoint;   /* eval, move, play */
@@ -32,11 +39,16 @@ typedef struct {
     int n_sets;
 } bn_cli;
 
-/* Parse argv. Errors are BN_ERR_INPUT with a one-line message naming the flag. */
+/* Parse argv (getopt_long permutes it). Errors are BN_ERR_INPUT with a one-line message
+ * naming the subcommand and the flag or argument. */
 bn_status bn_cli_parse(bn_cli *cli, int argc, char **argv, bn_error *err);
 
-/* The usage text, listing every flag with its default. */
-void bn_cli_usage(FILE *out, const char *prog);
+/* The usage text: every subcommand when cli->sub is the TUI's row (or cli is NULL), else
+ * the flags of cli->sub with their help and defaults. */
+void bn_cli_usage(FILE *out, const bn_cli *cli);
+
+/* Run the parsed subcommand; returns the process exit status. */
+int bn_cli_run(const bn_cli *cli);
 
 /* Apply the collected --set overrides (and translated flags) to cfg, in order. */
 bn_status bn_cli_apply_sets(const bn_cli *cli, bn_config *cfg, bn_error *err);

@@ -1,9 +1,8 @@
-/* main.c - hands over to the command line. */
+/* main.c - hands over to the command line (README, "Command line"). */
 #include <stdio.h>
 
 #include "cli.h"
 #include "commands.h"
-#include "tui_cmd.h"
 
 int main(int argc, char **argv)
 {
@@ -13,25 +12,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "bitnet-tui: %s\n", err.msg);
         return BN_EXIT_INPUT;
     }
-    switch (cli.command) {
-    case BN_CMD_HELP:
-        bn_cli_usage(stdout, "bitnet-tui");
+    if (cli.command == BN_CMD_HELP) {
+        bn_cli_usage(stdout, &cli);
         return BN_EXIT_OK;
-    case BN_CMD_VERSION:
+    }
+    if (cli.command == BN_CMD_VERSION) {
         printf("bitnet-tui %s\n", BN_VERSION);
         return BN_EXIT_OK;
-    case BN_CMD_TRAIN:
-        return bn_cmd_train(&cli);
-    case BN_CMD_EVAL:
-        return bn_cmd_eval(&cli);
-    case BN_CMD_BENCH:
-        return bn_cmd_bench(&cli);
-    case BN_CMD_MOVE:
-        return bn_cmd_move(&cli);
-    case BN_CMD_PLAY:
-        return bn_cmd_play(&cli);
-    case BN_CMD_TUI:
-        return bn_cmd_tui(&cli);
     }
-    return BN_EXIT_INPUT;
+    return bn_cli_run(&cli);
 }

@@ -26,7 +26,8 @@ int bn_cmd_tui(const bn_cli *cli)
     const char *why = unusable_terminal();
     if (why) {
         fprintf(stderr, "bitnet-tui: the terminal UI needs a terminal (%s); train headless "
-                        "with `bitnet-tui --batch arithmetic` (see --help)\n", why);
+                        "with `bitnet-tui train arithmetic` (or the previous tool's "
+                        "`--batch arithmetic`; see --help)\n", why);
         return BN_EXIT_INPUT;
     }
     bn_error err = {0};

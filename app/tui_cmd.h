@@ -4,7 +4,7 @@
 
 #include "cli.h"
 
-/* Refuses (status 2, a message pointing to --batch) when stdin/stdout is not a terminal or
+/* Refuses (status 2, a message pointing to train and --batch) when stdin/stdout is not a terminal or
  * TERM is unset or "dumb"; otherwise runs the UI and returns its exit status. */
 int bn_cmd_tui(const bn_cli *cli);
 

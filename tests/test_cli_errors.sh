@@ -66,7 +66,54 @@ expect_error "tictactoe: no player weight" "random_weight + minimax_weight + per
 expect_error "tictactoe: epsilon above 1" "minimax_epsilon = 2" $T tictactoe --set data.minimax_epsilon=2
 expect_error "tinystories not yet" "not available yet" $T tinystories
 expect_error "baseline not yet" "not available yet" $T baseline-95m
-expect_error "train without --batch" "needs --batch" "$BIN" arithmetic
+expect_error "an experiment without train" "to train this experiment: bitnet-tui train arithmetic" \
+    "$BIN" arithmetic
+
+# The command line: one flag table per subcommand (README, "Command line").
+expect_error "unknown subcommand" "evl: unknown subcommand" "$BIN" evl
+expect_error "a flag train does not take" "train: --games: unknown option" \
+    "$BIN" train arithmetic --games 10
+expect_error "a flag --batch does not take" "train: --games: unknown option" $T arithmetic --games 10
+expect_error "a flag eval does not take, --flag=value" "eval: --num-steps: unknown option" \
+    "$BIN" eval some/checkpoint --num-steps=3
+expect_error "a flag bench does not take" "bench: --board: unknown option" "$BIN" bench --board X
+expect_error "an abbreviated flag" "train: --num: unknown option (did you mean --num-steps?)" \
+    "$BIN" train arithmetic --num 3
+expect_error "a value for a switch" "bench: --json: takes no value" "$BIN" bench --json=1
+expect_error "two experiments" "train: tictactoe: unexpected argument" \
+    "$BIN" train arithmetic tictactoe
+expect_error "train without an experiment" "train needs an EXPERIMENT" "$BIN" train
+expect_error "--flag=value checked like --flag value" "--games 2: must be an integer 4..1000000" \
+    "$BIN" eval some/checkpoint --games=2
+expect_error "-- ends the options" "train: --num-steps: unexpected argument" \
+    "$BIN" train arithmetic -- --num-steps
+help_has() { # help_has "description" pattern command...: status 0, pattern on stdout
+    desc=$1 want=$2
+    shift 2
+    if "$@" >out.txt 2>err.txt && grep -qF -- "$want" out.txt && [ ! -s err.txt ]; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $desc: wanted '$want' in:"
+        sed 's/^/    /' out.txt err.txt
+    fi
+}
+help_has "eval --help lists --problems" "--problems N" "$BIN" eval --help
+help_has "--help lists the subcommands" "train EXPERIMENT|--resume RUN_DIR" "$BIN" --help
+help_has "--help lists bench" "bench [options]" "$BIN" --help
+help_has "train --help: help and default from the config schema" \
+    "[training.num_steps; default 10000]" "$BIN" train --help
+for sub in train eval move play bench; do
+    if "$BIN" $sub --help | grep -q "no such INI key"; then
+        fail=$((fail + 1))
+        echo "FAIL: $sub --help: a flag names a key the config schema lacks"
+    else
+        pass=$((pass + 1))
+    fi
+done
+help_has "--batch --help is train's" "--resume RUN_DIR" "$BIN" --batch --help
+help_has "eval --help: threads default from the checkpoint" \
+    "[training.threads; default the checkpoint's]" "$BIN" eval --help
 
 # A real tiny run to have a checkpoint and a run directory to misuse.
 $T arithmetic $SMALL --run-id tiny >/dev/null 2>train.log || { echo "FAIL: tiny run"; cat train.log; exit 1; }
@@ -92,6 +139,24 @@ expect_error "checkpoint of another shape" "tensor token_embeddings.weight has s
 expect_error "eval data file missing" "nodata.txt: cannot open" "$BIN" eval $CK --data nodata.txt
 expect_error "eval bad --problems" "--problems 0" "$BIN" eval $CK --problems 0
 expect_error "eval bad --shots" "--shots 9: must be an integer 0..8" "$BIN" eval $CK --shots 9
+
+# train is --batch: the same tiny run both ways, flags as --flag=value, the same losses.
+TINY3="--set model.hidden_size=32 --set model.num_layers=1 --set model.ffn_size=32 --set training.warmup_steps=1 --batch-size=2 --seq-len=16 --sample-interval=0 --log-interval=1"
+"$BIN" train arithmetic --num-steps=3 $TINY3 --run-id=viatrain >/dev/null 2>t1.log
+s1=$?
+$T arithmetic --num-steps 3 $TINY3 --run-id batchrun >/dev/null 2>t2.log
+s2=$?
+losses() { grep -o '"loss": *[-0-9.e]*' "runs/$1/metrics/scalars.jsonl"; }
+if [ $s1 -eq 0 ] && [ $s2 -eq 0 ] && [ -d runs/viatrain/checkpoints/step_000003 ] &&
+    [ "$(losses viatrain | wc -l)" -eq 3 ] && [ "$(losses viatrain)" = "$(losses batchrun)" ]; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1))
+    echo "FAIL: train and --batch: status $s1 and $s2, losses:"
+    losses viatrain
+    losses batchrun
+    cat t1.log t2.log
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
