@@ -436,6 +436,95 @@ static void test_good_files(void)
     unlink(path);
 }
 
+/* Config text (a checkpoint's) is parsed in memory: no temporary file, so a missing or
+ * unwritable $TMPDIR does not matter; unknown names are still refused by name. */
+static void test_parse_in_memory(void)
+{
+    bn_config cfg;
+    bn_error err = {0};
+    char tmp_sub[300];
+    snprintf(tmp_sub, sizeof tmp_sub, "%s/empty", tmp_dir);
+    CHECK(mkdir(tmp_sub, 0700) == 0, "mkdir %s", tmp_sub);
+    char *old_tmpdir = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", tmp_sub, 1);
+    bn_status st = bn_config_parse(&cfg, "[model]\nhidden_size = 128\n", "meta", &err);
+    CHECK(st == BN_OK && cfg.model.hidden_size == 128, "parse: %s", err.msg);
+    CHECK(count_files(tmp_sub) == 0, "parse left a file in %s", tmp_sub);
+
+    static const struct {
+        const char *text, *expect, *expect2;
+    } bad[] = {
+        {"[model]\nhiden_size = 3\n", "meta: [model] unknown key 'hiden_size'", "num_layers"},
+        {"[modle]\nhidden_size = 3\n", "meta: unknown section [modle]", "training"},
+        {"seed = 3\n[training]\n", "key 'seed' is outside any section", "meta"},
+        {"[training]\nseed = 1\n[data]\nbogus = 1\n", "[data] unknown key 'bogus'", "meta"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        st = bn_config_parse(&cfg, bad[i].text, "meta", &err);
+        CHECK(st == BN_ERR_INPUT && has(err.msg, bad[i].expect) && has(err.msg, bad[i].expect2),
+              "case %zu: '%s' lacks '%s' or '%s'", i, err.msg, bad[i].expect, bad[i].expect2);
+    }
+    CHECK(count_files(tmp_sub) == 0, "failed parses left a file in %s", tmp_sub);
+
+    /* A $TMPDIR that does not exist: a temporary file could not be made there. */
+    snprintf(tmp_sub, sizeof tmp_sub, "%s/does-not-exist", tmp_dir);
+    setenv("TMPDIR", tmp_sub, 1);
+    st = bn_config_parse(&cfg, "[training]\nbatch_size = 8\n", "meta", &err);
+    CHECK(st == BN_OK && cfg.train.batch_size == 8, "parse without a TMPDIR: %s", err.msg);
+
+    if (old_tmpdir) {
+        setenv("TMPDIR", old_tmpdir, 1);
+        free(old_tmpdir);
+    } else {
+        unsetenv("TMPDIR");
+    }
+    snprintf(tmp_sub, sizeof tmp_sub, "%s/empty", tmp_dir);
+    rmdir(tmp_sub);
+}
+
+/* bn_config_peek: one key of a file, leniently; bn_config_key_doc: the schema's text. */
+static void test_peek(void)
+{
+    const char *path = write_ini("peek.ini", "[Experiment]\n"
+                                             "Description = \"a ; b # c\"  ; comment\n"
+                                             "[training]\n"
+                                             "num_steps = 300 ; comment\n"
+                                             "unknown_key = kept\n");
+    char out[64];
+    bn_error err = {0};
+    CHECK(bn_config_peek(path, "experiment.description", out, sizeof out, &err) == BN_OK &&
+              strcmp(out, "a ; b # c") == 0, "description '%s' (%s)", out, err.msg);
+    CHECK(bn_config_peek(path, "training.num_steps", out, sizeof out, &err) == BN_OK &&
+              strcmp(out, "300") == 0, "num_steps '%s'", out);
+    CHECK(bn_config_peek(path, "training.unknown_key", out, sizeof out, &err) == BN_OK &&
+              strcmp(out, "kept") == 0, "peek does not validate: '%s'", out);
+    snprintf(out, sizeof out, "stale");
+    CHECK(bn_config_peek(path, "training.seed", out, sizeof out, &err) == BN_OK && !out[0],
+          "missing key: '%s'", out);
+    snprintf(out, sizeof out, "stale");
+    CHECK(bn_config_peek(path, "logging.run_id", out, sizeof out, &err) == BN_OK && !out[0],
+          "missing section: '%s'", out);
+    char small[4];
+    CHECK(bn_config_peek(path, "experiment.description", small, sizeof small, &err) == BN_OK &&
+              strcmp(small, "a ;") == 0, "truncated: '%s'", small);
+    unlink(path);
+
+    bn_status st = bn_config_peek(path, "training.seed", out, sizeof out, &err);
+    CHECK(st == BN_ERR_INPUT && has(err.msg, path) && has(err.msg, "cannot open") && !out[0],
+          "missing file: %s", err.msg);
+    path = write_ini("peekbad.ini", "[model]\nhidden_size 256\n");
+    st = bn_config_peek(path, "model.hidden_size", out, sizeof out, &err);
+    CHECK(st == BN_ERR_INPUT && has(err.msg, "not a valid INI file"), "garbage: %s", err.msg);
+    unlink(path);
+
+    const char *help = NULL, *def = NULL;
+    CHECK(bn_config_key_doc("training.num_steps", &help, &def) && help && help[0] &&
+              strcmp(def, "10000") == 0, "key doc: %s / %s", help, def);
+    CHECK(bn_config_key_doc("logging.run_id", &help, &def) && strcmp(def, "") == 0, "run_id");
+    CHECK(!bn_config_key_doc("training.bogus", &help, &def), "unknown key has a doc");
+    CHECK(!bn_config_key_doc("num_steps", &help, &def), "a key without a section has a doc");
+}
+
 int main(int argc, char **argv)
 {
     /* make check sets srcdir, so out-of-tree builds find the source tree's experiments. */
@@ -456,6 +545,8 @@ int main(int argc, char **argv)
     test_set();
     test_bad_files();
     test_good_files();
+    test_parse_in_memory();
+    test_peek();
 
     rmdir(tmp_dir);
     return check_exit("test_config");
