@@ -323,18 +323,15 @@ static bn_status refuse(const bn_subcommand *s, const char *flag, const char *wh
 static bn_status refuse_flag(const bn_subcommand *s, int c, char **argv, bn_error *err)
 {
     char shown[8];
-    const char *arg = argv[optind - 1];
-    if (optopt >= LONG_BASE && optopt < LONG_BASE + MAX_OPTIONS)
-        arg = argv[optind - 1]; /* a long flag: its name is in argv */
-    else if (optopt > 0 && optopt < 128) {
+    const char *arg = argv[optind - 1]; /* a long flag, as written */
+    int known_long = optopt >= LONG_BASE && optopt < LONG_BASE + MAX_OPTIONS;
+    if (optopt > 0 && optopt < 128) { /* a short one: -x, perhaps inside -yx */
         snprintf(shown, sizeof shown, "-%c", optopt);
         arg = shown;
     }
     if (c == ':')
         return refuse(s, arg, "needs a value", err);
-    if (optopt >= LONG_BASE && optopt < LONG_BASE + MAX_OPTIONS)
-        return refuse(s, arg, "takes no value", err);
-    return refuse(s, arg, "unknown option", err);
+    return refuse(s, arg, known_long ? "takes no value" : "unknown option", err);
 }
 
 /* getopt_long takes any unambiguous prefix (--num for --num-steps); a prefix would stop
