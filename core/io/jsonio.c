@@ -124,7 +124,9 @@ bn_status bn_jsonl_each_tail(const char *path, size_t max_bytes, bn_jsonl_fn fn,
     if (!f)
         return bn_fail(err, BN_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
     long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    size_t want = size < 0 ? 0 : (size_t)size < max_bytes ? (size_t)size : max_bytes;
+    /* One byte before the window too: whether the window starts on a line's first byte. */
+    int cut = size >= 0 && (size_t)size > max_bytes;
+    size_t want = size < 0 ? 0 : cut ? max_bytes + 1 : (size_t)size;
     char *text = malloc(want + 1);
     size_t got = 0;
     int ok = size >= 0 && text && fseek(f, size - (long)want, SEEK_SET) == 0;
@@ -139,7 +141,7 @@ bn_status bn_jsonl_each_tail(const char *path, size_t max_bytes, bn_jsonl_fn fn,
                        nomem ? " (out of memory)" : "");
     }
     const char *start = text;
-    if ((size_t)size > want) { /* the window starts inside a line: skip to the next one */
+    if (cut) { /* skip what precedes the first line wholly inside the window */
         const char *nl = memchr(text, '\n', got);
         start = nl ? nl + 1 : text + got;
     }
