@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "io/rundir.h"
+#include "io/metrics.h"
 #include "io/runs.h"
 
 static char dir[] = "/tmp/bn_test_runs_XXXXXX";
@@ -130,6 +131,50 @@ static void test_written_run(void)
           "sample \"%s\"", line);
 }
 
+/* The table under the history: rows merge per step, the later value wins, a lower step
+ * drops what follows, null is NaN, keys not asked for are not read. */
+static void test_metrics_table(void)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/scalars.jsonl", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL, "cannot create %s", path);
+    if (!f)
+        return;
+    fputs("{\"step\": 1, \"a\": 1, \"b\": 10}\n"
+          "{\"step\": 2, \"a\": 2}\n"
+          "{\"step\": 2, \"b\": 20, \"a\": 2.5}\n" /* the same step: merged, a replaced */
+          "{\"step\": 3, \"a\": 3}\n"
+          "{\"step\": 2, \"a\": null}\n" /* resumed at 2: rows 2 and 3 dropped */
+          "{\"a\": 99}\n"                    /* no step: not a row */
+          "{\"step\": 4, \"a\": 4, \"c\": 5}\n",
+          f);
+    fclose(f);
+    const char *keys[] = {"a", "b"};
+    bn_metric_table t;
+    bn_error err = {0};
+    CHECK(bn_metrics_read(path, keys, 2, &t, &err) == BN_OK, "read: %s", err.msg);
+    CHECK(t.n_rows == 3 && t.rows[0].step == 1 && t.rows[1].step == 2 && t.rows[2].step == 4,
+          "%d rows", t.n_rows);
+    if (t.n_rows == 3) {
+        CHECK(t.rows[0].v[0] == 1 && t.rows[0].v[1] == 10, "row 1");
+        CHECK(isnan(t.rows[1].v[0]) && isnan(t.rows[1].v[1]), "row 2 (after the resume)");
+        CHECK(t.rows[2].v[0] == 4 && isnan(t.rows[2].v[1]), "row 4");
+    }
+    CHECK(bn_metrics_column(&t, "b") == 1 && bn_metrics_column(&t, "c") == -1, "columns");
+    bn_metrics_free(&t);
+    CHECK(t.rows == NULL && t.n_rows == 0, "free clears the table");
+
+    const char *many[BN_METRICS_MAX + 1] = {0};
+    CHECK(bn_metrics_read(path, many, BN_METRICS_MAX + 1, &t, &err) == BN_ERR_INPUT,
+          "too many keys accepted");
+    bn_metrics_free(&t);
+    remove(path);
+    CHECK(bn_metrics_read(path, keys, 2, &t, &err) == BN_ERR_INPUT && strstr(err.msg, path),
+          "missing file: %s", err.msg);
+    bn_metrics_free(&t);
+}
+
 /* A failed append names the file. */
 static void test_append_error(void)
 {
@@ -158,6 +203,7 @@ int main(void)
     test_v1_arith();
     test_v1_ttt();
     test_written_run();
+    test_metrics_table();
     test_append_error();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

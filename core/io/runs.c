@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "base/fileio.h"
 #include "io/jsonio.h"
+#include "io/metrics.h"
 
 #define TAIL_BYTES 8192
 
@@ -165,87 +167,49 @@ int bn_runs_scan(const char *runs_dir, bn_run_info *out, int cap)
 
 /* ---------------------------------------------------------------- history */
 
-/* Append or replace: a step at or before the last one (a resumed run) drops what follows. */
-static void put_point(bn_metric_point *pts, int *n, const bn_metric_point *p)
-{
-    while (*n > 0 && pts[*n - 1].step >= p->step)
-        (*n)--;
-    pts[(*n)++] = *p;
-}
+/* The scalars.jsonl keys the history shows, in this order (columns of the table). */
+enum { K_LOSS, K_LR, K_LOSS_EMA, K_ACC, K_LEGAL, K_RX, K_RO, K_PX, K_PO, N_KEYS };
+static const char *const history_keys[N_KEYS] = {
+    "loss", "lr", "loss_ema", "eval_accuracy", "eval_legal_rate", "eval_not_lost_random_x",
+    "eval_not_lost_random_o", "eval_draws_perfect_x", "eval_draws_perfect_o"};
 
-static double number_or_zero(const json_t *rec, const char *key)
-{
-    const json_t *v = json_object_get(rec, key);
-    return json_is_number(v) ? json_number_value(v) : 0.0;
-}
+static double or_zero(double v) { return isnan(v) ? 0.0 : v; }
 
-/* The tic-tac-toe eval record's summary, in the trainer's words (README, "Tic-tac-toe"). */
-static void ttt_eval_text(const json_t *rec, char *out, size_t cap)
+/* One step's row as the UI's point: the loss, lr and smoothed loss, and the evaluation of
+ * that step if there was one (tic-tac-toe: its summary in the trainer's words). */
+static bn_metric_point row_point(const bn_metric_row *r)
 {
-    snprintf(out, cap, "random %.0f/%.0f%% perfect %.0f/%.0f%%",
-             100 * number_or_zero(rec, "eval_not_lost_random_x"),
-             100 * number_or_zero(rec, "eval_not_lost_random_o"),
-             100 * number_or_zero(rec, "eval_draws_perfect_x"),
-             100 * number_or_zero(rec, "eval_draws_perfect_o"));
-}
-
-/* The history being read: a growing array. */
-typedef struct {
-    bn_metric_point *pts;
-    int n, cap;
-    int oom;
-} metrics_read;
-
-/* Fold one JSONL record into the history: a training record (a step with a numeric loss)
- * appends a point; an eval record (eval_accuracy or eval_legal_rate) marks its step's. */
-static int take_record(void *ctx, const json_t *rec)
-{
-    metrics_read *r = ctx;
-    long step;
-    const json_t *loss = json_object_get(rec, "loss");
-    const json_t *acc = json_object_get(rec, "eval_accuracy");
-    const json_t *legal = json_object_get(rec, "eval_legal_rate");
-    if (bn_json_get_long(rec, "step", &step) != 0)
-        return 0;
-    if (json_is_number(loss)) {
-        if (r->n == r->cap) {
-            int cap = r->cap ? 2 * r->cap : 256;
-            bn_metric_point *pts = realloc(r->pts, sizeof *pts * (size_t)cap);
-            if (!pts)
-                return r->oom = 1;
-            r->pts = pts;
-            r->cap = cap;
-        }
-        bn_metric_point p = {.step = step, .loss = json_number_value(loss),
-                             .lr = number_or_zero(rec, "lr"),
-                             .loss_ema = bn_json_get_number(rec, "loss_ema")};
-        put_point(r->pts, &r->n, &p);
-    } else if ((acc || legal) && r->n > 0 && r->pts[r->n - 1].step == step) {
-        bn_metric_point *last = &r->pts[r->n - 1];
-        last->have_eval = 1;
-        last->eval_accuracy = number_or_zero(rec, acc ? "eval_accuracy" : "eval_legal_rate");
-        if (!acc)
-            ttt_eval_text(rec, last->eval_text, sizeof last->eval_text);
-    }
-    return 0;
+    const double *v = r->v;
+    bn_metric_point p = {.step = r->step, .loss = v[K_LOSS], .lr = or_zero(v[K_LR]),
+                         .loss_ema = v[K_LOSS_EMA]};
+    p.have_eval = !isnan(v[K_ACC]) || !isnan(v[K_LEGAL]);
+    p.eval_accuracy = or_zero(!isnan(v[K_ACC]) ? v[K_ACC] : v[K_LEGAL]);
+    if (p.have_eval && isnan(v[K_ACC]))
+        snprintf(p.eval_text, sizeof p.eval_text, "random %.0f/%.0f%% perfect %.0f/%.0f%%",
+                 100 * or_zero(v[K_RX]), 100 * or_zero(v[K_RO]), 100 * or_zero(v[K_PX]),
+                 100 * or_zero(v[K_PO]));
+    return p;
 }
 
 bn_status bn_run_read_metrics(const char *run_dir, bn_metric_point **points, int *n,
                               bn_error *err)
 {
     char path[BN_PATH_MAX + BN_NAME_MAX + 32];
-    metrics_read r = {0};
+    bn_metric_table t;
+    *points = NULL;
+    *n = 0;
     snprintf(path, sizeof path, "%s/metrics/scalars.jsonl", run_dir);
-    bn_status s = bn_jsonl_each(path, take_record, &r, err);
-    if (s == BN_OK && r.oom)
+    bn_status s = bn_metrics_read(path, history_keys, N_KEYS, &t, err);
+    bn_metric_point *pts = s == BN_OK ? malloc(sizeof *pts * (size_t)(t.n_rows + 1)) : NULL;
+    if (s == BN_OK && !pts)
         s = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
-    if (s != BN_OK) {
-        free(r.pts);
-        r.pts = NULL;
-        r.n = 0;
-    }
-    *points = r.pts;
-    *n = r.n;
+    int count = 0;
+    for (int i = 0; s == BN_OK && i < t.n_rows; i++)
+        if (!isnan(t.rows[i].v[K_LOSS])) /* a step without a loss (diverged) is no point */
+            pts[count++] = row_point(&t.rows[i]);
+    bn_metrics_free(&t);
+    *points = pts;
+    *n = count;
     return s;
 }
 

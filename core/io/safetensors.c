@@ -357,7 +357,7 @@ static bn_status read_shape(const char *path, const char *name, const json_t *no
     const json_t *d;
     json_array_foreach(node, i, d) {
         uint64_t v;
-        if (read_count(d, &v) < 0 || v > INT64_MAX)
+        if (read_count(d, &v) < 0)
             return bn_fail(err, BN_ERR_INPUT,
                            "%s: not a safetensors file (tensor %s: shape entries must be "
                            "non-negative integers)",
