@@ -52,18 +52,18 @@ static void print_record(json_t *rec)
     free(line);
 }
 
-/* {"error": why, "input": the line}; bytes that are not UTF-8 cannot be JSON text, so such
- * an input is shown with each of those bytes as '?'. */
+/* {"error": why, "input": the line}; JSON text is UTF-8, so an input that is not is shown
+ * with its non-ASCII bytes as '?'. */
 static void print_error(const char *input, const char *why)
 {
     char shown[LINE_MAX_LEN];
     snprintf(shown, sizeof shown, "%s", input);
     json_t *in = json_string(shown);
     for (size_t i = 0; !in && shown[i]; i++)
-        if ((unsigned char)shown[i] >= 0x80) {
+        if ((unsigned char)shown[i] >= 0x80)
             shown[i] = '?';
-            in = json_string(shown);
-        }
+    if (!in)
+        in = json_string(shown);
     print_record(json_pack("{s:s, s:o}", "error", why, "input", in ? in : json_null()));
 }
 
