@@ -19,6 +19,7 @@
 #include "model/model.h"
 #include "model/optim.h"
 #include "base/rng.h"
+#include "io/jsonio.h"
 
 #define WARMUP_STEPS 3
 
@@ -178,20 +179,47 @@ static void print_text(const bench_result *r)
     printf("\n  peak RSS   %.0f MiB\n", r->peak_rss_mib);
 }
 
-static void print_json(const bench_result *r)
+/* v rounded to `decimals` places (the precision a benchmark number has); NaN stays NaN. */
+static double round_to(double v, int decimals)
 {
-    printf("{\"config\": \"%s\", \"params\": %zu, \"threads\": %d, \"kernel\": \"%s\", "
-           "\"batch\": %d, \"seq_len\": %d, \"steps\": %d, \"tokens_per_sec\": %.1f, "
-           "\"step_ms\": %.3f, \"forward_ms\": %.3f, \"backward_ms\": %.3f, "
-           "\"optimizer_ms\": %.3f, \"flops_per_token\": %.0f, \"gflops\": %.2f, "
-           "\"sgemm_peak_gflops\": %.2f, \"peak_share\": %.4f, \"kernel_gops\": {",
-           r->config, r->params, r->threads, r->kernel, r->batch, r->seq_len, r->steps,
-           r->tokens_per_sec, r->med.step_ms, r->med.forward_ms, r->med.backward_ms,
-           r->med.optimizer_ms, r->flops_per_token, r->gflops, r->sgemm_peak,
-           r->gflops / r->sgemm_peak);
-    for (int i = 0; i < r->n_kernels; i++)
-        printf("%s\"%s\": %.2f", i ? ", " : "", r->kernels[i].name, r->kernels[i].gops);
-    printf("}, \"peak_rss_mib\": %.1f}\n", r->peak_rss_mib);
+    double scale = pow(10.0, decimals);
+    return round(v * scale) / scale;
+}
+
+/* The --json record: one object, the keys bench_torch.py --compare reads. */
+static json_t *bench_record(const bench_result *r)
+{
+    json_t *gops = json_object();
+    for (int i = 0; gops && i < r->n_kernels; i++)
+        json_object_set_new(gops, r->kernels[i].name,
+                            bn_json_number(round_to(r->kernels[i].gops, 2)));
+    return json_pack(
+        "{s:s, s:I, s:i, s:s, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, "
+        "s:o, s:o}",
+        "config", r->config, "params", (json_int_t)r->params, "threads", r->threads, "kernel",
+        r->kernel, "batch", r->batch, "seq_len", r->seq_len, "steps", r->steps,
+        "tokens_per_sec", bn_json_number(round_to(r->tokens_per_sec, 1)), "step_ms",
+        bn_json_number(round_to(r->med.step_ms, 3)), "forward_ms",
+        bn_json_number(round_to(r->med.forward_ms, 3)), "backward_ms",
+        bn_json_number(round_to(r->med.backward_ms, 3)), "optimizer_ms",
+        bn_json_number(round_to(r->med.optimizer_ms, 3)), "flops_per_token",
+        (json_int_t)llround(r->flops_per_token), "gflops",
+        bn_json_number(round_to(r->gflops, 2)), "sgemm_peak_gflops",
+        bn_json_number(round_to(r->sgemm_peak, 2)), "peak_share",
+        bn_json_number(round_to(r->gflops / r->sgemm_peak, 4)), "kernel_gops", gops,
+        "peak_rss_mib", bn_json_number(round_to(r->peak_rss_mib, 1)));
+}
+
+/* One JSON line on stdout; 0, or -1 when out of memory. */
+static int print_json(const bench_result *r)
+{
+    json_t *rec = bench_record(r);
+    char *line = rec ? bn_json_line(rec, BN_JSON_RECORD) : NULL;
+    json_decref(rec);
+    if (line)
+        printf("%s\n", line);
+    free(line);
+    return line ? 0 : -1;
 }
 
 /* Time `steps` steps (after warm-up) and fill the step medians. */
@@ -294,9 +322,11 @@ static int bench_in_child(const bn_cli *cli, const char *name, const bn_kernels 
             fprintf(stderr, "bitnet-tui: bench %s: %s\n", name, err.msg);
             _exit(bn_exit_status(s));
         }
-        if (cli->json)
-            print_json(&r);
-        else
+        if (cli->json && print_json(&r) < 0) {
+            fprintf(stderr, "bitnet-tui: bench %s: out of memory for the JSON record\n", name);
+            _exit(BN_EXIT_RUNTIME);
+        }
+        if (!cli->json)
             print_text(&r);
         fflush(stdout);
         _exit(0);

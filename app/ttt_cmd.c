@@ -1,5 +1,6 @@
 /* ttt_cmd.c - `move CHECKPOINT` (a line protocol: positions in, one JSON object per line
  * out) and `play CHECKPOINT` (a line-mode game against the model in any terminal). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +8,7 @@
 #include "io/checkpoint.h"
 #include "commands.h"
 #include "task/eval_ttt.h"
-#include "io/json.h"
+#include "io/jsonio.h"
 #include "task/ttt.h"
 
 #define LINE_MAX_LEN 512
@@ -42,12 +43,39 @@ static bn_status load_ttt_model(const bn_cli *cli, bn_model *m, bn_vocab *v, bn_
 
 /* ---------------------------------------------------------------- move */
 
+/* One JSON line on stdout (a record of the move protocol). */
+static void print_record(json_t *rec)
+{
+    char *line = rec ? bn_json_line(rec, BN_JSON_RECORD) : NULL;
+    json_decref(rec);
+    printf("%s\n", line ? line : "{\"error\": \"out of memory\"}");
+    free(line);
+}
+
+/* {"error": why, "input": the line}; JSON text is UTF-8, so an input that is not is shown
+ * with its non-ASCII bytes as '?'. */
 static void print_error(const char *input, const char *why)
 {
-    char esc_in[2 * LINE_MAX_LEN], esc_why[512];
-    bn_json_escape(esc_in, sizeof esc_in, input);
-    bn_json_escape(esc_why, sizeof esc_why, why);
-    printf("{\"error\": %s, \"input\": %s}\n", esc_why, esc_in);
+    char shown[LINE_MAX_LEN];
+    snprintf(shown, sizeof shown, "%s", input);
+    json_t *in = json_string(shown);
+    for (size_t i = 0; !in && shown[i]; i++)
+        if ((unsigned char)shown[i] >= 0x80)
+            shown[i] = '?';
+    if (!in)
+        in = json_string(shown);
+    print_record(json_pack("{s:s, s:o}", "error", why, "input", in ? in : json_null()));
+}
+
+/* The answer's record: board, player, chosen cell, unmasked top digit, nine probabilities. */
+static json_t *answer_record(const char b[BN_TTT_CELLS], const bn_ttt_answer *a)
+{
+    json_t *probs = json_array();
+    for (int i = 0; probs && i < BN_TTT_CELLS; i++)
+        json_array_append_new(probs, bn_json_number(round(a->probs[i] * 1e4) / 1e4));
+    return json_pack("{s:s#, s:s#, s:i, s:i, s:b, s:o}", "board", b, (size_t)BN_TTT_CELLS,
+                     "player", &a->player, (size_t)1, "cell", a->cell, "top_digit",
+                     a->top_digit, "legal_unmasked", a->legal, "probs", probs);
 }
 
 /* Answer one line; returns 0 when it was refused. */
@@ -80,12 +108,7 @@ static int answer_line(bn_model *m, const bn_vocab *v, const char *line, char pl
     }
     bn_ttt_answer a;
     bn_ttt_model_answer(m, v, &g, 1, &a);
-    printf("{\"board\": \"%.9s\", \"player\": \"%c\", \"cell\": %d, \"top_digit\": %d, "
-           "\"legal_unmasked\": %s, \"probs\": [",
-           b, a.player, a.cell, a.top_digit, a.legal ? "true" : "false");
-    for (int i = 0; i < BN_TTT_CELLS; i++)
-        printf("%s%.4f", i ? ", " : "", a.probs[i]);
-    printf("]}\n");
+    print_record(answer_record(b, &a));
     return 1;
 }
 

@@ -10,7 +10,6 @@
 
 #include "check.h"
 #include "io/checkpoint.h"
-#include "io/json.h"
 #include "kernels/kernels.h"
 
 #define CAP 1024

@@ -1,303 +1,311 @@
-/* test_json.c - the JSON reader: structure, strings, numbers, errors, escaping. */
+/* test_json.c - io/jsonio: numbers (NaN and Inf as null), one-line records, atomic
+ * documents, parse errors with line and column, duplicate keys refused, JSONL iteration
+ * (a torn last line skipped), the tail of a JSONL file. */
+#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
-#include "io/json.h"
+#include "io/jsonio.h"
 
-/* Parse `len` bytes from an exact-size heap copy, so reading past the end trips ASan. */
-static int parse_exact(bn_json_doc *doc, const char *text, size_t len)
+static char dir[] = "/tmp/bn_test_json_XXXXXX";
+
+static const char *in_dir(char *buf, size_t cap, const char *name)
 {
-    char *copy = malloc(len ? len : 1);
-    if (!copy)
-        return -2;
-    memcpy(copy, text, len);
-    int rc = bn_json_parse(doc, copy, len);
-    free(copy);
-    /* Nodes live in the arena, not in `copy`, so the tree stays valid. */
-    return rc;
+    snprintf(buf, cap, "%s/%s", dir, name);
+    return buf;
 }
 
-static int parses(const char *text)
+static void write_text(const char *path, const char *text)
 {
-    bn_json_doc doc;
-    int rc = parse_exact(&doc, text, strlen(text));
-    bn_json_free(&doc);
-    return rc == 0;
-}
-
-static void test_structure(void)
-{
-    const char *text = " {\"a\": [1, 2, {\"b\": null}], \"c\": true, \"d\": false,\n"
-                       "\t\"e\": \"x\", \"f\": {}, \"g\": []}\r\n";
-    bn_json_doc doc;
-    CHECK(parse_exact(&doc, text, strlen(text)) == 0, "parse failed: %s", doc.error);
-    const bn_json *root = doc.root;
-    CHECK(root && root->type == BN_JSON_OBJECT, "root is not an object");
-    if (!root)
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL, "cannot create %s", path);
+    if (!f)
         return;
-    CHECK(root->len == 6, "root has %zu members", root->len);
-    const char *keys[] = {"a", "c", "d", "e", "f", "g"};
-    const bn_json *m = root->child;
-    for (size_t i = 0; i < 6 && m; i++, m = m->next)
-        CHECK(strcmp(m->key, keys[i]) == 0, "member %zu key %s", i, m->key);
-
-    const bn_json *a = bn_json_get(root, "a");
-    CHECK(a && a->type == BN_JSON_ARRAY && a->len == 3, "a is not a 3-array");
-    if (a && a->len == 3) {
-        CHECK(a->child->type == BN_JSON_NUMBER && a->child->number == 1, "a[0]");
-        CHECK(a->child->key == NULL, "array element has a key");
-        CHECK(a->child->next->number == 2, "a[1]");
-        const bn_json *inner = a->child->next->next;
-        CHECK(inner->type == BN_JSON_OBJECT && inner->len == 1, "a[2] is not an object");
-        const bn_json *b = bn_json_get(inner, "b");
-        CHECK(b && b->type == BN_JSON_NULL, "a[2].b is not null");
-        CHECK(inner->next == NULL, "a has a 4th element");
-    }
-    const bn_json *c = bn_json_get(root, "c"), *d = bn_json_get(root, "d");
-    CHECK(c && c->type == BN_JSON_BOOL && c->number == 1, "c is not true");
-    CHECK(d && d->type == BN_JSON_BOOL && d->number == 0, "d is not false");
-    const bn_json *e = bn_json_get(root, "e");
-    CHECK(e && e->type == BN_JSON_STRING && e->len == 1 && strcmp(e->string, "x") == 0,
-          "e is not \"x\"");
-    const bn_json *f = bn_json_get(root, "f"), *g = bn_json_get(root, "g");
-    CHECK(f && f->type == BN_JSON_OBJECT && f->len == 0 && !f->child, "f is not {}");
-    CHECK(g && g->type == BN_JSON_ARRAY && g->len == 0 && !g->child, "g is not []");
-    bn_json_free(&doc);
-    CHECK(doc.root == NULL && doc.arena == NULL, "bn_json_free did not clear the doc");
-    bn_json_free(&doc); /* twice is harmless */
+    fputs(text, f);
+    fclose(f);
 }
 
-static void test_scalars_at_top_level(void)
+/* The whole file as a malloc'd string ("" when unreadable). */
+static char *slurp(const char *path)
 {
-    CHECK(parses("0"), "0");
-    CHECK(parses(" \"s\" "), "string");
-    CHECK(parses("null"), "null");
-    CHECK(parses("true"), "true");
-    CHECK(parses("[[[]]]"), "nested arrays");
+    char *buf = calloc(1, 65536);
+    FILE *f = fopen(path, "rb");
+    if (buf && f)
+        buf[fread(buf, 1, 65535, f)] = '\0';
+    if (f)
+        fclose(f);
+    return buf;
 }
 
-static void test_escapes(void)
+/* The line of `v`, compared with `want` (then freed). */
+static void expect_line(const json_t *v, size_t flags, const char *want, const char *what)
 {
-    const char *text = "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9\\u20AC\\ud83d\\ude00 ok\"";
-    const char *want = "\"\\/\b\f\n\r\tA\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 ok";
-    bn_json_doc doc;
-    CHECK(parse_exact(&doc, text, strlen(text)) == 0, "escapes: %s", doc.error);
-    if (doc.root) {
-        CHECK(doc.root->type == BN_JSON_STRING, "not a string");
-        CHECK(doc.root->len == strlen(want), "len %zu, want %zu", doc.root->len, strlen(want));
-        CHECK(strcmp(doc.root->string, want) == 0, "decoded string differs");
-    }
-    bn_json_free(&doc);
-
-    /* Raw UTF-8 passes through untouched; keys are decoded too. */
-    text = "{\"k\\u00e9y\": \"caf\xc3\xa9\"}";
-    CHECK(parse_exact(&doc, text, strlen(text)) == 0, "utf-8: %s", doc.error);
-    const bn_json *v = bn_json_get(doc.root, "k\xc3\xa9y");
-    CHECK(v && strcmp(v->string, "caf\xc3\xa9") == 0, "escaped key lookup");
-    bn_json_free(&doc);
-}
-
-static double number_of(const char *text, int *ok)
-{
-    bn_json_doc doc;
-    *ok = parse_exact(&doc, text, strlen(text)) == 0 && doc.root->type == BN_JSON_NUMBER;
-    double v = *ok ? doc.root->number : NAN;
-    bn_json_free(&doc);
-    return v;
+    char *line = bn_json_line(v, flags);
+    CHECK(line && strcmp(line, want) == 0, "%s: \"%s\", want \"%s\"", what,
+          line ? line : "(null)", want);
+    free(line);
 }
 
 static void test_numbers(void)
 {
-    static const struct {
-        const char *text;
-        double value;
-    } good[] = {{"0", 0},          {"-0", 0},         {"7", 7},          {"123", 123},
-                {"-45", -45},      {"1.5", 1.5},      {"-0.25", -0.25},  {"1e3", 1000},
-                {"1E-2", 0.01},    {"-2.5e+2", -250}, {"6.02e23", 6.02e23},
-                {"9007199254740992", 9007199254740992.0}, {"1e-400", 0}};
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        int ok;
-        double v = number_of(good[i].text, &ok);
-        CHECK(ok && v == good[i].value, "%s parsed as %g", good[i].text, v);
+    const double bad[] = {NAN, INFINITY, -INFINITY};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *v = bn_json_number(bad[i]);
+        CHECK(json_is_null(v), "%g is not null", bad[i]);
+        json_decref(v);
     }
-    static const char *bad[] = {"01", "1.", ".5", "+1", "-", "1e", "1e+", "--1", "0x10",
-                                "NaN", "Infinity", "-Infinity", "1e400", "1.2.3", "- 1"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        CHECK(!parses(bad[i]), "%s was accepted", bad[i]);
+    json_t *rec = json_pack("{s:o, s:o, s:o, s:o, s:o, s:I}", "loss", bn_json_number(NAN),
+                            "lr", bn_json_number(0.1f), "one", bn_json_number(1.0), "tiny",
+                            bn_json_number(1e-30), "big", bn_json_number(123456789.0), "step",
+                            (json_int_t)2000);
+    /* Reals: 7 significant digits (a float's), always with a '.' or an exponent, so they stay
+     * reals; counts are integers. */
+    expect_line(rec, BN_JSON_RECORD,
+                "{\"loss\": null, \"lr\": 0.1, \"one\": 1.0, \"tiny\": 1e-30, "
+                "\"big\": 1.234568e8, \"step\": 2000}",
+                "record");
+    json_decref(rec);
 
-    /* The parser must stop at len even when more digits follow in memory. */
-    bn_json_doc doc;
-    CHECK(bn_json_parse(&doc, "1234", 2) == 0 && doc.root->number == 12, "len is ignored");
-    bn_json_free(&doc);
-    CHECK(bn_json_parse(&doc, "[1]", 2) != 0, "[1 with len 2 accepted");
+    double x = 0.1 + 0.2; /* not 0.3: needs 17 digits to come back */
+    json_t *v = bn_json_number(x);
+    char *line = bn_json_line(v, BN_JSON_EXACT);
+    CHECK(line && strtod(line, NULL) == x, "exact: %s does not read back", line);
+    free(line);
+    json_decref(v);
+
+    json_t *o = json_pack("{s:f, s:n, s:I, s:s}", "a", 2.5, "b", "c", (json_int_t)7, "d", "x");
+    CHECK(bn_json_get_number(o, "a") == 2.5, "get a number");
+    CHECK(bn_json_get_number(o, "c") == 7.0, "an integer is a number");
+    CHECK(isnan(bn_json_get_number(o, "b")) && isnan(bn_json_get_number(o, "zz")) &&
+              isnan(bn_json_get_number(o, "d")),
+          "null, missing or a string read as NaN");
+    long l = -1;
+    CHECK(bn_json_get_long(o, "c", &l) == 0 && l == 7, "get a long");
+    l = -1;
+    CHECK(bn_json_get_long(o, "a", &l) < 0 && bn_json_get_long(o, "b", &l) < 0 &&
+              bn_json_get_long(o, "zz", &l) < 0 && bn_json_get_long(o, "d", &l) < 0 && l == -1,
+          "a real, null, missing or a string taken as a long");
+    json_decref(o);
 }
 
-/* Parse must fail and doc->error must mention `what` and a byte offset. */
-static void expect_error(const char *text, const char *what)
+static void test_line(void)
 {
-    bn_json_doc doc;
-    int rc = parse_exact(&doc, text, strlen(text));
-    CHECK(rc == -1, "accepted: %s", text);
-    CHECK(doc.root == NULL && doc.arena == NULL, "failed parse left a tree: %s", text);
-    CHECK(strstr(doc.error, what) && strstr(doc.error, "at byte "),
-          "error for %s is \"%s\", want \"%s\"", text, doc.error, what);
-    bn_json_free(&doc);
+    json_t *rec = json_pack("{s:s, s:[i, i], s:{s:b}, s:s}", "text", "two\nlines \"quoted\"",
+                            "list", 1, 2, "nested", "ok", 1, "utf8", "caf\xc3\xa9");
+    expect_line(rec, BN_JSON_RECORD,
+                "{\"text\": \"two\\nlines \\\"quoted\\\"\", \"list\": [1, 2], "
+                "\"nested\": {\"ok\": true}, \"utf8\": \"caf\xc3\xa9\"}",
+                "one line, keys in insertion order");
+    json_decref(rec);
+    json_t *s = json_string("x");
+    expect_line(s, BN_JSON_RECORD, "\"x\"", "a bare string");
+    json_decref(s);
 }
 
-static void test_errors(void)
+static void test_append(void)
 {
-    expect_error("", "unexpected end of input");
-    expect_error("  \n", "unexpected end of input");
-    expect_error("{} x", "trailing");
-    expect_error("[1] [2]", "trailing");
-    expect_error("\"abc", "unterminated string");
-    expect_error("\"abc\\\"", "unterminated string");
-    expect_error("{\"a", "unterminated string");
-    expect_error("\"a\\qb\"", "invalid escape");
-    expect_error("\"\\u12G4\"", "invalid \\u escape");
-    expect_error("\"\\u12\"", "invalid \\u escape");
-    expect_error("\"\\ud800\"", "unpaired surrogate");
-    expect_error("\"\\ud800\\u0041\"", "unpaired surrogate");
-    expect_error("\"\\udc00\"", "unpaired surrogate");
-    expect_error("\"\\u0000\"", "\\u0000");
-    expect_error("\"a\tb\"", "control character");
-    expect_error("[1,]", "unexpected character");
-    expect_error("[1 2]", "expected ',' or ']'");
-    expect_error("{\"a\":1,}", "expected a string key");
-    expect_error("{\"a\" 1}", "expected ':'");
-    expect_error("{\"a\":1 \"b\":2}", "expected ',' or '}'");
-    expect_error("{1:2}", "expected a string key");
-    expect_error("[tru]", "unexpected character");
-    expect_error("nul", "unexpected character");
-    expect_error("'a'", "unexpected character");
+    char path[512];
+    in_dir(path, sizeof path, "records.jsonl");
+    FILE *f = fopen(path, "w");
+    json_t *a = json_pack("{s:I, s:o}", "step", (json_int_t)1, "loss", bn_json_number(2.5));
+    json_t *b = json_pack("{s:I, s:o}", "step", (json_int_t)2, "loss", bn_json_number(NAN));
+    bn_error err = {0};
+    CHECK(f && bn_jsonl_append(f, "records", a, &err) == BN_OK, "append: %s", err.msg);
+    /* Flushed per line: a reader sees it before the file is closed. */
+    char *text = slurp(path);
+    CHECK(text && strcmp(text, "{\"step\": 1, \"loss\": 2.5}\n") == 0, "after one: %s", text);
+    free(text);
+    CHECK(f && bn_jsonl_append(f, "records", b, &err) == BN_OK, "append: %s", err.msg);
+    if (f)
+        fclose(f);
+    text = slurp(path);
+    CHECK(text && strcmp(text, "{\"step\": 1, \"loss\": 2.5}\n{\"step\": 2, \"loss\": null}\n") == 0,
+          "file is \"%s\"", text);
+    free(text);
 
-    bn_json_doc doc;
-    CHECK(parse_exact(&doc, "[1,]", 4) == -1 &&
-              strcmp(doc.error, "unexpected character at byte 3") == 0,
-          "error offset: \"%s\"", doc.error);
-    bn_json_free(&doc);
+    f = fopen(path, "r"); /* not open for writing: the append fails */
+    CHECK(f && bn_jsonl_append(f, "my.jsonl", a, &err) == BN_ERR_IO &&
+              strncmp(err.msg, "my.jsonl: cannot append", 23) == 0,
+          "append to a read-only stream: %s", err.msg);
+    if (f)
+        fclose(f);
+    json_decref(a);
+    json_decref(b);
+    remove(path);
 }
 
-/* `levels` nested arrays (or objects) around a 0. */
-static char *nested(int levels, int objects)
+/* Names in dir ending in ".tmp". */
+static int tmp_files(void)
 {
-    char *s = malloc((size_t)levels * 6 + 2);
-    size_t n = 0;
-    for (int i = 0; i < levels; i++)
-        n += (size_t)sprintf(s + n, "%s", objects ? "{\"k\":" : "[");
-    s[n++] = '0';
-    for (int i = 0; i < levels; i++)
-        s[n++] = objects ? '}' : ']';
-    s[n] = '\0';
-    return s;
-}
-
-static void test_depth(void)
-{
-    for (int objects = 0; objects < 2; objects++) {
-        char *ok = nested(64, objects), *deep = nested(65, objects);
-        CHECK(parses(ok), "64 levels refused (objects=%d)", objects);
-        expect_error(deep, "nesting deeper than 64");
-        free(ok);
-        free(deep);
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        n += len > 4 && strcmp(e->d_name + len - 4, ".tmp") == 0;
     }
-    char *very_deep = nested(100000, 0); /* must not recurse 100000 deep */
-    CHECK(!parses(very_deep), "100000 levels accepted");
-    free(very_deep);
+    if (d)
+        closedir(d);
+    return n;
 }
 
-static void test_every_prefix_fails(void)
+static void test_write_file(void)
 {
-    const char *text = "{\"name\": \"w\\u00e9\\ud83d\\ude00\\n\", \"dtype\": \"F32\", "
-                       "\"shape\": [2, -3.5e+1, 0], \"ok\": true, \"no\": false, "
-                       "\"nil\": null, \"nest\": {\"a\": [[], {}]}}";
-    size_t len = strlen(text);
-    bn_json_doc full;
-    CHECK(parse_exact(&full, text, len) == 0, "full document refused: %s", full.error);
-    bn_json_free(&full);
-    int accepted = 0;
-    for (size_t n = 0; n < len; n++) {
-        bn_json_doc doc;
-        if (parse_exact(&doc, text, n) == 0) {
-            accepted++;
-            bn_json_free(&doc);
-        } else {
-            CHECK(doc.error[0] != '\0', "no error message for prefix %zu", n);
-        }
-    }
-    CHECK(accepted == 0, "%d strict prefixes were accepted", accepted);
+    char path[512], bad[512];
+    in_dir(path, sizeof path, "doc.json");
+    in_dir(bad, sizeof bad, "no/such/dir/doc.json");
+    json_t *doc = json_pack("{s:I, s:[i]}", "step", (json_int_t)3, "rng", 5);
+    bn_error err = {0};
+    CHECK(bn_json_write_file(path, doc, BN_JSON_EXACT, &err) == BN_OK, "write: %s", err.msg);
+    char *text = slurp(path);
+    CHECK(text && strcmp(text, "{\n  \"step\": 3,\n  \"rng\": [\n    5\n  ]\n}\n") == 0,
+          "document is \"%s\"", text);
+    free(text);
+    CHECK(tmp_files() == 0, "a .tmp file is left after a write");
+
+    json_t *back = NULL;
+    CHECK(bn_json_read_file(path, &back, &err) == BN_OK && json_equal(back, doc),
+          "read back: %s", err.msg);
+    json_decref(back);
+
+    CHECK(bn_json_write_file(bad, doc, BN_JSON_EXACT, &err) == BN_ERR_IO && strstr(err.msg, bad),
+          "write into a missing directory: %s", err.msg);
+    CHECK(tmp_files() == 0, "a .tmp file is left after a failed write");
+    json_decref(doc);
+    remove(path);
 }
 
-static void test_get(void)
+static void expect_parse_error(const char *text, const char *want, const char *what)
 {
-    bn_json_doc doc;
-    const char *text = "{\"a\": 1, \"b\": 2, \"a\": 3, \"\": 4}";
-    CHECK(parse_exact(&doc, text, strlen(text)) == 0, "parse: %s", doc.error);
-    const bn_json *a = bn_json_get(doc.root, "a");
-    CHECK(a && a->number == 1, "duplicate key: first one wins");
-    const bn_json *b = bn_json_get(doc.root, "b");
-    CHECK(b && b->number == 2 && strcmp(b->key, "b") == 0, "b");
-    const bn_json *empty = bn_json_get(doc.root, "");
-    CHECK(empty && empty->number == 4, "empty key");
-    CHECK(bn_json_get(doc.root, "c") == NULL, "absent key found");
-    CHECK(bn_json_get(doc.root, "A") == NULL, "lookup is not case-sensitive");
-    CHECK(bn_json_get(a, "a") == NULL, "get on a number");
-    CHECK(bn_json_get(NULL, "a") == NULL, "get on NULL");
-    bn_json_free(&doc);
+    json_t *v = (json_t *)1;
+    bn_error err = {0};
+    bn_status s = bn_json_parse_text("x.json", text, strlen(text), &v, &err);
+    CHECK(s == BN_ERR_INPUT && v == NULL, "%s: status %d", what, s);
+    CHECK(strncmp(err.msg, want, strlen(want)) == 0, "%s: \"%s\", want \"%s...\"", what,
+          err.msg, want);
+    CHECK(!strchr(err.msg, '\n'), "%s: message has a newline", what);
 }
 
-static void test_escape_round_trip(void)
+static void test_parse(void)
 {
-    const char *cases[] = {"",
-                           "plain",
-                           "quote \" backslash \\ slash /",
-                           "\n\r\t\b\f",
-                           "\x01\x02\x1f\x7f",
-                           "caf\xc3\xa9 \xf0\x9f\x98\x80",
-                           "{\"json\": [1, 2]}"};
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char buf[256];
-        size_t n = bn_json_escape(buf, sizeof buf, cases[i]);
-        CHECK(n == strlen(buf), "case %zu: returned %zu, wrote %zu", i, n, strlen(buf));
-        for (size_t j = 0; j < n; j++)
-            CHECK((unsigned char)buf[j] >= 0x20, "case %zu: raw control char in output", i);
-        bn_json_doc doc;
-        int rc = parse_exact(&doc, buf, n);
-        CHECK(rc == 0, "case %zu: escaped form does not parse: %s", i, doc.error);
-        if (rc == 0)
-            CHECK(doc.root->type == BN_JSON_STRING && strcmp(doc.root->string, cases[i]) == 0,
-                  "case %zu: round trip differs", i);
-        bn_json_free(&doc);
-    }
+    expect_parse_error("{\n  \"a\": 1,\n  \"b\": }", "x.json:3:8: not valid JSON", "line 3");
+    expect_parse_error("{\"a\": 1, \"a\": 2}", "x.json:1:", "duplicate key");
+    expect_parse_error("{\"a\": {\"k\": 1, \"k\": 1}}", "x.json:1:", "nested duplicate key");
+    expect_parse_error("{\"a\": 1} x", "x.json:1:", "trailing text");
+    expect_parse_error("", "x.json:", "empty text");
+    bn_error err = {0};
+    json_t *v = NULL;
+    CHECK(bn_json_parse_text("x", "[1, 2]xyz", 6, &v, &err) == BN_OK && json_array_size(v) == 2,
+          "len bounds the text: %s", err.msg);
+    json_decref(v);
+    CHECK(bn_json_parse_text("x", "42", 2, &v, &err) == BN_OK && json_integer_value(v) == 42,
+          "a bare value: %s", err.msg);
+    json_decref(v);
 
-    char buf[16];
-    CHECK(bn_json_escape(buf, sizeof buf, "a\"b") == 6 && strcmp(buf, "\"a\\\"b\"") == 0,
-          "a\"b escaped as %s", buf);
-    CHECK(bn_json_escape(buf, sizeof buf, "\n\t") == 6 && strcmp(buf, "\"\\n\\t\"") == 0,
-          "newline and tab escaped as %s", buf);
-    CHECK(bn_json_escape(buf, sizeof buf, "\x01") == 8 && strcmp(buf, "\"\\u0001\"") == 0,
-          "\\x01 escaped as %s", buf);
-    /* snprintf semantics: the full length is returned, output truncated and terminated. */
-    memset(buf, 'X', sizeof buf);
-    CHECK(bn_json_escape(buf, 4, "hello") == 7 && strcmp(buf, "\"he") == 0 && buf[4] == 'X',
-          "truncated escape gave %s", buf);
-    CHECK(bn_json_escape(NULL, 0, "hello") == 7, "size query");
-    buf[0] = 'X';
-    CHECK(bn_json_escape(buf, 1, "hello") == 7 && buf[0] == '\0', "cap 1");
+    char path[512];
+    in_dir(path, sizeof path, "missing.json");
+    CHECK(bn_json_read_file(path, &v, &err) == BN_ERR_INPUT &&
+              strncmp(err.msg, path, strlen(path)) == 0,
+          "missing file: %s", err.msg);
+    in_dir(path, sizeof path, "bad.json");
+    write_text(path, "{\"a\":\n}");
+    char want[600];
+    snprintf(want, sizeof want, "%s:2:1: not valid JSON", path);
+    CHECK(bn_json_read_file(path, &v, &err) == BN_ERR_INPUT && strncmp(err.msg, want,
+                                                                       strlen(want)) == 0,
+          "bad file: \"%s\", want \"%s\"", err.msg, want);
+    remove(path);
+}
+
+/* Collects each record's "step"; stops after `stop_at` records when that is > 0. */
+typedef struct {
+    long steps[16];
+    int n, stop_at;
+} steps_seen;
+
+static int take_step(void *ctx, const json_t *rec)
+{
+    steps_seen *s = ctx;
+    long step = -1;
+    bn_json_get_long(rec, "step", &step);
+    if (s->n < 16)
+        s->steps[s->n++] = step;
+    return s->stop_at > 0 && s->n >= s->stop_at;
+}
+
+static int seen_is(const steps_seen *s, const long *want, int n)
+{
+    if (s->n != n)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (s->steps[i] != want[i])
+            return 0;
+    return 1;
+}
+
+static void test_jsonl_each(void)
+{
+    char path[512];
+    in_dir(path, sizeof path, "log.jsonl");
+    /* Whole records, a blank line, an array, garbage, a duplicate key, a record whose last
+     * line has no newline and then one torn by a crash. */
+    write_text(path, "{\"step\": 1}\n\n[1, 2]\nnot json\n{\"step\": 9, \"step\": 9}\n"
+                     "{\"step\": 2, \"loss\": null}\n{\"step\": 3}\n{\"step\": 4, \"lo");
+    steps_seen s = {0};
+    bn_error err = {0};
+    CHECK(bn_jsonl_each(path, take_step, &s, &err) == BN_OK, "each: %s", err.msg);
+    const long want[] = {1, 2, 3};
+    CHECK(seen_is(&s, want, 3), "records %d: %ld %ld %ld", s.n, s.steps[0], s.steps[1],
+          s.steps[2]);
+
+    steps_seen first = {.stop_at = 2};
+    CHECK(bn_jsonl_each(path, take_step, &first, &err) == BN_OK && seen_is(&first, want, 2),
+          "fn returning non-zero stops: %d records", first.n);
+
+    /* The tail: a window that starts inside a line skips that line. */
+    write_text(path, "{\"step\": 10}\n{\"step\": 11}\n{\"step\": 12}\n{\"step\": 13, \"x");
+    steps_seen tail = {0};
+    CHECK(bn_jsonl_each_tail(path, 30, take_step, &tail, &err) == BN_OK, "tail: %s", err.msg);
+    const long last[] = {12};
+    CHECK(seen_is(&tail, last, 1), "tail of 30 bytes: %d records, first %ld", tail.n,
+          tail.steps[0]);
+    steps_seen all = {0};
+    const long every[] = {10, 11, 12};
+    CHECK(bn_jsonl_each_tail(path, 1 << 20, take_step, &all, &err) == BN_OK &&
+              seen_is(&all, every, 3),
+          "a window larger than the file reads it all: %d records", all.n);
+    steps_seen exact = {0}, one_less = {0};
+    CHECK(bn_jsonl_each_tail(path, 2 * 13 + 15, take_step, &exact, &err) == BN_OK &&
+              seen_is(&exact, every + 1, 2),
+          "a window starting on a line's first byte reads that line: %d records", exact.n);
+    CHECK(bn_jsonl_each_tail(path, 2 * 13 + 14, take_step, &one_less, &err) == BN_OK &&
+              seen_is(&one_less, every + 2, 1),
+          "a window one byte into a line skips it: %d records", one_less.n);
+    remove(path);
+
+    in_dir(path, sizeof path, "none.jsonl");
+    CHECK(bn_jsonl_each(path, take_step, &s, &err) == BN_ERR_INPUT && strstr(err.msg, path),
+          "missing file: %s", err.msg);
+    CHECK(bn_jsonl_each_tail(path, 10, take_step, &s, &err) == BN_ERR_INPUT &&
+              strstr(err.msg, path),
+          "missing file (tail): %s", err.msg);
 }
 
 int main(void)
 {
-    test_structure();
-    test_scalars_at_top_level();
-    test_escapes();
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
     test_numbers();
-    test_errors();
-    test_depth();
-    test_every_prefix_fails();
-    test_get();
-    test_escape_round_trip();
+    test_line();
+    test_append();
+    test_write_file();
+    test_parse();
+    test_jsonl_each();
+    CHECK(rmdir(dir) == 0, "%s not empty after the test", dir);
     return check_exit("test_json");
 }

@@ -220,6 +220,26 @@ static void test_write_refusals(const char *path)
     err.msg[0] = '\0';
     CHECK(bn_st_write(bad, &t, 1, NULL, 0, &err) == BN_ERR_IO, "write into a missing dir");
     CHECK(strstr(err.msg, bad) && strstr(err.msg, "No such file"), "message: %s", err.msg);
+
+    /* What the header cannot hold: a name or metadata key twice, text that is not UTF-8. */
+    remove(path);
+    bn_st_tensor two[2] = {{"w", BN_DTYPE_F32, 1, {1}, w_data, 4},
+                           {"w", BN_DTYPE_F32, 1, {1}, w_data, 4}};
+    CHECK(bn_st_write(path, two, 2, NULL, 0, &err) == BN_ERR_INPUT &&
+              strstr(err.msg, "tensor w given twice"),
+          "duplicate tensor name: %s", err.msg);
+    const bn_st_meta twice[] = {{"k", "1"}, {"k", "2"}};
+    CHECK(bn_st_write(path, two, 1, twice, 2, &err) == BN_ERR_INPUT &&
+              strstr(err.msg, "metadata key k given twice"),
+          "duplicate metadata key: %s", err.msg);
+    const bn_st_meta latin1[] = {{"k", "caf\xe9"}};
+    CHECK(bn_st_write(path, two, 1, latin1, 1, &err) == BN_ERR_INPUT &&
+              strstr(err.msg, "UTF-8"),
+          "metadata not UTF-8: %s", err.msg);
+    two[0].name = "\xff";
+    CHECK(bn_st_write(path, two, 1, NULL, 0, &err) == BN_ERR_INPUT && strstr(err.msg, "UTF-8"),
+          "name not UTF-8: %s", err.msg);
+    CHECK(!exists(path), "a refused write left %s", path);
 }
 
 static void test_truncated(const char *path, const char *cut)
@@ -305,7 +325,13 @@ static void test_foreign_files(const char *p)
               "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
               "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
               8);
-    expect_refused(p, "appears twice", NULL, "duplicate name");
+    expect_refused(p, "duplicate object key near '\"w\"'", NULL, "duplicate name");
+    write_raw(p, "{\"__metadata__\":{\"k\":\"a\",\"k\":\"b\"}}", 0);
+    expect_refused(p, "header JSON: line 1, column", "duplicate", "duplicate metadata key");
+    write_raw(p, "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4.0]}}", 4);
+    expect_refused(p, "data_offsets must be", NULL, "real offset");
+    write_raw(p, "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}\n,}", 4);
+    expect_refused(p, "header JSON: line 2, column 2:", NULL, "bad JSON on line 2");
     /* Unpadded headers: data starting at a multiple of 4 is fine, otherwise refused. */
     const char *one = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
     for (size_t pad = 0; pad < 4; pad++) {
@@ -343,6 +369,48 @@ static void test_overlap(const char *p)
     CHECK(a && b && (const unsigned char *)a->data - (const unsigned char *)b->data == 8,
           "tensor data pointers follow data_offsets");
     bn_st_free(&file);
+}
+
+/* The spec: the tensors' bytes cover the data section exactly (no hole, no trailing bytes). */
+static void test_holes(const char *p)
+{
+    write_raw(p,
+              "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+              "\"b\":{\"dtype\":\"I32\",\"shape\":[2],\"data_offsets\":[12,20]}}",
+              20);
+    expect_refused(p, "data bytes [8, 12) before tensor b belong to no tensor", NULL,
+                   "hole between tensors");
+    write_raw(p, "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8);
+    expect_refused(p, "data bytes [0, 4) before tensor a", NULL, "hole at the start");
+    write_raw(p, "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 12);
+    expect_refused(p, "8 bytes after the last tensor belong to no tensor", NULL,
+                   "bytes after the last tensor");
+    write_raw(p, "{}", 4);
+    expect_refused(p, "4 bytes after the last tensor", NULL, "data without tensors");
+}
+
+/* The header as written: compact JSON, metadata first, tensors in order, spaces to 8. */
+static void test_header_text(const char *p)
+{
+    const float one[2] = {1, 2};
+    bn_st_tensor t[2] = {{"z\"q", BN_DTYPE_F32, 1, {2}, one, 8},
+                         {"a", BN_DTYPE_I32, 2, {1, 0}, NULL, 0}};
+    const bn_st_meta m[] = {{"k", "v\n"}};
+    bn_error err = {0};
+    CHECK(bn_st_write(p, t, 2, m, 1, &err) == BN_OK, "write: %s", err.msg);
+    size_t n = 0;
+    unsigned char *bytes = read_file(p, &n);
+    const char *want = "{\"__metadata__\":{\"k\":\"v\\n\"},"
+                       "\"z\\\"q\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                       "\"a\":{\"dtype\":\"I32\",\"shape\":[1,0],\"data_offsets\":[8,8]}}";
+    size_t len = strlen(want), padded = (len + 7) / 8 * 8;
+    CHECK(bytes && n == 8 + padded + 8 && bytes[0] == padded && bytes[1] == 0,
+          "file size %zu, header length %d", n, bytes ? bytes[0] : -1);
+    CHECK(bytes && n > 8 + len && memcmp(bytes + 8, want, len) == 0, "header is %.*s",
+          bytes && n > 8 ? (int)(n - 8) : 0, bytes ? (const char *)bytes + 8 : "");
+    for (size_t i = len; bytes && i < padded && 8 + i < n; i++)
+        CHECK(bytes[8 + i] == ' ', "padding byte %zu is %d", i, bytes[8 + i]);
+    free(bytes);
 }
 
 static void test_expect(const char *path)
@@ -434,6 +502,8 @@ int main(void)
     test_overwrite(path);
     test_foreign_files(raw);
     test_overlap(raw);
+    test_holes(raw);
+    test_header_text(raw);
     test_empty_and_scalar(raw);
     test_write_refusals(raw);
     test_cannot_open();

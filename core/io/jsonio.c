@@ -2,6 +2,7 @@
 #include "io/jsonio.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,4 +99,65 @@ bn_status bn_jsonl_each(const char *path, bn_jsonl_fn fn, void *ctx, bn_error *e
     if (failed)
         return bn_fail(err, BN_ERR_INPUT, "%s: cannot read", path);
     return BN_OK;
+}
+
+/* Call fn for each line of text[0, len) that parses to an object; returns fn's stop value. */
+static int each_line(const char *text, size_t len, bn_jsonl_fn fn, void *ctx)
+{
+    int stop = 0;
+    for (const char *line = text, *end; !stop && line < text + len; line = end + 1) {
+        end = memchr(line, '\n', (size_t)(text + len - line));
+        if (!end)
+            end = text + len;
+        json_t *rec = json_loadb(line, (size_t)(end - line), JSON_REJECT_DUPLICATES, NULL);
+        if (json_is_object(rec))
+            stop = fn(ctx, rec);
+        json_decref(rec);
+    }
+    return stop;
+}
+
+bn_status bn_jsonl_each_tail(const char *path, size_t max_bytes, bn_jsonl_fn fn, void *ctx,
+                             bn_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return bn_fail(err, BN_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    /* One byte before the window too: whether the window starts on a line's first byte. */
+    int cut = size >= 0 && (size_t)size > max_bytes;
+    size_t want = size < 0 ? 0 : cut ? max_bytes + 1 : (size_t)size;
+    char *text = malloc(want + 1);
+    size_t got = 0;
+    int ok = size >= 0 && text && fseek(f, size - (long)want, SEEK_SET) == 0;
+    if (ok)
+        got = fread(text, 1, want, f);
+    ok = ok && !ferror(f);
+    fclose(f);
+    if (!ok) {
+        int nomem = text == NULL;
+        free(text);
+        return bn_fail(err, nomem ? BN_ERR_NOMEM : BN_ERR_INPUT, "%s: cannot read%s", path,
+                       nomem ? " (out of memory)" : "");
+    }
+    const char *start = text;
+    if (cut) { /* skip what precedes the first line wholly inside the window */
+        const char *nl = memchr(text, '\n', got);
+        start = nl ? nl + 1 : text + got;
+    }
+    each_line(start, got - (size_t)(start - text), fn, ctx);
+    free(text);
+    return BN_OK;
+}
+
+int bn_json_get_long(const json_t *object, const char *key, long *out)
+{
+    const json_t *v = json_object_get(object, key);
+    if (!json_is_integer(v))
+        return -1;
+    json_int_t i = json_integer_value(v);
+    if (i < LONG_MIN || i > LONG_MAX)
+        return -1;
+    *out = (long)i;
+    return 0;
 }

@@ -48,4 +48,13 @@ bn_status bn_json_read_file(const char *path, json_t **out, bn_error *err);
 typedef int (*bn_jsonl_fn)(void *ctx, const json_t *record);
 bn_status bn_jsonl_each(const char *path, bn_jsonl_fn fn, void *ctx, bn_error *err);
 
+/* Like bn_jsonl_each, over the records in the last max_bytes of the file only (the line cut
+ * by that window is skipped): the newest records of a long log without reading all of it. */
+bn_status bn_jsonl_each_tail(const char *path, size_t max_bytes, bn_jsonl_fn fn, void *ctx,
+                             bn_error *err);
+
+/* A member that is a JSON integer within long's range: 0 and *out set; -1 (out untouched)
+ * when missing, null, a real or out of range. Counts and steps are integers in our files. */
+int bn_json_get_long(const json_t *object, const char *key, long *out);
+
 #endif

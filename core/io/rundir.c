@@ -64,12 +64,29 @@ void bn_rundir_close(bn_rundir *run)
     run->scalars = run->samples = NULL;
 }
 
+/* "<run dir>/metrics/scalars.jsonl" or ".../samples/samples.jsonl", for messages. */
+static void file_name(const bn_rundir *run, const FILE *f, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%s", run->dir,
+             f == run->scalars ? "metrics/scalars.jsonl" : "samples/samples.jsonl");
+}
+
+bn_status bn_rundir_append_record(bn_rundir *run, FILE *f, const json_t *record,
+                                  bn_error *err)
+{
+    char what[sizeof run->dir + 32];
+    file_name(run, f, what, sizeof what);
+    return bn_jsonl_append(f, what, record, err);
+}
+
 bn_status bn_rundir_append(bn_rundir *run, FILE *f, const char *line, bn_error *err)
 {
-    if (fputs(line, f) < 0 || fputc('\n', f) == EOF || fflush(f) != 0)
-        return bn_fail(err, BN_ERR_IO, "%s: cannot append to %s: %s", run->dir,
-                       f == run->scalars ? "metrics/scalars.jsonl" : "samples/samples.jsonl",
-                       strerror(errno));
+    if (fputs(line, f) < 0 || fputc('\n', f) == EOF || fflush(f) != 0) {
+        int saved = errno;
+        char what[sizeof run->dir + 32];
+        file_name(run, f, what, sizeof what);
+        return bn_fail(err, BN_ERR_IO, "%s: cannot append: %s", what, strerror(saved));
+    }
     return BN_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "io/config.h"
+#include "io/jsonio.h"
 #include "base/error.h"
 
 typedef struct {
@@ -25,7 +26,13 @@ bn_status bn_rundir_open(bn_rundir *run, const char *runs_dir, const char *run_i
                          const char *config_ini, int resume, bn_error *err);
 void bn_rundir_close(bn_rundir *run);
 
-/* Append one line (a JSON object, without newline) and flush it to disk. */
+/* Append one record (run->scalars or run->samples) as one JSON line and flush it, so a
+ * reader sees whole lines and a crash tears at most the last one. The error names the file. */
+bn_status bn_rundir_append_record(bn_rundir *run, FILE *f, const json_t *record,
+                                  bn_error *err);
+
+/* The same for a line already formatted (a JSON object, without newline); kept until every
+ * writer builds records (README, "Runs on disk"). */
 bn_status bn_rundir_append(bn_rundir *run, FILE *f, const char *line, bn_error *err);
 
 /* "<dir>/checkpoints/step_NNNNNN" */

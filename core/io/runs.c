@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,8 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
-#include "io/json.h"
+#include "io/jsonio.h"
+#include "io/metrics.h"
 
 #define TAIL_BYTES 8192
 
@@ -21,12 +23,16 @@
 bn_status bn_run_marker_write(const char *run_dir, const char *state, long step,
                               long total_steps, bn_error *err)
 {
-    char path[BN_PATH_MAX + BN_NAME_MAX + 32], text[256];
+    char path[BN_PATH_MAX + BN_NAME_MAX + 32];
     snprintf(path, sizeof path, "%s/meta/state.json", run_dir);
-    snprintf(text, sizeof text,
-             "{\"state\": \"%s\", \"pid\": %ld, \"step\": %ld, \"total_steps\": %ld}\n", state,
-             (long)getpid(), step, total_steps);
-    return bn_write_file_atomic(path, text, err);
+    json_t *doc = json_pack("{s:s, s:I, s:I, s:I}", "state", state, "pid",
+                            (json_int_t)getpid(), "step", (json_int_t)step, "total_steps",
+                            (json_int_t)total_steps);
+    if (!doc)
+        return bn_fail(err, BN_ERR_INPUT, "%s: cannot write state %s", path, state);
+    bn_status s = bn_json_write_file(path, doc, BN_JSON_RECORD, err);
+    json_decref(doc);
+    return s;
 }
 
 static int process_alive(long pid)
@@ -38,57 +44,45 @@ static int process_alive(long pid)
  * between two logged steps). */
 static void read_marker(const char *run_dir, char *state, size_t cap, long *step)
 {
-    char path[BN_PATH_MAX + BN_NAME_MAX + 32], *text = NULL;
-    size_t len = 0;
+    char path[BN_PATH_MAX + BN_NAME_MAX + 32];
+    json_t *doc = NULL;
     state[0] = '\0';
     snprintf(path, sizeof path, "%s/meta/state.json", run_dir);
-    if (bn_read_file(path, &text, &len, NULL) != BN_OK)
+    if (bn_json_read_file(path, &doc, NULL) != BN_OK)
         return;
-    bn_json_doc doc;
-    if (bn_json_parse(&doc, text, len) == 0) {
-        const bn_json *st = bn_json_get(doc.root, "state");
-        const bn_json *pid = bn_json_get(doc.root, "pid");
-        const bn_json *at = bn_json_get(doc.root, "step");
-        if (at && at->type == BN_JSON_NUMBER && (long)at->number > *step)
-            *step = (long)at->number;
-        if (st && st->type == BN_JSON_STRING)
-            snprintf(state, cap, "%s", st->string);
-        if (strcmp(state, "running") == 0 && pid && !process_alive((long)pid->number))
-            snprintf(state, cap, "stopped");
-        bn_json_free(&doc);
-    }
-    free(text);
+    long at = 0, pid = 0;
+    if (bn_json_get_long(doc, "step", &at) == 0 && at > *step)
+        *step = at;
+    const char *st = json_string_value(json_object_get(doc, "state"));
+    if (st)
+        snprintf(state, cap, "%s", st);
+    if (strcmp(state, "running") == 0 && bn_json_get_long(doc, "pid", &pid) == 0 &&
+        !process_alive(pid))
+        snprintf(state, cap, "stopped");
+    json_decref(doc);
 }
 
 /* ---------------------------------------------------------------- one run's summary */
 
-/* The last training record of scalars.jsonl: step and loss. */
+/* A training record (one with a loss) updates the run's last step and loss. */
+static int take_last_loss(void *ctx, const json_t *rec)
+{
+    bn_run_info *info = ctx;
+    long step;
+    const json_t *loss = json_object_get(rec, "loss");
+    if (bn_json_get_long(rec, "step", &step) == 0 && json_is_number(loss)) {
+        info->step = step;
+        info->loss = json_number_value(loss);
+        info->have_loss = 1;
+    }
+    return 0;
+}
+
+/* The last training record of scalars.jsonl, found in its tail (a run list reads every
+ * run's: a long log is not read whole). */
 static void read_last_loss(const char *path, bn_run_info *info)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return;
-    char buf[TAIL_BYTES + 1];
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    long start = size > TAIL_BYTES ? size - TAIL_BYTES : 0;
-    fseek(f, start, SEEK_SET);
-    size_t n = fread(buf, 1, TAIL_BYTES, f);
-    fclose(f);
-    buf[n] = '\0';
-    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-        bn_json_doc doc;
-        if (bn_json_parse(&doc, line, strlen(line)) != 0)
-            continue;
-        const bn_json *step = bn_json_get(doc.root, "step");
-        const bn_json *loss = bn_json_get(doc.root, "loss");
-        if (step && loss && loss->type == BN_JSON_NUMBER) {
-            info->step = (long)step->number;
-            info->loss = loss->number;
-            info->have_loss = 1;
-        }
-        bn_json_free(&doc);
-    }
+    bn_jsonl_each_tail(path, TAIL_BYTES, take_last_loss, info, NULL);
 }
 
 int bn_run_info_read(const char *run_dir, bn_run_info *info)
@@ -148,135 +142,111 @@ int bn_runs_scan(const char *runs_dir, bn_run_info *out, int cap)
 
 /* ---------------------------------------------------------------- history */
 
-/* Append or replace: a step at or before the last one (a resumed run) drops what follows. */
-static void put_point(bn_metric_point *pts, int *n, const bn_metric_point *p)
-{
-    while (*n > 0 && pts[*n - 1].step >= p->step)
-        (*n)--;
-    pts[(*n)++] = *p;
-}
+/* The scalars.jsonl keys the history shows, in this order (columns of the table). */
+enum { K_LOSS, K_LR, K_LOSS_EMA, K_ACC, K_LEGAL, K_RX, K_RO, K_PX, K_PO, N_KEYS };
+static const char *const history_keys[N_KEYS] = {
+    "loss", "lr", "loss_ema", "eval_accuracy", "eval_legal_rate", "eval_not_lost_random_x",
+    "eval_not_lost_random_o", "eval_draws_perfect_x", "eval_draws_perfect_o"};
 
-static double number_or_zero(const bn_json *root, const char *key)
-{
-    const bn_json *v = bn_json_get(root, key);
-    return v && v->type == BN_JSON_NUMBER ? v->number : 0.0;
-}
+static double or_zero(double v) { return isnan(v) ? 0.0 : v; }
 
-/* The tic-tac-toe eval record's summary, in the trainer's words (core/trainer.c). */
-static void ttt_eval_text(const bn_json *root, char *out, size_t cap)
+/* One step's row as the UI's point: the loss, lr and smoothed loss, and the evaluation of
+ * that step if there was one (tic-tac-toe: its summary in the trainer's words). */
+static bn_metric_point row_point(const bn_metric_row *r)
 {
-    snprintf(out, cap, "random %.0f/%.0f%% perfect %.0f/%.0f%%",
-             100 * number_or_zero(root, "eval_not_lost_random_x"),
-             100 * number_or_zero(root, "eval_not_lost_random_o"),
-             100 * number_or_zero(root, "eval_draws_perfect_x"),
-             100 * number_or_zero(root, "eval_draws_perfect_o"));
-}
-
-/* Fold one JSONL record into the history. */
-static void take_record(const bn_json *root, bn_metric_point *pts, int *n)
-{
-    const bn_json *step = bn_json_get(root, "step");
-    const bn_json *loss = bn_json_get(root, "loss");
-    const bn_json *lr = bn_json_get(root, "lr");
-    const bn_json *acc = bn_json_get(root, "eval_accuracy");
-    const bn_json *legal = bn_json_get(root, "eval_legal_rate");
-    if (!step)
-        return;
-    if (loss && loss->type == BN_JSON_NUMBER) {
-        bn_metric_point p = {.step = (long)step->number, .loss = loss->number,
-                             .lr = lr ? lr->number : 0.0};
-        put_point(pts, n, &p);
-    } else if ((acc || legal) && *n > 0 && pts[*n - 1].step == (long)step->number) {
-        pts[*n - 1].have_eval = 1;
-        pts[*n - 1].eval_accuracy = acc ? acc->number : legal->number;
-        if (!acc)
-            ttt_eval_text(root, pts[*n - 1].eval_text, sizeof pts[*n - 1].eval_text);
-    }
+    const double *v = r->v;
+    bn_metric_point p = {.step = r->step, .loss = v[K_LOSS], .lr = or_zero(v[K_LR]),
+                         .loss_ema = v[K_LOSS_EMA]};
+    p.have_eval = !isnan(v[K_ACC]) || !isnan(v[K_LEGAL]);
+    p.eval_accuracy = or_zero(!isnan(v[K_ACC]) ? v[K_ACC] : v[K_LEGAL]);
+    if (p.have_eval && isnan(v[K_ACC]))
+        snprintf(p.eval_text, sizeof p.eval_text, "random %.0f/%.0f%% perfect %.0f/%.0f%%",
+                 100 * or_zero(v[K_RX]), 100 * or_zero(v[K_RO]), 100 * or_zero(v[K_PX]),
+                 100 * or_zero(v[K_PO]));
+    return p;
 }
 
 bn_status bn_run_read_metrics(const char *run_dir, bn_metric_point **points, int *n,
                               bn_error *err)
 {
-    char path[BN_PATH_MAX + BN_NAME_MAX + 32], *text = NULL;
-    size_t len = 0;
+    char path[BN_PATH_MAX + BN_NAME_MAX + 32];
+    bn_metric_table t;
     *points = NULL;
     *n = 0;
     snprintf(path, sizeof path, "%s/metrics/scalars.jsonl", run_dir);
-    bn_status s = bn_read_file(path, &text, &len, err);
-    if (s != BN_OK)
-        return s;
-    size_t lines = 1;
-    for (size_t i = 0; i < len; i++)
-        lines += text[i] == '\n';
-    bn_metric_point *pts = malloc(sizeof *pts * lines);
-    if (!pts) {
-        free(text);
-        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
-    }
+    bn_status s = bn_metrics_read(path, history_keys, N_KEYS, &t, err);
+    bn_metric_point *pts = s == BN_OK ? malloc(sizeof *pts * (size_t)(t.n_rows + 1)) : NULL;
+    if (s == BN_OK && !pts)
+        s = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
     int count = 0;
-    for (char *line = text, *end; line < text + len; line = end + 1) {
-        end = strchr(line, '\n');
-        if (!end)
-            end = text + len;
-        bn_json_doc doc;
-        if (end > line && bn_json_parse(&doc, line, (size_t)(end - line)) == 0) {
-            take_record(doc.root, pts, &count);
-            bn_json_free(&doc);
-        }
-    }
-    free(text);
+    for (int i = 0; s == BN_OK && i < t.n_rows; i++)
+        if (!isnan(t.rows[i].v[K_LOSS])) /* a step without a loss (diverged) is no point */
+            pts[count++] = row_point(&t.rows[i]);
+    bn_metrics_free(&t);
     *points = pts;
     *n = count;
-    return BN_OK;
+    return s;
 }
 
-/* "step 500: eval 21.0% | 12 + 5 = 17 ok | 3 * 4 = 11 (want 12)" */
-static void sample_summary(const bn_json *root, char *out, size_t cap)
+/* " | 12 + 5 = 17 ok" or " | 3 * 4 = 11 (want 12)" for one example (nothing if malformed)
+ * into out; returns what snprintf does. */
+static size_t example_summary(const json_t *e, char *out, size_t cap)
 {
-    const bn_json *step = bn_json_get(root, "step");
-    const bn_json *acc = bn_json_get(root, "accuracy");
-    const bn_json *ex = bn_json_get(root, "examples");
-    int n = snprintf(out, cap, "step %ld:", step ? (long)step->number : 0L);
-    if (acc)
-        n += snprintf(out + n, cap > (size_t)n ? cap - (size_t)n : 0, " eval %.1f%%",
-                      100.0 * acc->number);
-    for (const bn_json *e = ex ? ex->child : NULL; e && (size_t)n < cap; e = e->next) {
-        const bn_json *p = bn_json_get(e, "prompt"), *c = bn_json_get(e, "completion");
-        const bn_json *x = bn_json_get(e, "expected"), *ok = bn_json_get(e, "correct");
-        if (!p || !c || !x || p->type != BN_JSON_STRING || c->type != BN_JSON_STRING ||
-            x->type != BN_JSON_STRING)
-            continue;
-        int good = ok && ok->number != 0;
-        n += snprintf(out + n, cap - (size_t)n, " | %s %s %s%s%s", p->string, c->string,
-                      good ? "ok" : "(want ", good ? "" : x->string, good ? "" : ")");
+    const char *p = json_string_value(json_object_get(e, "prompt"));
+    const char *c = json_string_value(json_object_get(e, "completion"));
+    const char *x = json_string_value(json_object_get(e, "expected"));
+    int good = json_is_true(json_object_get(e, "correct"));
+    if (!p || !c || !x)
+        return 0;
+    return (size_t)snprintf(out, cap, " | %s %s %s%s%s", p, c, good ? "ok" : "(want ",
+                            good ? "" : x, good ? "" : ")");
+}
+
+/* "step 500: eval 21.0% | 12 + 5 = 17 ok | 3 * 4 = 11 (want 12)", cut to cap bytes. */
+static void sample_summary(const json_t *rec, char *out, size_t cap)
+{
+    long step = 0;
+    bn_json_get_long(rec, "step", &step);
+    const json_t *acc = json_object_get(rec, "accuracy");
+    size_t n = (size_t)snprintf(out, cap, "step %ld:", step);
+    if (acc && n < cap)
+        n += (size_t)snprintf(out + n, cap - n, " eval %.1f%%",
+                              100.0 * json_number_value(acc));
+    size_t i;
+    const json_t *e;
+    json_array_foreach(json_object_get(rec, "examples"), i, e) {
+        if (n >= cap)
+            break;
+        n += example_summary(e, out + n, cap - n);
     }
+}
+
+/* The newest `cap` summaries: when full, the oldest is shifted out. */
+typedef struct {
+    char *lines;
+    int width, cap, count;
+} samples_read;
+
+static int take_sample(void *ctx, const json_t *rec)
+{
+    samples_read *r = ctx;
+    if (r->count == r->cap) {
+        memmove(r->lines, r->lines + r->width, (size_t)r->width * (size_t)(r->cap - 1));
+        r->count--;
+    }
+    sample_summary(rec, r->lines + (size_t)r->count * (size_t)r->width, (size_t)r->width);
+    r->count++;
+    return 0;
 }
 
 int bn_run_read_samples(const char *run_dir, char *lines, int width, int cap)
 {
-    char path[BN_PATH_MAX + BN_NAME_MAX + 32], *text = NULL;
-    size_t len = 0;
+    char path[BN_PATH_MAX + BN_NAME_MAX + 32];
+    samples_read r = {lines, width, cap, 0};
     snprintf(path, sizeof path, "%s/samples/samples.jsonl", run_dir);
-    if (cap <= 0 || bn_read_file(path, &text, &len, NULL) != BN_OK)
+    if (cap <= 0 || width <= 0 || bn_jsonl_each(path, take_sample, &r, NULL) != BN_OK)
         return 0;
-    int count = 0;
-    for (char *line = text, *end; line < text + len; line = end + 1) {
-        end = strchr(line, '\n');
-        if (!end)
-            end = text + len;
-        bn_json_doc doc;
-        if (end > line && bn_json_parse(&doc, line, (size_t)(end - line)) == 0) {
-            if (count == cap) { /* keep the newest: shift out the oldest */
-                memmove(lines, lines + width, (size_t)width * (size_t)(cap - 1));
-                count--;
-            }
-            sample_summary(doc.root, lines + (size_t)count * (size_t)width, (size_t)width);
-            count++;
-            bn_json_free(&doc);
-        }
-    }
-    free(text);
-    return count;
+    return r.count;
 }
 
 static int ascending(const void *a, const void *b)

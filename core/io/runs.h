@@ -2,7 +2,8 @@
  * end reads back from one run: its loss history, its samples, its checkpoints.
  *
  * Each run directory carries meta/state.json, written atomically by the trainer when a run
- * starts and when it ends: {"state": "running", "pid": 1234, "step": 0, "total_steps": 6000}.
+ * starts and when it ends: {"state": "running", "pid": 1234, "step": 0, "total_steps": 6000}
+ * (indented over several lines).
  * A "running" marker whose process is gone reads as stopped (the run was killed). Runs
  * without a marker (older ones) read as finished when their last step is the total, else as
  * stopped. */
@@ -40,6 +41,7 @@ int bn_run_info_read(const char *run_dir, bn_run_info *info);
 typedef struct {
     long step;
     double loss, lr;
+    double loss_ema;      /* the trainer's smoothed loss at this step; NaN if not recorded */
     int have_eval;
     double eval_accuracy; /* arithmetic exact match, or tic-tac-toe legal-move rate */
     char eval_text[64];   /* tic-tac-toe: "random 97/88% perfect 64/51%" as the trainer shows */
@@ -47,7 +49,8 @@ typedef struct {
 
 /* The run's loss history from metrics/scalars.jsonl, in step order; where a resumed run
  * logged a step again, the later record wins. *points is malloc'd (caller frees). Lines that
- * do not parse are skipped. */
+ * do not parse (such as a last line torn by a crash) are skipped; a record whose loss is
+ * null (not a number: the run diverged) is not a point. */
 bn_status bn_run_read_metrics(const char *run_dir, bn_metric_point **points, int *n,
                               bn_error *err);
 

@@ -3,14 +3,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "io/json.h"
+#include <jansson.h>
 
 /* Tensor data goes to and from disk as raw host-order bytes, and safetensors data is
  * little-endian: this file is only correct on little-endian hosts (x86-64, arm64). */
@@ -19,7 +18,6 @@
 #endif
 
 #define MAX_HEADER_BYTES ((uint64_t)100 * 1024 * 1024)
-#define MAX_EXACT_INT 9007199254740992.0 /* 2^53: past this a double is not an exact int */
 #define DTYPE_BYTES 4                    /* F32 and I32 alike */
 #define METADATA_KEY "__metadata__"
 
@@ -52,57 +50,6 @@ static void format_shape(char *buf, size_t cap, const int64_t *shape, int ndim)
 
 /* ================================================================== writing */
 
-/* A growable NUL-terminated string; `oom` sticks once an allocation fails. */
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    int oom;
-} strbuf;
-
-static int sb_reserve(strbuf *sb, size_t extra)
-{
-    if (sb->oom)
-        return -1;
-    if (sb->len + extra + 1 <= sb->cap)
-        return 0;
-    size_t cap = sb->cap ? sb->cap : 256;
-    while (cap < sb->len + extra + 1)
-        cap *= 2;
-    char *buf = realloc(sb->buf, cap);
-    if (!buf) {
-        sb->oom = 1;
-        return -1;
-    }
-    sb->buf = buf;
-    sb->cap = cap;
-    return 0;
-}
-
-static void sb_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sb_printf(strbuf *sb, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || sb_reserve(sb, (size_t)n) < 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    sb->len += (size_t)n;
-}
-
-static void sb_escaped(strbuf *sb, const char *s)
-{
-    size_t n = bn_json_escape(NULL, 0, s);
-    if (sb_reserve(sb, n) < 0)
-        return;
-    bn_json_escape(sb->buf + sb->len, n + 1, s);
-    sb->len += n;
-}
-
 /* A tensor the caller asked us to write must be one we can read back. */
 static bn_status check_write_tensor(const char *path, const bn_st_tensor *t, bn_error *err)
 {
@@ -128,44 +75,96 @@ static bn_status check_write_tensor(const char *path, const bn_st_tensor *t, bn_
     return BN_OK;
 }
 
-static void header_metadata(strbuf *sb, const bn_st_meta *meta, int n_meta)
+/* __metadata__: a map of strings; a key given twice would silently lose a value. */
+static bn_status header_metadata(const char *path, json_t *root, const bn_st_meta *meta,
+                                 int n_meta, bn_error *err)
 {
-    sb_printf(sb, "\"" METADATA_KEY "\":{");
+    json_t *obj = json_object();
+    if (!obj || json_object_set_new(root, METADATA_KEY, obj) != 0)
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
     for (int i = 0; i < n_meta; i++) {
-        sb_printf(sb, "%s", i ? "," : "");
-        sb_escaped(sb, meta[i].key);
-        sb_printf(sb, ":");
-        sb_escaped(sb, meta[i].value);
+        if (json_object_get(obj, meta[i].key))
+            return bn_fail(err, BN_ERR_INPUT, "%s: metadata key %s given twice", path,
+                           meta[i].key);
+        json_t *v = json_string(meta[i].value);
+        if (!v || json_object_set_new(obj, meta[i].key, v) != 0)
+            return bn_fail(err, BN_ERR_INPUT,
+                           "%s: metadata %s: key and value must be UTF-8 text", path,
+                           meta[i].key);
     }
-    sb_printf(sb, "}");
+    return BN_OK;
 }
 
-static void header_tensor(strbuf *sb, const bn_st_tensor *t, size_t begin)
+static json_t *shape_array(const bn_st_tensor *t)
 {
-    sb_escaped(sb, t->name);
-    sb_printf(sb, ":{\"dtype\":\"%s\",\"shape\":[", dtype_name(t->dtype));
-    for (int d = 0; d < t->ndim; d++)
-        sb_printf(sb, "%s%" PRId64, d ? "," : "", t->shape[d]);
-    sb_printf(sb, "],\"data_offsets\":[%zu,%zu]}", begin, begin + t->nbytes);
+    json_t *a = json_array();
+    for (int d = 0; a && d < t->ndim; d++)
+        if (json_array_append_new(a, json_integer((json_int_t)t->shape[d])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
 }
 
-/* The JSON header, padded with spaces to a multiple of 8 bytes so the data section (and
- * every tensor, all sizes being multiples of 4) stays aligned. */
-static void build_header(strbuf *sb, const bn_st_tensor *tensors, int n_tensors,
-                         const bn_st_meta *meta, int n_meta)
+/* {"dtype": ..., "shape": [...], "data_offsets": [begin, end]} under the tensor's name. */
+static bn_status header_tensor(const char *path, json_t *root, const bn_st_tensor *t,
+                               size_t begin, bn_error *err)
 {
-    sb_printf(sb, "{");
-    if (n_meta > 0)
-        header_metadata(sb, meta, n_meta);
+    if (json_object_get(root, t->name))
+        return bn_fail(err, BN_ERR_INPUT, "%s: tensor %s given twice", path, t->name);
+    json_t *shape = shape_array(t);
+    json_t *entry = shape ? json_pack("{s:s, s:o, s:[I, I]}", "dtype", dtype_name(t->dtype),
+                                      "shape", shape, "data_offsets", (json_int_t)begin,
+                                      (json_int_t)(begin + t->nbytes))
+                          : NULL;
+    if (!entry)
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
+    if (json_object_set_new(root, t->name, entry) != 0)
+        return bn_fail(err, BN_ERR_INPUT, "%s: tensor name %s is not UTF-8 text", path,
+                       t->name);
+    return BN_OK;
+}
+
+/* The header object: __metadata__ first (when there is any), then the tensors in order,
+ * their data packed one after another. */
+static bn_status header_object(const char *path, const bn_st_tensor *tensors, int n_tensors,
+                               const bn_st_meta *meta, int n_meta, json_t *root, bn_error *err)
+{
+    bn_status st = n_meta > 0 ? header_metadata(path, root, meta, n_meta, err) : BN_OK;
     size_t offset = 0;
-    for (int i = 0; i < n_tensors; i++) {
-        sb_printf(sb, "%s", i || n_meta > 0 ? "," : "");
-        header_tensor(sb, &tensors[i], offset);
+    for (int i = 0; i < n_tensors && st == BN_OK; i++) {
+        st = header_tensor(path, root, &tensors[i], offset, err);
         offset += tensors[i].nbytes;
     }
-    sb_printf(sb, "}");
-    while (!sb->oom && sb->len % 8 != 0)
-        sb_printf(sb, " ");
+    return st;
+}
+
+/* The header text (compact JSON), padded with spaces to a multiple of 8 bytes so the data
+ * section (and every tensor, all sizes being multiples of 4) stays aligned. */
+static bn_status build_header(const char *path, const bn_st_tensor *tensors, int n_tensors,
+                              const bn_st_meta *meta, int n_meta, char **text, size_t *len,
+                              bn_error *err)
+{
+    *text = NULL;
+    json_t *root = json_object();
+    if (!root)
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
+    bn_status st = header_object(path, tensors, n_tensors, meta, n_meta, root, err);
+    char *json = st == BN_OK ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    if (st != BN_OK)
+        return st;
+    size_t n = json ? strlen(json) : 0, padded = (n + 7) / 8 * 8;
+    char *buf = json ? realloc(json, padded + 1) : NULL;
+    if (!buf) {
+        free(json);
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
+    }
+    memset(buf + n, ' ', padded - n);
+    buf[padded] = '\0';
+    *text = buf;
+    *len = padded;
+    return BN_OK;
 }
 
 static int write_bytes(FILE *f, const void *data, size_t n)
@@ -174,13 +173,13 @@ static int write_bytes(FILE *f, const void *data, size_t n)
 }
 
 /* Length prefix, header and data into an open file, then flush it to disk. */
-static int write_contents(FILE *f, const strbuf *header, const bn_st_tensor *tensors,
-                          int n_tensors)
+static int write_contents(FILE *f, const char *header, size_t header_len,
+                          const bn_st_tensor *tensors, int n_tensors)
 {
     unsigned char prefix[8];
     for (int i = 0; i < 8; i++)
-        prefix[i] = (unsigned char)((uint64_t)header->len >> (8 * i));
-    if (write_bytes(f, prefix, 8) < 0 || write_bytes(f, header->buf, header->len) < 0)
+        prefix[i] = (unsigned char)((uint64_t)header_len >> (8 * i));
+    if (write_bytes(f, prefix, 8) < 0 || write_bytes(f, header, header_len) < 0)
         return -1;
     for (int i = 0; i < n_tensors; i++)
         if (write_bytes(f, tensors[i].data, tensors[i].nbytes) < 0)
@@ -191,7 +190,7 @@ static int write_contents(FILE *f, const strbuf *header, const bn_st_tensor *ten
 }
 
 /* Write to "<path>.tmp" and rename it over path; on failure remove the tmp file. */
-static bn_status write_atomically(const char *path, const strbuf *header,
+static bn_status write_atomically(const char *path, const char *header, size_t header_len,
                                   const bn_st_tensor *tensors, int n_tensors, bn_error *err)
 {
     size_t n = strlen(path) + sizeof ".tmp";
@@ -206,7 +205,7 @@ static bn_status write_atomically(const char *path, const strbuf *header,
         failed = "cannot create";
         saved = errno;
     } else {
-        if (write_contents(f, header, tensors, n_tensors) < 0) {
+        if (write_contents(f, header, header_len, tensors, n_tensors) < 0) {
             failed = "cannot write";
             saved = errno;
         }
@@ -243,11 +242,13 @@ bn_status bn_st_write(const char *path, const bn_st_tensor *tensors, int n_tenso
         if (!meta[i].key || !meta[i].value)
             return bn_fail(err, BN_ERR_INPUT, "%s: metadata entry %d has no key or value",
                            path, i);
-    strbuf header = {0};
-    build_header(&header, tensors, n_tensors, meta, n_meta);
-    bn_status st = header.oom ? bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path)
-                              : write_atomically(path, &header, tensors, n_tensors, err);
-    free(header.buf);
+    char *header;
+    size_t header_len = 0;
+    bn_status st = build_header(path, tensors, n_tensors, meta, n_meta, &header, &header_len,
+                                err);
+    if (st == BN_OK)
+        st = write_atomically(path, header, header_len, tensors, n_tensors, err);
+    free(header);
     return st;
 }
 
@@ -316,45 +317,45 @@ static bn_status read_header_length(const bn_st_file *file, size_t *header_len, 
     return BN_OK;
 }
 
-/* A JSON number that is an integer in [0, 2^53]. */
-static int read_count(const bn_json *node, uint64_t *out)
+/* A JSON integer >= 0 (offsets and dimensions; a real such as 4.0 is not one). */
+static int read_count(const json_t *node, uint64_t *out)
 {
-    if (!node || node->type != BN_JSON_NUMBER)
+    if (!json_is_integer(node) || json_integer_value(node) < 0)
         return -1;
-    double v = node->number;
-    if (!(v >= 0 && v <= MAX_EXACT_INT) || v != (double)(uint64_t)v)
-        return -1;
-    *out = (uint64_t)v;
+    *out = (uint64_t)json_integer_value(node);
     return 0;
 }
 
-static bn_status read_dtype(const char *path, const char *name, const bn_json *node,
+static bn_status read_dtype(const char *path, const char *name, const json_t *node,
                             bn_dtype *dtype, bn_error *err)
 {
-    if (!node || node->type != BN_JSON_STRING)
+    const char *s = json_string_value(node);
+    if (!s)
         return bn_fail(err, BN_ERR_INPUT, "%s: not a safetensors file (tensor %s has no dtype)",
                        path, name);
-    if (strcmp(node->string, "F32") == 0)
+    if (strcmp(s, "F32") == 0)
         *dtype = BN_DTYPE_F32;
-    else if (strcmp(node->string, "I32") == 0)
+    else if (strcmp(s, "I32") == 0)
         *dtype = BN_DTYPE_I32;
     else
         return bn_fail(err, BN_ERR_INPUT,
                        "%s: tensor %s has unsupported dtype %s (only F32 and I32 are supported)",
-                       path, name, node->string);
+                       path, name, s);
     return BN_OK;
 }
 
-static bn_status read_shape(const char *path, const char *name, const bn_json *node,
+static bn_status read_shape(const char *path, const char *name, const json_t *node,
                             bn_st_tensor *t, bn_error *err)
 {
-    if (!node || node->type != BN_JSON_ARRAY || node->len > BN_ST_MAX_DIMS)
+    if (!json_is_array(node) || json_array_size(node) > BN_ST_MAX_DIMS)
         return bn_fail(err, BN_ERR_INPUT,
                        "%s: not a safetensors file (tensor %s: shape must be an array of at "
                        "most %d dimensions)",
                        path, name, BN_ST_MAX_DIMS);
     t->ndim = 0;
-    for (const bn_json *d = node->child; d; d = d->next) {
+    size_t i;
+    const json_t *d;
+    json_array_foreach(node, i, d) {
         uint64_t v;
         if (read_count(d, &v) < 0)
             return bn_fail(err, BN_ERR_INPUT,
@@ -366,13 +367,13 @@ static bn_status read_shape(const char *path, const char *name, const bn_json *n
     return BN_OK;
 }
 
-static bn_status read_offsets(const char *path, const char *name, const bn_json *node,
+static bn_status read_offsets(const char *path, const char *name, const json_t *node,
                               span *sp, bn_error *err)
 {
     uint64_t begin, end;
-    if (!node || node->type != BN_JSON_ARRAY || node->len != 2 ||
-        read_count(node->child, &begin) < 0 || read_count(node->child->next, &end) < 0 ||
-        begin > end)
+    if (!json_is_array(node) || json_array_size(node) != 2 ||
+        read_count(json_array_get(node, 0), &begin) < 0 ||
+        read_count(json_array_get(node, 1), &end) < 0 || begin > end || end > SIZE_MAX)
         return bn_fail(err, BN_ERR_INPUT,
                        "%s: not a safetensors file (tensor %s: data_offsets must be [begin, "
                        "end] with 0 <= begin <= end)",
@@ -384,18 +385,18 @@ static bn_status read_offsets(const char *path, const char *name, const bn_json 
 }
 
 /* One tensor's header entry: dtype, shape and offsets, consistent with each other. */
-static bn_status read_tensor(const char *path, const bn_json *entry, bn_st_tensor *t, span *sp,
+static bn_status read_tensor(const char *path, const json_t *entry, bn_st_tensor *t, span *sp,
                              bn_error *err)
 {
     const char *name = t->name;
-    if (entry->type != BN_JSON_OBJECT)
+    if (!json_is_object(entry))
         return bn_fail(err, BN_ERR_INPUT,
                        "%s: not a safetensors file (entry %s is not an object)", path, name);
-    bn_status st = read_dtype(path, name, bn_json_get(entry, "dtype"), &t->dtype, err);
+    bn_status st = read_dtype(path, name, json_object_get(entry, "dtype"), &t->dtype, err);
     if (st == BN_OK)
-        st = read_shape(path, name, bn_json_get(entry, "shape"), t, err);
+        st = read_shape(path, name, json_object_get(entry, "shape"), t, err);
     if (st == BN_OK)
-        st = read_offsets(path, name, bn_json_get(entry, "data_offsets"), sp, err);
+        st = read_offsets(path, name, json_object_get(entry, "data_offsets"), sp, err);
     if (st != BN_OK)
         return st;
     char shape[128];
@@ -409,15 +410,17 @@ static bn_status read_tensor(const char *path, const bn_json *entry, bn_st_tenso
 }
 
 /* Bytes needed to copy every root key and, inside __metadata__, every key and value. */
-static size_t strings_size(const bn_json *root)
+static size_t strings_size(const json_t *root)
 {
     size_t n = 0;
-    for (const bn_json *m = root->child; m; m = m->next) {
-        n += strlen(m->key) + 1;
-        if (strcmp(m->key, METADATA_KEY) != 0 || m->type != BN_JSON_OBJECT)
+    const char *key, *k;
+    const json_t *value, *v;
+    json_object_foreach((json_t *)root, key, value) {
+        n += strlen(key) + 1;
+        if (strcmp(key, METADATA_KEY) != 0 || !json_is_object(value))
             continue;
-        for (const bn_json *kv = m->child; kv; kv = kv->next)
-            n += strlen(kv->key) + 1 + (kv->type == BN_JSON_STRING ? kv->len + 1 : 0);
+        json_object_foreach((json_t *)value, k, v)
+            n += strlen(k) + 1 + (json_is_string(v) ? json_string_length(v) + 1 : 0);
     }
     return n;
 }
@@ -431,47 +434,50 @@ static const char *pool_copy(char **cursor, const char *s)
     return dst;
 }
 
-static bn_status read_metadata(bn_st_file *file, const bn_json *node, char **cursor,
+static bn_status read_metadata(bn_st_file *file, const json_t *node, char **cursor,
                                bn_error *err)
 {
-    if (node->type != BN_JSON_OBJECT)
+    if (!json_is_object(node))
         return bn_fail(err, BN_ERR_INPUT,
                        "%s: not a safetensors file (__metadata__ is not an object)", file->path);
-    if (file->meta)
-        return bn_fail(err, BN_ERR_INPUT,
-                       "%s: not a safetensors file (more than one __metadata__)", file->path);
-    file->meta = calloc(node->len ? node->len : 1, sizeof *file->meta);
+    size_t n = json_object_size(node);
+    file->meta = calloc(n ? n : 1, sizeof *file->meta);
     if (!file->meta)
         return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", file->path);
-    for (const bn_json *kv = node->child; kv; kv = kv->next) {
-        if (kv->type != BN_JSON_STRING)
+    const char *key;
+    const json_t *value;
+    json_object_foreach((json_t *)node, key, value) {
+        if (!json_is_string(value))
             return bn_fail(err, BN_ERR_INPUT,
                            "%s: not a safetensors file (__metadata__ value for %s is not a "
                            "string)",
-                           file->path, kv->key);
+                           file->path, key);
         bn_st_meta *m = &file->meta[file->n_meta++];
-        m->key = pool_copy(cursor, kv->key);
-        m->value = pool_copy(cursor, kv->string);
+        m->key = pool_copy(cursor, key);
+        m->value = pool_copy(cursor, json_string_value(value));
     }
     return BN_OK;
 }
 
-/* Walk the header's members: metadata and tensors, copying names into file->strings. */
-static bn_status index_header(bn_st_file *file, const bn_json *root, span *spans,
+/* Walk the header's members in file order: metadata and tensors, copying names into
+ * file->strings. (Duplicate names were refused by the parser.) */
+static bn_status index_header(bn_st_file *file, const json_t *root, span *spans,
                               bn_error *err)
 {
     file->strings = malloc(strings_size(root) + 1);
     if (!file->strings)
         return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", file->path);
     char *cursor = file->strings;
-    for (const bn_json *m = root->child; m; m = m->next) {
+    const char *key;
+    const json_t *value;
+    json_object_foreach((json_t *)root, key, value) {
         bn_status st;
-        if (strcmp(m->key, METADATA_KEY) == 0) {
-            st = read_metadata(file, m, &cursor, err);
+        if (strcmp(key, METADATA_KEY) == 0) {
+            st = read_metadata(file, value, &cursor, err);
         } else {
             bn_st_tensor *t = &file->tensors[file->n_tensors];
-            t->name = pool_copy(&cursor, m->key);
-            st = read_tensor(file->path, m, t, &spans[file->n_tensors], err);
+            t->name = pool_copy(&cursor, key);
+            st = read_tensor(file->path, value, t, &spans[file->n_tensors], err);
             file->n_tensors++;
         }
         if (st != BN_OK)
@@ -480,36 +486,12 @@ static bn_status index_header(bn_st_file *file, const bn_json *root, span *spans
     return BN_OK;
 }
 
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static int compare_spans(const void *a, const void *b)
 {
     const span *x = a, *y = b;
-    return x->begin < y->begin ? -1 : x->begin > y->begin;
-}
-
-/* Two tensors with the same name would make lookups ambiguous. */
-static bn_status check_unique_names(const bn_st_file *file, bn_error *err)
-{
-    if (file->n_tensors < 2)
-        return BN_OK;
-    const char **names = malloc((size_t)file->n_tensors * sizeof *names);
-    if (!names)
-        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", file->path);
-    for (int i = 0; i < file->n_tensors; i++)
-        names[i] = file->tensors[i].name;
-    qsort(names, (size_t)file->n_tensors, sizeof *names, compare_names);
-    bn_status st = BN_OK;
-    for (int i = 1; i < file->n_tensors && st == BN_OK; i++)
-        if (strcmp(names[i - 1], names[i]) == 0)
-            st = bn_fail(err, BN_ERR_INPUT,
-                         "%s: not a safetensors file (tensor %s appears twice)", file->path,
-                         names[i]);
-    free(names);
-    return st;
+    if (x->begin != y->begin)
+        return x->begin < y->begin ? -1 : 1;
+    return (x->end > y->end) - (x->end < y->end);
 }
 
 /* Every tensor must end inside the data section. */
@@ -526,22 +508,36 @@ static bn_status check_data_size(const bn_st_file *file, const span *spans, size
     return BN_OK;
 }
 
-/* No two tensors may share a byte. Sorts spans by begin. */
-static bn_status check_overlaps(const bn_st_file *file, span *spans, bn_error *err)
+/* The spec's layout rule: the tensors' bytes tile the data section exactly, with no two
+ * sharing a byte (overlap) and no byte left to none (a hole, or bytes after the last
+ * tensor), so a file cannot carry hidden content. Empty tensors hold no bytes and may sit
+ * anywhere. Sorts spans by begin. */
+static bn_status check_layout(const bn_st_file *file, span *spans, size_t data_size,
+                              bn_error *err)
 {
-    size_t n = (size_t)file->n_tensors;
+    size_t n = (size_t)file->n_tensors, covered = 0;
     qsort(spans, n, sizeof *spans, compare_spans);
-    const span *prev = NULL; /* the non-empty span reaching furthest so far */
+    const span *prev = NULL; /* the non-empty span that ends at `covered` */
     for (size_t i = 0; i < n; i++) {
         if (spans[i].begin == spans[i].end)
             continue;
-        if (prev && spans[i].begin < prev->end)
+        if (prev && spans[i].begin < covered)
             return bn_fail(err, BN_ERR_INPUT,
                            "%s: not a safetensors file (tensors %s and %s overlap)",
                            file->path, prev->name, spans[i].name);
-        if (!prev || spans[i].end > prev->end)
-            prev = &spans[i];
+        if (spans[i].begin > covered)
+            return bn_fail(err, BN_ERR_INPUT,
+                           "%s: not a safetensors file (data bytes [%zu, %zu) before tensor %s "
+                           "belong to no tensor)",
+                           file->path, covered, spans[i].begin, spans[i].name);
+        covered = spans[i].end;
+        prev = &spans[i];
     }
+    if (covered != data_size)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: not a safetensors file (%zu bytes after the last tensor belong to "
+                       "no tensor)",
+                       file->path, data_size - covered);
     return BN_OK;
 }
 
@@ -561,13 +557,13 @@ static bn_status place_tensors(bn_st_file *file, const span *spans, size_t data_
 }
 
 /* Validate and index the parsed header. */
-static bn_status load_header(bn_st_file *file, const bn_json *root, size_t header_len,
+static bn_status load_header(bn_st_file *file, const json_t *root, size_t header_len,
                              bn_error *err)
 {
-    if (root->type != BN_JSON_OBJECT)
+    if (!json_is_object(root))
         return bn_fail(err, BN_ERR_INPUT,
                        "%s: not a safetensors file (header is not a JSON object)", file->path);
-    size_t n = root->len ? root->len : 1;
+    size_t n = json_object_size(root) ? json_object_size(root) : 1;
     file->tensors = calloc(n, sizeof *file->tensors);
     span *spans = calloc(n, sizeof *spans);
     bn_status st = BN_OK;
@@ -575,17 +571,30 @@ static bn_status load_header(bn_st_file *file, const bn_json *root, size_t heade
         st = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", file->path);
     if (st == BN_OK)
         st = index_header(file, root, spans, err);
+    size_t data_start = 8 + header_len, data_size = file->size - data_start;
     if (st == BN_OK)
-        st = check_unique_names(file, err);
-    size_t data_start = 8 + header_len;
-    if (st == BN_OK)
-        st = check_data_size(file, spans, file->size - data_start, err);
-    /* spans[i] belongs to tensors[i] until check_overlaps sorts them, so place first. */
+        st = check_data_size(file, spans, data_size, err);
+    /* spans[i] belongs to tensors[i] until check_layout sorts them, so place first. */
     if (st == BN_OK)
         st = place_tensors(file, spans, data_start, err);
     if (st == BN_OK)
-        st = check_overlaps(file, spans, err);
+        st = check_layout(file, spans, data_size, err);
     free(spans);
+    return st;
+}
+
+/* Parse the header (a key given twice is refused: the spec leaves it ambiguous) and load it. */
+static bn_status parse_header(bn_st_file *file, size_t header_len, bn_error *err)
+{
+    json_error_t je;
+    json_t *root =
+        json_loadb((const char *)file->bytes + 8, header_len, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: not a safetensors file (header JSON: line %d, column %d: %s)",
+                       file->path, je.line, je.column, je.text);
+    bn_status st = load_header(file, root, header_len, err);
+    json_decref(root);
     return st;
 }
 
@@ -601,15 +610,8 @@ bn_status bn_st_load(bn_st_file *file, const char *path, bn_error *err)
     size_t header_len = 0;
     if (st == BN_OK)
         st = read_header_length(file, &header_len, err);
-    if (st == BN_OK) {
-        bn_json_doc doc;
-        if (bn_json_parse(&doc, (const char *)file->bytes + 8, header_len) != 0)
-            st = bn_fail(err, BN_ERR_INPUT, "%s: not a safetensors file (header JSON: %s)",
-                         path, doc.error);
-        else
-            st = load_header(file, doc.root, header_len, err);
-        bn_json_free(&doc);
-    }
+    if (st == BN_OK)
+        st = parse_header(file, header_len, err);
     if (st != BN_OK)
         bn_st_free(file);
     return st;

@@ -49,8 +49,10 @@ typedef struct {
     char *strings;          /* owned storage for names/keys/values */
 } bn_st_file;
 
-/* Load and validate: header length within the file, JSON well formed, known dtype, shape
- * product * dtype size == end - begin, offsets inside the data section, no overlaps.
+/* Load and validate: header length within the file, JSON well formed with no key given
+ * twice, known dtype, shape product * dtype size == end - begin, offsets inside the data
+ * section, and the tensors' bytes tiling the data section (no overlap, no hole, nothing
+ * after the last tensor).
  * Any violation -> BN_ERR_INPUT with a one-line message naming the path, e.g.
  * "<path>: not a safetensors file (...)", "<path>: truncated (...)", "<path>: cannot open: ..."
  * or an unsupported dtype. */
