@@ -1,122 +1,92 @@
-/* eval_cmd.c - `eval CHECKPOINT`: one JSON line with the checkpoint's held-out arithmetic
- * accuracy, or its mean next-token loss on a text file (--data). */
+/* eval_cmd.c - `eval CHECKPOINT`: one JSON line with the checkpoint's evaluation by its task
+ * (held-out arithmetic accuracy, tic-tac-toe play), or its mean next-token loss on a text
+ * file (--data). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/checkpoint.h"
 #include "commands.h"
-#include "task/data.h"
+#include "io/checkpoint.h"
+#include "io/jsonio.h"
 #include "task/eval.h"
-#include "task/eval_ttt.h"
-#include "io/json.h"
+#include "task/task.h"
 
 #define EVAL_BATCH 64
-#define EVAL_DEFAULT_PROBLEMS 1000
-#define EVAL_DEFAULT_GAMES 1000
 
-static void print_arith_json(const char *ckpt, long step, int shots, const bn_arith_eval *ev)
+/* Print one JSON line: {"checkpoint": ..., "step": ..., then the body's keys}. */
+static bn_status print_record(const char *ckpt, long step, json_t *body, bn_error *err)
 {
-    char esc[2 * BN_PATH_MAX];
-    bn_json_escape(esc, sizeof esc, ckpt);
-    printf("{\"checkpoint\": %s, \"step\": %ld, \"task\": \"arithmetic\", \"problems\": %d, "
-           "\"correct\": %d, \"accuracy\": %.4f, \"per_op\": {",
-           esc, step, ev->total, ev->correct, ev->total ? (double)ev->correct / ev->total : 0.0);
-    int first = 1;
-    for (int k = 0; k < 4; k++) {
-        if (!ev->op_total[k])
-            continue;
-        printf("%s\"%c\": {\"accuracy\": %.4f, \"correct\": %d, \"total\": %d}",
-               first ? "" : ", ", bn_eval_ops[k], (double)ev->op_correct[k] / ev->op_total[k],
-               ev->op_correct[k], ev->op_total[k]);
-        first = 0;
-    }
-    printf("}, \"shots\": %d, \"decoding\": \"greedy; %d solved training problems, then "
-           "'a op b = '\"}\n",
-           shots, shots);
-}
-
-static void print_text_json(const char *ckpt, long step, const char *data, int seq_len,
-                            double loss, long predictions)
-{
-    char esc_c[2 * BN_PATH_MAX], esc_d[2 * BN_PATH_MAX];
-    bn_json_escape(esc_c, sizeof esc_c, ckpt);
-    bn_json_escape(esc_d, sizeof esc_d, data);
-    printf("{\"checkpoint\": %s, \"step\": %ld, \"data\": %s, \"seq_len\": %d, "
-           "\"rows\": %ld, \"predictions\": %ld, \"loss\": %.6f}\n",
-           esc_c, step, esc_d, seq_len, predictions / (seq_len - 1), predictions, loss);
-}
-
-/* Tic-tac-toe: N games per mode against random and perfect play, one JSON line. */
-static bn_status eval_tictactoe(const bn_cli *cli, bn_model *m, const bn_vocab *v, long step,
-                                bn_error *err)
-{
-    bn_ttt_solver *solver = malloc(sizeof *solver);
-    bn_ttt_eval *ev = malloc(sizeof *ev);
-    char *json = malloc(8192);
+    json_t *rec = json_pack("{s:s, s:I}", "checkpoint", ckpt, "step", (json_int_t)step);
     bn_status s = BN_OK;
-    if (!solver || !ev || !json)
-        s = bn_fail(err, BN_ERR_NOMEM, "out of memory for the evaluation");
-    if (s == BN_OK) {
-        bn_ttt_solver_init(solver);
-        s = bn_eval_tictactoe(m, v, solver, cli->games ? cli->games : EVAL_DEFAULT_GAMES, ev, err);
-    }
-    if (s == BN_OK) {
-        char esc[2 * BN_PATH_MAX];
-        bn_json_escape(esc, sizeof esc, cli->checkpoint);
-        bn_ttt_eval_json(ev, json, 8192);
-        bn_ttt_position_eval pos;
-        bn_eval_ttt_positions(m, v, solver, &pos);
-        double n = pos.positions ? pos.positions : 1;
-        printf("{\"checkpoint\": %s, \"step\": %ld, \"task\": \"tictactoe\", \"games\": %d, "
-               "\"move\": \"most probable digit after the game text + ' | X:' (or O)\", "
-               "\"eval\": %s, \"positions\": {\"total\": %d, \"legal_rate\": %.4f, "
-               "\"optimal_rate\": %.4f, \"as_start_board\": {\"legal_rate\": %.4f, "
-               "\"optimal_rate\": %.4f}}}\n",
-               esc, step, 4 * ev->games_per_match, json, pos.positions,
-               pos.history_legal / n, pos.history_optimal / n, pos.legal / n, pos.optimal / n);
-    }
-    free(solver), free(ev), free(json);
+    if (!rec || json_object_update(rec, body) != 0)
+        s = bn_fail(err, BN_ERR_NOMEM, "out of memory for the result");
+    if (s == BN_OK)
+        s = bn_jsonl_append(stdout, "standard output", rec, err);
+    json_decref(rec);
+    json_decref(body);
     return s;
+}
+
+static bn_status eval_text(const bn_cli *cli, const bn_config *cfg, bn_model *m,
+                           const bn_tokenizer *tok, long step, bn_error *err)
+{
+    double loss;
+    long predictions;
+    int seq_len = cfg->train.seq_len;
+    bn_status s = bn_eval_text_loss(m, tok, cli->data_file, seq_len, &loss, &predictions, err);
+    if (s != BN_OK)
+        return s;
+    json_t *body = json_pack("{s:s, s:i, s:I, s:I, s:o}", "data", cli->data_file, "seq_len",
+                             seq_len, "rows", (json_int_t)(predictions / (seq_len - 1)),
+                             "predictions", (json_int_t)predictions, "loss",
+                             bn_json_number(loss));
+    return print_record(cli->checkpoint, step, body, err);
 }
 
 static bn_status run_eval(const bn_cli *cli, const bn_config *cfg, bn_model *m, long step,
                           bn_error *err)
 {
-    bn_data data;
-    bn_vocab *v = &data.vocab;
-    memset(&data, 0, sizeof data);
-    if (cfg->experiment.task == BN_TASK_ARITHMETIC)
-        bn_vocab_arithmetic(v);
-    else if (cfg->experiment.task == BN_TASK_TICTACTOE)
-        bn_vocab_tictactoe(v);
-    else
-        return bn_fail(err, BN_ERR_INPUT, "%s: text checkpoints need the BPE tokenizer, which "
-                                          "is not available yet", cli->checkpoint);
-    if (cli->data_file) {
-        double loss;
-        long predictions;
-        bn_status s = bn_eval_text_loss(m, v, cli->data_file, cfg->train.seq_len, &loss,
-                                        &predictions, err);
+    const bn_task_ops *task = bn_task_find(cfg->experiment.task);
+    bn_tokenizer *tok = NULL;
+    bn_status s = BN_OK;
+    if (!task || !task->open_tokenizer)
+        return bn_fail(err, BN_ERR_INPUT, "%s: %s checkpoints need the BPE tokenizer, which "
+                                          "is not available yet", cli->checkpoint,
+                       bn_task_name(cfg->experiment.task));
+    s = task->open_tokenizer(cfg, &tok, err);
+    if (s == BN_OK && cli->data_file)
+        s = eval_text(cli, cfg, m, tok, step, err);
+    else if (s == BN_OK) {
+        bn_eval_options opt = {.problems = cli->problems, .games = cli->games,
+                               .shots = cli->shots};
+        json_t *body = NULL;
+        s = task->evaluate_checkpoint(m, tok, cfg, &opt, &body, err);
         if (s == BN_OK)
-            print_text_json(cli->checkpoint, step, cli->data_file, cfg->train.seq_len, loss,
-                            predictions);
-        return s;
+            s = print_record(cli->checkpoint, step, body, err);
     }
-    if (cfg->experiment.task == BN_TASK_TICTACTOE)
-        return eval_tictactoe(cli, m, v, step, err);
-    if (cfg->experiment.task != BN_TASK_ARITHMETIC)
-        return bn_fail(err, BN_ERR_INPUT,
-                       "%s: accuracy eval is for arithmetic checkpoints; use --data FILE",
-                       cli->checkpoint);
-    bn_arith_spec spec;
-    bn_arith_spec_from_config(&spec, cfg);
-    bn_arith_eval ev;
-    int n = cli->problems ? cli->problems : EVAL_DEFAULT_PROBLEMS;
-    int shots = cli->shots >= 0 ? cli->shots : cfg->log.eval_shots;
-    bn_status s = bn_eval_arithmetic(m, &spec, v, n, shots, &ev, err);
+    bn_tok_free(tok);
+    return s;
+}
+
+/* The checkpoint's config and weights in a model of EVAL_BATCH rows. */
+static bn_status load_checkpoint(const bn_cli *cli, bn_config *cfg, bn_model *m, long *step,
+                                 bn_error *err)
+{
+    bn_st_file file;
+    bn_status s = bn_checkpoint_open(cli->checkpoint, cfg, &file, step, err);
+    if (s != BN_OK)
+        return s;
+    s = bn_cli_apply_sets(cli, cfg, err);
+    const bn_kernels *kernels = NULL;
     if (s == BN_OK)
-        print_arith_json(cli->checkpoint, step, shots, &ev);
+        s = bn_select_kernels(cli->kernel, &kernels, err);
+    int threads = bn_resolve_threads(cfg->train.threads);
+    if (s == BN_OK)
+        s = bn_model_init(m, &cfg->model, EVAL_BATCH, cfg->train.seq_len, kernels, threads,
+                          err);
+    if (s == BN_OK)
+        s = bn_checkpoint_load_params(m, &file, err);
+    bn_st_free(&file);
     return s;
 }
 
@@ -124,25 +94,10 @@ int bn_cmd_eval(const bn_cli *cli)
 {
     bn_error err = {0};
     bn_config cfg;
-    bn_st_file file;
-    long step = 0;
-    bn_status s = bn_checkpoint_open(cli->checkpoint, &cfg, &file, &step, &err);
-    if (s != BN_OK) {
-        fprintf(stderr, "bitnet-tui: %s\n", err.msg);
-        return bn_exit_status(s);
-    }
-    s = bn_cli_apply_sets(cli, &cfg, &err);
     bn_model m;
+    long step = 0;
     memset(&m, 0, sizeof m);
-    const bn_kernels *kernels = NULL;
-    if (s == BN_OK)
-        s = bn_select_kernels(cli->kernel, &kernels, &err);
-    int threads = bn_resolve_threads(cfg.train.threads);
-    if (s == BN_OK)
-        s = bn_model_init(&m, &cfg.model, EVAL_BATCH, cfg.train.seq_len, kernels, threads, &err);
-    if (s == BN_OK)
-        s = bn_checkpoint_load_params(&m, &file, &err);
-    bn_st_free(&file);
+    bn_status s = load_checkpoint(cli, &cfg, &m, &step, &err);
     if (s == BN_OK)
         s = run_eval(cli, &cfg, &m, step, &err);
     if (s != BN_OK)

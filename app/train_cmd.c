@@ -47,9 +47,10 @@ static void format_duration(char *out, size_t cap, double seconds)
     snprintf(out, cap, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
 }
 
-static void print_progress(void *ctx, const bn_train_snapshot *s)
+static void print_progress(void *ctx, const bn_train_snapshot *snap)
 {
     (void)ctx;
+    const bn_step_stats *s = &snap->stats;
     char elapsed[32], eta[32];
     format_duration(elapsed, sizeof elapsed, s->elapsed_s);
     format_duration(eta, sizeof eta, s->eta_s);
@@ -60,10 +61,22 @@ static void print_progress(void *ctx, const bn_train_snapshot *s)
             eta);
 }
 
-static void print_event(void *ctx, const char *text)
+static void print_line(void *ctx, const char *text)
 {
     (void)ctx;
     fprintf(stderr, "%s\n", text);
+}
+
+static void print_eval(void *ctx, long step, const bn_eval_report *report)
+{
+    (void)ctx;
+    fprintf(stderr, "eval step %ld: %s\n", step, report->headline);
+}
+
+static void print_checkpoint(void *ctx, long step, const char *path)
+{
+    (void)ctx, (void)step;
+    fprintf(stderr, "checkpoint saved: %s\n", path);
 }
 
 /* The trainer thread's job. */
@@ -129,17 +142,13 @@ static void print_summary(bn_trainer *t, bn_status s, double wall)
     bn_trainer_snapshot(t, &snap);
     char took[32], eval[160] = "n/a";
     format_duration(took, sizeof took, wall);
-    if (snap.have_eval && snap.eval_text[0]) /* tictactoe */
-        snprintf(eval, sizeof eval, "legal moves %.1f%%, %s (step %ld)",
-                 100.0 * snap.eval_accuracy, snap.eval_text, snap.eval_step);
-    else if (snap.have_eval)
-        snprintf(eval, sizeof eval, "%.1f%% exact match (held-out, step %ld)",
-                 100.0 * snap.eval_accuracy, snap.eval_step);
+    if (snap.eval.have)
+        snprintf(eval, sizeof eval, "%s (step %ld)", snap.eval.summary, snap.eval.step);
     fprintf(stderr, "%s: step %ld/%ld | final loss %.4f (smoothed %.4f) | eval %s | "
                     "checkpoint %s | wall %s\n",
             s == BN_OK || s == BN_ERR_DIVERGED ? bn_run_state_name(snap.state) : "failed",
-            snap.step, snap.total_steps,
-            snap.loss, snap.loss_ema, eval,
+            snap.stats.step, snap.stats.total_steps,
+            snap.stats.loss, snap.stats.loss_ema, eval,
             snap.last_checkpoint[0] ? snap.last_checkpoint : "none", took);
 }
 
@@ -168,7 +177,12 @@ int bn_cmd_train(const bn_cli *cli)
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
 
     bn_trainer trainer;
-    bn_trainer_hooks hooks = {.on_log = print_progress, .on_event = print_event, .ctx = NULL};
+    bn_trainer_hooks hooks = {.ctx = NULL,
+                              .on_log = print_progress,
+                              .on_eval = print_eval,
+                              .on_checkpoint = print_checkpoint,
+                              .on_warning = print_line,
+                              .on_error = print_line};
     bn_status s = bn_trainer_init(&trainer, &cfg, cli->resume, kernels, hooks, &err);
     if (s != BN_OK) {
         fprintf(stderr, "bitnet-tui: %s\n", err.msg);

@@ -9,12 +9,14 @@
 #include "commands.h"
 #include "task/eval_ttt.h"
 #include "io/jsonio.h"
+#include "task/task.h"
 #include "task/ttt.h"
 
 #define LINE_MAX_LEN 512
 
 /* Load a tic-tac-toe checkpoint into a model of batch 1. */
-static bn_status load_ttt_model(const bn_cli *cli, bn_model *m, bn_vocab *v, bn_error *err)
+static bn_status load_ttt_model(const bn_cli *cli, bn_model *m, bn_tokenizer **tok,
+                                bn_error *err)
 {
     bn_config cfg;
     bn_st_file file;
@@ -23,7 +25,7 @@ static bn_status load_ttt_model(const bn_cli *cli, bn_model *m, bn_vocab *v, bn_
     bn_status s = bn_checkpoint_open(cli->checkpoint, &cfg, &file, &step, err);
     if (s != BN_OK)
         return s;
-    if (cfg.experiment.task != BN_TASK_TICTACTOE) {
+    if (bn_task_find(cfg.experiment.task) != &bn_task_tictactoe) {
         bn_st_free(&file);
         return bn_fail(err, BN_ERR_INPUT, "%s: a %s checkpoint; move and play need a tictactoe one",
                        cli->checkpoint, bn_task_name(cfg.experiment.task));
@@ -37,7 +39,8 @@ static bn_status load_ttt_model(const bn_cli *cli, bn_model *m, bn_vocab *v, bn_
     if (s == BN_OK)
         s = bn_checkpoint_load_params(m, &file, err);
     bn_st_free(&file);
-    bn_vocab_tictactoe(v);
+    if (s == BN_OK)
+        s = bn_task_tictactoe.open_tokenizer(&cfg, tok, err);
     return s;
 }
 
@@ -79,7 +82,7 @@ static json_t *answer_record(const char b[BN_TTT_CELLS], const bn_ttt_answer *a)
 }
 
 /* Answer one line; returns 0 when it was refused. */
-static int answer_line(bn_model *m, const bn_vocab *v, const char *line, char player)
+static int answer_line(bn_model *m, const bn_tokenizer *tok, const char *line, char player)
 {
     bn_ttt_game g;
     const char *why = bn_ttt_parse(line, &g);
@@ -107,7 +110,7 @@ static int answer_line(bn_model *m, const bn_vocab *v, const char *line, char pl
             g.moves[g.n_moves++] = rest.moves[i];
     }
     bn_ttt_answer a;
-    bn_ttt_model_answer(m, v, &g, 1, &a);
+    bn_ttt_model_answer(m, tok, &g, 1, &a);
     print_record(answer_record(b, &a));
     return 1;
 }
@@ -116,16 +119,17 @@ int bn_cmd_move(const bn_cli *cli)
 {
     bn_error err = {0};
     bn_model m;
-    bn_vocab v;
-    bn_status s = load_ttt_model(cli, &m, &v, &err);
+    bn_tokenizer *tok = NULL;
+    bn_status s = load_ttt_model(cli, &m, &tok, &err);
     if (s != BN_OK) {
         fprintf(stderr, "bitnet-tui: %s\n", err.msg);
+        bn_tok_free(tok);
         bn_model_free(&m);
         return bn_exit_status(s);
     }
     int status = BN_EXIT_OK;
     if (cli->board) {
-        status = answer_line(&m, &v, cli->board, cli->player) ? BN_EXIT_OK : BN_EXIT_INPUT;
+        status = answer_line(&m, tok, cli->board, cli->player) ? BN_EXIT_OK : BN_EXIT_INPUT;
     } else {
         char line[LINE_MAX_LEN];
         while (fgets(line, sizeof line, stdin)) {
@@ -138,11 +142,12 @@ int bn_cmd_move(const bn_cli *cli)
                     ;
                 print_error(line, "line too long for a tic-tac-toe position");
             } else if (line[0] != '\0') {
-                answer_line(&m, &v, line, cli->player);
+                answer_line(&m, tok, line, cli->player);
             }
             fflush(stdout);
         }
     }
+    bn_tok_free(tok);
     bn_model_free(&m);
     return status;
 }
@@ -183,7 +188,7 @@ static int read_move(const char b[BN_TTT_CELLS])
 }
 
 /* One game; returns its result, or BN_TTT_ONGOING when the person quit. */
-static bn_ttt_result play_game(bn_model *m, const bn_vocab *v, char human)
+static bn_ttt_result play_game(bn_model *m, const bn_tokenizer *tok, char human)
 {
     bn_ttt_game g;
     memset(&g, 0, sizeof g);
@@ -199,7 +204,7 @@ static bn_ttt_result play_game(bn_model *m, const bn_vocab *v, char human)
                 return BN_TTT_ONGOING;
         } else {
             bn_ttt_answer a;
-            bn_ttt_model_answer(m, v, &g, 1, &a);
+            bn_ttt_model_answer(m, tok, &g, 1, &a);
             cell = a.cell;
             printf("model (%c) plays %d (p %.0f%%%s)\n", me, cell, 100.0 * a.probs[cell],
                    a.legal ? "" : "; its top digit was not a free cell");
@@ -223,10 +228,11 @@ int bn_cmd_play(const bn_cli *cli)
 {
     bn_error err = {0};
     bn_model m;
-    bn_vocab v;
-    bn_status s = load_ttt_model(cli, &m, &v, &err);
+    bn_tokenizer *tok = NULL;
+    bn_status s = load_ttt_model(cli, &m, &tok, &err);
     if (s != BN_OK) {
         fprintf(stderr, "bitnet-tui: %s\n", err.msg);
+        bn_tok_free(tok);
         bn_model_free(&m);
         return bn_exit_status(s);
     }
@@ -235,7 +241,7 @@ int bn_cmd_play(const bn_cli *cli)
     printf("You play %c, the model %c; cells are numbered 0-8 row by row.\n", human,
            human == 'X' ? 'O' : 'X');
     for (;;) {
-        bn_ttt_result r = play_game(&m, &v, human);
+        bn_ttt_result r = play_game(&m, tok, human);
         if (r == BN_TTT_ONGOING)
             break;
         you += r == (human == 'X' ? BN_TTT_X_WINS : BN_TTT_O_WINS);
@@ -252,6 +258,7 @@ int bn_cmd_play(const bn_cli *cli)
             break;
     }
     printf("\n");
+    bn_tok_free(tok);
     bn_model_free(&m);
     return BN_EXIT_OK;
 }

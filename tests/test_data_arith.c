@@ -4,6 +4,9 @@
 
 #include "check.h"
 #include "task/data_arith.h"
+#include "io/jsonio.h"
+#include "task/task.h"
+#include "tok/tokenizer.h"
 #include "tok/vocab.h"
 
 #define SEQ 64
@@ -184,28 +187,28 @@ static int check_problems_in(const bn_arith_spec *spec, const char *text, int he
 static void test_training_stream(void)
 {
     bn_arith_spec spec = default_spec();
-    bn_vocab v;
+    bn_tokenizer *v = NULL;
     bn_arith_stream s;
     enum { ROWS = 400 };
     int *tokens = malloc(sizeof(int) * ROWS * SEQ);
     char *text = malloc(ROWS * SEQ + 1);
 
-    bn_vocab_arithmetic(&v);
+    bn_tok_char(&v, "arithmetic", NULL);
     bn_arith_stream_init(&s, 1234);
-    bn_arith_stream_fill(&spec, &v, &s, tokens, ROWS, SEQ);
+    bn_arith_stream_fill(&spec, v, &s, tokens, ROWS, SEQ);
     for (int i = 0; i < ROWS * SEQ; i++)
         CHECK(tokens[i] >= 0 && tokens[i] < 16, "token %d = %d is not a character", i,
               tokens[i]);
     /* Each row is whole problems from its first token, the last one cut by the row's end. */
     int n = 0;
     for (int r = 0; r < ROWS; r++) {
-        bn_vocab_decode(&v, tokens + r * SEQ, SEQ, text, SEQ + 1);
+        bn_tok_decode(v, tokens + r * SEQ, SEQ, text, SEQ + 1);
         CHECK(text[0] >= '0' && text[0] <= '9', "row %d does not start at a problem: '%s'", r,
               text);
         n += check_problems_in(&spec, text, 0);
     }
     CHECK(n > 1000, "only %d problems in the stream", n);
-    bn_vocab_decode(&v, tokens, ROWS * SEQ, text, ROWS * SEQ + 1);
+    bn_tok_decode(v, tokens, ROWS * SEQ, text, ROWS * SEQ + 1);
 
     /* Every operator shows up. */
     for (int o = 0; o < 4; o++) {
@@ -214,6 +217,7 @@ static void test_training_stream(void)
     }
     free(tokens);
     free(text);
+    bn_tok_free(v);
 }
 
 static void test_eval_set(void)
@@ -259,50 +263,51 @@ static int same_tokens(const int *x, const int *y, int n)
 static void test_stream_determinism(void)
 {
     bn_arith_spec spec = default_spec();
-    bn_vocab v;
+    bn_tokenizer *v = NULL;
     bn_arith_stream s1, s2, copy;
     int t1[6 * SEQ], t2[6 * SEQ], t3[6 * SEQ];
 
-    bn_vocab_arithmetic(&v);
+    bn_tok_char(&v, "arithmetic", NULL);
     bn_arith_stream_init(&s1, 42);
     bn_arith_stream_init(&s2, 42);
-    bn_arith_stream_fill(&spec, &v, &s1, t1, 6, SEQ);
-    bn_arith_stream_fill(&spec, &v, &s2, t2, 6, SEQ);
+    bn_arith_stream_fill(&spec, v, &s1, t1, 6, SEQ);
+    bn_arith_stream_fill(&spec, v, &s2, t2, 6, SEQ);
     CHECK(same_tokens(t1, t2, 6 * SEQ), "same seed, different tokens");
 
     bn_arith_stream_init(&s2, 43);
-    bn_arith_stream_fill(&spec, &v, &s2, t2, 6, SEQ);
+    bn_arith_stream_fill(&spec, v, &s2, t2, 6, SEQ);
     CHECK(!same_tokens(t1, t2, 6 * SEQ), "different seeds, same tokens");
 
     /* Resume from a copy taken after a row that ended inside a problem (7 tokens): the cut
      * problem's rest is dropped, so the copy holds no pending text and continues exactly. */
     bn_arith_stream_init(&s1, 5);
-    bn_arith_stream_fill(&spec, &v, &s1, t1, 1, 7);
+    bn_arith_stream_fill(&spec, v, &s1, t1, 1, 7);
     CHECK(s1.pending_pos == s1.pending_len, "a cut problem's rest survived the row (%d of %d)",
           s1.pending_pos, s1.pending_len);
     memcpy(&copy, &s1, sizeof(copy));
-    bn_arith_stream_fill(&spec, &v, &s1, t1, 5, SEQ);
-    bn_arith_stream_fill(&spec, &v, &copy, t3, 5, SEQ);
+    bn_arith_stream_fill(&spec, v, &s1, t1, 5, SEQ);
+    bn_arith_stream_fill(&spec, v, &copy, t3, 5, SEQ);
     CHECK(same_tokens(t1, t3, 5 * SEQ), "resumed copy diverges");
+    bn_tok_free(v);
 }
 
 static void test_stream_continuity(void)
 {
     bn_arith_spec spec = default_spec();
-    bn_vocab v;
+    bn_tokenizer *v = NULL;
     bn_arith_stream a, b;
     enum { L = 13 }; /* odd length: rows cut problems at varying points */
     int one[6 * L + 1], two[6 * L + 1];
 
-    bn_vocab_arithmetic(&v);
+    bn_tok_char(&v, "arithmetic", NULL);
     bn_arith_stream_init(&a, 77);
     b = a;
     one[6 * L] = two[3 * L] = -777; /* sentinels: fills write exactly rows * seq_len */
-    bn_arith_stream_fill(&spec, &v, &a, one, 6, L);
-    bn_arith_stream_fill(&spec, &v, &b, two, 3, L);
+    bn_arith_stream_fill(&spec, v, &a, one, 6, L);
+    bn_arith_stream_fill(&spec, v, &b, two, 3, L);
     CHECK(two[3 * L] == -777, "3-row fill wrote past 3 rows");
     two[6 * L] = -777;
-    bn_arith_stream_fill(&spec, &v, &b, two + 3 * L, 3, L);
+    bn_arith_stream_fill(&spec, v, &b, two + 3 * L, 3, L);
     CHECK(one[6 * L] == -777 && two[6 * L] == -777, "fill wrote past rows * seq_len");
     CHECK(same_tokens(one, two, 6 * L), "3 + 3 rows differ from 6 rows");
     CHECK(memcmp(&a, &b, sizeof(a)) == 0, "states differ after the same tokens");
@@ -312,13 +317,116 @@ static void test_stream_continuity(void)
     int rows2[2 * L2];
     char row0[L2 + 1], row1[L2 + 1];
     bn_arith_stream_init(&a, 78);
-    bn_arith_stream_fill(&spec, &v, &a, rows2, 2, L2);
-    bn_vocab_decode(&v, rows2, L2, row0, sizeof row0);
-    bn_vocab_decode(&v, rows2 + L2, L2, row1, sizeof row1);
+    bn_arith_stream_fill(&spec, v, &a, rows2, 2, L2);
+    bn_tok_decode(v, rows2, L2, row0, sizeof row0);
+    bn_tok_decode(v, rows2 + L2, L2, row1, sizeof row1);
     CHECK((int)strlen(row0) == L2 && (int)strlen(row1) == L2, "decoded lengths");
     CHECK(check_problems_in(&spec, row0, 0) >= 2, "too few problems in '%s'", row0);
     CHECK(check_problems_in(&spec, row1, 0) >= 2, "row 1 does not start at a problem: '%s'",
           row1);
+    bn_tok_free(v);
+}
+
+/* A source's position through trainer_state.json's "data" (as text, doubles exact). */
+static json_t *through_text(json_t *data)
+{
+    json_t *doc = json_pack("{s:i, s:o}", "format_version", 2, "data", data);
+    char *text = json_dumps(doc, BN_JSON_EXACT | JSON_INDENT(2));
+    json_t *back = NULL;
+    bn_error err = {0};
+    CHECK(text && bn_json_parse_text("trainer_state.json", text, strlen(text), &back, &err) ==
+                      BN_OK, "parse: %s", err.msg);
+    json_t *out = json_incref(json_object_get(back, "data"));
+    json_decref(back);
+    json_decref(doc);
+    free(text);
+    return out;
+}
+
+/* Saved after k batches and restored into a fresh source, the next batches are the
+ * original's; the state names its kind. */
+static void check_source_round_trip(const bn_config *cfg, const bn_tokenizer *tok, int k)
+{
+    bn_error err = {0};
+    bn_data_source *a = NULL, *b = NULL;
+    if (bn_task_open_source(cfg, tok, &a, &err) != BN_OK ||
+        bn_task_open_source(cfg, tok, &b, &err) != BN_OK) {
+        CHECK(0, "open: %s", err.msg);
+        return;
+    }
+    enum { R = 3, T = 29 }; /* rows cut problems */
+    int ta[R * T], tb[R * T];
+    for (int i = 0; i < k; i++)
+        bn_source_next_batch(a, ta, R, T);
+    json_t *data = through_text(bn_source_save_state(a));
+    CHECK(strcmp(json_string_value(json_object_get(data, "kind")), "arithmetic") == 0,
+          "kind");
+    CHECK(bn_source_load_state(b, data, "data", &err) == BN_OK, "restore: %s", err.msg);
+    for (int i = 0; i < 3; i++) {
+        bn_source_next_batch(a, ta, R, T);
+        bn_source_next_batch(b, tb, R, T);
+        CHECK(same_tokens(ta, tb, R * T), "after %d batches: batch %d differs", k, i);
+    }
+    json_decref(data);
+    bn_source_close(a);
+    bn_source_close(b);
+}
+
+/* The format 1 "data" (no kind) restores a stream stopped inside a problem; damaged or
+ * foreign states are refused naming the key, and leave the source as it was. */
+static void test_source_legacy(const bn_config *cfg, const bn_tokenizer *tok)
+{
+    bn_error err = {0};
+    bn_data_source *src = NULL;
+    bn_task_open_source(cfg, tok, &src, &err);
+    json_t *v1 = json_pack("{s:[s,s,s,s], s:s, s:i}", "rng", "00000000000000ff",
+                           "0123456789ABCDEF", "8000000000000000", "ffffffffffffffff",
+                           "pending", "12 + 34 = 46 ", "pending_pos", 5);
+    CHECK(bn_source_load_state(src, v1, "data", &err) == BN_OK, "v1: %s", err.msg);
+    int t[8];
+    bn_source_next_batch(src, t, 1, 8);
+    char text[16];
+    bn_tok_decode(tok, t, 8, text, sizeof text);
+    CHECK(strcmp(text, "34 = 46 ") == 0, "the pending tail comes first: '%s'", text);
+    json_t *saved = bn_source_save_state(src);
+    static const struct {
+        const char *key, *json, *what;
+    } bad[] = {
+        {"pending_pos", "99", "data.pending_pos"},
+        {"pending", "7", "data.pending"},
+        {"rng", "[\"0\"]", "data.rng"},
+        {"kind", "\"tictactoe\"", "data.kind"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *d = json_deep_copy(v1);
+        json_object_set_new(d, bad[i].key, json_loads(bad[i].json, JSON_DECODE_ANY, NULL));
+        bn_status st = bn_source_load_state(src, d, "data", &err);
+        CHECK(st == BN_ERR_INPUT && strstr(err.msg, bad[i].what), "%s: %d '%s'", bad[i].key,
+              (int)st, err.msg);
+        json_t *now = bn_source_save_state(src);
+        CHECK(json_equal(now, saved), "%s: a refused state changed the source", bad[i].key);
+        json_decref(now);
+        json_decref(d);
+    }
+    json_decref(saved);
+    json_decref(v1);
+    bn_source_close(src);
+}
+
+static void test_source_state(void)
+{
+    bn_config cfg;
+    bn_config_defaults(&cfg);
+    cfg.experiment.task = BN_TASK_ARITHMETIC;
+    bn_tokenizer *tok = NULL;
+    bn_error err = {0};
+    CHECK(bn_task_open_tokenizer(&cfg, &tok, &err) == BN_OK, "tokenizer: %s", err.msg);
+    if (!tok)
+        return;
+    check_source_round_trip(&cfg, tok, 0);
+    check_source_round_trip(&cfg, tok, 7);
+    test_source_legacy(&cfg, tok);
+    bn_tok_free(tok);
 }
 
 int main(void)
@@ -331,5 +439,6 @@ int main(void)
     test_eval_set();
     test_stream_determinism();
     test_stream_continuity();
+    test_source_state();
     return check_exit("test_data_arith");
 }

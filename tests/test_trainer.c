@@ -41,7 +41,7 @@ static bn_train_snapshot snap_of(bn_trainer *t)
 static int wait_for_step(bn_trainer *t, long step)
 {
     for (int i = 0; i < 1000; i++) {
-        if (snap_of(t).step >= step)
+        if (snap_of(t).stats.step >= step)
             return 1;
         sleep_ms(10);
     }
@@ -90,16 +90,16 @@ int main(void)
     CHECK(wait_for_step(t, 5), "the step counter advances");
     bn_train_snapshot running = snap_of(t);
     CHECK(running.state == BN_RUN_RUNNING, "state %s", bn_run_state_name(running.state));
-    CHECK(running.loss > 0 && running.lr > 0, "loss %g lr %g", running.loss, running.lr);
+    CHECK(running.stats.loss > 0 && running.stats.lr > 0, "loss %g lr %g", running.stats.loss, running.stats.lr);
 
     /* Pause: the counter freezes (allow the step in flight to finish). */
     bn_trainer_command(t, BN_CMD_PAUSE);
     sleep_ms(200);
-    long paused_at = snap_of(t).step;
+    long paused_at = snap_of(t).stats.step;
     sleep_ms(300);
     bn_train_snapshot paused = snap_of(t);
-    CHECK(paused.step == paused_at, "step moved while paused: %ld -> %ld", paused_at,
-          paused.step);
+    CHECK(paused.stats.step == paused_at, "step moved while paused: %ld -> %ld", paused_at,
+          paused.stats.step);
     CHECK(paused.state == BN_RUN_PAUSED, "state while paused: %s",
           bn_run_state_name(paused.state));
 
@@ -127,7 +127,7 @@ int main(void)
     CHECK(stopped.state == BN_RUN_STOPPED, "state after stop: %s",
           bn_run_state_name(stopped.state));
     char want[BN_PATH_MAX + 64];
-    snprintf(want, sizeof want, "%s/t/checkpoints/step_%06ld", dir, stopped.step);
+    snprintf(want, sizeof want, "%s/t/checkpoints/step_%06ld", dir, stopped.stats.step);
     CHECK(strcmp(stopped.last_checkpoint, want) == 0 && is_dir(want),
           "final checkpoint %s, expected %s", stopped.last_checkpoint, want);
 

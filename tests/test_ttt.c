@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "task/data.h"
+#include "io/jsonio.h"
+#include "task/sources.h"
+#include "task/task.h"
 #include "task/data_ttt.h"
 #include "task/ttt.h"
 
@@ -221,32 +223,31 @@ static void test_generator(void)
     cfg.experiment.task = BN_TASK_TICTACTOE;
     cfg.data.random_start_percent = 10;
     bn_error err = {0};
-    static bn_data a, b2;
-    CHECK(bn_data_init(&a, &cfg, &err) == BN_OK, "init: %s", err.msg);
-    CHECK(bn_data_init(&b2, &cfg, &err) == BN_OK, "init: %s", err.msg);
+    bn_tokenizer *tok = NULL;
+    bn_data_source *a = NULL, *b2 = NULL, *c = NULL;
+    CHECK(bn_task_open_tokenizer(&cfg, &tok, &err) == BN_OK, "tokenizer: %s", err.msg);
+    CHECK(bn_task_open_source(&cfg, tok, &a, &err) == BN_OK, "init: %s", err.msg);
+    CHECK(bn_task_open_source(&cfg, tok, &b2, &err) == BN_OK, "init: %s", err.msg);
+    if (!a || !b2)
+        return;
     enum { R = 8, T = 128 };
     int ta[R * T], tb[R * T];
-    bn_data_next_batch(&a, ta, R, T);
-    bn_data_next_batch(&b2, tb, R, T);
+    bn_source_next_batch(a, ta, R, T);
+    bn_source_next_batch(b2, tb, R, T);
     CHECK(memcmp(ta, tb, sizeof ta) == 0, "same seed, same rows");
-    /* Saving and restoring the stream continues identically. */
-    bn_arith_stream st;
-    bn_data_stream_state(&a, &st);
-    bn_data_next_batch(&a, ta, R, T);
-    bn_data_set_stream_state(&b2, &st);
-    bn_data_next_batch(&b2, tb, R, T);
-    CHECK(memcmp(ta, tb, sizeof ta) == 0, "restored stream continues identically");
     cfg.train.seed = 99;
-    static bn_data c;
-    bn_data_init(&c, &cfg, &err);
-    bn_data_next_batch(&c, tb, R, T);
+    bn_task_open_source(&cfg, tok, &c, &err);
+    bn_source_next_batch(c, tb, R, T);
     CHECK(memcmp(ta, tb, sizeof ta) != 0, "another seed, other rows");
+    bn_source_close(c);
+    bn_source_close(b2);
+    bn_source_close(a);
 
     /* Each row starts with a board; every complete game in it parses with its result. */
     int complete = 0;
     for (int r = 0; r < R; r++) {
         char text[T + 1];
-        bn_vocab_decode(&a.vocab, ta + r * T, T, text, sizeof text);
+        bn_tok_decode(tok, ta + r * T, T, text, sizeof text);
         CHECK(text[0] == '_' || text[0] == 'X' || text[0] == 'O', "row %d starts at %c", r,
               text[0]);
         char *p = text;
@@ -265,12 +266,17 @@ static void test_generator(void)
     CHECK(complete >= R, "%d complete games in %d rows", complete, R);
 
     /* Over many games: results match the boards; the mix shows random starts. */
+    bn_ttt_spec spec;
+    bn_ttt_spec_from_config(&spec, &cfg);
+    static bn_ttt_solver solver_table;
+    bn_ttt_solver *solver = &solver_table;
+    bn_ttt_solver_init(solver);
     bn_rng rng;
     bn_rng_seed(&rng, 3);
     int random_starts = 0, x_wins = 0, o_wins = 0, draws = 0;
     for (int i = 0; i < 2000; i++) {
         bn_ttt_game g;
-        bn_ttt_generate(&a.ttt, &a.solver, &rng, &g);
+        bn_ttt_generate(&spec, solver, &rng, &g);
         char text[BN_TTT_TEXT_MAX], board[9];
         bn_ttt_format(&g, 1, text, sizeof text);
         bn_ttt_game back;
@@ -287,6 +293,63 @@ static void test_generator(void)
     CHECK(random_starts > 100 && random_starts < 400, "random starts %d of 2000 (10%%)",
           random_starts);
     CHECK(x_wins > 0 && o_wins > 0 && draws > 0, "X %d O %d draws %d", x_wins, o_wins, draws);
+    bn_tok_free(tok);
+}
+
+/* The source's position through trainer_state.json's "data" as text: saved after k batches
+ * and restored into a fresh source, the next batches are the original's. */
+static void check_round_trip(const bn_config *cfg, int k)
+{
+    bn_error err = {0};
+    bn_tokenizer *tok = NULL;
+    bn_data_source *a = NULL, *b = NULL;
+    bn_task_open_tokenizer(cfg, &tok, &err);
+    if (bn_task_open_source(cfg, tok, &a, &err) != BN_OK ||
+        bn_task_open_source(cfg, tok, &b, &err) != BN_OK) {
+        CHECK(0, "open: %s", err.msg);
+        return;
+    }
+    enum { R = 4, T = 96 };
+    static int ta[R * T], tb[R * T];
+    for (int i = 0; i < k; i++)
+        bn_source_next_batch(a, ta, R, T);
+    json_t *doc = json_pack("{s:i, s:o}", "format_version", 2, "data", bn_source_save_state(a));
+    char *text = json_dumps(doc, BN_JSON_EXACT | JSON_INDENT(2));
+    json_t *back = NULL;
+    CHECK(text && bn_json_parse_text("trainer_state.json", text, strlen(text), &back, &err) ==
+                      BN_OK, "parse: %s", err.msg);
+    CHECK(strcmp(json_string_value(json_object_get(json_object_get(back, "data"), "kind")),
+                 "tictactoe") == 0, "the state names its kind");
+    CHECK(bn_source_load_state(b, json_object_get(back, "data"), "data", &err) == BN_OK,
+          "restore: %s", err.msg);
+    for (int i = 0; i < 3; i++) {
+        bn_source_next_batch(a, ta, R, T);
+        bn_source_next_batch(b, tb, R, T);
+        CHECK(memcmp(ta, tb, sizeof ta) == 0, "after %d batches: batch %d differs", k, i);
+    }
+    /* An arithmetic stream's state is refused, naming the key. */
+    json_t *arith = json_pack("{s:s, s:O}", "kind", "arithmetic", "rng",
+                              json_object_get(json_object_get(back, "data"), "rng"));
+    CHECK(bn_source_load_state(b, arith, "x/trainer_state.json: data", &err) == BN_ERR_INPUT &&
+              strstr(err.msg, "x/trainer_state.json: data.kind"),
+          "other kind: '%s'", err.msg);
+    json_decref(arith);
+    json_decref(back);
+    json_decref(doc);
+    free(text);
+    bn_source_close(a);
+    bn_source_close(b);
+    bn_tok_free(tok);
+}
+
+static void test_source_state(void)
+{
+    bn_config cfg;
+    bn_config_defaults(&cfg);
+    cfg.experiment.task = BN_TASK_TICTACTOE;
+    cfg.data.random_start_percent = 10;
+    check_round_trip(&cfg, 0);
+    check_round_trip(&cfg, 5);
 }
 
 int main(void)
@@ -295,5 +358,6 @@ int main(void)
     test_parse();
     test_minimax();
     test_generator();
+    test_source_state();
     return check_exit("test_ttt");
 }

@@ -107,14 +107,14 @@ static void *train(void *arg)
 
 static void hook_log(void *ctx, const bn_train_snapshot *s)
 {
-    bn_ui_event ev = {.kind = BN_UI_EV_LOG, .step = s->step, .loss = s->loss};
+    bn_ui_event ev = {.kind = BN_UI_EV_LOG, .step = s->stats.step, .loss = s->stats.loss};
     bn_ui_queue_push(ctx, &ev);
 }
 
-static void hook_event(void *ctx, const char *text)
+static void hook_checkpoint(void *ctx, long step, const char *path)
 {
-    bn_ui_event ev = {.kind = BN_UI_EV_TEXT};
-    snprintf(ev.text, sizeof ev.text, "%s", text);
+    bn_ui_event ev = {.kind = BN_UI_EV_CHECKPOINT, .step = step};
+    snprintf(ev.text, sizeof ev.text, "%s", path);
     bn_ui_queue_push(ctx, &ev);
 }
 
@@ -177,7 +177,10 @@ static void test_trainer_channels(const char *dir)
     bn_ui_queue_init(&q, 1 << 16);
     bn_trainer *t = calloc(1, sizeof *t);
     bn_error err = {0};
-    bn_trainer_hooks hooks = {hook_log, hook_event, hook_generate, &q};
+    bn_trainer_hooks hooks = {.ctx = &q,
+                              .on_log = hook_log,
+                              .on_checkpoint = hook_checkpoint,
+                              .on_generate = hook_generate};
     bn_status s = bn_trainer_init(t, &cfg, NULL, bn_kernels_find("ref", NULL), hooks, &err);
     CHECK(s == BN_OK, "init: %s", err.msg);
     if (s != BN_OK)
@@ -231,13 +234,13 @@ static void test_trainer_channels(const char *dir)
         } else if (evs[i].kind == BN_UI_EV_GEN && evs[i].done) {
             gens_done++;
             CHECK(strlen(evs[i].text) <= 4 * 5, "at most 4 tokens: '%s'", evs[i].text);
-        } else if (evs[i].kind == BN_UI_EV_TEXT && strstr(evs[i].text, "checkpoint saved")) {
+        } else if (evs[i].kind == BN_UI_EV_CHECKPOINT) {
             saves++;
         }
     }
     CHECK(dropped == 0, "dropped %ld", dropped);
-    CHECK(in_order && last_step == fin.step, "log records in order up to %ld (last %ld)",
-          fin.step, last_step);
+    CHECK(in_order && last_step == fin.stats.step, "log records in order up to %ld (last %ld)",
+          fin.stats.step, last_step);
     CHECK(gen_ids[0] > 0 && gen_ids[1] > 0 && gen_ids[2] > 0, "generate requests accepted");
     CHECK(gens_done == 3, "generate requests answered: %ld of 3", gens_done);
     CHECK(saves == 2, "checkpoints: %ld (save request and stop)", saves);

@@ -43,14 +43,6 @@ void bn_ui_flash(bn_ui *ui, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- engine events */
 
-/* After an evaluation, its example completions from samples.jsonl. */
-static void add_latest_sample(bn_ui *ui)
-{
-    char line[BN_LOG_WIDTH];
-    if (bn_run_read_samples(ui->session.run_dir, line, sizeof line, 1) == 1)
-        bn_ui_log(ui, BN_LOG_SAMPLE, "%s", line);
-}
-
 static bn_chat_entry *chat_entry(bn_ui *ui, long id)
 {
     for (int i = ui->chat.n_entries - 1; i >= 0; i--)
@@ -66,9 +58,21 @@ static void apply_event(bn_ui *ui, const bn_ui_event *ev)
         bn_series_push(&ui->series, ev->step, ev->loss, ev->lr);
         break;
     case BN_UI_EV_TEXT:
-        bn_ui_log(ui, bn_loglines_classify(ev->text), "%s", ev->text);
-        if (strncmp(ev->text, "eval step", 9) == 0)
-            add_latest_sample(ui);
+        bn_ui_log(ui, BN_LOG_INFO, "%s", ev->text);
+        break;
+    case BN_UI_EV_EVAL:
+        bn_ui_log(ui, BN_LOG_SAMPLE, "%s", ev->text);
+        if (ev->sample[0])
+            bn_ui_log(ui, BN_LOG_SAMPLE, "%s", ev->sample);
+        break;
+    case BN_UI_EV_CHECKPOINT:
+        bn_ui_log(ui, BN_LOG_GOOD, "checkpoint saved: %s", ev->text);
+        break;
+    case BN_UI_EV_WARNING:
+        bn_ui_log(ui, BN_LOG_WARN, "%s", ev->text);
+        break;
+    case BN_UI_EV_ERROR:
+        bn_ui_log(ui, BN_LOG_ERROR, "%s", ev->text);
         break;
     case BN_UI_EV_MOVE:
         bn_board_apply(&ui->board, ev);
@@ -124,7 +128,8 @@ static void log_end(bn_ui *ui)
         bn_ui_log(ui, BN_LOG_ERROR, "run failed: %s", err.msg);
     bn_ui_log(ui, st == BN_OK ? BN_LOG_GOOD : BN_LOG_ERROR,
               "run %s at step %ld/%ld, loss %.4f (smoothed %.4f); checkpoint %s",
-              ui->session.state, sn->step, sn->total_steps, sn->loss, sn->loss_ema,
+              ui->session.state, sn->stats.step, sn->stats.total_steps, sn->stats.loss,
+              sn->stats.loss_ema,
               sn->last_checkpoint[0] ? sn->last_checkpoint : "none");
     bn_ui_flash(ui, "run %s", ui->session.state);
 }
@@ -205,6 +210,17 @@ void bn_ui_submit_form(bn_ui *ui)
     ui->focus = BN_PANE_LOSS;
 }
 
+/* A past run's last evaluation as the status pane shows it: the run reader gives the
+ * tic-tac-toe figures as text, and only for tic-tac-toe (README, "Runs on disk"). */
+static void past_eval(bn_eval_summary *e, const bn_metric_point *p)
+{
+    e->have = 1;
+    e->step = p->step;
+    snprintf(e->value, sizeof e->value, "%s%.1f%%", p->eval_text[0] ? "legal " : "",
+             100.0 * p->eval_accuracy);
+    snprintf(e->detail, sizeof e->detail, "%s", p->eval_text);
+}
+
 /* A past run's loss history, samples and checkpoints. */
 static void load_history(bn_ui *ui)
 {
@@ -216,12 +232,8 @@ static void load_history(bn_ui *ui)
         bn_ui_log(ui, BN_LOG_WARN, "warning: %s", err.msg);
     for (int i = 0; i < n; i++) {
         bn_series_push(&ui->series, pts[i].step, pts[i].loss, pts[i].lr);
-        if (pts[i].have_eval) {
-            sn->have_eval = 1;
-            sn->eval_accuracy = pts[i].eval_accuracy;
-            sn->eval_step = pts[i].step;
-            snprintf(sn->eval_text, sizeof sn->eval_text, "%s", pts[i].eval_text);
-        }
+        if (pts[i].have_eval)
+            past_eval(&sn->eval, &pts[i]);
     }
     if (ui->series.n > 0) { /* the trainer's smoothing: decay 0.98, debiased */
         double m = 0, w = 0;
@@ -229,8 +241,8 @@ static void load_history(bn_ui *ui)
             m = 0.98 * m + 0.02 * ui->series.loss[i];
             w = 0.98 * w + 0.02;
         }
-        sn->loss_ema = m / w;
-        sn->lr = ui->series.lr[ui->series.n - 1];
+        sn->stats.loss_ema = m / w;
+        sn->stats.lr = ui->series.lr[ui->series.n - 1];
     }
     free(pts);
 }

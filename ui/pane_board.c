@@ -18,7 +18,7 @@
 static int board_ready(bn_ui *ui)
 {
     const bn_session *s = &ui->session;
-    if (s->kind != BN_SESSION_NONE && s->task == BN_TASK_TICTACTOE)
+    if (s->kind != BN_SESSION_NONE && s->task == &bn_task_tictactoe)
         return 1;
     snprintf(ui->board.message, sizeof ui->board.message,
              "open a tictactoe run to play its model");
@@ -177,7 +177,7 @@ static int board_key(bn_pane *p, bn_ui *ui, int key)
         return BN_KEY_HANDLED | BN_KEY_REDRAW;
     default:
         /* Digits place marks in a tic-tac-toe run; elsewhere 1-6 still choose a pane. */
-        if (key >= '0' && key <= '8' && ui->session.task == BN_TASK_TICTACTOE &&
+        if (key >= '0' && key <= '8' && ui->session.task == &bn_task_tictactoe &&
             ui->session.kind != BN_SESSION_NONE) {
             g->cursor = key - '0';
             if (bn_board_place(g, g->cursor))

@@ -51,8 +51,8 @@ static void run_line2(const bn_ui *ui, const bn_run_info *r, char *out, size_t c
     *state = r->state;
     if (bn_session_active(&ui->session) &&
         strcmp(ui->session.run_dir, r->dir) == 0) {
-        step = ui->session.snap.step;
-        loss = ui->session.snap.loss;
+        step = ui->session.snap.stats.step;
+        loss = ui->session.snap.stats.loss;
         have_loss = step > 0;
         *state = ui->session.state;
     }

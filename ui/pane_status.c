@@ -30,9 +30,10 @@ static const char *shown_state(const bn_ui *ui)
 
 static void draw_progress(bn_ui *ui, int y, int x, int w, const bn_train_snapshot *sn)
 {
-    double frac = sn->total_steps > 0 ? (double)sn->step / (double)sn->total_steps : 0;
-    int n = snprintf(NULL, 0, "step %ld/%ld ", sn->step, sn->total_steps);
-    bn_draw_printf(ui, y, x, w, BN_ROLE_NORMAL, "step %ld/%ld ", sn->step, sn->total_steps);
+    const bn_step_stats *st = &sn->stats;
+    double frac = st->total_steps > 0 ? (double)st->step / (double)st->total_steps : 0;
+    int n = snprintf(NULL, 0, "step %ld/%ld ", st->step, st->total_steps);
+    bn_draw_printf(ui, y, x, w, BN_ROLE_NORMAL, "step %ld/%ld ", st->step, st->total_steps);
     int bar = w - n - 7;
     if (bar >= 4) {
         bn_draw_bar(ui, y, x + n, bar, frac);
@@ -42,39 +43,39 @@ static void draw_progress(bn_ui *ui, int y, int x, int w, const bn_train_snapsho
 
 static void status_lines(bn_ui *ui, bn_rect in, const bn_train_snapshot *sn, int live)
 {
-    char seen[32], elapsed[32], eta[32], rss[32], eval[48] = "-";
-    bn_format_count(seen, sizeof seen, (double)sn->tokens_seen);
-    bn_format_duration(elapsed, sizeof elapsed, sn->elapsed_s);
-    bn_format_duration(eta, sizeof eta, sn->eta_s);
+    const bn_step_stats *st = &sn->stats;
+    const bn_eval_summary *ev = &sn->eval;
+    char seen[32], elapsed[32], eta[32], rss[32];
+    bn_format_count(seen, sizeof seen, (double)st->tokens_seen);
+    bn_format_duration(elapsed, sizeof elapsed, st->elapsed_s);
+    bn_format_duration(eta, sizeof eta, st->eta_s);
     bn_format_count(rss, sizeof rss, rss_bytes());
-    if (sn->have_eval)
-        snprintf(eval, sizeof eval, "%s%.1f%%", sn->eval_text[0] ? "legal " : "",
-                 100.0 * sn->eval_accuracy);
+    const char *eval = ev->have ? ev->value : "-";
     int y = in.y, w = in.w, x = in.x;
     const char *id = strrchr(ui->session.run_dir, '/');
     bn_draw_printf(ui, y++, x, w, BN_ROLE_HEADER, "run %s", id ? id + 1 : ui->session.run_dir);
     if (in.h >= 9)
         bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "exp %s%s%s", ui->session.experiment,
-                       sn->eval_text[0] ? " " : "", sn->eval_text);
+                       ev->detail[0] ? " " : "", ev->detail);
     draw_progress(ui, y++, x, w, sn);
-    bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "loss %.4f smooth %.4f eval %s", sn->loss,
-                   sn->loss_ema, eval);
+    bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "loss %.4f smooth %.4f eval %s", st->loss,
+                   st->loss_ema, eval);
     if (!live) {
         const char *ck = strrchr(sn->last_checkpoint, '/');
-        bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "lr at the end %.2e", sn->lr);
+        bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "lr at the end %.2e", st->lr);
         bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "checkpoint %s", ck ? ck + 1 : "none");
         bn_draw_text(ui, y++, x, w, BN_ROLE_DIM, "(a past run: numbers from its files)");
         return;
     }
-    bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "lr %.2e wd %.3g stage %d grad %.3f", sn->lr,
-                   sn->wd, sn->stage, sn->grad_norm);
+    bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "lr %.2e wd %.3g stage %d grad %.3f", st->lr,
+                   st->wd, st->stage, st->grad_norm);
     bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "%.0f tok/s  %.0f ms/step  %s tokens",
-                   sn->tokens_per_sec, sn->step_ms, seen);
+                   st->tokens_per_sec, st->step_ms, seen);
     bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "elapsed %s  ETA %s", elapsed, eta);
     bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "%d thread%s  kernel %s  RSS %sB", sn->threads,
                    sn->threads == 1 ? "" : "s", sn->kernel[0] ? sn->kernel : "-", rss);
     bn_draw_printf(ui, y++, x, w, BN_ROLE_NORMAL, "weights -1/0/+1 %.1f%% %.1f%% %.1f%%",
-                   100.0 * sn->ternary[0], 100.0 * sn->ternary[1], 100.0 * sn->ternary[2]);
+                   100.0 * st->ternary[0], 100.0 * st->ternary[1], 100.0 * st->ternary[2]);
 }
 
 static void status_draw(bn_pane *p, bn_ui *ui)

@@ -18,7 +18,7 @@ void bn_screen_title(bn_ui *ui)
     if (s->kind != BN_SESSION_NONE) {
         const char *id = strrchr(s->run_dir, '/');
         snprintf(run, sizeof run, "%s  %s  step %ld/%ld", id ? id + 1 : s->experiment,
-                 s->state, s->snap.step, s->snap.total_steps);
+                 s->state, s->snap.stats.step, s->snap.stats.total_steps);
     }
     int left_w = r.w - 2;
     if (ui->flash[0] && bn_ui_now() < ui->flash_until) { /* the flash takes the right end */

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
-#include "io/json.h"
+#include "io/jsonio.h"
 
 #define CK_PATH_CAP 4096
 #define FORMAT_NAME "bitnet-tui"
@@ -23,6 +23,7 @@
 #define MODEL_FILE "model.safetensors"
 #define OPTIM_FILE "optimizer.safetensors"
 #define STATE_FILE "trainer_state.json"
+#define STATE_FORMAT_VERSION 2 /* 1: before data sources (README, "Data sources") */
 #define PREFIX_M "exp_avg."
 #define PREFIX_V "exp_avg_sq."
 #define NAME_CAP 128          /* a tensor name (< 96) with either prefix */
@@ -134,15 +135,6 @@ static bn_status remove_dir(const char *path, bn_error *err)
 }
 
 
-/* The stream fields a checkpoint can hold: pending_pos <= pending_len <= the buffer,
- * and no NUL inside the pending text (it is stored as a JSON string). */
-static int stream_valid(const bn_arith_stream *s)
-{
-    return s->pending_len >= 0 && s->pending_len <= BN_ARITH_TEXT_MAX &&
-           s->pending_pos >= 0 && s->pending_pos <= s->pending_len &&
-           memchr(s->pending, '\0', (size_t)s->pending_len) == NULL;
-}
-
 /* ================================================================== saving */
 
 /* The model's tensors (or its moments, under a name prefix) as safetensors entries. */
@@ -212,28 +204,13 @@ static bn_status write_optimizer(const char *path, const bn_model *m, const bn_a
     return st;
 }
 
-/* The JSON text of trainer_state.json. Returns <0 on an output error. */
-static int print_state(FILE *f, const bn_train_state *state)
+void bn_train_state_clear(bn_train_state *state)
 {
-    const bn_arith_stream *s = &state->arith;
-    char pending[BN_ARITH_TEXT_MAX + 1], escaped[8 * BN_ARITH_TEXT_MAX], ema[32], weight[32];
-    memcpy(pending, s->pending, (size_t)s->pending_len);
-    pending[s->pending_len] = '\0';
-    bn_json_escape(escaped, sizeof escaped, pending);
-    format_double(ema, sizeof ema, state->loss_ema);
-    format_double(weight, sizeof weight, state->ema_weight);
-
-    fprintf(f, "{\n  \"step\": %ld,\n  \"tokens_seen\": %ld,\n", state->step,
-            state->tokens_seen);
-    fprintf(f, "  \"loss_ema\": %s,\n  \"ema_weight\": %s,\n", ema, weight);
-    fprintf(f, "  \"data\": {\n    \"rng\": [");
-    for (int i = 0; i < 4; i++)
-        fprintf(f, "%s\"%016" PRIx64 "\"", i ? ", " : "", s->rng.s[i]);
-    return fprintf(f, "],\n    \"pending\": %s,\n    \"pending_pos\": %d\n  }\n}\n", escaped,
-                   s->pending_pos);
+    json_decref(state->data);
+    state->data = NULL;
 }
 
-/* What save can store: finite doubles (JSON has no NaN) and a consistent stream. */
+/* What save can store: finite doubles (JSON has no NaN) and a data position. */
 static bn_status check_state(const char *dir, const bn_train_state *state, bn_error *err)
 {
     if (!isfinite(state->loss_ema) || !isfinite(state->ema_weight))
@@ -242,39 +219,24 @@ static bn_status check_state(const char *dir, const bn_train_state *state, bn_er
     if (state->step < 0 || state->tokens_seen < 0)
         return bn_fail(err, BN_ERR_INPUT, "%s: negative step or token count in the state",
                        dir);
-    if (!stream_valid(&state->arith))
-        return bn_fail(err, BN_ERR_INPUT,
-                       "%s: data stream position %d/%d is not a valid stream state", dir,
-                       state->arith.pending_pos, state->arith.pending_len);
+    if (!json_is_object(state->data))
+        return bn_fail(err, BN_ERR_INPUT, "%s: no data source position to save", dir);
     return BN_OK;
 }
 
-/* trainer_state.json via a tmp name, flushed and fsync'd, then renamed into place. */
+/* trainer_state.json (atomically, see bn_json_write_file); doubles exact. */
 static bn_status write_state(const char *path, const bn_train_state *state, bn_error *err)
 {
-    char tmp[CK_PATH_CAP];
-    bn_status st = path_printf(tmp, sizeof tmp, err, "%s.tmp", path);
-    if (st != BN_OK)
-        return st;
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return bn_fail(err, BN_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-    int bad = print_state(f, state) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int saved = errno;
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        saved = errno;
-    }
-    if (!bad && rename(tmp, path) != 0) {
-        bad = 1;
-        saved = errno;
-    }
-    if (bad) {
-        remove(tmp);
-        return bn_fail(err, BN_ERR_IO, "%s: cannot write: %s", path,
-                       strerror(saved ? saved : EIO));
-    }
-    return BN_OK;
+    json_t *doc = json_pack("{s:i, s:I, s:I, s:f, s:f, s:O}", "format_version",
+                            STATE_FORMAT_VERSION, "step", (json_int_t)state->step,
+                            "tokens_seen", (json_int_t)state->tokens_seen, "loss_ema",
+                            state->loss_ema, "ema_weight", state->ema_weight, "data",
+                            state->data);
+    if (!doc)
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
+    bn_status st = bn_json_write_file(path, doc, BN_JSON_EXACT, err);
+    json_decref(doc);
+    return st;
 }
 
 /* A fresh, empty "<dir>.tmp" (a crashed save may have left one behind). */
@@ -463,111 +425,68 @@ bn_status bn_checkpoint_load_params(bn_model *m, const bn_st_file *file, bn_erro
 
 /* ================================================================== training state */
 
-/* A JSON number that is a whole count in [0, 2^53]. */
-static int json_count(const bn_json *node, long *out)
+/* A whole count in [0, 2^53] (an integer, or a real with no fraction, as format 1's
+ * writer could produce) into out; -1 if missing or not one. */
+static int json_count(const json_t *node, long *out)
 {
-    if (!node || node->type != BN_JSON_NUMBER || node->number < 0 ||
-        node->number > MAX_EXACT_INT || node->number != floor(node->number))
+    double v;
+    if (json_is_integer(node))
+        v = (double)json_integer_value(node);
+    else if (json_is_real(node))
+        v = json_real_value(node);
+    else
         return -1;
-    *out = (long)node->number;
+    if (v < 0 || v > MAX_EXACT_INT || v != floor(v))
+        return -1;
+    *out = (long)v;
     return 0;
 }
 
-static int json_double(const bn_json *node, double *out)
+/* The parsed document into state (data: a new reference); returns the key that is wrong,
+ * with what it must be, or NULL. */
+static const char *read_state(const json_t *root, bn_train_state *state)
 {
-    if (!node || node->type != BN_JSON_NUMBER)
-        return -1;
-    *out = node->number;
-    return 0;
-}
-
-/* Exactly 16 hex digits, as save writes them. */
-static int parse_hex64(const bn_json *node, uint64_t *out)
-{
-    if (!node || node->type != BN_JSON_STRING || node->len != 16)
-        return -1;
-    uint64_t v = 0;
-    for (size_t i = 0; i < 16; i++) {
-        char c = node->string[i];
-        int d = c >= '0' && c <= '9' ? c - '0'
-              : c >= 'a' && c <= 'f' ? c - 'a' + 10
-              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (d < 0)
-            return -1;
-        v = v << 4 | (uint64_t)d;
-    }
-    *out = v;
-    return 0;
-}
-
-/* The "data" object into s; returns what is wrong, or NULL. */
-static const char *read_stream(const bn_json *data, bn_arith_stream *s)
-{
-    if (!data || data->type != BN_JSON_OBJECT)
-        return "missing \"data\" object";
-    const bn_json *rng = bn_json_get(data, "rng");
-    if (!rng || rng->type != BN_JSON_ARRAY || rng->len != 4)
-        return "\"data.rng\" must be an array of 4 strings";
-    const bn_json *word = rng->child;
-    for (int i = 0; i < 4; i++, word = word->next)
-        if (parse_hex64(word, &s->rng.s[i]) < 0)
-            return "\"data.rng\" words must be 16 hex digits";
-    const bn_json *pending = bn_json_get(data, "pending");
-    if (!pending || pending->type != BN_JSON_STRING)
-        return "missing or non-string \"data.pending\"";
-    if (pending->len > BN_ARITH_TEXT_MAX)
-        return "\"data.pending\" is longer than a problem";
-    long pos;
-    if (json_count(bn_json_get(data, "pending_pos"), &pos) < 0)
-        return "missing or invalid \"data.pending_pos\"";
-    if ((size_t)pos > pending->len)
-        return "\"data.pending_pos\" is past the end of \"data.pending\"";
-    memset(s->pending, 0, sizeof s->pending);
-    memcpy(s->pending, pending->string, pending->len);
-    s->pending_len = (int)pending->len;
-    s->pending_pos = (int)pos;
-    if (!stream_valid(s))
-        return "\"data.pending\" contains a NUL character";
-    return NULL;
-}
-
-/* The parsed document into state; returns what is wrong, or NULL. */
-static const char *read_state(const bn_json *root, bn_train_state *state)
-{
-    if (!root || root->type != BN_JSON_OBJECT)
+    long version = 1;
+    const json_t *fv = json_object_get(root, "format_version");
+    if (!json_is_object(root))
         return "not a JSON object";
-    if (json_count(bn_json_get(root, "step"), &state->step) < 0)
-        return "missing or invalid \"step\"";
-    if (json_count(bn_json_get(root, "tokens_seen"), &state->tokens_seen) < 0)
-        return "missing or invalid \"tokens_seen\"";
-    if (json_double(bn_json_get(root, "loss_ema"), &state->loss_ema) < 0)
-        return "missing or non-numeric \"loss_ema\"";
-    if (json_double(bn_json_get(root, "ema_weight"), &state->ema_weight) < 0)
-        return "missing or non-numeric \"ema_weight\"";
-    return read_stream(bn_json_get(root, "data"), &state->arith);
+    if (fv && (json_count(fv, &version) < 0 || version < 1 || version > STATE_FORMAT_VERSION))
+        return "\"format_version\": must be 1 or 2 (a newer bitnet-tui wrote it?)";
+    if (json_count(json_object_get(root, "step"), &state->step) < 0)
+        return "\"step\": missing or not a whole number >= 0";
+    if (json_count(json_object_get(root, "tokens_seen"), &state->tokens_seen) < 0)
+        return "\"tokens_seen\": missing or not a whole number >= 0";
+    if (!json_is_number(json_object_get(root, "loss_ema")))
+        return "\"loss_ema\": missing or not a number";
+    if (!json_is_number(json_object_get(root, "ema_weight")))
+        return "\"ema_weight\": missing or not a number";
+    const json_t *data = json_object_get(root, "data");
+    if (!json_is_object(data))
+        return "\"data\": missing or not an object";
+    if (version >= 2 && !json_is_string(json_object_get(data, "kind")))
+        return "\"data.kind\": missing or not a string (format_version 2)";
+    state->loss_ema = json_number_value(json_object_get(root, "loss_ema"));
+    state->ema_weight = json_number_value(json_object_get(root, "ema_weight"));
+    state->data = json_incref((json_t *)data);
+    return NULL;
 }
 
 /* Parse and validate trainer_state.json into state (untouched on failure). */
 static bn_status load_state(const char *path, bn_train_state *state, bn_error *err)
 {
-    char *text = NULL;
-    size_t len = 0;
-    bn_status st = bn_read_file(path, &text, &len, err);
+    json_t *root = NULL;
+    bn_status st = bn_json_read_file(path, &root, err);
     if (st != BN_OK)
         return st;
-    bn_json_doc doc;
-    if (bn_json_parse(&doc, text, len) != 0) {
-        st = bn_fail(err, BN_ERR_INPUT, "%s: invalid JSON (%s)", path, doc.error);
-    } else {
-        bn_train_state parsed = *state; /* keeps fields other tasks own */
-        const char *wrong = read_state(doc.root, &parsed);
-        if (wrong)
-            st = bn_fail(err, BN_ERR_INPUT, "%s: %s", path, wrong);
-        else
-            *state = parsed;
+    bn_train_state parsed = *state;
+    const char *wrong = read_state(root, &parsed);
+    if (wrong)
+        st = bn_fail(err, BN_ERR_INPUT, "%s: %s", path, wrong);
+    else {
+        json_decref(state->data);
+        *state = parsed;
     }
-    bn_json_free(&doc);
-    free(text);
+    json_decref(root);
     return st;
 }
 

@@ -7,9 +7,11 @@
  *                          "config" (the fully resolved INI text), "num_params".
  *   optimizer.safetensors  "exp_avg.<name>" and "exp_avg_sq.<name>" for every parameter;
  *                          __metadata__: "step" (AdamW's t), "beta1", "beta2", "eps".
- *   trainer_state.json     {"step":..., "tokens_seen":..., "loss_ema":..., "ema_weight":...,
- *                           "data": {"rng": ["<u64 hex>" x4], "pending": "...",
- *                           "pending_pos": n}} - what resuming needs beyond the tensors.
+ *   trainer_state.json     {"format_version": 2, "step":..., "tokens_seen":...,
+ *                           "loss_ema":..., "ema_weight":..., "data": {"kind": ..., ...}}
+ *                          - what resuming needs beyond the tensors; "data" belongs to the
+ *                          run's data source (task/source.h). Format 1 (no format_version)
+ *                          is read too: its "data" has no "kind" (README, "Data sources").
  * The directory is written as "<dir>.tmp" and renamed into place, so a crash mid-save leaves
  * the previous checkpoint untouched and never a half-written one under the real name. */
 #ifndef BN_CHECKPOINT_H
@@ -17,8 +19,9 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "io/config.h"
-#include "task/data_arith.h"
 #include "base/error.h"
 #include "model/model.h"
 #include "model/optim.h"
@@ -30,8 +33,11 @@ typedef struct {
     long tokens_seen;
     double loss_ema;    /* smoothed loss accumulator and its weight (for debiasing) */
     double ema_weight;
-    bn_arith_stream arith; /* the arithmetic data stream (other tasks add theirs) */
+    json_t *data;       /* the data source's position (owned; NULL before the first save) */
 } bn_train_state;
+
+/* Release state->data. */
+void bn_train_state_clear(bn_train_state *state);
 
 /* Write <dir> (via <dir>.tmp + rename; an existing <dir> is replaced only after the new one
  * is complete). config_ini is the resolved INI text stored in the metadata. */
@@ -53,7 +59,8 @@ bn_status bn_checkpoint_open(const char *path, bn_config *cfg, bn_st_file *file,
 bn_status bn_checkpoint_load_params(bn_model *m, const bn_st_file *file, bn_error *err);
 
 /* Load optimizer.safetensors and trainer_state.json from a checkpoint directory into opt
- * (already initialized for m's parameter count) and state, with the same checks. */
+ * (already initialized for m's parameter count) and state, with the same checks. state->data
+ * gets the "data" object (a new reference) for the data source to restore. */
 bn_status bn_checkpoint_load_training(const char *dir, const bn_model *m, bn_adamw *opt,
                                       bn_train_state *state, bn_error *err);
 

@@ -24,6 +24,8 @@
 
 #include <iniparser.h>
 
+#include "task/task.h"
+
 typedef enum {
     KEY_INT,       /* int, range [min, max] */
     KEY_LONG,      /* long, range [min, max] */
@@ -575,19 +577,11 @@ static bn_status validate(const bn_config *cfg, const char *origin, bn_error *er
                          "must be at most num_steps (%ld); for short runs also lower it, "
                          "e.g. --set training.warmup_steps=%ld",
                          t->num_steps, t->num_steps / 10);
-    bn_task task = cfg->experiment.task;
-    if ((task == BN_TASK_ARITHMETIC || task == BN_TASK_TICTACTOE) && m->vocab_size != 32)
-        return rule_fail(err, origin, cfg, "model", "vocab_size",
-                         "must be 32 for task %s (its character vocabulary)",
-                         bn_task_name(task));
-    const bn_data_config *dc = &cfg->data;
-    if (task == BN_TASK_TICTACTOE &&
-        dc->random_weight + dc->minimax_weight + dc->perfect_weight <= 0)
-        return rule_fail(err, origin, cfg, "data", "perfect_weight",
-                         "random_weight + minimax_weight + perfect_weight must be above 0");
-    if (task == BN_TASK_TEXT && cfg->data.path[0] == '\0')
-        return rule_fail(err, origin, cfg, "data", "path",
-                         "task text needs the training text's path");
+    /* The task's own rules (README, "Tasks"). */
+    const bn_task_ops *task = bn_task_find(cfg->experiment.task);
+    bn_task_problem problem;
+    if (task && task->validate && task->validate(cfg, &problem))
+        return rule_fail(err, origin, cfg, problem.section, problem.key, "%s", problem.why);
     return BN_OK;
 }
 

@@ -1,65 +1,10 @@
-/* chat.c - greedy completion of a typed prompt, token by token. */
+/* chat.c - greedy completion of a prompt, token by token. */
 #include "model/chat.h"
 
-#include <ctype.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model/generate.h"
-
-bn_status bn_chat_vocab(bn_task task, bn_vocab *v, bn_error *err)
-{
-    memset(v, 0, sizeof *v);
-    if (task == BN_TASK_ARITHMETIC) {
-        bn_vocab_arithmetic(v);
-        return BN_OK;
-    }
-    if (task == BN_TASK_TICTACTOE) {
-        bn_vocab_tictactoe(v);
-        return BN_OK;
-    }
-    return bn_fail(err, BN_ERR_INPUT, "chat: text models need the BPE tokenizer, which is not "
-                                      "available yet");
-}
-
-static int is_arith_symbol(char c)
-{
-    return c == '+' || c == '-' || c == '*' || c == '/' || c == '=';
-}
-
-/* Append c to out (keeping room for the terminator). */
-static void put(char *out, size_t cap, size_t *n, char c)
-{
-    if (*n + 1 < cap)
-        out[(*n)++] = c;
-}
-
-void bn_chat_prompt(bn_task task, const char *in, char *out, size_t cap)
-{
-    if (cap == 0)
-        return;
-    if (task != BN_TASK_ARITHMETIC) {
-        snprintf(out, cap, "%s", in);
-        return;
-    }
-    size_t n = 0;
-    for (const char *p = in; *p; p++) {
-        if (*p == ' ')
-            continue;
-        /* A '-' right after an operator or at the start is a sign, not an operator. */
-        int binary = is_arith_symbol(*p) && !(*p == '-' && (n == 0 || out[n - 1] == ' '));
-        if (binary) {
-            if (n > 0 && out[n - 1] != ' ')
-                put(out, cap, &n, ' ');
-            put(out, cap, &n, *p);
-            put(out, cap, &n, ' ');
-        } else {
-            put(out, cap, &n, *p);
-        }
-    }
-    out[n] = '\0';
-}
 
 typedef struct {
     int *ids;
@@ -67,14 +12,15 @@ typedef struct {
 } token_row;
 
 /* Encode the prompt, keeping its last `keep` tokens. */
-static bn_status encode_prompt(const bn_vocab *v, const char *prompt, int keep, token_row *row,
-                               bn_error *err)
+static bn_status encode_prompt(const bn_tokenizer *tok, const char *prompt, int keep,
+                               token_row *row, bn_error *err)
 {
     size_t plen = strlen(prompt);
-    int *all = malloc(sizeof(int) * (plen + 1));
+    size_t need = bn_tok_encode(tok, prompt, plen, NULL, 0);
+    int *all = malloc(sizeof(int) * (need + 1));
     if (!all)
         return bn_fail(err, BN_ERR_NOMEM, "chat: out of memory");
-    int n = (int)bn_vocab_encode(v, prompt, plen, all, plen + 1);
+    int n = (int)bn_tok_encode(tok, prompt, plen, all, need + 1);
     int start = n > keep ? n - keep : 0;
     row->len = n - start;
     memcpy(row->ids, all + start, sizeof(int) * (size_t)row->len);
@@ -84,9 +30,18 @@ static bn_status encode_prompt(const bn_vocab *v, const char *prompt, int keep, 
     return BN_OK;
 }
 
-bn_status bn_chat_complete(bn_model *m, const bn_vocab *v, bn_task task, const char *prompt,
-                           int max_new, char *out, size_t cap, bn_chat_token_fn on_token,
-                           void *ctx, bn_error *err)
+/* Append a piece's bytes to out (keeping room for the terminator). */
+static void put(char *out, size_t cap, size_t *n, const char *piece, size_t len)
+{
+    for (size_t i = 0; i < len && *n + 1 < cap; i++)
+        out[(*n)++] = piece[i];
+    if (cap)
+        out[*n] = '\0';
+}
+
+bn_status bn_chat_complete(bn_model *m, const bn_tokenizer *tok, bn_chat_end_fn ends,
+                           const char *prompt, int max_new, char *out, size_t cap,
+                           bn_chat_token_fn on_token, void *ctx, bn_error *err)
 {
     if (cap)
         out[0] = '\0';
@@ -94,24 +49,27 @@ bn_status bn_chat_complete(bn_model *m, const bn_vocab *v, bn_task task, const c
     row.ids = malloc(sizeof(int) * (size_t)row.cap);
     if (!row.ids)
         return bn_fail(err, BN_ERR_NOMEM, "chat: out of memory");
-    bn_status s = encode_prompt(v, prompt, row.cap - 1, &row, err);
+    bn_status s = encode_prompt(tok, prompt, row.cap - 1, &row, err);
     int generated = 0, answer_chars = 0;
     size_t n = 0;
     while (s == BN_OK && generated < max_new && row.len < row.cap) {
         bn_gen_batch batch = {.tokens = row.ids, .len = &row.len, .rows = 1, .cap = row.cap};
-        bn_generate_greedy(m, &batch, 1, NULL, 0, v->pad);
+        bn_generate_greedy(m, &batch, 1, NULL, 0, bn_tok_special(tok, BN_TOK_PAD));
         int id = row.ids[row.len - 1];
         generated++;
-        if (id == v->eos)
+        if (id == bn_tok_special(tok, BN_TOK_EOS))
             break;
-        char piece[16];
-        bn_vocab_decode(v, &id, 1, piece, sizeof piece);
-        if (task == BN_TASK_ARITHMETIC && piece[0] == ' ' && answer_chars > 0)
-            break; /* the answer ends at the next space */
-        answer_chars += piece[0] != ' ';
-        for (const char *p = piece; *p; p++)
-            put(out, cap, &n, *p);
-        out[n] = '\0';
+        const char *piece;
+        size_t plen = bn_tok_piece(tok, id, &piece);
+        char text[64];
+        size_t tl = plen < sizeof text - 1 ? plen : sizeof text - 1;
+        memcpy(text, piece, tl);
+        text[tl] = '\0';
+        if (ends && ends(text, answer_chars))
+            break;
+        for (size_t i = 0; i < tl; i++)
+            answer_chars += text[i] != ' ';
+        put(out, cap, &n, text, tl);
         if (on_token)
             on_token(ctx, out);
     }

@@ -175,13 +175,13 @@ static char stream_next_char(const bn_arith_spec *spec, bn_arith_stream *s)
     return s->pending[s->pending_pos++];
 }
 
-void bn_arith_stream_fill(const bn_arith_spec *spec, const bn_vocab *v, bn_arith_stream *s,
+void bn_arith_stream_fill(const bn_arith_spec *spec, const bn_tokenizer *tok, bn_arith_stream *s,
                           int *tokens, int rows, int seq_len)
 {
     for (int r = 0; r < rows; r++) {
         for (int t = 0; t < seq_len; t++) {
             char c = stream_next_char(spec, s);
-            bn_vocab_encode(v, &c, 1, &tokens[(long)r * seq_len + t], 1);
+            bn_tok_encode(tok, &c, 1, &tokens[(long)r * seq_len + t], 1);
         }
         /* Drop the rest of the problem the row ends in: every row starts at a problem, so a
          * prompt at the start of a row (as in eval and chat) is what training showed. */

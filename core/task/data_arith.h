@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "base/rng.h"
-#include "tok/vocab.h"
+#include "tok/tokenizer.h"
 
 #define BN_ARITH_TEXT_MAX 32  /* longest "a op b = c " */
 
@@ -54,7 +54,7 @@ void bn_arith_draw(const bn_arith_spec *spec, bn_rng *rng, int held_out, bn_arit
 void bn_arith_stream_init(bn_arith_stream *s, uint64_t seed);
 
 /* Fill rows x seq_len token ids from the stream (row-major), each row starting at a problem. */
-void bn_arith_stream_fill(const bn_arith_spec *spec, const bn_vocab *v, bn_arith_stream *s,
+void bn_arith_stream_fill(const bn_arith_spec *spec, const bn_tokenizer *tok, bn_arith_stream *s,
                           int *tokens, int rows, int seq_len);
 
 /* The n held-out evaluation problems, deterministic for a given spec (independent of the

@@ -12,7 +12,7 @@
 
 #include "base/rng.h"
 #include "task/ttt.h"
-#include "tok/vocab.h"
+#include "tok/tokenizer.h"
 
 typedef struct {
     double random_weight, minimax_weight, perfect_weight; /* per side, need not sum to 1 */
@@ -36,7 +36,7 @@ void bn_ttt_generate(const bn_ttt_spec *spec, const bn_ttt_solver *solver, bn_rn
 
 /* Fill rows x seq_len token ids (row-major), each row starting at a game. */
 void bn_ttt_stream_fill(const bn_ttt_spec *spec, const bn_ttt_solver *solver,
-                        const bn_vocab *v, bn_ttt_stream *s, int *tokens, int rows,
+                        const bn_tokenizer *tok, bn_ttt_stream *s, int *tokens, int rows,
                         int seq_len);
 
 #endif

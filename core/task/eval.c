@@ -20,11 +20,11 @@ int bn_eval_op_index(char op)
 #define ANSWER_MAX 8 /* "-99" .. "9999800" fits; plus the closing space */
 
 /* Score one decoded row against its problem; keep it as an example if there is room. */
-static void score_row(bn_arith_eval *out, const bn_arith_problem *p, const bn_vocab *v,
+static void score_row(bn_arith_eval *out, const bn_arith_problem *p, const bn_tokenizer *tok,
                       const int *row, int prompt_len, int len)
 {
     char completion[BN_ARITH_TEXT_MAX];
-    size_t n = bn_vocab_decode(v, row + prompt_len, (size_t)(len - prompt_len), completion,
+    size_t n = bn_tok_decode(tok, row + prompt_len, (size_t)(len - prompt_len), completion,
                                sizeof completion);
     while (n > 0 && completion[n - 1] == ' ')
         completion[--n] = '\0';
@@ -73,7 +73,7 @@ static int build_row(const bn_arith_spec *spec, const bn_arith_problem *p, int s
 }
 
 /* Decode `rows` problems in one batch. */
-static void eval_chunk(bn_model *m, const bn_arith_spec *spec, const bn_vocab *v,
+static void eval_chunk(bn_model *m, const bn_arith_spec *spec, const bn_tokenizer *tok,
                        const bn_arith_problem *problems, int rows, int shots, bn_rng *rng,
                        bn_gen_batch *batch, int *prompt_len, bn_arith_eval *out)
 {
@@ -81,20 +81,21 @@ static void eval_chunk(bn_model *m, const bn_arith_spec *spec, const bn_vocab *v
     for (int r = 0; r < rows; r++) {
         char text[BN_ARITH_TEXT_MAX * (BN_EVAL_MAX_SHOTS + 1) + 1];
         int len = build_row(spec, &problems[r], shots, rng, room, text, (int)sizeof text);
-        prompt_len[r] = (int)bn_vocab_encode(v, text, (size_t)len,
-                                             batch->tokens + (size_t)r * batch->cap,
-                                             (size_t)batch->cap);
+        size_t ids = bn_tok_encode(tok, text, (size_t)len,
+                                   batch->tokens + (size_t)r * batch->cap, (size_t)batch->cap);
+        prompt_len[r] = ids < (size_t)batch->cap ? (int)ids : batch->cap;
         batch->len[r] = prompt_len[r];
     }
     batch->rows = rows;
-    int stop[2] = {v->char_to_id[' '], v->eos};
-    bn_generate_greedy(m, batch, ANSWER_MAX, stop, 2, v->pad);
+    int stop[2] = {0, bn_tok_special(tok, BN_TOK_EOS)};
+    bn_tok_encode(tok, " ", 1, &stop[0], 1); /* the space that ends an answer */
+    bn_generate_greedy(m, batch, ANSWER_MAX, stop, 2, bn_tok_special(tok, BN_TOK_PAD));
     for (int r = 0; r < rows; r++)
-        score_row(out, &problems[r], v, batch->tokens + (size_t)r * batch->cap, prompt_len[r],
+        score_row(out, &problems[r], tok, batch->tokens + (size_t)r * batch->cap, prompt_len[r],
                   batch->len[r]);
 }
 
-bn_status bn_eval_arithmetic(bn_model *m, const bn_arith_spec *spec, const bn_vocab *v, int n,
+bn_status bn_eval_arithmetic(bn_model *m, const bn_arith_spec *spec, const bn_tokenizer *tok, int n,
                              int shots, bn_arith_eval *out, bn_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -116,14 +117,14 @@ bn_status bn_eval_arithmetic(bn_model *m, const bn_arith_spec *spec, const bn_vo
     bn_gen_batch batch = {.tokens = tokens, .len = len, .rows = rows, .cap = cap};
     for (int first = 0; first < n; first += rows) {
         int chunk = n - first < rows ? n - first : rows;
-        eval_chunk(m, spec, v, problems + first, chunk, shots, &shot_rng, &batch, prompt_len,
+        eval_chunk(m, spec, tok, problems + first, chunk, shots, &shot_rng, &batch, prompt_len,
                    out);
     }
     free(problems), free(tokens), free(len), free(prompt_len);
     return BN_OK;
 }
 
-bn_status bn_eval_text_loss(bn_model *m, const bn_vocab *v, const char *path, int seq_len,
+bn_status bn_eval_text_loss(bn_model *m, const bn_tokenizer *tok, const char *path, int seq_len,
                             double *mean_loss, long *predictions, bn_error *err)
 {
     char *text = NULL;
@@ -136,7 +137,9 @@ bn_status bn_eval_text_loss(bn_model *m, const bn_vocab *v, const char *path, in
         free(text);
         return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory tokenizing it", path);
     }
-    size_t n_ids = bn_vocab_encode(v, text, len, ids, len);
+    size_t n_ids = bn_tok_encode(tok, text, len, ids, len);
+    if (n_ids > len) /* a vocabulary that needs more ids than bytes: keep what fits */
+        n_ids = len;
     free(text);
     size_t n_rows = n_ids / (size_t)seq_len;
     if (n_rows == 0) {

@@ -7,7 +7,7 @@
 #include "task/data_arith.h"
 #include "base/error.h"
 #include "model/model.h"
-#include "tok/vocab.h"
+#include "tok/tokenizer.h"
 
 #define BN_EVAL_EXAMPLES 4
 #define BN_EVAL_MAX_SHOTS 8
@@ -35,12 +35,12 @@ extern const char bn_eval_ops[5];
  * (a fixed draw), joined by spaces as in training, then the prompt "a op b = "; with
  * shots = 0 the prompt stands alone at the start of the row. Rows longer than the model's
  * max_seq keep fewer shots. Clobbers the model's activations. */
-bn_status bn_eval_arithmetic(bn_model *m, const bn_arith_spec *spec, const bn_vocab *v, int n,
+bn_status bn_eval_arithmetic(bn_model *m, const bn_arith_spec *spec, const bn_tokenizer *tok, int n,
                              int shots, bn_arith_eval *out, bn_error *err);
 
 /* Mean loss over every predicted position of every full row of seq_len tokens of the file
  * (the remainder is dropped). Refuses an unreadable file or one shorter than one row. */
-bn_status bn_eval_text_loss(bn_model *m, const bn_vocab *v, const char *path, int seq_len,
+bn_status bn_eval_text_loss(bn_model *m, const bn_tokenizer *tok, const char *path, int seq_len,
                             double *mean_loss, long *predictions, bn_error *err);
 
 #endif

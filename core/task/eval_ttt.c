@@ -7,24 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/jsonio.h"
 #include "model/generate.h"
 
 #define EVAL_SEED 0x5454544576616cULL /* "TTTEval" */
 #define RESULT_MAX_NEW 18             /* " | Result: X wins " */
 
 /* Encode the prompt for one position: game text + " | X:" (its last max_seq tokens). */
-static int encode_prompt(const bn_vocab *v, const bn_ttt_game *g, char player, int max_seq,
+static int encode_prompt(const bn_tokenizer *tok, const bn_ttt_game *g, char player, int max_seq,
                          int *ids)
 {
     char text[BN_TTT_TEXT_MAX + 8];
     int n = bn_ttt_format(g, 0, text, BN_TTT_TEXT_MAX);
     n += snprintf(text + n, sizeof text - (size_t)n, " | %c:", player);
     int start = n > max_seq ? n - max_seq : 0;
-    return (int)bn_vocab_encode(v, text + start, (size_t)(n - start), ids, (size_t)max_seq);
+    return (int)bn_tok_encode(tok, text + start, (size_t)(n - start), ids, (size_t)max_seq);
 }
 
 /* Read one row's answer from its logits. */
-static void read_answer(const float *z, int V, const bn_vocab *v, const char b[BN_TTT_CELLS],
+static void read_answer(const float *z, int V, const bn_tokenizer *tok, const char b[BN_TTT_CELLS],
                         bn_ttt_answer *a)
 {
     float mx = z[0];
@@ -35,7 +36,7 @@ static void read_answer(const float *z, int V, const bn_vocab *v, const char b[B
         sum += exp((double)(z[i] - mx));
     int digit[10];
     for (int d = 0; d < 10; d++)
-        digit[d] = v->char_to_id['0' + d];
+        bn_tok_encode(tok, &"0123456789"[d], 1, &digit[d], 1);
     a->top_digit = 0;
     a->cell = -1;
     for (int d = 0; d < 10; d++) {
@@ -50,7 +51,7 @@ static void read_answer(const float *z, int V, const bn_vocab *v, const char b[B
     a->legal = a->top_digit < BN_TTT_CELLS && b[a->top_digit] == '_';
 }
 
-void bn_ttt_model_answer(bn_model *m, const bn_vocab *v, const bn_ttt_game *games, int n,
+void bn_ttt_model_answer(bn_model *m, const bn_tokenizer *tok, const bn_ttt_game *games, int n,
                          bn_ttt_answer *out)
 {
     int T = 0, V = m->cfg.vocab_size, len[256];
@@ -71,18 +72,18 @@ void bn_ttt_model_answer(bn_model *m, const bn_vocab *v, const bn_ttt_game *game
         char b[BN_TTT_CELLS];
         bn_ttt_game_board(&games[r], b);
         out[r].player = bn_ttt_to_move(b);
-        len[r] = encode_prompt(v, &games[r], out[r].player, m->max_seq,
+        len[r] = encode_prompt(tok, &games[r], out[r].player, m->max_seq,
                                ids + (size_t)r * m->max_seq);
         T = len[r] > T ? len[r] : T;
     }
     for (int r = 0; r < n; r++)
         for (int t = 0; t < T; t++)
-            flat[(size_t)r * T + t] = t < len[r] ? ids[(size_t)r * m->max_seq + t] : v->pad;
+            flat[(size_t)r * T + t] = t < len[r] ? ids[(size_t)r * m->max_seq + t] : bn_tok_special(tok, BN_TOK_PAD);
     bn_model_forward(m, flat, n, T);
     for (int r = 0; r < n; r++) {
         char b[BN_TTT_CELLS];
         bn_ttt_game_board(&games[r], b);
-        read_answer(m->logits + ((size_t)r * T + len[r] - 1) * V, V, v, b, &out[r]);
+        read_answer(m->logits + ((size_t)r * T + len[r] - 1) * V, V, tok, b, &out[r]);
     }
     free(ids);
     free(flat);
@@ -144,7 +145,7 @@ static void apply_answer(eval_game *e, const bn_ttt_answer *a, bn_ttt_eval *out)
 }
 
 /* One round: opponents move, then the model answers every waiting game (in batches). */
-static int play_round(bn_model *m, const bn_vocab *v, const bn_ttt_solver *s, eval_game *games,
+static int play_round(bn_model *m, const bn_tokenizer *tok, const bn_ttt_solver *s, eval_game *games,
                       int n, bn_ttt_game *batch, bn_ttt_answer *ans, int *idx, bn_ttt_eval *out)
 {
     int waiting = 0;
@@ -157,7 +158,7 @@ static int play_round(bn_model *m, const bn_vocab *v, const bn_ttt_solver *s, ev
         int k = waiting - first < m->max_batch ? waiting - first : m->max_batch;
         for (int j = 0; j < k; j++)
             batch[j] = games[idx[first + j]].g;
-        bn_ttt_model_answer(m, v, batch, k, ans);
+        bn_ttt_model_answer(m, tok, batch, k, ans);
         for (int j = 0; j < k; j++)
             apply_answer(&games[idx[first + j]], &ans[j], out);
     }
@@ -182,7 +183,7 @@ static void tally(const eval_game *e, bn_ttt_eval *out)
 }
 
 /* Greedy continuation after each ended unmasked game; compare with " | Result: ...". */
-static void check_results(bn_model *m, const bn_vocab *v, eval_game *games, int n,
+static void check_results(bn_model *m, const bn_tokenizer *tok, eval_game *games, int n,
                           bn_ttt_eval *out)
 {
     int cap = m->max_seq, rows = m->max_batch, idx_n = 0;
@@ -203,15 +204,15 @@ static void check_results(bn_model *m, const bn_vocab *v, eval_game *games, int 
             int start = tl > cap - RESULT_MAX_NEW ? tl - (cap - RESULT_MAX_NEW) : 0;
             if (start < 0 || start > tl)
                 start = 0;
-            plen[j] = len[j] = (int)bn_vocab_encode(v, text + start, (size_t)(tl - start),
+            plen[j] = len[j] = (int)bn_tok_encode(tok, text + start, (size_t)(tl - start),
                                                     tokens + (size_t)j * cap, (size_t)cap);
         }
         bn_gen_batch batch = {.tokens = tokens, .len = len, .rows = k, .cap = cap};
-        bn_generate_greedy(m, &batch, RESULT_MAX_NEW, NULL, 0, v->pad);
+        bn_generate_greedy(m, &batch, RESULT_MAX_NEW, NULL, 0, bn_tok_special(tok, BN_TOK_PAD));
         for (int j = 0; j < k; j++) {
             eval_game *e = &games[idx[first + j]];
             char got[BN_TTT_TEXT_MAX], want[64];
-            bn_vocab_decode(v, tokens + (size_t)j * cap + plen[j], (size_t)(len[j] - plen[j]),
+            bn_tok_decode(tok, tokens + (size_t)j * cap + plen[j], (size_t)(len[j] - plen[j]),
                             got, sizeof got);
             int wl = snprintf(want, sizeof want, " | Result: %s", bn_ttt_result_text(e->g.result));
             int ok = strncmp(got, want, (size_t)wl) == 0 && (got[wl] == ' ' || got[wl] == '\0');
@@ -233,7 +234,7 @@ static void check_results(bn_model *m, const bn_vocab *v, eval_game *games, int 
     free(tokens), free(len), free(idx), free(plen);
 }
 
-bn_status bn_eval_tictactoe(bn_model *m, const bn_vocab *v, const bn_ttt_solver *s, int games,
+bn_status bn_eval_tictactoe(bn_model *m, const bn_tokenizer *tok, const bn_ttt_solver *s, int games,
                             bn_ttt_eval *out, bn_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -258,11 +259,11 @@ bn_status bn_eval_tictactoe(bn_model *m, const bn_vocab *v, const bn_ttt_solver 
         /* The same opponent RNG for game k of a match in both modes. */
         bn_rng_seed(&e->rng, EVAL_SEED + (uint64_t)(match % 4) * 1000003u + (uint64_t)game);
     }
-    while (play_round(m, v, s, all, n, batch, ans, idx, out) > 0)
+    while (play_round(m, tok, s, all, n, batch, ans, idx, out) > 0)
         ;
     for (int i = 0; i < n; i++)
         tally(&all[i], out);
-    check_results(m, v, all, n, out);
+    check_results(m, tok, all, n, out);
     free(all), free(batch), free(ans), free(idx);
     return BN_OK;
 }
@@ -288,7 +289,7 @@ static void collect_positions(char b[BN_TTT_CELLS], unsigned char *seen, bn_ttt_
     }
 }
 
-void bn_eval_ttt_positions(bn_model *m, const bn_vocab *v, const bn_ttt_solver *s,
+void bn_eval_ttt_positions(bn_model *m, const bn_tokenizer *tok, const bn_ttt_solver *s,
                            bn_ttt_position_eval *out)
 {
     memset(out, 0, sizeof *out);
@@ -309,7 +310,7 @@ void bn_eval_ttt_positions(bn_model *m, const bn_vocab *v, const bn_ttt_solver *
                 }
             for (int first = 0; first < n; first += m->max_batch) {
                 int k = n - first < m->max_batch ? n - first : m->max_batch;
-                bn_ttt_model_answer(m, v, all + first, k, ans);
+                bn_ttt_model_answer(m, tok, all + first, k, ans);
                 for (int j = 0; j < k; j++) {
                     char now[BN_TTT_CELLS];
                     bn_ttt_game_board(&all[first + j], now);
@@ -355,44 +356,32 @@ double bn_ttt_result_rate(const bn_ttt_eval *e)
     return share(e->results_correct, e->results);
 }
 
-static int tally_json(const bn_ttt_tally *t, char *out, size_t cap)
+static json_t *tally_json(const bn_ttt_tally *t)
 {
-    return snprintf(out, cap,
-                    "{\"games\": %d, \"wins\": %d, \"draws\": %d, \"losses\": %d, "
-                    "\"forfeits\": %d, \"not_lost\": %.4f}",
-                    t->games, t->wins, t->draws, t->losses, t->forfeits,
-                    share(t->wins + t->draws, t->games));
+    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:o}", "games", t->games, "wins", t->wins,
+                     "draws", t->draws, "losses", t->losses, "forfeits", t->forfeits,
+                     "not_lost", bn_json_number(share(t->wins + t->draws, t->games)));
 }
 
-int bn_ttt_eval_json(const bn_ttt_eval *e, char *out, size_t cap)
+json_t *bn_ttt_eval_json(const bn_ttt_eval *e)
 {
     static const char *const mode[2] = {"unmasked", "masked"};
     static const char *const opp[2] = {"random", "perfect"};
-    static const char *const side[2] = {"X", "O"};
-    size_t n = (size_t)snprintf(out, cap,
-                                "{\"games_per_match\": %d, \"moves\": %ld, \"legal_moves\": %ld, "
-                                "\"legal_rate\": %.4f, \"results\": %d, \"results_correct\": %d, "
-                                "\"result_rate\": %.4f",
-                                e->games_per_match, e->moves, e->legal, bn_ttt_legal_rate(e),
-                                e->results, e->results_correct, bn_ttt_result_rate(e));
-    for (int mk = 0; mk < 2 && n < cap; mk++) {
-        n += (size_t)snprintf(out + n, cap - n, ", \"%s\": {", mode[mk]);
-        for (int o = 0; o < 2 && n < cap; o++) {
-            n += (size_t)snprintf(out + n, cap - n, "%s\"%s\": {", o ? ", " : "", opp[o]);
-            for (int sd = 0; sd < 2 && n < cap; sd++) {
-                n += (size_t)snprintf(out + n, cap - n, "%s\"%s\": ", sd ? ", " : "", side[sd]);
-                if (n < cap)
-                    n += (size_t)tally_json(&e->play[mk][o][sd], out + n, cap - n);
-            }
-            if (n < cap)
-                n += (size_t)snprintf(out + n, cap - n, "}");
-        }
-        if (n < cap)
-            n += (size_t)snprintf(out + n, cap - n, "}");
+    json_t *out = json_pack("{s:i, s:I, s:I, s:o, s:i, s:i, s:o}", "games_per_match",
+                            e->games_per_match, "moves", (json_int_t)e->moves, "legal_moves",
+                            (json_int_t)e->legal, "legal_rate",
+                            bn_json_number(bn_ttt_legal_rate(e)), "results", e->results,
+                            "results_correct", e->results_correct, "result_rate",
+                            bn_json_number(bn_ttt_result_rate(e)));
+    for (int mk = 0; out && mk < 2; mk++) {
+        json_t *by_opp = json_object();
+        for (int o = 0; o < 2; o++)
+            json_object_set_new(by_opp, opp[o],
+                                json_pack("{s:o, s:o}", "X", tally_json(&e->play[mk][o][0]),
+                                          "O", tally_json(&e->play[mk][o][1])));
+        json_object_set_new(out, mode[mk], by_opp);
     }
-    if (n < cap)
-        n += (size_t)snprintf(out + n, cap - n, "}");
-    return (int)(n < cap ? n : cap - 1);
+    return out;
 }
 
 int bn_ttt_eval_summary(const bn_ttt_eval *e, char *out, size_t cap)

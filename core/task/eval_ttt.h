@@ -9,10 +9,12 @@
 #ifndef BN_EVAL_TTT_H
 #define BN_EVAL_TTT_H
 
+#include <jansson.h>
+
 #include "base/error.h"
 #include "model/model.h"
 #include "task/ttt.h"
-#include "tok/vocab.h"
+#include "tok/tokenizer.h"
 
 #define BN_TTT_EVAL_EXAMPLES 4
 
@@ -43,13 +45,13 @@ typedef struct {
 
 /* The model's answers for n positions where someone can move (n <= m->max_batch).
  * Clobbers the model's activations. */
-void bn_ttt_model_answer(bn_model *m, const bn_vocab *v, const bn_ttt_game *games, int n,
+void bn_ttt_model_answer(bn_model *m, const bn_tokenizer *tok, const bn_ttt_game *games, int n,
                          bn_ttt_answer *out);
 
 /* Play `games` games per mode (split evenly over random/perfect x model as X/O, at least one
  * each), unmasked and masked, and check the Result text of each unmasked game that ended on
  * the board. */
-bn_status bn_eval_tictactoe(bn_model *m, const bn_vocab *v, const bn_ttt_solver *s, int games,
+bn_status bn_eval_tictactoe(bn_model *m, const bn_tokenizer *tok, const bn_ttt_solver *s, int games,
                             bn_ttt_eval *out, bn_error *err);
 
 /* Every position where someone can move (4,520 of them), given as a game from the empty
@@ -61,7 +63,7 @@ typedef struct {
     int history_legal, history_optimal;        /* as bn_ttt_game_from_position's game */
 } bn_ttt_position_eval;
 
-void bn_eval_ttt_positions(bn_model *m, const bn_vocab *v, const bn_ttt_solver *s,
+void bn_eval_ttt_positions(bn_model *m, const bn_tokenizer *tok, const bn_ttt_solver *s,
                            bn_ttt_position_eval *out);
 
 /* Shares, 0 when there were no games: legal-move rate, not lost (wins + draws) and draws
@@ -71,9 +73,9 @@ double bn_ttt_not_lost(const bn_ttt_eval *e, int masked, int opp, int side);
 double bn_ttt_draws(const bn_ttt_eval *e, int masked, int opp, int side);
 double bn_ttt_result_rate(const bn_ttt_eval *e);
 
-/* The evaluation as one JSON object (no newline): legal rate, per mode/opponent/side
- * tallies, result-text rate. Returns the length written (truncated to cap). */
-int bn_ttt_eval_json(const bn_ttt_eval *e, char *out, size_t cap);
+/* The evaluation as a new JSON object: legal rate, per mode/opponent/side tallies,
+ * result-text rate (NULL only when out of memory). */
+json_t *bn_ttt_eval_json(const bn_ttt_eval *e);
 
 /* A one-line summary, e.g. "legal 99.8% | vs random X 97% O 88% not lost | vs perfect
  * draws X 64% O 51% | result 99%". */

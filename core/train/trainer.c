@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "io/json.h"
+#include "io/jsonio.h"
 #include "io/runs.h"
 
 #define LOSS_EMA_DECAY 0.98
@@ -53,11 +53,11 @@ static void set_message(bn_train_snapshot *s, const void *text)
     snprintf(s->message, sizeof s->message, "%s", (const char *)text);
 }
 
-static void emit_event(bn_trainer *t, const char *text)
+static void warn(bn_trainer *t, const char *text)
 {
     publish(t, set_message, text);
-    if (t->hooks.on_event)
-        t->hooks.on_event(t->hooks.ctx, text);
+    if (t->hooks.on_warning)
+        t->hooks.on_warning(t->hooks.ctx, text);
 }
 
 static void set_state(bn_trainer *t, bn_run_state state)
@@ -139,9 +139,12 @@ static bn_status resume_from(bn_trainer *t, const char *run_dir, bn_error *err)
                     "%s: already at step %ld of %ld (raise --num-steps to train further)", ckpt,
                     t->state.step, t->cfg.train.num_steps);
     if (s == BN_OK) {
-        bn_data_set_stream_state(&t->data, &t->state.arith);
-        snprintf(t->snap.last_checkpoint, sizeof t->snap.last_checkpoint, "%s", ckpt);
+        char what[BN_PATH_MAX + 96];
+        snprintf(what, sizeof what, "%s/trainer_state.json: data", ckpt);
+        s = bn_source_load_state(t->source, t->state.data, what, err);
     }
+    if (s == BN_OK)
+        snprintf(t->snap.last_checkpoint, sizeof t->snap.last_checkpoint, "%s", ckpt);
     return s;
 }
 
@@ -150,6 +153,7 @@ static bn_status fresh_start(bn_trainer *t)
     bn_rng rng;
     bn_rng_seed(&rng, t->cfg.train.seed);
     bn_model_init_weights(&t->model, &rng);
+    bn_train_state_clear(&t->state);
     memset(&t->state, 0, sizeof t->state);
     return BN_OK;
 }
@@ -190,9 +194,12 @@ bn_status bn_trainer_init(bn_trainer *t, const bn_config *cfg, const char *resum
     t->hooks = hooks;
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->wake, NULL);
+    t->task = bn_task_find(cfg->experiment.task);
     bn_status s = bn_config_validate(cfg, err);
     if (s == BN_OK)
-        s = bn_data_init(&t->data, cfg, err);
+        s = bn_task_open_tokenizer(cfg, &t->tok, err);
+    if (s == BN_OK)
+        s = bn_task_open_source(cfg, t->tok, &t->source, err);
     if (s == BN_OK)
         s = bn_model_init(&t->model, &cfg->model, cfg->train.batch_size, cfg->train.seq_len,
                           kernels, cfg->train.threads, err);
@@ -215,11 +222,11 @@ bn_status bn_trainer_init(bn_trainer *t, const bn_config *cfg, const char *resum
                              .peak_lr = cfg->train.peak_lr,
                              .weight_decay = cfg->train.weight_decay};
     t->snap.state = BN_RUN_STARTING;
-    t->snap.step = t->state.step;
-    t->snap.total_steps = cfg->train.num_steps;
-    t->snap.tokens_seen = t->state.tokens_seen;
+    t->snap.stats.step = t->state.step;
+    t->snap.stats.total_steps = cfg->train.num_steps;
+    t->snap.stats.tokens_seen = t->state.tokens_seen;
     if (t->state.ema_weight > 0) /* resumed: show where the run was */
-        t->snap.loss = t->snap.loss_ema = t->state.loss_ema / t->state.ema_weight;
+        t->snap.stats.loss = t->snap.stats.loss_ema = t->state.loss_ema / t->state.ema_weight;
     snprintf(t->snap.run_dir, sizeof t->snap.run_dir, "%s", t->run.dir);
     t->snap.threads = cfg->train.threads;
     snprintf(t->snap.kernel, sizeof t->snap.kernel, "%s",
@@ -232,6 +239,11 @@ void bn_trainer_free(bn_trainer *t)
     bn_rundir_close(&t->run);
     bn_model_free(&t->model);
     bn_adamw_free(&t->opt);
+    bn_source_close(t->source);
+    bn_tok_free(t->tok);
+    bn_train_state_clear(&t->state);
+    t->source = NULL;
+    t->tok = NULL;
     free(t->tokens);
     free(t->config_ini);
     pthread_mutex_destroy(&t->lock);
@@ -242,175 +254,121 @@ void bn_trainer_free(bn_trainer *t)
 
 /* ---------------------------------------------------------------- logging */
 
-static bn_status log_scalars(bn_trainer *t, const bn_train_snapshot *s, bn_error *err)
+/* Append a record to the run's scalars.jsonl or samples.jsonl (the rundir helper taking a
+ * json_t replaces this once it lands). */
+static bn_status append(bn_trainer *t, FILE *f, const json_t *rec, bn_error *err)
 {
-    char line[512];
-    snprintf(line, sizeof line,
-             "{\"step\": %ld, \"loss\": %.6g, \"loss_ema\": %.6g, \"lr\": %.6g, \"wd\": %.6g, "
-             "\"grad_norm\": %.6g, \"step_time_ms\": %.3f, \"tokens_per_sec\": %.1f, "
-             "\"tokens_seen\": %ld, \"elapsed_s\": %.2f}",
-             s->step, s->loss, s->loss_ema, s->lr, s->wd, s->grad_norm, s->step_ms,
-             s->tokens_per_sec, s->tokens_seen, s->elapsed_s);
-    return bn_rundir_append(&t->run, t->run.scalars, line, err);
+    char what[BN_PATH_MAX + BN_NAME_MAX + 40];
+    snprintf(what, sizeof what, "%s/%s", t->run.dir,
+             f == t->run.scalars ? "metrics/scalars.jsonl" : "samples/samples.jsonl");
+    return bn_jsonl_append(f, what, rec, err);
 }
 
-/* The samples.jsonl record and the scalars.jsonl eval keys of one evaluation. */
-static bn_status log_eval(bn_trainer *t, long step, const bn_arith_eval *ev, bn_error *err)
+static bn_status log_scalars(bn_trainer *t, const bn_step_stats *s, bn_error *err)
 {
-    char line[4096], esc[3][96];
-    int n = snprintf(line, sizeof line,
-                     "{\"step\": %ld, \"kind\": \"arithmetic_eval\", \"problems\": %d, "
-                     "\"shots\": %d, \"accuracy\": %.4f, \"per_op\": {",
-                     step, ev->total, t->cfg.log.eval_shots,
-                     ev->total ? (double)ev->correct / ev->total : 0.0);
-    int first = 1;
-    for (int k = 0; k < 4; k++) {
-        if (!ev->op_total[k])
-            continue;
-        n += snprintf(line + n, sizeof line - (size_t)n, "%s\"%c\": %.4f", first ? "" : ", ",
-                      bn_eval_ops[k], (double)ev->op_correct[k] / ev->op_total[k]);
-        first = 0;
+    json_t *rec = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o}", "step",
+                            (json_int_t)s->step, "loss", bn_json_number(s->loss), "loss_ema",
+                            bn_json_number(s->loss_ema), "lr", bn_json_number(s->lr), "wd",
+                            bn_json_number(s->wd), "grad_norm", bn_json_number(s->grad_norm),
+                            "step_time_ms", bn_json_number(s->step_ms), "tokens_per_sec",
+                            bn_json_number(s->tokens_per_sec), "tokens_seen",
+                            (json_int_t)s->tokens_seen, "elapsed_s",
+                            bn_json_number(s->elapsed_s));
+    if (!rec)
+        return bn_fail(err, BN_ERR_NOMEM, "out of memory for a scalars.jsonl record");
+    bn_status st = append(t, t->run.scalars, rec, err);
+    json_decref(rec);
+    return st;
+}
+
+/* The evaluation's samples.jsonl record ({"step": N, ...the task's}) and scalars.jsonl
+ * record ({"step": N, "eval_...": ...}). */
+static bn_status log_eval(bn_trainer *t, long step, const bn_eval_report *r, bn_error *err)
+{
+    bn_status s = BN_OK;
+    if (r->samples) {
+        json_t *rec = json_pack("{s:I}", "step", (json_int_t)step);
+        if (!rec || json_object_update(rec, r->samples) != 0)
+            s = bn_fail(err, BN_ERR_NOMEM, "out of memory for a samples.jsonl record");
+        if (s == BN_OK)
+            s = append(t, t->run.samples, rec, err);
+        json_decref(rec);
     }
-    n += snprintf(line + n, sizeof line - (size_t)n, "}, \"examples\": [");
-    for (int i = 0; i < ev->n_examples; i++) {
-        const bn_arith_example *e = &ev->examples[i];
-        bn_json_escape(esc[0], sizeof esc[0], e->prompt);
-        bn_json_escape(esc[1], sizeof esc[1], e->completion);
-        bn_json_escape(esc[2], sizeof esc[2], e->expected);
-        n += snprintf(line + n, sizeof line - (size_t)n,
-                      "%s{\"prompt\": %s, \"completion\": %s, \"expected\": %s, "
-                      "\"correct\": %s}",
-                      i ? ", " : "", esc[0], esc[1], esc[2], e->correct ? "true" : "false");
+    json_t *sc = json_pack("{s:I}", "step", (json_int_t)step);
+    for (int i = 0; sc && i < r->n_metrics; i++) {
+        const bn_metric *m = &r->metrics[i];
+        json_object_set_new(sc, m->key, m->count ? json_integer((json_int_t)m->value)
+                                                 : bn_json_number(m->value));
     }
-    snprintf(line + n, sizeof line - (size_t)n, "]}");
-    bn_status s = bn_rundir_append(&t->run, t->run.samples, line, err);
-    if (s != BN_OK)
-        return s;
-    snprintf(line, sizeof line, "{\"step\": %ld, \"eval_accuracy\": %.4f, \"eval_problems\": %d}",
-             step, ev->total ? (double)ev->correct / ev->total : 0.0, ev->total);
-    return bn_rundir_append(&t->run, t->run.scalars, line, err);
-}
-
-static void set_eval(bn_train_snapshot *s, const void *arg)
-{
-    const double *v = arg; /* {accuracy, step} */
-    s->have_eval = 1;
-    s->eval_accuracy = v[0];
-    s->eval_step = (long)v[1];
-}
-
-static void set_eval_text(bn_train_snapshot *s, const void *text)
-{
-    snprintf(s->eval_text, sizeof s->eval_text, "%s", (const char *)text);
-}
-
-/* samples.jsonl and scalars.jsonl records of a tic-tac-toe evaluation. */
-static bn_status log_eval_ttt(bn_trainer *t, long step, const bn_ttt_eval *ev, bn_error *err)
-{
-    char line[8192], body[4096];
-    bn_ttt_eval_json(ev, body, sizeof body);
-    int n = snprintf(line, sizeof line, "{\"step\": %ld, \"kind\": \"tictactoe_eval\", \"eval\": %s, "
-                     "\"examples\": [", step, body);
-    for (int i = 0; i < ev->n_examples && n < (int)sizeof line; i++) {
-        char game[BN_TTT_TEXT_MAX], esc[3][2 * BN_TTT_TEXT_MAX], want[64];
-        bn_ttt_game g;
-        bn_ttt_parse(ev->examples[i], &g);
-        bn_ttt_format(&g, 0, game, sizeof game);
-        snprintf(want, sizeof want, " | Result: %s", bn_ttt_result_text(g.result));
-        bn_json_escape(esc[0], sizeof esc[0], game);
-        bn_json_escape(esc[1], sizeof esc[1], ev->example_results[i]);
-        bn_json_escape(esc[2], sizeof esc[2], want);
-        int ok = strncmp(ev->example_results[i], want, strlen(want)) == 0;
-        n += snprintf(line + n, sizeof line - (size_t)n,
-                      "%s{\"prompt\": %s, \"completion\": %s, \"expected\": %s, "
-                      "\"correct\": %s}", i ? ", " : "", esc[0], esc[1], esc[2],
-                      ok ? "true" : "false");
-    }
-    if (n < (int)sizeof line)
-        snprintf(line + n, sizeof line - (size_t)n, "]}");
-    bn_status s = bn_rundir_append(&t->run, t->run.samples, line, err);
-    if (s != BN_OK)
-        return s;
-    snprintf(line, sizeof line,
-             "{\"step\": %ld, \"eval_legal_rate\": %.4f, \"eval_not_lost_random_x\": %.4f, "
-             "\"eval_not_lost_random_o\": %.4f, \"eval_draws_perfect_x\": %.4f, "
-             "\"eval_draws_perfect_o\": %.4f, \"eval_result_rate\": %.4f, "
-             "\"eval_games\": %d}",
-             step, bn_ttt_legal_rate(ev), bn_ttt_not_lost(ev, 0, 0, 0),
-             bn_ttt_not_lost(ev, 0, 0, 1), bn_ttt_draws(ev, 0, 1, 0), bn_ttt_draws(ev, 0, 1, 1),
-             bn_ttt_result_rate(ev), 4 * ev->games_per_match);
-    return bn_rundir_append(&t->run, t->run.scalars, line, err);
-}
-
-/* Tic-tac-toe play evaluation (eval_problems games per mode), logged and published. */
-static bn_status evaluate_ttt(bn_trainer *t, int games, bn_error *err)
-{
-    bn_ttt_eval *ev = malloc(sizeof *ev);
-    if (!ev)
-        return bn_fail(err, BN_ERR_NOMEM, "out of memory for the evaluation");
-    bn_status s = bn_eval_tictactoe(&t->model, &t->data.vocab, &t->data.solver, games, ev, err);
+    if (s == BN_OK && !sc)
+        s = bn_fail(err, BN_ERR_NOMEM, "out of memory for a scalars.jsonl record");
     if (s == BN_OK)
-        s = log_eval_ttt(t, t->state.step, ev, err);
-    if (s == BN_OK) {
-        double v[2] = {bn_ttt_legal_rate(ev), (double)t->state.step};
-        publish(t, set_eval, v);
-        char text[64], line[512];
-        snprintf(text, sizeof text, "random %.0f/%.0f%% perfect %.0f/%.0f%%",
-                 100 * bn_ttt_not_lost(ev, 0, 0, 0), 100 * bn_ttt_not_lost(ev, 0, 0, 1),
-                 100 * bn_ttt_draws(ev, 0, 1, 0), 100 * bn_ttt_draws(ev, 0, 1, 1));
-        publish(t, set_eval_text, text);
-        int n = snprintf(line, sizeof line, "eval step %ld: ", t->state.step);
-        bn_ttt_eval_summary(ev, line + n, sizeof line - (size_t)n);
-        emit_event(t, line);
-    }
-    free(ev);
+        s = append(t, t->run.scalars, sc, err);
+    json_decref(sc);
     return s;
 }
 
-/* Held-out evaluation (arithmetic), logged and published. */
-static bn_status evaluate(bn_trainer *t, int problems, bn_arith_eval *ev, bn_error *err)
+typedef struct {
+    long step;
+    const bn_eval_report *report;
+} eval_update;
+
+static void set_eval(bn_train_snapshot *s, const void *arg)
 {
-    if (t->data.task == BN_TASK_TICTACTOE)
-        return evaluate_ttt(t, problems, err);
-    if (t->data.task != BN_TASK_ARITHMETIC)
+    const eval_update *u = arg;
+    bn_eval_summary *e = &s->eval;
+    e->have = 1;
+    e->step = u->step;
+    e->n_metrics = u->report->n_metrics;
+    memcpy(e->metrics, u->report->metrics, sizeof e->metrics);
+    snprintf(e->value, sizeof e->value, "%s", u->report->value);
+    snprintf(e->detail, sizeof e->detail, "%s", u->report->detail);
+    snprintf(e->summary, sizeof e->summary, "%s", u->report->summary);
+    snprintf(e->headline, sizeof e->headline, "%s", u->report->headline);
+    snprintf(s->message, sizeof s->message, "eval step %ld: %s", u->step, u->report->headline);
+}
+
+/* The task's evaluation (n problems or games), logged and published. */
+static bn_status evaluate(bn_trainer *t, int n, bn_error *err)
+{
+    if (!t->task || !t->task->evaluate)
         return BN_OK;
-    bn_status s = bn_eval_arithmetic(&t->model, &t->data.arith, &t->data.vocab, problems,
-                                     t->cfg.log.eval_shots, ev, err);
+    bn_eval_report report;
+    memset(&report, 0, sizeof report);
+    bn_status s = t->task->evaluate(&t->model, t->tok, &t->cfg, n, &report, err);
     if (s == BN_OK)
-        s = log_eval(t, t->state.step, ev, err);
-    if (s != BN_OK)
-        return s;
-    double v[2] = {ev->total ? (double)ev->correct / ev->total : 0.0, (double)t->state.step};
-    publish(t, set_eval, v);
-    char text[256];
-    int n = snprintf(text, sizeof text, "eval step %ld: exact match %.1f%% of %d held-out",
-                     t->state.step, 100.0 * v[0], ev->total);
-    for (int k = 0; k < 4; k++)
-        if (ev->op_total[k])
-            n += snprintf(text + n, sizeof text - (size_t)n, " %c %.1f%%", bn_eval_ops[k],
-                          100.0 * ev->op_correct[k] / ev->op_total[k]);
-    emit_event(t, text);
-    return BN_OK;
+        s = log_eval(t, t->state.step, &report, err);
+    if (s == BN_OK) {
+        eval_update u = {t->state.step, &report};
+        publish(t, set_eval, &u);
+        if (t->hooks.on_eval)
+            t->hooks.on_eval(t->hooks.ctx, t->state.step, &report);
+    }
+    bn_report_clear(&report);
+    return s;
 }
 
 static void set_checkpoint(bn_train_snapshot *s, const void *path)
 {
     snprintf(s->last_checkpoint, sizeof s->last_checkpoint, "%s", (const char *)path);
+    snprintf(s->message, sizeof s->message, "checkpoint saved: %s", (const char *)path);
 }
 
 static bn_status save_checkpoint(bn_trainer *t, bn_error *err)
 {
     char dir[BN_PATH_MAX + 64];
     bn_rundir_checkpoint_path(&t->run, t->state.step, dir, sizeof dir);
-    bn_data_stream_state(&t->data, &t->state.arith);
+    bn_train_state_clear(&t->state);
+    t->state.data = bn_source_save_state(t->source);
+    if (!t->state.data)
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory for the data position", dir);
     bn_status s = bn_checkpoint_save(dir, &t->model, &t->opt, &t->state, t->config_ini,
                                      t->cfg.experiment.name, err);
     if (s != BN_OK)
         return s;
     publish(t, set_checkpoint, dir);
-    char text[BN_PATH_MAX + 96];
-    snprintf(text, sizeof text, "checkpoint saved: %s", dir);
-    emit_event(t, text);
+    if (t->hooks.on_checkpoint)
+        t->hooks.on_checkpoint(t->hooks.ctx, t->state.step, dir);
     return BN_OK;
 }
 
@@ -433,7 +391,7 @@ static bn_status train_step(bn_trainer *t, step_result *r, bn_error *err)
     const bn_train_config *tc = &t->cfg.train;
     long step = t->state.step;
     double t0 = now_seconds();
-    bn_data_next_batch(&t->data, t->tokens, tc->batch_size, tc->seq_len);
+    bn_source_next_batch(t->source, t->tokens, tc->batch_size, tc->seq_len);
     r->loss = bn_model_forward(&t->model, t->tokens, tc->batch_size, tc->seq_len);
     if (!isfinite(r->loss))
         return bn_fail(err, BN_ERR_DIVERGED, "diverged at step %ld: loss is %s", step + 1,
@@ -460,32 +418,17 @@ static bn_status train_step(bn_trainer *t, step_result *r, bn_error *err)
 
 static void set_step(bn_train_snapshot *s, const void *arg)
 {
-    const bn_train_snapshot *fresh = arg;
-    /* Keep the fields owned by other updates (eval, checkpoint, message). */
-    int have_eval = s->have_eval;
-    double acc = s->eval_accuracy;
-    long eval_step = s->eval_step;
-    char eval_text[sizeof s->eval_text];
-    memcpy(eval_text, s->eval_text, sizeof eval_text);
-    char ckpt[sizeof s->last_checkpoint], msg[sizeof s->message];
-    memcpy(ckpt, s->last_checkpoint, sizeof ckpt);
-    memcpy(msg, s->message, sizeof msg);
-    *s = *fresh;
-    s->have_eval = have_eval;
-    s->eval_accuracy = acc;
-    s->eval_step = eval_step;
-    memcpy(s->eval_text, eval_text, sizeof eval_text);
-    memcpy(s->last_checkpoint, ckpt, sizeof ckpt);
-    memcpy(s->message, msg, sizeof msg);
+    s->state = BN_RUN_RUNNING;
+    s->stats = *(const bn_step_stats *)arg;
 }
 
 /* Build the published view of the run after a step. */
-static void fill_snapshot(bn_trainer *t, const step_result *r, bn_train_snapshot *s)
+static void fill_stats(bn_trainer *t, const step_result *r, bn_step_stats *s)
 {
-    bn_trainer_snapshot(t, s);
     double now = now_seconds();
-    s->state = BN_RUN_RUNNING;
+    memset(s, 0, sizeof *s);
     s->step = t->state.step;
+    s->total_steps = t->cfg.train.num_steps;
     s->loss = r->loss;
     s->loss_ema = t->state.ema_weight > 0 ? t->state.loss_ema / t->state.ema_weight : r->loss;
     s->lr = r->lr;
@@ -530,8 +473,8 @@ static void serve_generate_locked(bn_trainer *t)
     pthread_mutex_unlock(&t->lock);
 
     bn_error err = {0};
-    bn_chat_prompt(t->data.task, typed, prompt, sizeof prompt);
-    bn_status s = bn_chat_complete(&t->model, &t->data.vocab, t->data.task, prompt, max_new,
+    bn_task_prompt(t->task, typed, prompt, sizeof prompt);
+    bn_status s = bn_chat_complete(&t->model, t->tok, t->task->ends_answer, prompt, max_new,
                                    out, sizeof out, gen_token, &job, &err);
     if (t->hooks.on_generate)
         t->hooks.on_generate(t->hooks.ctx, job.id, s == BN_OK ? out : err.msg, 1);
@@ -551,8 +494,8 @@ static void serve_move_locked(bn_trainer *t)
     pthread_mutex_unlock(&t->lock);
 
     bn_ttt_game g;
-    const char *why = t->data.task == BN_TASK_TICTACTOE ? bn_ttt_parse(text, &g)
-                                                          : "not a tic-tac-toe run";
+    const char *why = t->task == &bn_task_tictactoe ? bn_ttt_parse(text, &g)
+                                                     : "not a tic-tac-toe run";
     char b[BN_TTT_CELLS];
     if (!why) {
         bn_ttt_game_board(&g, b);
@@ -560,7 +503,7 @@ static void serve_move_locked(bn_trainer *t)
     }
     bn_ttt_answer a;
     if (!why)
-        bn_ttt_model_answer(&t->model, &t->data.vocab, &g, 1, &a);
+        bn_ttt_model_answer(&t->model, t->tok, &g, 1, &a);
     if (t->hooks.on_move)
         t->hooks.on_move(t->hooks.ctx, id, why ? NULL : &a, why);
 
@@ -624,19 +567,20 @@ static bn_status after_step(bn_trainer *t, const step_result *r, bn_error *err)
     t->interval_tokens += (long)t->cfg.train.batch_size * t->cfg.train.seq_len;
     bn_status s = BN_OK;
     if (step % lc->log_interval == 0 || last) {
-        bn_train_snapshot snap;
-        fill_snapshot(t, r, &snap);
-        publish(t, set_step, &snap);
-        s = log_scalars(t, &snap, err);
-        if (t->hooks.on_log)
+        bn_step_stats stats;
+        fill_stats(t, r, &stats);
+        publish(t, set_step, &stats);
+        s = log_scalars(t, &stats, err);
+        if (t->hooks.on_log) {
+            bn_train_snapshot snap;
+            bn_trainer_snapshot(t, &snap);
             t->hooks.on_log(t->hooks.ctx, &snap);
+        }
         t->interval_started_at = now_seconds();
         t->interval_tokens = 0;
     }
-    if (s == BN_OK && lc->sample_interval > 0 && step % lc->sample_interval == 0 && !last) {
-        bn_arith_eval ev;
-        s = evaluate(t, lc->eval_problems, &ev, err);
-    }
+    if (s == BN_OK && lc->sample_interval > 0 && step % lc->sample_interval == 0 && !last)
+        s = evaluate(t, lc->eval_problems, err);
     int periodic = lc->checkpoint_interval > 0 && step % lc->checkpoint_interval == 0;
     if (s == BN_OK && !last && (periodic || take_flag(t, &t->save_requested)))
         s = save_checkpoint(t, err);
@@ -651,7 +595,7 @@ static void mark_run(bn_trainer *t, bn_run_state state)
                             t->cfg.train.num_steps, &err) != BN_OK) {
         char text[sizeof err.msg + 16];
         snprintf(text, sizeof text, "warning: %s", err.msg);
-        emit_event(t, text);
+        warn(t, text);
     }
 }
 
@@ -665,10 +609,8 @@ static void end_run(bn_trainer *t, bn_run_state state)
 static bn_status finish(bn_trainer *t, bn_run_state final_state, bn_error *err)
 {
     bn_status s = save_checkpoint(t, err);
-    if (s == BN_OK && (t->data.task == BN_TASK_ARITHMETIC || t->data.task == BN_TASK_TICTACTOE)) {
-        bn_arith_eval ev;
-        s = evaluate(t, t->cfg.log.eval_problems, &ev, err);
-    }
+    if (s == BN_OK)
+        s = evaluate(t, t->cfg.log.eval_problems, err);
     end_run(t, s == BN_OK ? final_state : BN_RUN_FAILED);
     return s;
 }
@@ -691,7 +633,9 @@ bn_status bn_trainer_run(bn_trainer *t, bn_error *err)
             snprintf(text, sizeof text, "%s; nothing saved from this state, last good checkpoint: %s",
                      err->msg, t->snap.last_checkpoint[0] ? t->snap.last_checkpoint : "none");
             bn_fail(err, BN_ERR_DIVERGED, "%s", text);
-            emit_event(t, text);
+            publish(t, set_message, text);
+            if (t->hooks.on_error)
+                t->hooks.on_error(t->hooks.ctx, text);
             return s;
         }
         t->steps_this_session++;

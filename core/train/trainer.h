@@ -13,10 +13,9 @@
 #include "model/chat.h"
 #include "io/checkpoint.h"
 #include "io/config.h"
-#include "task/data.h"
 #include "base/error.h"
-#include "task/eval.h"
 #include "task/eval_ttt.h"
+#include "task/task.h"
 #include "model/model.h"
 #include "model/optim.h"
 #include "io/rundir.h"
@@ -29,8 +28,8 @@ typedef enum {
 
 const char *bn_run_state_name(bn_run_state s);
 
+/* The numbers of the last logged step (replaced as a whole at each log interval). */
 typedef struct {
-    bn_run_state state;
     long step;            /* steps completed */
     long total_steps;
     double loss;          /* of the last step */
@@ -41,12 +40,25 @@ typedef struct {
     double step_ms;       /* of the last step */
     double elapsed_s, eta_s;
     long tokens_seen;
-    int have_eval;        /* arithmetic: last held-out exact-match accuracy */
-    double eval_accuracy; /* tictactoe: the unmasked legal-move rate */
-    long eval_step;
-    char eval_text[64];   /* tictactoe: "random 97/88% perfect 64/51%": not lost vs random,
-                           * draws vs perfect, as X/O ("" for other tasks) */
     double ternary[3];    /* share of weights at -1, 0, +1 */
+} bn_step_stats;
+
+/* The last evaluation, whatever the task (from its bn_eval_report). */
+typedef struct {
+    int have;
+    long step;
+    bn_metric metrics[BN_METRICS_MAX]; /* as written to scalars.jsonl */
+    int n_metrics;
+    char value[32];       /* the status line's figure: "97.0%", "legal 99.8%" */
+    char detail[64];      /* the run header's extra ("random 97/88% perfect 64/51%"), or "" */
+    char summary[128];    /* for a run's last line: "97.0% exact match (held-out)" */
+    char headline[384];   /* the log line, after "eval step N: " */
+} bn_eval_summary;
+
+typedef struct {
+    bn_run_state state;
+    bn_step_stats stats;
+    bn_eval_summary eval;
     int threads;          /* compute threads of the engine */
     char kernel[16];      /* BitLinear kernel path in use ("avx512", ...) */
     char run_dir[BN_PATH_MAX + BN_NAME_MAX + 2];
@@ -56,15 +68,22 @@ typedef struct {
 
 typedef enum { BN_CMD_PAUSE, BN_CMD_RESUME, BN_CMD_STOP, BN_CMD_SAVE } bn_train_cmd;
 
+/* Called on the training thread; any may be NULL. Fill with designated initializers. */
 typedef struct {
+    void *ctx;
     /* Every log_interval steps, with the current snapshot. */
     void (*on_log)(void *ctx, const bn_train_snapshot *snap);
-    /* Evaluations, checkpoints, warnings: one line of text. */
-    void (*on_event)(void *ctx, const char *text);
+    /* An evaluation's report (its samples record included), after it is on disk. */
+    void (*on_eval)(void *ctx, long step, const bn_eval_report *report);
+    /* A checkpoint saved at `path`. */
+    void (*on_checkpoint)(void *ctx, long step, const char *path);
+    /* Something went wrong but the run goes on (a run marker not written, ...). */
+    void (*on_warning)(void *ctx, const char *text);
+    /* The run stopped on an error (divergence): the whole message. */
+    void (*on_error)(void *ctx, const char *text);
     /* A generate request's completion so far (done = 0 while it grows, 1 at the end), with
      * the id bn_trainer_generate returned. */
     void (*on_generate)(void *ctx, long id, const char *completion, int done);
-    void *ctx;
     /* A move request's answer (error == NULL), or why there is none (answer == NULL). */
     void (*on_move)(void *ctx, long id, const bn_ttt_answer *answer, const char *error);
 } bn_trainer_hooks;
@@ -74,7 +93,9 @@ typedef struct {
     char *config_ini;        /* the resolved config, as written to meta/config.ini */
     bn_model model;
     bn_adamw opt;
-    bn_data data;
+    const bn_task_ops *task;
+    bn_tokenizer *tok;
+    bn_data_source *source;
     bn_schedule sched;
     bn_train_state state;
     bn_rundir run;

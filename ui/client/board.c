@@ -140,8 +140,12 @@ static bn_status load(bn_board_worker *w, const char *ckpt, bn_error *err)
     if (s != BN_OK)
         return s;
     memset(&w->model, 0, sizeof w->model);
-    if (cfg.experiment.task != BN_TASK_TICTACTOE)
+    if (bn_task_find(cfg.experiment.task) != &bn_task_tictactoe)
         s = bn_fail(err, BN_ERR_INPUT, "not a tic-tac-toe run");
+    bn_tok_free(w->tok);
+    w->tok = NULL;
+    if (s == BN_OK)
+        s = bn_task_tictactoe.open_tokenizer(&cfg, &w->tok, err);
     if (s == BN_OK)
         s = bn_model_init(&w->model, &cfg.model, 1, cfg.train.seq_len, w->kernels, 1, err);
     if (s == BN_OK)
@@ -151,7 +155,6 @@ static bn_status load(bn_board_worker *w, const char *ckpt, bn_error *err)
         bn_model_free(&w->model);
         return s;
     }
-    bn_vocab_tictactoe(&w->vocab);
     w->loaded = 1;
     snprintf(w->loaded_ckpt, sizeof w->loaded_ckpt, "%s", ckpt);
     return BN_OK;
@@ -172,7 +175,7 @@ static void serve(bn_board_worker *w, long id, const char *ckpt, const char *tex
     }
     bn_ttt_answer a;
     if (!why)
-        bn_ttt_model_answer(&w->model, &w->vocab, &g, 1, &a);
+        bn_ttt_model_answer(&w->model, w->tok, &g, 1, &a);
     bn_ui_move_event(&ev, why ? NULL : &a, why);
     ev.id = id;
     bn_ui_queue_push(w->queue, &ev);
@@ -246,6 +249,8 @@ void bn_board_worker_stop(bn_board_worker *w)
     }
     if (w->loaded)
         bn_model_free(&w->model);
+    bn_tok_free(w->tok);
+    w->tok = NULL;
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);
     w->started = w->loaded = 0;

@@ -11,6 +11,7 @@
 #include "model/model.h"
 #include "client/queue.h"
 #include "task/ttt.h"
+#include "tok/tokenizer.h"
 
 /* Move request ids of the worker start here, apart from the trainer's and the chat's. */
 #define BN_BOARD_FIRST_ID 2000000000L
@@ -56,7 +57,7 @@ typedef struct {
     bn_model model;
     int loaded;
     char loaded_ckpt[600];
-    bn_vocab vocab;
+    bn_tokenizer *tok;
     bn_ui_queue *queue;
     const bn_kernels *kernels;
 } bn_board_worker;

@@ -39,7 +39,9 @@ static bn_status load(bn_infer *w, const char *ckpt, bn_error *err)
     bn_status s = bn_checkpoint_open(ckpt, &cfg, &file, &step, err);
     if (s != BN_OK)
         return s;
-    s = bn_chat_vocab(cfg.experiment.task, &w->vocab, err);
+    bn_tok_free(w->tok);
+    w->tok = NULL;
+    s = bn_task_open_tokenizer(&cfg, &w->tok, err);
     memset(&w->model, 0, sizeof w->model);
     if (s == BN_OK)
         s = bn_model_init(&w->model, &cfg.model, 1, cfg.train.seq_len, w->kernels, 1, err);
@@ -50,7 +52,7 @@ static bn_status load(bn_infer *w, const char *ckpt, bn_error *err)
         bn_model_free(&w->model);
         return s;
     }
-    w->task = cfg.experiment.task;
+    w->task = bn_task_find(cfg.experiment.task);
     w->loaded = 1;
     snprintf(w->loaded_ckpt, sizeof w->loaded_ckpt, "%s", ckpt);
     return BN_OK;
@@ -62,9 +64,9 @@ static void serve(bn_infer *w, long id, const char *ckpt, const char *typed, int
     char prompt[BN_CHAT_TEXT_MAX], out[BN_CHAT_TEXT_MAX];
     bn_status s = load(w, ckpt, &err);
     if (s == BN_OK) {
-        bn_chat_prompt(w->task, typed, prompt, sizeof prompt);
+        bn_task_prompt(w->task, typed, prompt, sizeof prompt);
         token_ctx ctx = {w, id};
-        s = bn_chat_complete(&w->model, &w->vocab, w->task, prompt, max_new, out, sizeof out,
+        s = bn_chat_complete(&w->model, w->tok, w->task->ends_answer, prompt, max_new, out, sizeof out,
                              on_token, &ctx, &err);
     }
     push_gen(w, id, s == BN_OK ? out : err.msg, s == BN_OK ? 1 : -1);
@@ -140,6 +142,8 @@ void bn_infer_stop(bn_infer *w)
     }
     if (w->loaded)
         bn_model_free(&w->model);
+    bn_tok_free(w->tok);
+    w->tok = NULL;
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);
     w->started = w->loaded = 0;

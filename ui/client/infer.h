@@ -9,6 +9,7 @@
 #include "model/chat.h"
 #include "model/model.h"
 #include "client/queue.h"
+#include "task/task.h"
 
 /* Request ids start here, apart from the trainer's (which count from 1). */
 #define BN_INFER_FIRST_ID 1000000000L
@@ -27,8 +28,8 @@ typedef struct {
     bn_model model;
     int loaded;
     char loaded_ckpt[BN_PATH_MAX + 64];
-    bn_task task;
-    bn_vocab vocab;
+    const bn_task_ops *task;
+    bn_tokenizer *tok;
     bn_ui_queue *queue;
     const bn_kernels *kernels;
 } bn_infer;

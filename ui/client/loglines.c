@@ -34,15 +34,33 @@ const char *bn_loglines_get(const bn_loglines *l, int i, bn_log_kind *kind)
     return l->text[slot];
 }
 
-bn_log_kind bn_loglines_classify(const char *text)
+/* " | prompt completion ok" or " | prompt completion (want expected)"; 0 if not one. */
+static int example_text(const json_t *e, char *out, size_t cap)
 {
-    if (strstr(text, "diverged") || strstr(text, "error") || strstr(text, "failed"))
-        return BN_LOG_ERROR;
-    if (strncmp(text, "warning", 7) == 0 || strstr(text, "NaN"))
-        return BN_LOG_WARN;
-    if (strncmp(text, "checkpoint saved", 16) == 0)
-        return BN_LOG_GOOD;
-    if (strncmp(text, "eval", 4) == 0)
-        return BN_LOG_SAMPLE;
-    return BN_LOG_INFO;
+    const char *p = json_string_value(json_object_get(e, "prompt"));
+    const char *c = json_string_value(json_object_get(e, "completion"));
+    const char *x = json_string_value(json_object_get(e, "expected"));
+    if (!p || !c || !x)
+        return 0;
+    int good = json_is_true(json_object_get(e, "correct"));
+    return snprintf(out, cap, " | %s %s %s%s%s", p, c, good ? "ok" : "(want ",
+                    good ? "" : x, good ? "" : ")");
+}
+
+void bn_loglines_sample(const json_t *record, long step, char *out, size_t cap)
+{
+    if (cap == 0)
+        return;
+    int n = snprintf(out, cap, "step %ld:", step);
+    const json_t *acc = json_object_get(record, "accuracy");
+    if (json_is_number(acc) && (size_t)n < cap)
+        n += snprintf(out + n, cap - (size_t)n, " eval %.1f%%", 100.0 * json_number_value(acc));
+    size_t i;
+    const json_t *e;
+    json_array_foreach(json_object_get(record, "examples"), i, e)
+    {
+        if ((size_t)n >= cap)
+            break;
+        n += example_text(e, out + n, cap - (size_t)n);
+    }
 }

@@ -3,6 +3,10 @@
 #ifndef BN_UI_LOGLINES_H
 #define BN_UI_LOGLINES_H
 
+#include <stddef.h>
+
+#include <jansson.h>
+
 #define BN_LOG_LINES 400
 #define BN_LOG_WIDTH 320
 
@@ -19,7 +23,8 @@ void bn_loglines_add(bn_loglines *l, bn_log_kind kind, const char *text);
 /* The i-th line, oldest first (0 .. count-1). */
 const char *bn_loglines_get(const bn_loglines *l, int i, bn_log_kind *kind);
 
-/* The kind of an engine event line: warnings, divergence and failures stand out. */
-bn_log_kind bn_loglines_classify(const char *text);
+/* One line of an evaluation's samples record (samples.jsonl, "step" given apart):
+ * "step 500: eval 21.0% | 12 + 5 = 17 ok | 3 * 4 = 11 (want 12)". */
+void bn_loglines_sample(const json_t *record, long step, char *out, size_t cap);
 
 #endif

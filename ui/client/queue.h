@@ -10,12 +10,18 @@
 
 #define BN_UI_EVENT_TEXT 256
 
+#define BN_UI_EVENT_SAMPLE 320
+
 typedef enum {
     BN_UI_EV_LOG,  /* a logged step: step, loss, loss_ema, lr */
-    BN_UI_EV_TEXT, /* an event line: evaluation, checkpoint, warning */
+    BN_UI_EV_TEXT, /* another line for the log: text */
     BN_UI_EV_GEN,  /* a chat completion so far: id, text, done */
-    BN_UI_EV_MOVE  /* a tic-tac-toe move: id, cell, top_digit, legal, probs; done -1 and text
+    BN_UI_EV_MOVE, /* a tic-tac-toe move: id, cell, top_digit, legal, probs; done -1 and text
                     * on an error */
+    BN_UI_EV_EVAL,       /* an evaluation: step, text (its log line), sample (its examples) */
+    BN_UI_EV_CHECKPOINT, /* a checkpoint saved: step, text (its path) */
+    BN_UI_EV_WARNING,    /* the run goes on: text */
+    BN_UI_EV_ERROR       /* the run stopped on it: text */
 } bn_ui_event_kind;
 
 typedef struct {
@@ -25,6 +31,7 @@ typedef struct {
     long id;
     int done;
     char text[BN_UI_EVENT_TEXT];
+    char sample[BN_UI_EVENT_SAMPLE]; /* BN_UI_EV_EVAL */
     int cell, top_digit, legal; /* BN_UI_EV_MOVE */
     float probs[9];
 } bn_ui_event;

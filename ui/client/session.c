@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "client/board.h"
+#include "client/loglines.h"
 
 void bn_session_init(bn_session *s)
 {
@@ -18,16 +19,43 @@ void bn_session_init(bn_session *s)
 
 static void hook_log(void *ctx, const bn_train_snapshot *snap)
 {
-    bn_ui_event ev = {.kind = BN_UI_EV_LOG, .step = snap->step, .loss = snap->loss,
-                      .loss_ema = snap->loss_ema, .lr = snap->lr};
+    const bn_step_stats *st = &snap->stats;
+    bn_ui_event ev = {.kind = BN_UI_EV_LOG, .step = st->step, .loss = st->loss,
+                      .loss_ema = st->loss_ema, .lr = st->lr};
     bn_ui_queue_push(ctx, &ev);
 }
 
-static void hook_event(void *ctx, const char *text)
+static void hook_eval(void *ctx, long step, const bn_eval_report *report)
 {
-    bn_ui_event ev = {.kind = BN_UI_EV_TEXT};
+    bn_ui_event ev = {.kind = BN_UI_EV_EVAL, .step = step};
+    snprintf(ev.text, sizeof ev.text, "eval step %ld: %s", step, report->headline);
+    if (report->samples)
+        bn_loglines_sample(report->samples, step, ev.sample, sizeof ev.sample);
+    bn_ui_queue_push(ctx, &ev);
+}
+
+static void hook_checkpoint(void *ctx, long step, const char *path)
+{
+    bn_ui_event ev = {.kind = BN_UI_EV_CHECKPOINT, .step = step};
+    snprintf(ev.text, sizeof ev.text, "%s", path);
+    bn_ui_queue_push(ctx, &ev);
+}
+
+static void push_text(void *ctx, bn_ui_event_kind kind, const char *text)
+{
+    bn_ui_event ev = {.kind = kind};
     snprintf(ev.text, sizeof ev.text, "%s", text);
     bn_ui_queue_push(ctx, &ev);
+}
+
+static void hook_warning(void *ctx, const char *text)
+{
+    push_text(ctx, BN_UI_EV_WARNING, text);
+}
+
+static void hook_error(void *ctx, const char *text)
+{
+    push_text(ctx, BN_UI_EV_ERROR, text);
 }
 
 static void hook_generate(void *ctx, long id, const char *text, int done)
@@ -60,7 +88,14 @@ static void *session_thread(void *arg)
 {
     bn_session *s = arg;
     bn_error err = {0};
-    bn_trainer_hooks hooks = {hook_log, hook_event, hook_generate, s->queue, hook_move};
+    bn_trainer_hooks hooks = {.ctx = s->queue,
+                              .on_log = hook_log,
+                              .on_eval = hook_eval,
+                              .on_checkpoint = hook_checkpoint,
+                              .on_warning = hook_warning,
+                              .on_error = hook_error,
+                              .on_generate = hook_generate,
+                              .on_move = hook_move};
     bn_status st = bn_trainer_init(s->trainer, &s->cfg, NULL, s->kernels, hooks, &err);
     if (st != BN_OK) {
         set_phase(s, BN_PHASE_DONE, st, &err);
@@ -96,10 +131,10 @@ bn_status bn_session_start(bn_session *s, const bn_config *cfg, const bn_kernels
     s->cfg = *cfg;
     s->kernels = kernels;
     s->queue = queue;
-    s->task = cfg->experiment.task;
+    s->task = bn_task_find(cfg->experiment.task);
     snprintf(s->experiment, sizeof s->experiment, "%s", cfg->experiment.name);
     snprintf(s->state, sizeof s->state, "starting");
-    s->snap.total_steps = cfg->train.num_steps;
+    s->snap.stats.total_steps = cfg->train.num_steps;
     s->snap.threads = cfg->train.threads;
     s->trainer = calloc(1, sizeof *s->trainer);
     if (!s->trainer) {
@@ -120,6 +155,26 @@ bn_status bn_session_start(bn_session *s, const bn_config *cfg, const bn_kernels
     return BN_OK;
 }
 
+/* A past run's task: [experiment] task of its meta/config.ini, else of its latest checkpoint's
+ * config (a run directory copied without meta/); NULL when neither reads. */
+static const bn_task_ops *past_task(const char *dir)
+{
+    char path[BN_PATH_MAX + BN_NAME_MAX + 64];
+    bn_config cfg;
+    bn_error err = {0};
+    bn_config_defaults(&cfg);
+    snprintf(path, sizeof path, "%s/meta/config.ini", dir);
+    if (bn_config_load(&cfg, path, &err) == BN_OK)
+        return bn_task_find(cfg.experiment.task);
+    bn_st_file file;
+    long step;
+    if (bn_checkpoint_latest(dir, path, sizeof path, &err) != BN_OK ||
+        bn_checkpoint_open(path, &cfg, &file, &step, &err) != BN_OK)
+        return NULL;
+    bn_st_free(&file);
+    return bn_task_find(cfg.experiment.task);
+}
+
 void bn_session_open_past(bn_session *s, const bn_run_info *info)
 {
     bn_session_init(s);
@@ -127,12 +182,10 @@ void bn_session_open_past(bn_session *s, const bn_run_info *info)
     snprintf(s->run_dir, sizeof s->run_dir, "%s", info->dir);
     snprintf(s->experiment, sizeof s->experiment, "%s", info->experiment);
     snprintf(s->state, sizeof s->state, "%s", info->state);
-    s->task = BN_TASK_ARITHMETIC;
-    if (strcmp(info->experiment, "tictactoe") == 0)
-        s->task = BN_TASK_TICTACTOE;
-    s->snap.step = info->step;
-    s->snap.total_steps = info->total_steps;
-    s->snap.loss = s->snap.loss_ema = info->have_loss ? info->loss : 0.0;
+    s->task = past_task(info->dir);
+    s->snap.stats.step = info->step;
+    s->snap.stats.total_steps = info->total_steps;
+    s->snap.stats.loss = s->snap.stats.loss_ema = info->have_loss ? info->loss : 0.0;
     snprintf(s->snap.run_dir, sizeof s->snap.run_dir, "%s", info->dir);
 }
 

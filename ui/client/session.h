@@ -23,7 +23,7 @@ typedef struct {
     bn_session_kind kind;
     char run_dir[BN_PATH_MAX + BN_NAME_MAX + 2];
     char experiment[BN_NAME_MAX];
-    bn_task task;
+    const bn_task_ops *task; /* NULL: a past run whose config could not be read */
     char state[16];          /* running | paused | finished | stopped | ... */
     bn_train_snapshot snap;  /* the UI's copy (past runs: filled from disk) */
 
@@ -52,7 +52,8 @@ void bn_session_init(bn_session *s);
 bn_status bn_session_start(bn_session *s, const bn_config *cfg, const bn_kernels *kernels,
                            bn_ui_queue *queue, bn_error *err);
 
-/* Open a past run (no thread): its summary; the caller reads its history. */
+/* Open a past run (no thread): its summary and its task (from its meta/config.ini, or its
+ * latest checkpoint's config); the caller reads its history. */
 void bn_session_open_past(bn_session *s, const bn_run_info *info);
 
 /* Copy the snapshot (live), notice the start and the end of the thread (joining it). */

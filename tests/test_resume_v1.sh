@@ -1,0 +1,62 @@
+#!/bin/sh
+# Checkpoints written before the data sources (trainer_state.json format 1: no
+# format_version, "data" without "kind") still resume, bit for bit: each fixture is a run
+# of 20 steps by the pre-redesign binary, kept at its step 10 checkpoint, whose
+# metrics/scalars.jsonl holds the original losses of steps 5..20. Resuming a copy must log
+# the same losses at steps 15 and 20 (to 1e-4 relative: fp32 reductions may differ in the
+# last bits across CPUs), and its new checkpoint is format 2.
+set -u
+BIN=${BITNET_TUI:-$PWD/bitnet-tui}
+SRC=${srcdir:-.}
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+FIX=$(cd "$SRC/tests/fixtures/v1" && pwd)
+WORK=$(mktemp -d /tmp/bitnet-resume-v1.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { # check "description" command...
+    desc=$1
+    shift
+    if "$@"; then ok; else bad "$desc"; fi
+}
+
+# The loss a scalars.jsonl record logs for step $2 in file $1 (the last such record).
+loss_at() {
+    grep "^{\"step\": $2, \"loss\": " "$1" | tail -n 1 |
+        sed 's/.*"loss": \([-0-9.eE+]*\).*/\1/'
+}
+
+# Whether $1 and $2 agree to 1e-4 relative.
+close() {
+    [ -n "$1" ] && [ -n "$2" ] &&
+        awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d;
+            m = a < 0 ? -a : a; exit !(d <= 1e-4 * m) }'
+}
+
+for task in arith ttt; do
+    rm -rf run_$task
+    cp -r "$FIX/$task" run_$task
+    chmod -R u+w run_$task
+    original=$FIX/$task/metrics/scalars.jsonl
+    "$BIN" --batch --resume run_$task --threads 1 >out_$task.txt 2>err_$task.txt
+    check "$task: resume exits 0 ($(tail -n 1 err_$task.txt))" [ $? -eq 0 ]
+    check "$task: resumed from step 10" grep -q 'step 15/20' err_$task.txt
+    # Only the records the resumed run appended.
+    tail -n +"$(($(wc -l <"$original") + 1))" run_$task/metrics/scalars.jsonl >new_$task.jsonl
+    for step in 15 20; do
+        want=$(loss_at "$original" $step)
+        got=$(loss_at new_$task.jsonl $step)
+        check "$task: loss at step $step is $got, the original run logged $want" \
+            close "$got" "$want"
+    done
+    state=run_$task/checkpoints/step_000020/trainer_state.json
+    check "$task: the new checkpoint is format 2" grep -q '"format_version": 2' "$state"
+done
+check "arith: data.kind" grep -q '"kind": "arithmetic"' run_arith/checkpoints/step_000020/trainer_state.json
+check "ttt: data.kind" grep -q '"kind": "tictactoe"' run_ttt/checkpoints/step_000020/trainer_state.json
+
+echo "test_resume_v1: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
