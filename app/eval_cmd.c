@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/checkpoint.h"
 #include "commands.h"
+#include "io/infer_load.h"
 #include "task/data.h"
 #include "task/eval.h"
 #include "task/eval_ttt.h"
@@ -120,29 +120,26 @@ static bn_status run_eval(const bn_cli *cli, const bn_config *cfg, bn_model *m, 
     return s;
 }
 
+/* Before the model is built: apply --set, choose the kernels and the threads. */
+static bn_status prepare_eval(void *ctx, bn_config *cfg, bn_infer_opts *opts, bn_error *err)
+{
+    const bn_cli *cli = ctx;
+    bn_status s = bn_cli_apply_sets(cli, cfg, err);
+    if (s == BN_OK)
+        s = bn_select_kernels(cli->kernel, &opts->kernels, err);
+    opts->threads = bn_resolve_threads(cfg->train.threads);
+    return s;
+}
+
 int bn_cmd_eval(const bn_cli *cli)
 {
     bn_error err = {0};
     bn_config cfg;
-    bn_st_file file;
-    long step = 0;
-    bn_status s = bn_checkpoint_open(cli->checkpoint, &cfg, &file, &step, &err);
-    if (s != BN_OK) {
-        fprintf(stderr, "bitnet-tui: %s\n", err.msg);
-        return bn_exit_status(s);
-    }
-    s = bn_cli_apply_sets(cli, &cfg, &err);
     bn_model m;
-    memset(&m, 0, sizeof m);
-    const bn_kernels *kernels = NULL;
-    if (s == BN_OK)
-        s = bn_select_kernels(cli->kernel, &kernels, &err);
-    int threads = bn_resolve_threads(cfg.train.threads);
-    if (s == BN_OK)
-        s = bn_model_init(&m, &cfg.model, EVAL_BATCH, cfg.train.seq_len, kernels, threads, &err);
-    if (s == BN_OK)
-        s = bn_checkpoint_load_params(&m, &file, &err);
-    bn_st_free(&file);
+    long step = 0;
+    bn_infer_opts opts = {.max_batch = EVAL_BATCH, .threads = 1, .prepare = prepare_eval,
+                          .ctx = (void *)cli};
+    bn_status s = bn_inference_load(cli->checkpoint, &opts, &m, &cfg, &step, &err);
     if (s == BN_OK)
         s = run_eval(cli, &cfg, &m, step, &err);
     if (s != BN_OK)

@@ -21,6 +21,7 @@
 #include "model/optim.h"
 #include "io/rundir.h"
 #include "model/schedule.h"
+#include "train/requests.h"
 
 typedef enum {
     BN_RUN_STARTING, BN_RUN_RUNNING, BN_RUN_PAUSED, BN_RUN_FINISHED, BN_RUN_STOPPED,
@@ -82,15 +83,10 @@ typedef struct {
     bn_trainer_hooks hooks;
 
     pthread_mutex_t lock;    /* guards snap and the requests */
-    pthread_cond_t wake;     /* signalled on every command (ends a pause) */
+    pthread_cond_t wake;     /* signalled on every command and request (ends a pause wait) */
     bn_train_snapshot snap;
     int pause_requested, stop_requested, save_requested;
-    char gen_prompt[BN_CHAT_TEXT_MAX]; /* a pending generate request (gen_pending) */
-    int gen_max_new, gen_pending;
-    long gen_next_id;        /* also numbers move requests */
-    char move_text[BN_TTT_TEXT_MAX]; /* a pending move request (move_pending) */
-    int move_pending;
-    long move_id;
+    bn_requests requests;    /* generate and move requests (origin BN_ORIGIN_LIVE_RUN) */
 
     double started_at;       /* monotonic seconds */
     long steps_this_session; /* for the ETA after a resume */
@@ -112,7 +108,8 @@ void bn_trainer_command(bn_trainer *t, bn_train_cmd cmd);
 
 /* Ask the training thread to complete `prompt` (as typed; see bn_chat_prompt) greedily with
  * the current weights, between two steps (also while paused). The completion arrives through
- * hooks.on_generate. Returns the request's id (> 0), or 0 while another request is pending.
+ * hooks.on_generate. Returns the request's id (> 0; numbered with move requests, origin
+ * BN_ORIGIN_LIVE_RUN), or 0 while another generate request is pending or being served.
  * A model that cannot chat (no tokenizer) answers with an error text, done = 1. */
 long bn_trainer_generate(bn_trainer *t, const char *prompt, int max_new);
 /* Ask the training thread for the model's move in a tic-tac-toe game (game text or a
