@@ -121,7 +121,7 @@ typedef struct {
 bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, int max_seq,
                         const bn_kernels *kernels, int threads, bn_error *err);
 /* The same for a chosen mode (bn_model_init is BN_MODEL_TRAINING). Use bn_inference_load
- * (model/infer_load.h) to run a checkpoint. */
+ * (io/infer_load.h) to run a checkpoint. */
 bn_status bn_model_init_mode(bn_model *m, const bn_model_config *cfg, int max_batch,
                              int max_seq, const bn_kernels *kernels, int threads,
                              bn_model_mode mode, bn_error *err);
