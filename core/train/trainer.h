@@ -63,7 +63,7 @@ typedef struct {
     /* Evaluations, checkpoints, warnings: one line of text. */
     void (*on_event)(void *ctx, const char *text);
     /* A generate request's completion so far (done = 0 while it grows, 1 at the end), with
-     * the id bn_trainer_generate returned. */
+     * the id bn_trainer_generate returned (a request of origin BN_ORIGIN_LIVE_RUN). */
     void (*on_generate)(void *ctx, long id, const char *completion, int done);
     void *ctx;
     /* A move request's answer (error == NULL), or why there is none (answer == NULL). */
