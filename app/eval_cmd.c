@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "io/checkpoint.h"
+#include "io/infer_load.h"
 #include "io/jsonio.h"
 #include "task/eval.h"
 #include "task/task.h"
@@ -69,24 +69,14 @@ static bn_status run_eval(const bn_cli *cli, const bn_config *cfg, bn_model *m, 
 }
 
 /* The checkpoint's config and weights in a model of EVAL_BATCH rows. */
-static bn_status load_checkpoint(const bn_cli *cli, bn_config *cfg, bn_model *m, long *step,
-                                 bn_error *err)
+/* Before the model is built: apply --set, choose the kernels and the threads. */
+static bn_status prepare_eval(void *ctx, bn_config *cfg, bn_infer_opts *opts, bn_error *err)
 {
-    bn_st_file file;
-    bn_status s = bn_checkpoint_open(cli->checkpoint, cfg, &file, step, err);
-    if (s != BN_OK)
-        return s;
-    s = bn_cli_apply_sets(cli, cfg, err);
-    const bn_kernels *kernels = NULL;
+    const bn_cli *cli = ctx;
+    bn_status s = bn_cli_apply_sets(cli, cfg, err);
     if (s == BN_OK)
-        s = bn_select_kernels(cli->kernel, &kernels, err);
-    int threads = bn_resolve_threads(cfg->train.threads);
-    if (s == BN_OK)
-        s = bn_model_init(m, &cfg->model, EVAL_BATCH, cfg->train.seq_len, kernels, threads,
-                          err);
-    if (s == BN_OK)
-        s = bn_checkpoint_load_params(m, &file, err);
-    bn_st_free(&file);
+        s = bn_select_kernels(cli->kernel, &opts->kernels, err);
+    opts->threads = bn_resolve_threads(cfg->train.threads);
     return s;
 }
 
@@ -97,7 +87,9 @@ int bn_cmd_eval(const bn_cli *cli)
     bn_model m;
     long step = 0;
     memset(&m, 0, sizeof m);
-    bn_status s = load_checkpoint(cli, &cfg, &m, &step, &err);
+    bn_infer_opts opts = {.max_batch = EVAL_BATCH, .threads = 1, .prepare = prepare_eval,
+                          .ctx = (void *)cli};
+    bn_status s = bn_inference_load(cli->checkpoint, &opts, &m, &cfg, &step, &err);
     if (s == BN_OK)
         s = run_eval(cli, &cfg, &m, step, &err);
     if (s != BN_OK)

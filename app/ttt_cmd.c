@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/checkpoint.h"
 #include "commands.h"
+#include "io/infer_load.h"
 #include "task/eval_ttt.h"
 #include "io/jsonio.h"
 #include "task/task.h"
@@ -14,31 +14,27 @@
 
 #define LINE_MAX_LEN 512
 
-/* Load a tic-tac-toe checkpoint into a model of batch 1. */
+/* Before the model is built: refuse other tasks, apply --set, choose the kernels. */
+static bn_status prepare_ttt(void *ctx, bn_config *cfg, bn_infer_opts *opts, bn_error *err)
+{
+    const bn_cli *cli = ctx;
+    if (bn_task_find(cfg->experiment.task) != &bn_task_tictactoe)
+        return bn_fail(err, BN_ERR_INPUT, "%s: a %s checkpoint; move and play need a tictactoe one",
+                       cli->checkpoint, bn_task_name(cfg->experiment.task));
+    bn_status s = bn_cli_apply_sets(cli, cfg, err);
+    if (s == BN_OK)
+        s = bn_select_kernels(cli->kernel, &opts->kernels, err);
+    return s;
+}
+
+/* Load a tic-tac-toe checkpoint for inference, one row at a time. */
 static bn_status load_ttt_model(const bn_cli *cli, bn_model *m, bn_tokenizer **tok,
                                 bn_error *err)
 {
     bn_config cfg;
-    bn_st_file file;
-    long step = 0;
-    memset(m, 0, sizeof *m);
-    bn_status s = bn_checkpoint_open(cli->checkpoint, &cfg, &file, &step, err);
-    if (s != BN_OK)
-        return s;
-    if (bn_task_find(cfg.experiment.task) != &bn_task_tictactoe) {
-        bn_st_free(&file);
-        return bn_fail(err, BN_ERR_INPUT, "%s: a %s checkpoint; move and play need a tictactoe one",
-                       cli->checkpoint, bn_task_name(cfg.experiment.task));
-    }
-    s = bn_cli_apply_sets(cli, &cfg, err);
-    const bn_kernels *kernels = NULL;
-    if (s == BN_OK)
-        s = bn_select_kernels(cli->kernel, &kernels, err);
-    if (s == BN_OK)
-        s = bn_model_init(m, &cfg.model, 1, cfg.train.seq_len, kernels, 1, err);
-    if (s == BN_OK)
-        s = bn_checkpoint_load_params(m, &file, err);
-    bn_st_free(&file);
+    bn_infer_opts opts = {.max_batch = 1, .threads = 1, .prepare = prepare_ttt,
+                          .ctx = (void *)cli};
+    bn_status s = bn_inference_load(cli->checkpoint, &opts, m, &cfg, NULL, err);
     if (s == BN_OK)
         s = bn_task_tictactoe.open_tokenizer(&cfg, tok, err);
     return s;

@@ -43,10 +43,10 @@ void bn_ui_flash(bn_ui *ui, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- engine events */
 
-static bn_chat_entry *chat_entry(bn_ui *ui, long id)
+static bn_chat_entry *chat_entry(bn_ui *ui, bn_req_origin origin, long id)
 {
     for (int i = ui->chat.n_entries - 1; i >= 0; i--)
-        if (ui->chat.entry[i].id == id)
+        if (ui->chat.entry[i].id == id && ui->chat.entry[i].origin == origin)
             return &ui->chat.entry[i];
     return NULL;
 }
@@ -78,7 +78,7 @@ static void apply_event(bn_ui *ui, const bn_ui_event *ev)
         bn_board_apply(&ui->board, ev);
         break;
     case BN_UI_EV_GEN: {
-        bn_chat_entry *e = chat_entry(ui, ev->id);
+        bn_chat_entry *e = chat_entry(ui, ev->origin, ev->id);
         if (e) {
             snprintf(e->completion, sizeof e->completion, "%s", ev->text);
             e->state = ev->done;
@@ -112,7 +112,7 @@ static void orphan_trainer_requests(bn_ui *ui)
 {
     for (int i = 0; i < ui->chat.n_entries; i++) {
         bn_chat_entry *e = &ui->chat.entry[i];
-        if (e->state == 0 && e->id < BN_INFER_FIRST_ID) {
+        if (e->state == 0 && e->origin == BN_ORIGIN_LIVE_RUN) {
             e->state = -1;
             snprintf(e->completion, sizeof e->completion, "(the run ended first; ask again)");
         }
@@ -324,9 +324,12 @@ void bn_ui_stop_run(bn_ui *ui)
 
 /* ---------------------------------------------------------------- chat */
 
-static long route_prompt(bn_ui *ui, const char *prompt)
+/* Send the prompt to the training thread (live run) or the worker (past run): the request's
+ * id, 0 if refused (the flash says why); *origin gets who answers it. */
+static long route_prompt(bn_ui *ui, const char *prompt, bn_req_origin *origin)
 {
     bn_session *s = &ui->session;
+    *origin = BN_ORIGIN_LIVE_RUN;
     if (bn_session_active(s)) {
         long id = bn_session_generate(s, prompt, CHAT_MAX_NEW);
         if (!id)
@@ -340,7 +343,9 @@ static long route_prompt(bn_ui *ui, const char *prompt)
         bn_ui_flash(ui, "this run has no checkpoint to chat with");
         return 0;
     }
-    long id = bn_infer_request(&ui->infer, ckpt, prompt, CHAT_MAX_NEW);
+    bn_request req = bn_request_of(BN_REQ_GENERATE, prompt, CHAT_MAX_NEW);
+    long id = bn_worker_post(&ui->worker, ckpt, &req);
+    *origin = BN_ORIGIN_PAST_RUN;
     if (!id)
         bn_ui_flash(ui, "busy with the previous prompt");
     return id;
@@ -355,7 +360,8 @@ void bn_ui_chat_send(bn_ui *ui)
         bn_ui_flash(ui, "open a run first (Enter on an experiment or a run)");
         return;
     }
-    long id = route_prompt(ui, c->input);
+    bn_req_origin origin;
+    long id = route_prompt(ui, c->input, &origin);
     if (!id)
         return;
     if (c->n_entries == BN_CHAT_HISTORY) {
@@ -365,6 +371,7 @@ void bn_ui_chat_send(bn_ui *ui)
     bn_chat_entry *e = &c->entry[c->n_entries++];
     memset(e, 0, sizeof *e);
     snprintf(e->prompt, sizeof e->prompt, "%s", c->input);
+    e->origin = origin;
     e->id = id;
     c->len = 0;
     c->input[0] = '\0';

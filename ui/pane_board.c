@@ -4,7 +4,8 @@
  * h/j/k/l move, Enter places, 0-8 place at once, c changes side and x / o choose one (a new
  * game), n new game,
  * m asks the model to move. The model answers from the training thread (live run) or from
- * a worker that loads the run's latest checkpoint; the UI never waits for it. */
+ * the past-run worker (client/worker.h), which loads the run's latest checkpoint; the UI never
+ * waits for it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,7 @@ static void board_ask(bn_ui *ui)
     char text[BN_TTT_TEXT_MAX];
     bn_ttt_format(&g->game, 0, text, sizeof text);
     long id = 0;
+    bn_req_origin origin = BN_ORIGIN_LIVE_RUN;
     if (bn_session_active(s)) {
         id = bn_session_move(s, text);
     } else {
@@ -48,10 +50,12 @@ static void board_ask(bn_ui *ui)
             snprintf(g->message, sizeof g->message, "this run has no checkpoint to play");
             return;
         }
-        id = bn_board_worker_request(&ui->board_worker, ckpt, text);
+        bn_request req = bn_request_of(BN_REQ_MOVE, text, 0);
+        id = bn_worker_post(&ui->worker, ckpt, &req);
+        origin = BN_ORIGIN_PAST_RUN;
     }
     if (id)
-        g->pending = id;
+        bn_board_wait_for(g, origin, id);
     snprintf(g->message, sizeof g->message, "%s",
              id ? "the model is thinking..." : "the model is busy: m asks again");
 }

@@ -250,9 +250,7 @@ static int ui_init(bn_ui *ui, const bn_tui_options *opt)
     ui->last_runs_scan = bn_ui_now();
     if (bn_ui_queue_init(&ui->queue, 8192) != 0)
         return -1;
-    if (bn_infer_start(&ui->infer, &ui->queue, opt->kernels) != 0)
-        return -1;
-    if (bn_board_worker_start(&ui->board_worker, &ui->queue, opt->kernels) != 0)
+    if (bn_worker_start(&ui->worker, &ui->queue, opt->kernels) != 0)
         return -1;
     bn_board_new_game(&ui->board, 'X');
     bn_ui_log(ui, BN_LOG_INFO, "%d experiments, %d runs in ./runs. ? shows every key.",
@@ -262,8 +260,7 @@ static int ui_init(bn_ui *ui, const bn_tui_options *opt)
 
 static void ui_free(bn_ui *ui)
 {
-    bn_infer_stop(&ui->infer);
-    bn_board_worker_stop(&ui->board_worker);
+    bn_worker_stop(&ui->worker);
     if (bn_session_active(&ui->session)) { /* only on a failure path: stop, then wait */
         bn_session_command(&ui->session, BN_CMD_STOP);
         struct timespec tick = {0, 20 * 1000 * 1000};

@@ -11,12 +11,12 @@
 #include "model/chat.h"
 #include "curses_inc.h"
 #include "form.h"
-#include "client/infer.h"
 #include "client/layout.h"
 #include "client/loglines.h"
 #include "client/queue.h"
 #include "client/series.h"
 #include "client/session.h"
+#include "client/worker.h"
 #include "theme.h"
 
 /* What a key handler did. */
@@ -61,7 +61,8 @@ typedef struct {
     char prompt[BN_CHAT_TEXT_MAX];
     char completion[BN_CHAT_TEXT_MAX]; /* so far, while pending */
     int state;            /* 0 pending, 1 done, -1 error (completion holds the message) */
-    long id;              /* request id (trainer's, or the worker's from BN_INFER_FIRST_ID) */
+    bn_req_origin origin; /* who answers it: the training thread or the past-run worker */
+    long id;              /* request id, numbered by that server */
 } bn_chat_entry;
 
 typedef struct {
@@ -88,7 +89,7 @@ struct bn_ui {
 
     bn_catalog catalog;
     bn_session session;
-    bn_infer infer;
+    bn_worker worker;           /* chat and moves for a past run, from its checkpoint */
     bn_ui_queue queue;
     bn_series series;
     bn_loglines log;
@@ -98,7 +99,6 @@ struct bn_ui {
     bn_chat_view chat;
     bn_log_view logview;
     bn_board_game board;        /* the board pane's game against the model */
-    bn_board_worker board_worker; /* its moves from a past run's checkpoint */
 
     const bn_kernels *kernels;  /* --kernel, else the fastest here */
     int cores;

@@ -26,6 +26,8 @@ void bn_generate_greedy(bn_model *m, bn_gen_batch *batch, int max_new, const int
 {
     int limit = batch->cap < m->max_seq ? batch->cap : m->max_seq;
     int V = m->cfg.vocab_size, rows = batch->rows;
+    if (bn_model_check_shape(m, rows, 1, NULL) != BN_OK)
+        return; /* more rows than the model holds: nothing generated (see generate.h) */
     char *done = calloc((size_t)rows, 1);
     if (!done)
         return;

@@ -15,7 +15,8 @@ typedef struct {
 } bn_gen_batch;
 
 /* Extend every row greedily by up to max_new tokens; a row stops after emitting any id in
- * stop[0..n_stop). rows <= m->max_batch and lengths stay <= min(cap, m->max_seq).
+ * stop[0..n_stop). rows must be 1..m->max_batch (other counts generate nothing) and lengths
+ * stay <= min(cap, m->max_seq).
  * pad is the id used to fill the unused tail of shorter rows. */
 void bn_generate_greedy(bn_model *m, bn_gen_batch *batch, int max_new, const int *stop,
                         int n_stop, int pad);

@@ -139,38 +139,39 @@ static size_t max3(size_t a, size_t b, size_t c)
     return m > c ? m : c;
 }
 
-/* Lay out every activation and scratch buffer for N = max_batch * max_seq tokens. */
-static void layout_activations(bn_model *m, arena *a)
+/* One layer's forward activations for N tokens (att for B rows of T). */
+static void carve_layer(arena *a, bn_layer_acts *la, const bn_model *m, size_t N)
 {
-    size_t N = (size_t)m->max_batch * m->max_seq, T = (size_t)m->max_seq;
-    size_t d = m->cfg.hidden_size, F = m->cfg.ffn_size, Q = m->qkv_dim, V = m->cfg.vocab_size;
-    size_t H = m->cfg.num_heads;
-    for (int l = 0; l < m->cfg.num_layers; l++) {
-        bn_layer_acts *la = &m->acts[l];
-        CARVE(a, la->x_in, N * d);
-        CARVE(a, la->attn_n, N * d);
-        CARVE(a, la->attn_rstd, N);
-        carve_bitlinear(a, &la->qkv, N, d);
-        CARVE(a, la->qkv_out, N * Q);
-        CARVE(a, la->att, (size_t)m->max_batch * H * T * T);
-        CARVE(a, la->attn_out, N * d);
-        carve_bitlinear(a, &la->out, N, d);
-        CARVE(a, la->x_mid, N * d);
-        CARVE(a, la->ffn_n, N * d);
-        CARVE(a, la->ffn_rstd, N);
-        carve_bitlinear(a, &la->gate_up, N, d);
-        CARVE(a, la->gu, N * 2 * F);
-        CARVE(a, la->h, N * F);
-        carve_bitlinear(a, &la->down, N, F);
+    size_t T = (size_t)m->max_seq, d = m->cfg.hidden_size, F = m->cfg.ffn_size;
+    size_t Q = m->qkv_dim, H = m->cfg.num_heads;
+    CARVE(a, la->x_in, N * d);
+    CARVE(a, la->attn_n, N * d);
+    CARVE(a, la->attn_rstd, N);
+    carve_bitlinear(a, &la->qkv, N, d);
+    CARVE(a, la->qkv_out, N * Q);
+    CARVE(a, la->att, (size_t)m->max_batch * H * T * T);
+    CARVE(a, la->attn_out, N * d);
+    carve_bitlinear(a, &la->out, N, d);
+    CARVE(a, la->x_mid, N * d);
+    CARVE(a, la->ffn_n, N * d);
+    CARVE(a, la->ffn_rstd, N);
+    carve_bitlinear(a, &la->gate_up, N, d);
+    CARVE(a, la->gu, N * 2 * F);
+    CARVE(a, la->h, N * F);
+    carve_bitlinear(a, &la->down, N, F);
+}
+
+/* The BitLinear scratch (xn and dg_partial serve only the backward; dy holds the forward's
+ * int32 products too, bn_bitlinear_forward), then the backward's own buffers. Training
+ * keeps the order it always had. */
+static void carve_scratch(arena *a, bn_model *m, size_t N)
+{
+    size_t T = (size_t)m->max_seq, d = m->cfg.hidden_size, F = m->cfg.ffn_size;
+    size_t widest = max3(m->qkv_dim, 2 * F, d), narrow_max = max3(d, F, 1);
+    if (m->mode == BN_MODEL_INFERENCE) {
+        CARVE(a, m->bl_scratch.dy, N * widest);
+        return;
     }
-    CARVE(a, m->x_final, N * d);
-    CARVE(a, m->final_n, N * d);
-    CARVE(a, m->final_rstd, N);
-    CARVE(a, m->logits, N * V);
-    CARVE(a, m->row_loss, N);
-    CARVE(a, m->rope_cos, T * (size_t)(m->head_dim / 2));
-    CARVE(a, m->rope_sin, T * (size_t)(m->head_dim / 2));
-    size_t widest = max3(Q, 2 * F, d), narrow_max = max3(d, F, 1);
     CARVE(a, m->bl_scratch.xn, N * narrow_max);
     CARVE(a, m->bl_scratch.dy, N * widest);
     CARVE(a, m->bl_scratch.dg_partial, (size_t)BN_ROW_BLOCKS(N) * narrow_max);
@@ -179,6 +180,31 @@ static void layout_activations(bn_model *m, arena *a)
     CARVE(a, m->bw.dwide, N * widest);
     CARVE(a, m->bw.dnarrow, N * narrow_max);
     CARVE(a, m->bw.datt, (size_t)bn_threadpool_size(m->pool) * T * T);
+}
+
+/* Lay out every activation and scratch buffer for N = max_batch * max_seq tokens. Training
+ * keeps each layer's activations for the backward. Inference runs the layers in turn over
+ * one set: a layer reads x_in last when it forms x_mid, so its output may overwrite x_in
+ * (layer_forward). */
+static void layout_activations(bn_model *m, arena *a)
+{
+    size_t N = (size_t)m->max_batch * m->max_seq, T = (size_t)m->max_seq;
+    size_t d = m->cfg.hidden_size, V = m->cfg.vocab_size;
+    int training = m->mode == BN_MODEL_TRAINING;
+    for (int l = 0; l < m->cfg.num_layers; l++) {
+        if (training || l == 0)
+            carve_layer(a, &m->acts[l], m, N);
+        else
+            m->acts[l] = m->acts[0];
+    }
+    CARVE(a, m->x_final, N * d);
+    CARVE(a, m->final_n, N * d);
+    CARVE(a, m->final_rstd, N);
+    CARVE(a, m->logits, N * V);
+    CARVE(a, m->row_loss, N);
+    CARVE(a, m->rope_cos, T * (size_t)(m->head_dim / 2));
+    CARVE(a, m->rope_sin, T * (size_t)(m->head_dim / 2));
+    carve_scratch(a, m, N);
 }
 
 /* The four BitLinears of layer l: their qweights, weights and shapes (out, in). */
@@ -235,11 +261,58 @@ static size_t bind_amx_panels(bn_model *m)
     return used;
 }
 
-bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, int max_seq,
-                        const bn_kernels *kernels, int threads, bn_error *err)
+/* calloc/malloc that count what they hand out into m->alloc_bytes. */
+static void *counted(bn_model *m, void *p, size_t bytes)
+{
+    if (p)
+        m->alloc_bytes += bytes;
+    return p;
+}
+
+#define COUNTED_CALLOC(m, n, size) counted((m), calloc((n), (size)), (size_t)(n) * (size))
+#define COUNTED_HUGE(m, bytes) counted((m), bn_huge_calloc(bytes), (bytes))
+
+/* The weight slabs: latent params, their gradients (training only), the ternary forms. */
+static int alloc_weights(bn_model *m)
+{
+    m->params = COUNTED_HUGE(m, sizeof(float) * m->num_params);
+    if (m->mode == BN_MODEL_TRAINING)
+        m->grads = COUNTED_HUGE(m, sizeof(float) * m->num_params);
+    m->qw_slab = COUNTED_CALLOC(m, m->num_params, sizeof(float));
+    size_t codes = bind_qweights(m);
+    m->codes_slab = counted(m, malloc(codes), codes);
+    if (!m->params || (!m->grads && m->mode == BN_MODEL_TRAINING) || !m->qw_slab ||
+        !m->codes_slab)
+        return 0;
+    bind_qweights(m);
+    if (m->ex.kernels->amx) {
+        m->amx_slab = COUNTED_HUGE(m, bind_amx_panels(m));
+        if (!m->amx_slab)
+            return 0;
+        bind_amx_panels(m);
+    }
+    return 1;
+}
+
+static int alloc_activations(bn_model *m)
+{
+    arena measure = {NULL, 0};
+    layout_activations(m, &measure);
+    m->act_slab = COUNTED_HUGE(m, measure.used);
+    if (!m->act_slab)
+        return 0;
+    arena real = {m->act_slab, 0};
+    layout_activations(m, &real);
+    return 1;
+}
+
+bn_status bn_model_init_mode(bn_model *m, const bn_model_config *cfg, int max_batch,
+                             int max_seq, const bn_kernels *kernels, int threads,
+                             bn_model_mode mode, bn_error *err)
 {
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
+    m->mode = mode;
     m->head_dim = cfg->hidden_size / cfg->num_heads;
     m->qkv_dim = (cfg->num_heads + 2 * cfg->num_kv_heads) * m->head_dim;
     m->max_batch = max_batch;
@@ -251,40 +324,28 @@ bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, 
             return s;
     }
     m->ex = (bn_exec){.kernels = kernels, .pool = m->pool};
-    m->tensors = calloc(2 + N_LAYER_TENSORS * (size_t)cfg->num_layers, sizeof *m->tensors);
-    m->qweights = calloc((size_t)cfg->num_layers, sizeof *m->qweights);
-    m->acts = calloc((size_t)cfg->num_layers, sizeof *m->acts);
+    size_t L = (size_t)cfg->num_layers;
+    m->tensors = COUNTED_CALLOC(m, 2 + N_LAYER_TENSORS * L, sizeof *m->tensors);
+    m->qweights = COUNTED_CALLOC(m, L, sizeof *m->qweights);
+    m->acts = COUNTED_CALLOC(m, L, sizeof *m->acts);
     if (!m->tensors || !m->qweights || !m->acts)
         goto nomem;
     build_tensor_table(m);
-
-    m->params = bn_huge_calloc(sizeof(float) * m->num_params);
-    m->grads = bn_huge_calloc(sizeof(float) * m->num_params);
-    m->qw_slab = calloc(m->num_params, sizeof(float));
-    m->codes_slab = malloc(bind_qweights(m));
-    if (!m->params || !m->grads || !m->qw_slab || !m->codes_slab)
+    if (!alloc_weights(m) || !alloc_activations(m))
         goto nomem;
-    bind_qweights(m);
-    if (kernels->amx) {
-        m->amx_slab = bn_huge_calloc(bind_amx_panels(m));
-        if (!m->amx_slab)
-            goto nomem;
-        bind_amx_panels(m);
-    }
-
-    arena measure = {NULL, 0};
-    layout_activations(m, &measure);
-    m->act_slab = bn_huge_calloc(measure.used);
-    if (!m->act_slab)
-        goto nomem;
-    arena real = {m->act_slab, 0};
-    layout_activations(m, &real);
     bn_rope_tables(m->rope_cos, m->rope_sin, max_seq, m->head_dim, cfg->rope_theta);
     return BN_OK;
 nomem:
     bn_model_free(m);
     return bn_fail(err, BN_ERR_NOMEM, "out of memory allocating the model (%d layers, d=%d)",
                    cfg->num_layers, cfg->hidden_size);
+}
+
+bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, int max_seq,
+                        const bn_kernels *kernels, int threads, bn_error *err)
+{
+    return bn_model_init_mode(m, cfg, max_batch, max_seq, kernels, threads, BN_MODEL_TRAINING,
+                              err);
 }
 
 /* The bf16 buffers: every linear's Wq panels, then the A and B scratch (see bitlinear.h),
@@ -319,6 +380,8 @@ static size_t layout_bf16(bn_model *m, char *base)
 
 bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, bn_error *err)
 {
+    if (m->mode == BN_MODEL_INFERENCE)
+        return BN_OK; /* no backward: nothing to choose */
     int want = precision != BN_PRECISION_FP32;
     int have = want && bn_amx_bf16_enable();
     if (precision == BN_PRECISION_BF16 && !have)
@@ -327,7 +390,7 @@ bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, b
                                           "(allowed here: fp32, auto)");
     if (have && !m->bf16_slab) {
         size_t bytes = layout_bf16(m, NULL);
-        m->bf16_slab = bn_huge_calloc(bytes);
+        m->bf16_slab = COUNTED_HUGE(m, bytes);
         if (!m->bf16_slab)
             return bn_fail(err, BN_ERR_NOMEM, "out of memory for the bf16 backward (%zu MiB)",
                            bytes >> 20);
@@ -468,15 +531,31 @@ static void layer_forward(bn_model *m, int l, float *x_out, int B, int T)
     add_inplace(x_out, a->x_mid, (size_t)N * d);
 }
 
+bn_status bn_model_check_shape(const bn_model *m, int B, int T, bn_error *err)
+{
+    if (B < 1 || B > m->max_batch)
+        return bn_fail(err, BN_ERR_INPUT, "a forward of %d rows: this model holds 1 to %d "
+                                          "(its max_batch)", B, m->max_batch);
+    if (T < 1 || T > m->max_seq)
+        return bn_fail(err, BN_ERR_INPUT, "a forward of %d tokens per row: this model holds "
+                                          "1 to %d (its max_seq, the run's seq_len)",
+                       T, m->max_seq);
+    return BN_OK;
+}
+
 double bn_model_forward(bn_model *m, const int *tokens, int B, int T)
 {
     int N = B * T, d = m->cfg.hidden_size, V = m->cfg.vocab_size, L = m->cfg.num_layers;
+    m->last_B = m->last_T = 0;
+    if (bn_model_check_shape(m, B, T, NULL) != BN_OK)
+        return NAN; /* refused: the buffers hold max_batch x max_seq tokens */
     if (!m->weights_quantized)
         quantize_all_weights(m);
     m->last_B = B;
     m->last_T = T;
     float *emb = bn_model_embedding(m, m->params);
     embed_forward(m->acts[0].x_in, emb, tokens, N, d);
+    /* For inference acts[l + 1].x_in is acts[l].x_in (layout_activations). */
     for (int l = 0; l < L; l++)
         layer_forward(m, l, l + 1 < L ? m->acts[l + 1].x_in : m->x_final, B, T);
     bn_rmsnorm_forward(m->pool, m->final_n, m->final_rstd, m->x_final,
@@ -488,7 +567,11 @@ double bn_model_forward(bn_model *m, const int *tokens, int B, int T)
 
 /* ---------------------------------------------------------------- backward */
 
-void bn_model_zero_grad(bn_model *m) { memset(m->grads, 0, sizeof(float) * m->num_params); }
+void bn_model_zero_grad(bn_model *m)
+{
+    if (m->grads)
+        memset(m->grads, 0, sizeof(float) * m->num_params);
+}
 
 /* dres (N, d): gradient w.r.t. this layer's output on entry, w.r.t. its input on exit. */
 static void layer_backward(bn_model *m, int l, int B, int T)
@@ -547,6 +630,8 @@ static void lm_head_weight_grad_bf16(bn_model *m, float *demb, int N)
 
 void bn_model_backward(bn_model *m, const int *tokens)
 {
+    if (m->mode != BN_MODEL_TRAINING || m->last_B == 0)
+        return; /* no gradients, or no forward to go back through */
     int B = m->last_B, T = m->last_T, N = B * T;
     int d = m->cfg.hidden_size, V = m->cfg.vocab_size;
     float *emb = bn_model_embedding(m, m->params), *demb = bn_model_embedding(m, m->grads);

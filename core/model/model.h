@@ -3,7 +3,9 @@
  * Memory: parameters, gradients, quantized weights and activations each live in one slab,
  * sized once at bn_model_init for at most max_batch x max_seq tokens; a training step
  * allocates nothing. Per-layer pointers come from one function (layer view), never from
- * offset arithmetic written twice. */
+ * offset arithmetic written twice. An inference model (BN_MODEL_INFERENCE) has no gradient
+ * slab and no backward buffers, and its layers share one set of activations (README,
+ * "Inference"). */
 #ifndef BN_MODEL_H
 #define BN_MODEL_H
 
@@ -73,15 +75,21 @@ typedef struct {
     int64_t shape[2];
 } bn_tensor_info;
 
+/* What a model is built for: training keeps every layer's activations for the backward;
+ * inference keeps none of it and cannot run a backward. */
+typedef enum { BN_MODEL_TRAINING, BN_MODEL_INFERENCE } bn_model_mode;
+
 typedef struct {
     bn_model_config cfg;
+    bn_model_mode mode;
     int head_dim, qkv_dim;  /* hd, Q */
-    int max_batch, max_seq;
+    int max_batch, max_seq; /* the largest forward: rows x tokens per row */
+    size_t alloc_bytes;     /* every slab and table this model allocated */
     size_t layer_numel;     /* floats per layer */
     size_t num_params;
 
     float *params;          /* (num_params) latent fp32 weights */
-    float *grads;           /* (num_params) */
+    float *grads;           /* (num_params); NULL for inference */
     float *qw_slab;         /* (num_params) ternary values at the linear weights' offsets */
     uint8_t *codes_slab;    /* every linear's (out, Kp) codes w + 1, back to back */
     bn_layer_qweights *qweights; /* (L) */
@@ -91,7 +99,7 @@ typedef struct {
     int num_tensors;
 
     void *act_slab;
-    bn_layer_acts *acts;    /* (L) */
+    bn_layer_acts *acts;    /* (L); for inference L copies of one set (layers run in turn) */
     float *x_final;         /* (N, d) residual after the last layer */
     float *final_n;         /* (N, d) */
     float *final_rstd;      /* (N) */
@@ -99,7 +107,7 @@ typedef struct {
     double *row_loss;       /* (N) per-position losses, summed in order */
     float *rope_cos, *rope_sin; /* (max_seq, hd/2) */
     bn_bitlinear_scratch bl_scratch;
-    bn_backward_scratch bw;
+    bn_backward_scratch bw; /* all NULL for inference */
     int last_B, last_T;     /* shape of the last forward */
 
     void *bf16_slab;        /* bf16 backward: Wq panels of every linear, A/B scratch */
@@ -112,6 +120,11 @@ typedef struct {
  * compute threads (the caller's included) for the loops outside sgemm. */
 bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, int max_seq,
                         const bn_kernels *kernels, int threads, bn_error *err);
+/* The same for a chosen mode (bn_model_init is BN_MODEL_TRAINING). Use bn_inference_load
+ * (io/infer_load.h) to run a checkpoint. */
+bn_status bn_model_init_mode(bn_model *m, const bn_model_config *cfg, int max_batch,
+                             int max_seq, const bn_kernels *kernels, int threads,
+                             bn_model_mode mode, bn_error *err);
 void bn_model_free(bn_model *m);
 
 /* Choose the precision of the BitLinear backward products (fp32 after init). bf16 needs
@@ -127,12 +140,21 @@ bn_layer_params bn_model_layer_view(const bn_model *m, float *slab, int l);
 float *bn_model_embedding(const bn_model *m, float *slab);  /* (V, d) */
 float *bn_model_final_norm(const bn_model *m, float *slab); /* (d) */
 
-/* Forward tokens (B, T) -> m->logits (B*T, V). Returns the mean next-token loss. */
+/* Whether a forward of B rows of T tokens fits the model (1 <= B <= max_batch,
+ * 1 <= T <= max_seq): BN_OK, or BN_ERR_INPUT naming the limit. Every caller whose shapes do
+ * not come from the model's own limits checks here first. */
+bn_status bn_model_check_shape(const bn_model *m, int B, int T, bn_error *err);
+
+/* Forward tokens (B, T) -> m->logits (B*T, V). Returns the mean next-token loss (0 for
+ * T == 1). A shape that bn_model_check_shape refuses is refused here too: nothing is
+ * computed or written, and the result is NAN. */
 double bn_model_forward(bn_model *m, const int *tokens, int B, int T);
 
+/* Zero the gradients (nothing to do for inference). */
 void bn_model_zero_grad(bn_model *m);
 
-/* Backward of the last forward (same tokens): accumulates into m->grads. Consumes logits. */
+/* Backward of the last forward (same tokens): accumulates into m->grads. Consumes logits.
+ * Does nothing for an inference model, or after a refused forward. */
 void bn_model_backward(bn_model *m, const int *tokens);
 
 /* Call after changing m->params (optimizer step, checkpoint load). */

@@ -51,23 +51,12 @@ static void read_answer(const float *z, int V, const bn_tokenizer *tok, const ch
     a->legal = a->top_digit < BN_TTT_CELLS && b[a->top_digit] == '_';
 }
 
-void bn_ttt_model_answer(bn_model *m, const bn_tokenizer *tok, const bn_ttt_game *games, int n,
-                         bn_ttt_answer *out)
+/* Answer n <= max_batch positions in one forward; ids (n, max_seq), flat (n, max_seq) and
+ * len (n) are scratch. */
+static void answer_rows(bn_model *m, const bn_tokenizer *tok, const bn_ttt_game *games, int n,
+                        bn_ttt_answer *out, int *ids, int *flat, int *len)
 {
-    int T = 0, V = m->cfg.vocab_size, len[256];
-    if (n > m->max_batch)
-        n = m->max_batch;
-    if (n > 256)
-        n = 256;
-    if (n <= 0)
-        return;
-    int *ids = malloc(sizeof(int) * (size_t)n * m->max_seq);
-    int *flat = malloc(sizeof(int) * (size_t)n * m->max_seq);
-    if (!ids || !flat) {
-        free(ids), free(flat);
-        memset(out, 0, sizeof *out * (size_t)n);
-        return;
-    }
+    int T = 0, V = m->cfg.vocab_size;
     for (int r = 0; r < n; r++) {
         char b[BN_TTT_CELLS];
         bn_ttt_game_board(&games[r], b);
@@ -85,8 +74,27 @@ void bn_ttt_model_answer(bn_model *m, const bn_tokenizer *tok, const bn_ttt_game
         bn_ttt_game_board(&games[r], b);
         read_answer(m->logits + ((size_t)r * T + len[r] - 1) * V, V, tok, b, &out[r]);
     }
+}
+
+void bn_ttt_model_answer(bn_model *m, const bn_tokenizer *tok, const bn_ttt_game *games, int n,
+                         bn_ttt_answer *out)
+{
+    if (n <= 0)
+        return;
+    int rows = n < m->max_batch ? n : m->max_batch;
+    int *ids = malloc(sizeof(int) * (size_t)rows * m->max_seq);
+    int *flat = malloc(sizeof(int) * (size_t)rows * m->max_seq);
+    int *len = malloc(sizeof(int) * (size_t)rows);
+    if (!ids || !flat || !len)
+        memset(out, 0, sizeof *out * (size_t)n);
+    else
+        for (int first = 0; first < n; first += rows) {
+            int k = n - first < rows ? n - first : rows;
+            answer_rows(m, tok, games + first, k, out + first, ids, flat, len);
+        }
     free(ids);
     free(flat);
+    free(len);
 }
 
 /* ---------------------------------------------------------------- games */

@@ -43,8 +43,8 @@ typedef struct {
     char example_results[BN_TTT_EVAL_EXAMPLES][BN_TTT_TEXT_MAX]; /* what the model wrote */
 } bn_ttt_eval;
 
-/* The model's answers for n positions where someone can move (n <= m->max_batch).
- * Clobbers the model's activations. */
+/* The model's answers for n positions where someone can move: any n, in forwards of up to
+ * m->max_batch rows. Clobbers the model's activations; out is zeroed when out of memory. */
 void bn_ttt_model_answer(bn_model *m, const bn_tokenizer *tok, const bn_ttt_game *games, int n,
                          bn_ttt_answer *out);
 

@@ -87,33 +87,27 @@ void bn_trainer_command(bn_trainer *t, bn_train_cmd cmd)
     pthread_mutex_unlock(&t->lock);
 }
 
-long bn_trainer_generate(bn_trainer *t, const char *prompt, int max_new)
+/* Post a request to the training thread and wake it if it waits in a pause. */
+static long post_request(bn_trainer *t, const bn_request *req)
 {
-    long id = 0;
     pthread_mutex_lock(&t->lock);
-    if (!t->gen_pending) {
-        snprintf(t->gen_prompt, sizeof t->gen_prompt, "%s", prompt);
-        t->gen_max_new = max_new;
-        t->gen_pending = 1;
-        id = ++t->gen_next_id;
+    long id = bn_requests_post(&t->requests, req);
+    if (id)
         pthread_cond_broadcast(&t->wake);
-    }
     pthread_mutex_unlock(&t->lock);
     return id;
 }
 
+long bn_trainer_generate(bn_trainer *t, const char *prompt, int max_new)
+{
+    bn_request req = bn_request_of(BN_REQ_GENERATE, prompt, max_new);
+    return post_request(t, &req);
+}
+
 long bn_trainer_move(bn_trainer *t, const char *game_text)
 {
-    long id = 0;
-    pthread_mutex_lock(&t->lock);
-    if (!t->move_pending) {
-        snprintf(t->move_text, sizeof t->move_text, "%s", game_text);
-        t->move_pending = 1;
-        t->move_id = id = ++t->gen_next_id;
-        pthread_cond_broadcast(&t->wake);
-    }
-    pthread_mutex_unlock(&t->lock);
-    return id;
+    bn_request req = bn_request_of(BN_REQ_MOVE, game_text, 0);
+    return post_request(t, &req);
 }
 
 /* ---------------------------------------------------------------- init */
@@ -446,7 +440,7 @@ static void fill_stats(bn_trainer *t, const step_result *r, bn_step_stats *s)
     bn_model_ternary_shares(&t->model, s->ternary);
 }
 
-/* ---------------------------------------------------------------- generate requests */
+/* ---------------------------------------------------------------- requests */
 
 typedef struct {
     bn_trainer *t;
@@ -460,41 +454,24 @@ static void gen_token(void *ctx, const char *completion)
         job->t->hooks.on_generate(job->t->hooks.ctx, job->id, completion, 0);
 }
 
-/* Complete a pending generate request with the current weights. Called with the lock held
- * (as the pause wait holds it); releases it while generating. */
-static void serve_generate_locked(bn_trainer *t)
+/* Complete a generate request with the current weights. */
+static void serve_generate(bn_trainer *t, const bn_request *req)
 {
-    if (!t->gen_pending)
-        return;
-    char prompt[BN_CHAT_TEXT_MAX], typed[BN_CHAT_TEXT_MAX], out[BN_CHAT_TEXT_MAX];
-    snprintf(typed, sizeof typed, "%s", t->gen_prompt);
-    gen_job job = {t, t->gen_next_id};
-    int max_new = t->gen_max_new;
-    pthread_mutex_unlock(&t->lock);
-
+    char prompt[BN_CHAT_TEXT_MAX], out[BN_CHAT_TEXT_MAX];
+    gen_job job = {t, req->id};
     bn_error err = {0};
-    bn_task_prompt(t->task, typed, prompt, sizeof prompt);
-    bn_status s = bn_chat_complete(&t->model, t->tok, t->task->ends_answer, prompt, max_new,
-                                   out, sizeof out, gen_token, &job, &err);
+    bn_task_prompt(t->task, req->text, prompt, sizeof prompt);
+    bn_status s = bn_chat_complete(&t->model, t->tok, t->task->ends_answer, prompt,
+                                   req->max_new, out, sizeof out, gen_token, &job, &err);
     if (t->hooks.on_generate)
-        t->hooks.on_generate(t->hooks.ctx, job.id, s == BN_OK ? out : err.msg, 1);
-
-    pthread_mutex_lock(&t->lock);
-    t->gen_pending = 0;
+        t->hooks.on_generate(t->hooks.ctx, req->id, s == BN_OK ? out : err.msg, 1);
 }
 
-/* Answer a pending move request with the current weights; lock as serve_generate_locked. */
-static void serve_move_locked(bn_trainer *t)
+/* Answer a move request with the current weights. */
+static void serve_move(bn_trainer *t, const bn_request *req)
 {
-    if (!t->move_pending)
-        return;
-    char text[BN_TTT_TEXT_MAX];
-    snprintf(text, sizeof text, "%s", t->move_text);
-    long id = t->move_id;
-    pthread_mutex_unlock(&t->lock);
-
     bn_ttt_game g;
-    const char *why = t->task == &bn_task_tictactoe ? bn_ttt_parse(text, &g)
+    const char *why = t->task == &bn_task_tictactoe ? bn_ttt_parse(req->text, &g)
                                                      : "not a tic-tac-toe run";
     char b[BN_TTT_CELLS];
     if (!why) {
@@ -505,17 +482,29 @@ static void serve_move_locked(bn_trainer *t)
     if (!why)
         bn_ttt_model_answer(&t->model, t->tok, &g, 1, &a);
     if (t->hooks.on_move)
-        t->hooks.on_move(t->hooks.ctx, id, why ? NULL : &a, why);
-
-    pthread_mutex_lock(&t->lock);
-    t->move_pending = 0;
+        t->hooks.on_move(t->hooks.ctx, req->id, why ? NULL : &a, why);
 }
 
-static void serve_generate(bn_trainer *t)
+/* Serve the waiting requests, at most one per kind so that training goes on. Called with
+ * the lock held (as the pause wait holds it); releases it while the model runs. */
+static void serve_requests_locked(bn_trainer *t)
+{
+    bn_request req;
+    for (int i = 0; i < BN_REQ_KINDS && bn_requests_take(&t->requests, &req); i++) {
+        pthread_mutex_unlock(&t->lock);
+        if (req.kind == BN_REQ_GENERATE)
+            serve_generate(t, &req);
+        else
+            serve_move(t, &req);
+        pthread_mutex_lock(&t->lock);
+        bn_requests_done(&t->requests, req.kind);
+    }
+}
+
+static void serve_requests(bn_trainer *t)
 {
     pthread_mutex_lock(&t->lock);
-    serve_generate_locked(t);
-    serve_move_locked(t);
+    serve_requests_locked(t);
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -527,10 +516,9 @@ static void wait_while_paused(bn_trainer *t)
         bn_run_state before = t->snap.state;
         t->snap.state = BN_RUN_PAUSED;
         while (t->pause_requested && !t->stop_requested) {
-            if (t->gen_pending || t->move_pending) {
-                serve_generate_locked(t);
-                serve_move_locked(t);
-            } else
+            if (bn_requests_waiting(&t->requests))
+                serve_requests_locked(t);
+            else
                 pthread_cond_wait(&t->wake, &t->lock);
         }
         t->snap.state = before;
@@ -621,7 +609,7 @@ bn_status bn_trainer_run(bn_trainer *t, bn_error *err)
     set_state(t, BN_RUN_RUNNING);
     mark_run(t, BN_RUN_RUNNING);
     while (t->state.step < t->cfg.train.num_steps) {
-        serve_generate(t);
+        serve_requests(t);
         wait_while_paused(t);
         if (stop_pending(t))
             return finish(t, BN_RUN_STOPPED, err);

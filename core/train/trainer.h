@@ -20,6 +20,7 @@
 #include "model/optim.h"
 #include "io/rundir.h"
 #include "model/schedule.h"
+#include "train/requests.h"
 
 typedef enum {
     BN_RUN_STARTING, BN_RUN_RUNNING, BN_RUN_PAUSED, BN_RUN_FINISHED, BN_RUN_STOPPED,
@@ -82,7 +83,7 @@ typedef struct {
     /* The run stopped on an error (divergence): the whole message. */
     void (*on_error)(void *ctx, const char *text);
     /* A generate request's completion so far (done = 0 while it grows, 1 at the end), with
-     * the id bn_trainer_generate returned. */
+     * the id bn_trainer_generate returned (a request of origin BN_ORIGIN_LIVE_RUN). */
     void (*on_generate)(void *ctx, long id, const char *completion, int done);
     /* A move request's answer (error == NULL), or why there is none (answer == NULL). */
     void (*on_move)(void *ctx, long id, const bn_ttt_answer *answer, const char *error);
@@ -103,15 +104,10 @@ typedef struct {
     bn_trainer_hooks hooks;
 
     pthread_mutex_t lock;    /* guards snap and the requests */
-    pthread_cond_t wake;     /* signalled on every command (ends a pause) */
+    pthread_cond_t wake;     /* signalled on every command and request (ends a pause wait) */
     bn_train_snapshot snap;
     int pause_requested, stop_requested, save_requested;
-    char gen_prompt[BN_CHAT_TEXT_MAX]; /* a pending generate request (gen_pending) */
-    int gen_max_new, gen_pending;
-    long gen_next_id;        /* also numbers move requests */
-    char move_text[BN_TTT_TEXT_MAX]; /* a pending move request (move_pending) */
-    int move_pending;
-    long move_id;
+    bn_requests requests;    /* generate and move requests (origin BN_ORIGIN_LIVE_RUN) */
 
     double started_at;       /* monotonic seconds */
     long steps_this_session; /* for the ETA after a resume */
@@ -133,7 +129,8 @@ void bn_trainer_command(bn_trainer *t, bn_train_cmd cmd);
 
 /* Ask the training thread to complete `prompt` (as typed; see bn_chat_prompt) greedily with
  * the current weights, between two steps (also while paused). The completion arrives through
- * hooks.on_generate. Returns the request's id (> 0), or 0 while another request is pending.
+ * hooks.on_generate. Returns the request's id (> 0; numbered with move requests, origin
+ * BN_ORIGIN_LIVE_RUN), or 0 while another generate request is pending or being served.
  * A model that cannot chat (no tokenizer) answers with an error text, done = 1. */
 long bn_trainer_generate(bn_trainer *t, const char *prompt, int max_new);
 /* Ask the training thread for the model's move in a tic-tac-toe game (game text or a

@@ -1,20 +1,14 @@
-/* board.h - the board pane's game against the model, without curses: the game state, the
- * running score, and a worker thread that answers moves from a past run's checkpoint (a live
- * run answers from the training thread, bn_session_move). Answers come back as BN_UI_EV_MOVE
- * events through the UI queue, so the UI never waits on a load or a forward pass. */
+/* board.h - the board pane's game against the model, without curses: the game state and
+ * the running score. The model's moves are requests (BN_REQ_MOVE) to the training thread (a
+ * live run, bn_session_move) or to the past-run worker (worker.h); the answers come back as
+ * BN_UI_EV_MOVE events through the UI queue, so the UI never waits on a forward pass. */
 #ifndef BN_UI_BOARD_H
 #define BN_UI_BOARD_H
 
-#include <pthread.h>
-
-#include "task/eval_ttt.h"
-#include "model/model.h"
 #include "client/queue.h"
+#include "task/eval_ttt.h"
 #include "task/ttt.h"
-#include "tok/tokenizer.h"
-
-/* Move request ids of the worker start here, apart from the trainer's and the chat's. */
-#define BN_BOARD_FIRST_ID 2000000000L
+#include "train/requests.h"
 
 /* Fill a BN_UI_EV_MOVE event from an answer, or from an error (a == NULL). */
 void bn_ui_move_event(bn_ui_event *ev, const bn_ttt_answer *a, const char *error);
@@ -24,6 +18,7 @@ typedef struct {
     char human;             /* 'X' or 'O' */
     int cursor;             /* 0-8 */
     long pending;           /* id of the model's move being computed, 0 if none */
+    bn_req_origin pending_origin; /* who computes it: the training thread or the worker */
     int have_probs;         /* probs: the model's probabilities at its last move */
     float probs[BN_TTT_CELLS];
     int last_model_cell, last_legal;
@@ -40,31 +35,10 @@ int bn_board_humans_turn(const bn_board_game *g);
 /* Place the person's mark; returns 0 (with a message) when the cell is taken or it is not
  * their turn. Updates the score when the game ends. */
 int bn_board_place(bn_board_game *g, int cell);
-/* Apply the model's answer to request `id` (ignored if it is not the pending one). */
+/* Ask for the model's move next: the request (origin, id) now pending. */
+void bn_board_wait_for(bn_board_game *g, bn_req_origin origin, long id);
+/* Apply the model's answer (ignored unless it answers the pending request, by origin and
+ * id). */
 void bn_board_apply(bn_board_game *g, const bn_ui_event *ev);
-
-typedef struct {
-    pthread_t thread;
-    int started;
-    pthread_mutex_t lock;    /* guards the request fields and quit */
-    pthread_cond_t wake;
-    char ckpt[600];
-    char text[BN_TTT_TEXT_MAX];
-    int pending, busy, quit;
-    long next_id, id;
-
-    /* worker-owned */
-    bn_model model;
-    int loaded;
-    char loaded_ckpt[600];
-    bn_tokenizer *tok;
-    bn_ui_queue *queue;
-    const bn_kernels *kernels;
-} bn_board_worker;
-
-int bn_board_worker_start(bn_board_worker *w, bn_ui_queue *queue, const bn_kernels *kernels);
-/* Ask for the move of checkpoint ckpt in the game text; the request id, or 0 while busy. */
-long bn_board_worker_request(bn_board_worker *w, const char *ckpt, const char *game_text);
-void bn_board_worker_stop(bn_board_worker *w);
 
 #endif

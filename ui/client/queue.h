@@ -8,6 +8,8 @@
 
 #include <pthread.h>
 
+#include "train/requests.h"
+
 #define BN_UI_EVENT_TEXT 256
 
 #define BN_UI_EVENT_SAMPLE 320
@@ -15,8 +17,8 @@
 typedef enum {
     BN_UI_EV_LOG,  /* a logged step: step, loss, loss_ema, lr */
     BN_UI_EV_TEXT, /* another line for the log: text */
-    BN_UI_EV_GEN,  /* a chat completion so far: id, text, done */
-    BN_UI_EV_MOVE, /* a tic-tac-toe move: id, cell, top_digit, legal, probs; done -1 and text
+    BN_UI_EV_GEN,  /* a chat completion so far: origin, id, text, done */
+    BN_UI_EV_MOVE, /* a tic-tac-toe move: origin, id, cell, top_digit, legal, probs; done -1 and text
                     * on an error */
     BN_UI_EV_EVAL,       /* an evaluation: step, text (its log line), sample (its examples) */
     BN_UI_EV_CHECKPOINT, /* a checkpoint saved: step, text (its path) */
@@ -28,6 +30,7 @@ typedef struct {
     bn_ui_event_kind kind;
     long step;
     double loss, loss_ema, lr;
+    bn_req_origin origin; /* BN_UI_EV_GEN, _MOVE: who answered request id */
     long id;
     int done;
     char text[BN_UI_EVENT_TEXT];

@@ -60,14 +60,15 @@ static void hook_error(void *ctx, const char *text)
 
 static void hook_generate(void *ctx, long id, const char *text, int done)
 {
-    bn_ui_event ev = {.kind = BN_UI_EV_GEN, .id = id, .done = done};
+    bn_ui_event ev = {.kind = BN_UI_EV_GEN, .origin = BN_ORIGIN_LIVE_RUN, .id = id,
+                      .done = done};
     snprintf(ev.text, sizeof ev.text, "%s", text);
     bn_ui_queue_push(ctx, &ev);
 }
 
 static void hook_move(void *ctx, long id, const bn_ttt_answer *a, const char *error)
 {
-    bn_ui_event ev = {.kind = BN_UI_EV_MOVE, .id = id, .done = a ? 1 : -1};
+    bn_ui_event ev = {.kind = BN_UI_EV_MOVE, .origin = BN_ORIGIN_LIVE_RUN, .id = id};
     bn_ui_move_event(&ev, a, error);
     bn_ui_queue_push(ctx, &ev);
 }
