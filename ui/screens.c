@@ -75,7 +75,7 @@ static const char *const help_lines[] = {
     "                   its latest checkpoint)",
     "?                  this help          q  quit (a run stops with a checkpoint)",
     "",
-    "Long unattended runs: bitnet-tui --batch EXPERIMENT (see --help).",
+    "Long unattended runs: bitnet-tui train EXPERIMENT (see train --help).",
     "Any key closes this help.",
 };
 
@@ -100,7 +100,7 @@ void bn_screen_confirm_quit(bn_ui *ui)
     bn_draw_text(ui, r.y + 1, r.x + 2, w - 4, BN_ROLE_NORMAL,
                  "A run is training. Quitting stops it after this step");
     bn_draw_text(ui, r.y + 2, r.x + 2, w - 4, BN_ROLE_NORMAL,
-                 "and saves a checkpoint (resume: --batch --resume DIR).");
+                 "and saves a checkpoint (resume: train --resume DIR).");
     bn_draw_text(ui, r.y + 4, r.x + 2, w - 4, BN_ROLE_KEY, "y: stop and quit    n / Esc: keep training");
 }
 

@@ -307,7 +307,7 @@ int bn_tui_run(const bn_tui_options *opt)
         ui_free(ui);
         free(ui);
         fprintf(stderr, "bitnet-tui: cannot use this terminal (TERM=%s); train headless with "
-                        "`bitnet-tui --batch arithmetic`\n", getenv("TERM"));
+                        "`bitnet-tui train arithmetic` (or --batch)\n", getenv("TERM"));
         return 2;
     }
     apply_layout(ui);

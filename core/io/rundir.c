@@ -79,17 +79,6 @@ bn_status bn_rundir_append_record(bn_rundir *run, FILE *f, const json_t *record,
     return bn_jsonl_append(f, what, record, err);
 }
 
-bn_status bn_rundir_append(bn_rundir *run, FILE *f, const char *line, bn_error *err)
-{
-    if (fputs(line, f) < 0 || fputc('\n', f) == EOF || fflush(f) != 0) {
-        int saved = errno;
-        char what[sizeof run->dir + 32];
-        file_name(run, f, what, sizeof what);
-        return bn_fail(err, BN_ERR_IO, "%s: cannot append: %s", what, strerror(saved));
-    }
-    return BN_OK;
-}
-
 void bn_rundir_checkpoint_path(const bn_rundir *run, long step, char *out, size_t cap)
 {
     snprintf(out, cap, "%s/checkpoints/step_%06ld", run->dir, step);

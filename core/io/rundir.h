@@ -31,10 +31,6 @@ void bn_rundir_close(bn_rundir *run);
 bn_status bn_rundir_append_record(bn_rundir *run, FILE *f, const json_t *record,
                                   bn_error *err);
 
-/* The same for a line already formatted (a JSON object, without newline); kept until every
- * writer builds records (README, "Runs on disk"). */
-bn_status bn_rundir_append(bn_rundir *run, FILE *f, const char *line, bn_error *err);
-
 /* "<dir>/checkpoints/step_NNNNNN" */
 void bn_rundir_checkpoint_path(const bn_rundir *run, long step, char *out, size_t cap);
 

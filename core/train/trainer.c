@@ -248,16 +248,6 @@ void bn_trainer_free(bn_trainer *t)
 
 /* ---------------------------------------------------------------- logging */
 
-/* Append a record to the run's scalars.jsonl or samples.jsonl (the rundir helper taking a
- * json_t replaces this once it lands). */
-static bn_status append(bn_trainer *t, FILE *f, const json_t *rec, bn_error *err)
-{
-    char what[BN_PATH_MAX + BN_NAME_MAX + 40];
-    snprintf(what, sizeof what, "%s/%s", t->run.dir,
-             f == t->run.scalars ? "metrics/scalars.jsonl" : "samples/samples.jsonl");
-    return bn_jsonl_append(f, what, rec, err);
-}
-
 static bn_status log_scalars(bn_trainer *t, const bn_step_stats *s, bn_error *err)
 {
     json_t *rec = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o}", "step",
@@ -270,7 +260,7 @@ static bn_status log_scalars(bn_trainer *t, const bn_step_stats *s, bn_error *er
                             bn_json_number(s->elapsed_s));
     if (!rec)
         return bn_fail(err, BN_ERR_NOMEM, "out of memory for a scalars.jsonl record");
-    bn_status st = append(t, t->run.scalars, rec, err);
+    bn_status st = bn_rundir_append_record(&t->run, t->run.scalars, rec, err);
     json_decref(rec);
     return st;
 }
@@ -285,7 +275,7 @@ static bn_status log_eval(bn_trainer *t, long step, const bn_eval_report *r, bn_
         if (!rec || json_object_update(rec, r->samples) != 0)
             s = bn_fail(err, BN_ERR_NOMEM, "out of memory for a samples.jsonl record");
         if (s == BN_OK)
-            s = append(t, t->run.samples, rec, err);
+            s = bn_rundir_append_record(&t->run, t->run.samples, rec, err);
         json_decref(rec);
     }
     json_t *sc = json_pack("{s:I}", "step", (json_int_t)step);
@@ -297,7 +287,7 @@ static bn_status log_eval(bn_trainer *t, long step, const bn_eval_report *r, bn_
     if (s == BN_OK && !sc)
         s = bn_fail(err, BN_ERR_NOMEM, "out of memory for a scalars.jsonl record");
     if (s == BN_OK)
-        s = append(t, t->run.scalars, sc, err);
+        s = bn_rundir_append_record(&t->run, t->run.scalars, sc, err);
     json_decref(sc);
     return s;
 }
