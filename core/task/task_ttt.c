@@ -90,20 +90,27 @@ static void fill_report(const bn_ttt_eval *ev, bn_eval_report *out)
     out->samples = samples_record(ev);
 }
 
+/* n games per mode against random and perfect play, into a new *ev; the solver (perfect
+ * play) is kept in *solver for the caller (both freed by the caller, also on failure). */
+static bn_status play_games(bn_model *m, const bn_tokenizer *tok, int n, bn_ttt_solver **solver,
+                            bn_ttt_eval **ev, bn_error *err)
+{
+    *solver = malloc(sizeof **solver);
+    *ev = malloc(sizeof **ev);
+    if (!*solver || !*ev)
+        return bn_fail(err, BN_ERR_NOMEM, "out of memory for the evaluation");
+    bn_ttt_solver_init(*solver);
+    return bn_eval_tictactoe(m, tok, *solver, n, *ev, err);
+}
+
 /* eval_problems games per mode, against random and perfect play. */
 static bn_status ttt_evaluate(bn_model *m, const bn_tokenizer *tok, const bn_config *cfg,
                               int n, bn_eval_report *out, bn_error *err)
 {
     (void)cfg;
-    bn_ttt_solver *solver = malloc(sizeof *solver);
-    bn_ttt_eval *ev = malloc(sizeof *ev);
-    bn_status s = BN_OK;
-    if (!solver || !ev)
-        s = bn_fail(err, BN_ERR_NOMEM, "out of memory for the evaluation");
-    if (s == BN_OK) {
-        bn_ttt_solver_init(solver);
-        s = bn_eval_tictactoe(m, tok, solver, n, ev, err);
-    }
+    bn_ttt_solver *solver = NULL;
+    bn_ttt_eval *ev = NULL;
+    bn_status s = play_games(m, tok, n, &solver, &ev, err);
     if (s == BN_OK)
         fill_report(ev, out);
     free(solver), free(ev);
@@ -126,16 +133,10 @@ static bn_status ttt_eval_checkpoint(bn_model *m, const bn_tokenizer *tok,
                                      json_t **out, bn_error *err)
 {
     (void)cfg;
-    bn_ttt_solver *solver = malloc(sizeof *solver);
-    bn_ttt_eval *ev = malloc(sizeof *ev);
-    bn_status s = BN_OK;
-    if (!solver || !ev)
-        s = bn_fail(err, BN_ERR_NOMEM, "out of memory for the evaluation");
-    if (s == BN_OK) {
-        bn_ttt_solver_init(solver);
-        s = bn_eval_tictactoe(m, tok, solver, opt->games > 0 ? opt->games
-                                                                : EVAL_DEFAULT_GAMES, ev, err);
-    }
+    bn_ttt_solver *solver = NULL;
+    bn_ttt_eval *ev = NULL;
+    bn_status s = play_games(m, tok, opt->games > 0 ? opt->games : EVAL_DEFAULT_GAMES,
+                             &solver, &ev, err);
     if (s == BN_OK) {
         bn_ttt_position_eval pos;
         bn_eval_ttt_positions(m, tok, solver, &pos);
