@@ -22,5 +22,6 @@ int bn_cmd_eval(const bn_cli *cli);
 int bn_cmd_bench(const bn_cli *cli);
 int bn_cmd_move(const bn_cli *cli);
 int bn_cmd_play(const bn_cli *cli);
+int bn_cmd_tokenizer(const bn_cli *cli);
 
 #endif
