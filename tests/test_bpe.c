@@ -204,6 +204,15 @@ static void test_small(void)
     CHECK(bn_tok_special(t, BN_TOK_EOS) == 259 && bn_tok_special(t, BN_TOK_PAD) == 260,
           "eos %d pad %d", bn_tok_special(t, BN_TOK_EOS), bn_tok_special(t, BN_TOK_PAD));
     check_small_ids(t);
+    /* a long pre-token (past the per-call cache's limit): pairs left to right */
+    static char many[10001];
+    memset(many, 'a', sizeof many);
+    static int ids[6000];
+    size_t n = bn_tok_encode(t, many, sizeof many, ids, 6000);
+    int pairs = 0;
+    for (size_t i = 0; i + 1 < n && i < 6000; i++)
+        pairs += ids[i] == 256;
+    CHECK(n == 5001 && pairs == 5000 && ids[5000] == 'a', "10001 a: %zu ids", n);
     const char *piece;
     CHECK(bn_tok_piece(t, 259, &piece) == 13 && memcmp(piece, "<|endoftext|>", 13) == 0, "p");
     bn_error err = {0};
