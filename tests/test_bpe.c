@@ -59,7 +59,7 @@ static int round_trips(const bn_tokenizer *t, const char *text, size_t len)
 }
 
 /* Our ids for the fixture text equal the ones Hugging Face's tokenizers gave. */
-static void check_ids_in(const bn_tokenizer *t, const char *dir)
+static void check_ids_in(const bn_tokenizer *t, const char *dir, const char *ids_file)
 {
     char *text = NULL;
     size_t len = 0;
@@ -67,7 +67,7 @@ static void check_ids_in(const bn_tokenizer *t, const char *dir)
     bn_error err = {0};
     CHECK(bn_read_file(fixture_in(dir, "text.txt"), &text, &len, &err) == BN_OK, "%s",
           err.msg);
-    CHECK(bn_json_read_file(fixture_in(dir, "text.ids.json"), &want, &err) == BN_OK, "%s",
+    CHECK(bn_json_read_file(fixture_in(dir, ids_file), &want, &err) == BN_OK, "%s",
           err.msg);
     if (!text || !want)
         goto done;
@@ -80,7 +80,8 @@ static void check_ids_in(const bn_tokenizer *t, const char *dir)
         if (ids[i] != json_integer_value(json_array_get(want, i)) && bad++ == 0)
             CHECK(0, "id %zu: %d, Hugging Face %d", i, ids[i],
                   (int)json_integer_value(json_array_get(want, i)));
-    CHECK(round_trips(t, text, len), "fixture text round trip");
+    /* a prefix space comes back decoded, as in Hugging Face */
+    CHECK(bn_tok_bpe_add_prefix_space(t) || round_trips(t, text, len), "%s round trip", dir);
     free(ids);
 done:
     free(text);
@@ -89,7 +90,7 @@ done:
 
 static void check_fixture_ids(const bn_tokenizer *t)
 {
-    check_ids_in(t, "gpt2");
+    check_ids_in(t, "gpt2", "text.ids.json");
 }
 
 static void check_random_bytes(const bn_tokenizer *t)
@@ -107,6 +108,56 @@ static void check_random_bytes(const bn_tokenizer *t)
         if (len > 20)
             memcpy(buf + len / 2, "<|endoftext|>", 13);
         CHECK(round_trips(t, buf, len), "random bytes, round %d", round);
+    }
+}
+
+/* GPT-2's tokenizer.json rewritten as newer files are: merges as "a b" strings and a
+ * GPT-4-style pattern in a Split before ByteLevel(use_regex false); or with
+ * add_prefix_space. The expected ids are Hugging Face's for the same rewrites. */
+#define SPLIT_PATTERN                                                                 \
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "      \
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+
+static void check_gpt2_variant(json_t *doc, int split)
+{
+    json_t *merges = json_object_get(json_object_get(doc, "model"), "merges");
+    for (size_t i = 0; split && i < json_array_size(merges); i++) {
+        json_t *m = json_array_get(merges, i);
+        char s[1024];
+        snprintf(s, sizeof s, "%s %s", json_string_value(json_array_get(m, 0)),
+                 json_string_value(json_array_get(m, 1)));
+        json_array_set_new(merges, i, json_string(s));
+    }
+    if (split)
+        json_object_set_new(doc, "pre_tokenizer", json_pack(
+            "{s:s, s:[{s:s, s:{s:s}, s:s, s:b}, {s:s, s:b, s:b, s:b}]}", "type", "Sequence",
+            "pretokenizers", "type", "Split", "pattern", "Regex", SPLIT_PATTERN, "behavior",
+            "Isolated", "invert", 0, "type", "ByteLevel", "add_prefix_space", 0,
+            "trim_offsets", 1, "use_regex", 0));
+    else
+        json_object_set_new(json_object_get(doc, "pre_tokenizer"), "add_prefix_space",
+                            json_true());
+    bn_error err = {0};
+    CHECK(bn_json_write_file(tmp("variant.json"), doc, 0, &err) == BN_OK, "%s", err.msg);
+    bn_tokenizer *t = NULL;
+    CHECK(bn_tok_load_hf(&t, tmp("variant.json"), &err) == BN_OK, "%s", err.msg);
+    if (t) {
+        check_ids_in(t, "gpt2", split ? "text.split.ids.json" : "text.prefix.ids.json");
+        CHECK(bn_tok_bpe_add_prefix_space(t) == !split, "add_prefix_space");
+        bn_tok_free(t);
+    }
+}
+
+static void test_gpt2_variants(void)
+{
+    for (int split = 0; split < 2; split++) {
+        json_t *doc = NULL;
+        bn_error err = {0};
+        CHECK(bn_json_read_file(fixture("tokenizer.json"), &doc, &err) == BN_OK, "%s",
+              err.msg);
+        if (doc)
+            check_gpt2_variant(doc, split);
+        json_decref(doc);
     }
 }
 
@@ -248,7 +299,7 @@ static void test_small(void)
           "saved small tokenizer differs from tests/fixtures/bpe-small/tokenizer.json");
     free(ours);
     free(theirs);
-    check_ids_in(t, "bpe-small");
+    check_ids_in(t, "bpe-small", "text.ids.json");
     write_variant(from, tmp("variant.json"));
     CHECK(bn_tok_load_hf(&again, tmp("variant.json"), &err) == BN_OK, "%s", err.msg);
     if (again) { /* "[a-z]+|[^a-z]": a space is its own pre-token, "ab" merges still */
@@ -349,6 +400,7 @@ int main(void)
         return 1;
     }
     test_gpt2();
+    test_gpt2_variants();
     test_small();
     test_refusals();
     test_stream();

@@ -263,9 +263,9 @@ static bn_status read_vocab(hf_load *L, const json_t *vocab, bn_error *err)
 static bn_status read_merge(hf_load *L, const json_t *vocab, size_t r, const json_t *m,
                             bn_error *err)
 {
-    char buf[1024];
+    char *buf = NULL;
     const char *left = NULL, *right = NULL;
-    if (json_is_string(m) && json_string_length(m) < sizeof buf) {
+    if (json_is_string(m) && (buf = malloc(json_string_length(m) + 1)) != NULL) {
         strcpy(buf, json_string_value(m));
         char *space = strchr(buf, ' ');
         if (space) {
@@ -279,15 +279,21 @@ static bn_status read_merge(hf_load *L, const json_t *vocab, size_t r, const jso
     }
     const json_t *l = left ? json_object_get(vocab, left) : NULL;
     const json_t *rt = right ? json_object_get(vocab, right) : NULL;
-    if (!left || !right)
-        return bn_fail(err, BN_ERR_INPUT, "%s: model.merges[%zu]: must be \"a b\" or "
-                       "[\"a\", \"b\"]", L->path, r);
-    if (!l || !rt)
-        return bn_fail(err, BN_ERR_INPUT, "%s: model.merges[%zu]: \"%s\" is not in the vocab",
-                       L->path, r, l ? right : left);
-    L->merges[2 * r] = (int)json_integer_value(l);
-    L->merges[2 * r + 1] = (int)json_integer_value(rt);
-    return BN_OK;
+    bn_status st = BN_OK;
+    if (json_is_string(m) && !buf)
+        st = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", L->path);
+    else if (!left || !right)
+        st = bn_fail(err, BN_ERR_INPUT, "%s: model.merges[%zu]: must be \"a b\" or "
+                     "[\"a\", \"b\"]", L->path, r);
+    else if (!l || !rt)
+        st = bn_fail(err, BN_ERR_INPUT, "%s: model.merges[%zu]: \"%s\" is not in the vocab",
+                     L->path, r, l ? right : left);
+    if (st == BN_OK) {
+        L->merges[2 * r] = (int)json_integer_value(l);
+        L->merges[2 * r + 1] = (int)json_integer_value(rt);
+    }
+    free(buf);
+    return st;
 }
 
 static bn_status read_merges(hf_load *L, const json_t *model, bn_error *err)
