@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/fileio.h"
 #include "io/jsonio.h"
 #include "tok/bpe.h"
 #include "tok/bpe_impl.h"
