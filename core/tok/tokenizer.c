@@ -5,22 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tok/vocab.h"
-
-typedef struct {
-    size_t (*encode)(const bn_tokenizer *t, const char *s, size_t n, int *ids, size_t cap);
-    size_t (*piece)(const bn_tokenizer *t, int id, const char **bytes);
-    void (*free)(bn_tokenizer *t);
-} tok_ops;
-
-struct bn_tokenizer {
-    const tok_ops *ops;
-    const char *name;
-    int vocab_size;
-    int special[4];          /* by bn_tok_special; -1 if none */
-    bn_vocab vocab;          /* character kind */
-    char pieces[BN_VOCAB_MAX][2];
-};
+#include "tok/tok_impl.h"
 
 static const char *const special_text[4] = {"<pad>", "<s>", "</s>", "<unk>"};
 

@@ -1,0 +1,212 @@
+/* bpe_encode.c - encoding with byte-level BPE (README, "Tokenizers"): added tokens first,
+ * then pre-tokens, then merges inside each pre-token by (rank, position) with a heap, the
+ * order Hugging Face's BPE applies them in. All scratch memory belongs to one call, so
+ * threads may share a tokenizer. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tok/bpe_impl.h"
+
+typedef struct {
+    int rank, pos;
+} heap_item;
+
+/* Scratch for one call; grown to the longest pre-token seen. */
+typedef struct {
+    int *sym, *next, *prev;
+    heap_item *heap;
+    size_t cap, nheap;
+    int *ids;                /* the caller's output */
+    size_t ids_cap, count;
+    int failed;              /* out of memory: the rest is encoded byte by byte */
+} scratch;
+
+static void emit(scratch *w, int id)
+{
+    if (w->count < w->ids_cap)
+        w->ids[w->count] = id;
+    w->count++;
+}
+
+static int grow(scratch *w, size_t n)
+{
+    if (n <= w->cap)
+        return 1;
+    size_t cap = w->cap ? w->cap : 64;
+    while (cap < n)
+        cap *= 2;
+    int *sym = realloc(w->sym, cap * sizeof *sym);
+    if (sym)
+        w->sym = sym;
+    int *next = realloc(w->next, cap * sizeof *next);
+    if (next)
+        w->next = next;
+    int *prev = realloc(w->prev, cap * sizeof *prev);
+    if (prev)
+        w->prev = prev;
+    heap_item *heap = realloc(w->heap, 3 * cap * sizeof *heap);
+    if (heap)
+        w->heap = heap;
+    if (!sym || !next || !prev || !heap)
+        return 0;
+    w->cap = cap;
+    return 1;
+}
+
+static int before(heap_item a, heap_item b)
+{
+    return a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos);
+}
+
+static void heap_push(scratch *w, int rank, int pos)
+{
+    size_t i = w->nheap++;
+    heap_item item = {rank, pos};
+    while (i > 0 && before(item, w->heap[(i - 1) / 2])) {
+        w->heap[i] = w->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    w->heap[i] = item;
+}
+
+static heap_item heap_pop(scratch *w)
+{
+    heap_item top = w->heap[0], last = w->heap[--w->nheap];
+    size_t i = 0, n = w->nheap;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && before(w->heap[c + 1], w->heap[c]))
+            c++;
+        if (!before(w->heap[c], last))
+            break;
+        w->heap[i] = w->heap[c];
+        i = c;
+    }
+    if (n)
+        w->heap[i] = last;
+    return top;
+}
+
+/* Queue the pair starting at symbol p, if it merges. */
+static void queue_pair(const bn_bpe *b, scratch *w, int p)
+{
+    int rank, id;
+    if (p >= 0 && w->next[p] >= 0 && bn_bpe_merge_find(b, w->sym[p], w->sym[w->next[p]], &rank, &id))
+        heap_push(w, rank, p);
+}
+
+/* Merge the symbols of one pre-token until no pair merges, then emit them. */
+static void merge_word(const bn_bpe *b, scratch *w, const unsigned char *s, int n)
+{
+    for (int i = 0; i < n; i++) {
+        w->sym[i] = b->byte_id[s[i]];
+        w->prev[i] = i - 1;
+        w->next[i] = i + 1 < n ? i + 1 : -1;
+    }
+    w->nheap = 0;
+    for (int i = 0; i + 1 < n; i++)
+        queue_pair(b, w, i);
+    while (w->nheap) {
+        heap_item top = heap_pop(w);
+        int p = top.pos, q = w->next[p], rank, id;
+        /* stale entries: the symbol was merged away or its pair changed */
+        if (w->sym[p] < 0 || q < 0 || !bn_bpe_merge_find(b, w->sym[p], w->sym[q], &rank, &id) ||
+            rank != top.rank)
+            continue;
+        w->sym[p] = id;
+        w->sym[q] = -1;
+        w->next[p] = w->next[q];
+        if (w->next[q] >= 0)
+            w->prev[w->next[q]] = p;
+        queue_pair(b, w, w->prev[p]);
+        queue_pair(b, w, p);
+    }
+    for (int i = 0; i >= 0; i = w->next[i])
+        emit(w, w->sym[i]);
+}
+
+static void encode_word(const bn_bpe *b, scratch *w, const char *s, size_t n)
+{
+    if (n == 1) {
+        emit(w, b->byte_id[(unsigned char)s[0]]);
+        return;
+    }
+    if (b->ignore_merges) {
+        int id = bn_bpe_lookup(b, s, n);
+        if (id >= 0) {
+            emit(w, id);
+            return;
+        }
+    }
+    if (!w->failed && (n > (size_t)1 << 30 || !grow(w, n)))
+        w->failed = 1;
+    if (w->failed) { /* still a valid encoding: one token per byte */
+        for (size_t i = 0; i < n; i++)
+            emit(w, b->byte_id[(unsigned char)s[i]]);
+        return;
+    }
+    merge_word(b, w, (const unsigned char *)s, (int)n);
+}
+
+/* A stretch of text between added tokens: pre-tokens, each merged. */
+static void encode_stretch(const bn_bpe *b, scratch *w, bn_pretok_scan *sc, const char *s,
+                           size_t n)
+{
+    if (n == 0)
+        return;
+    char *spaced = NULL;
+    if (b->add_prefix_space && s[0] != ' ' && (spaced = malloc(n + 1)) != NULL) {
+        spaced[0] = ' ';
+        memcpy(spaced + 1, s, n);
+        s = spaced;
+        n++;
+    }
+    size_t start, len;
+    bn_pretok_scan_reset(sc, s, n);
+    while (bn_pretok_next(sc, &start, &len))
+        encode_word(b, w, s + start, len);
+    free(spaced);
+}
+
+/* The added token at s[0..n), longest first, or -1. */
+static int added_at(const bn_bpe *b, const char *s, size_t n)
+{
+    for (int i = 0; i < b->n_added; i++) {
+        int id = b->added[i];
+        if (b->len[id] <= n && memcmp(b->blob + b->off[id], s, b->len[id]) == 0)
+            return id;
+    }
+    return -1;
+}
+
+size_t bn_bpe_encode(const bn_tokenizer *t, const char *s, size_t n, int *ids, size_t cap)
+{
+    const bn_bpe *b = t->bpe;
+    scratch w = {.ids = ids, .ids_cap = cap};
+    bn_pretok_scan *sc = bn_pretok_scan_new(b->pre, s, n);
+    size_t from = 0;
+    for (size_t i = 0; i < n && sc; i++) {
+        if (!b->first[(unsigned char)s[i]])
+            continue;
+        int id = added_at(b, s + i, n - i);
+        if (id < 0)
+            continue;
+        encode_stretch(b, &w, sc, s + from, i - from);
+        emit(&w, id);
+        i += b->len[id] - 1;
+        from = i + 1;
+    }
+    if (sc)
+        encode_stretch(b, &w, sc, s + from, n - from);
+    else /* out of memory before anything: bytes alone still round-trip */
+        for (size_t i = 0; i < n; i++)
+            emit(&w, b->byte_id[(unsigned char)s[i]]);
+    bn_pretok_scan_free(sc);
+    free(w.sym);
+    free(w.next);
+    free(w.prev);
+    free(w.heap);
+    return w.count;
+}
