@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tok/bpe.h"
 #include "tok/bytelevel.h"
 
 /* ---- a map uint64 -> int64 (pair counts, pair -> slot), open addressing ---- */
@@ -594,10 +595,8 @@ bn_status bn_bpe_train(bn_bpe_words *w, const bn_bpe_train_opts *opts, bn_bpe_mo
     *out = (bn_bpe_model){t.v.n, opts->specials.n, t.v.str, t.n_merges, t.merges};
     t.v.str = NULL; /* now the model's */
     t.merges = NULL;
-    int n = t.v.n;
     t.v.n = 0;
     trainer_free(&t);
-    (void)n;
     return BN_OK;
 }
 
@@ -610,4 +609,49 @@ void bn_bpe_model_free(bn_bpe_model *m)
     free(m->tokens);
     free(m->merges);
     memset(m, 0, sizeof *m);
+}
+
+/* ---- the model as a tokenizer ---- */
+
+/* Raw bytes of every token: special tokens as they are, the others byte-level decoded. */
+static int raw_pieces(const bn_bpe_model *m, char **pieces, size_t *lens)
+{
+    for (int i = 0; i < m->n_tokens; i++) {
+        size_t n = strlen(m->tokens[i]);
+        if (!(pieces[i] = malloc(n + 1)))
+            return -1;
+        long r = i < m->n_specials ? (long)n : bn_bytelevel_decode(m->tokens[i], n, pieces[i]);
+        if (i < m->n_specials)
+            memcpy(pieces[i], m->tokens[i], n);
+        if (r <= 0)
+            return -1;
+        lens[i] = (size_t)r;
+    }
+    return 0;
+}
+
+bn_status bn_bpe_model_tokenizer(const bn_bpe_model *m, bn_tokenizer **out, bn_error *err)
+{
+    char **pieces = calloc((size_t)m->n_tokens, sizeof *pieces);
+    size_t *lens = calloc((size_t)m->n_tokens, sizeof *lens);
+    int *specials = calloc((size_t)m->n_specials + 1, sizeof *specials);
+    int *merges = malloc(((size_t)m->n_merges * 2 + 1) * sizeof *merges);
+    bn_status st = BN_OK;
+    if (!pieces || !lens || !specials || !merges || raw_pieces(m, pieces, lens) != 0) {
+        st = bn_fail(err, BN_ERR_NOMEM, "tokenizer training: out of memory");
+    } else {
+        for (int i = 0; i < m->n_specials; i++)
+            specials[i] = i;
+        for (int i = 0; i < 2 * m->n_merges; i++)
+            merges[i] = m->merges[i];
+        st = bn_tok_bpe_from_merges(out, (const char *const *)pieces, lens, m->n_tokens,
+                                    merges, m->n_merges, specials, m->n_specials, err);
+    }
+    for (int i = 0; pieces && i < m->n_tokens; i++)
+        free(pieces[i]);
+    free(pieces);
+    free(lens);
+    free(specials);
+    free(merges);
+    return st;
 }

@@ -14,6 +14,7 @@
 
 #include "base/error.h"
 #include "tok/bpe_words.h"
+#include "tok/tokenizer.h"
 
 /* Progress, called now and then (the caller throttles what it shows). */
 typedef void (*bn_bpe_progress_fn)(void *ctx, int merges_done, int merges_target);
@@ -43,5 +44,9 @@ bn_status bn_bpe_train(bn_bpe_words *w, const bn_bpe_train_opts *opts, bn_bpe_mo
                        bn_error *err);
 
 void bn_bpe_model_free(bn_bpe_model *m);
+
+/* The trained vocabulary as a tokenizer (GPT-2's pre-tokenizer, the special tokens as
+ * added tokens), e.g. for bn_tok_save_hf (tok/bpe.h). */
+bn_status bn_bpe_model_tokenizer(const bn_bpe_model *m, bn_tokenizer **out, bn_error *err);
 
 #endif
