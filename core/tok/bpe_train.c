@@ -581,8 +581,8 @@ bn_status bn_bpe_train(bn_bpe_words *w, const bn_bpe_train_opts *opts, bn_bpe_mo
     if (st != BN_OK)
         return st;
     if (wl.n == 0)
-        return bn_fail(err, BN_ERR_INPUT, "tokenizer training: the corpus has no text "
-                       "(empty, or only special tokens)");
+        return bn_fail(err, BN_ERR_INPUT, "tokenizer training: the corpus is empty "
+                       "(no text besides special tokens)");
     trainer t;
     memset(&t, 0, sizeof t);
     if (trainer_init(&t, &wl, opts) != 0 || merge_all(&t, opts) != 0 ||
