@@ -32,7 +32,7 @@ typedef struct {
 typedef struct {
     double t0, last;
     long long done, total;
-    int tty;
+    int tty, shown; /* shown: a line was printed (a pipe gets a final one only then) */
 } progress;
 
 static double now_s(void)
@@ -46,9 +46,10 @@ static void show(progress *p, const char *what, long long done, long long total,
                  const char *units, int force)
 {
     double t = now_s();
-    if (!force && t - p->last < (p->tty ? 0.5 : 5.0))
+    if (force ? !p->tty && !p->shown : t - p->last < (p->tty ? 0.5 : 5.0))
         return;
     p->last = t;
+    p->shown = 1;
     double rate = done / (t - p->t0 > 1e-9 ? t - p->t0 : 1e-9);
     double eta = rate > 0 && total > done ? (total - done) / rate : 0;
     int dec = unit > 1 ? 1 : 0;
@@ -280,7 +281,8 @@ static bn_status train_and_save(counter *c, const train_args *a, bn_error *err)
 
 static bn_status run(train_args *a, bn_error *err)
 {
-    progress prog = {now_s(), 0, 0, a->total_bytes, isatty(2)};
+    double t0 = now_s();
+    progress prog = {t0, t0, 0, a->total_bytes, isatty(2), 0};
     counter c = {bn_bpe_words_new(), NULL, {a->specials, a->n_specials}, NULL,
                  malloc(BLOCK), BLOCK, &prog};
     bn_status st = c.words && c.buf ? BN_OK : bn_fail(err, BN_ERR_NOMEM, "out of memory");
