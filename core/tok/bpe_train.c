@@ -529,8 +529,9 @@ static int dedupe_merges(trainer *t)
         t->merges[2 * keep] = t->merges[2 * r];
         t->merges[2 * keep + 1] = t->merges[2 * r + 1];
     }
-    memmove(t->merges, t->merges + 2 * keep,
-            (size_t)(t->n_merges - keep) * 2 * sizeof *t->merges);
+    if (keep > 0)
+        memmove(t->merges, t->merges + 2 * keep,
+                (size_t)(t->n_merges - keep) * 2 * sizeof *t->merges);
     t->n_merges -= keep;
     map_free(&seen);
     return 0;
