@@ -119,6 +119,8 @@ static const cli_option bench_options[] = {
 
 static const cli_option tui_options[] = {KERNEL, END};
 
+static const cli_option tokenizer_options[] = {END};
+
 #define EXPERIMENT_NOTE                                                                     \
     "EXPERIMENT is a name from ./experiments or " BN_PKGDATADIR "/experiments\n"  \
     "(arithmetic, tictactoe, tinystories, baseline-95m), or a path to an INI file.\n"
@@ -145,6 +147,17 @@ static const bn_subcommand subcommands[] = {
     {"bench", BN_CMD_BENCH, "[options]",
      "training speed on random tokens (arithmetic, tictactoe, tinystories)",
      NULL, NULL, bench_options, NULL, NULL, bn_cmd_bench},
+    {"tokenizer", BN_CMD_TOKENIZER, "encode|decode|info TOKENIZER",
+     "text to token ids and back on stdin/stdout, or what a tokenizer holds, as JSON",
+     "ACTION TOKENIZER", "tokenizer needs an ACTION (encode, decode, info) and a TOKENIZER",
+     tokenizer_options,
+     "encode reads all of stdin as one text and prints its ids as one JSON array; decode\n"
+     "reads such an array and writes the bytes; info prints vocabulary size, merges,\n"
+     "special tokens and pre-tokenizer. TOKENIZER is a tokenizer.json (Hugging Face's\n"
+     "byte-level BPE) or a character vocabulary: arithmetic, tictactoe.\n"
+     "Training one: " PROG " tokenizer train --vocab-size N --out FILE INPUT... (see\n"
+     PROG " tokenizer train --help).\n",
+     NULL, bn_cmd_tokenizer},
     {"", BN_CMD_TUI, "[--kernel NAME]", "the terminal UI", NULL, NULL, tui_options, NULL,
      NULL, bn_cmd_tui},
 };
@@ -403,12 +416,27 @@ static bn_status unknown_subcommand(const char *word, bn_error *err)
         return bn_fail(err, BN_ERR_INPUT, "%s: unknown subcommand; to train this experiment: "
                        "%s train %s (or %s --batch %s)", word, PROG, word, PROG, word);
     return bn_fail(err, BN_ERR_INPUT, "%s: unknown subcommand (subcommands: train, eval, "
-                   "move, play, bench; see `%s --help`)", word, PROG);
+                   "move, play, bench, tokenizer; see `%s --help`)", word, PROG);
+}
+
+/* tokenizer ACTION TOKENIZER: two positionals. */
+static bn_status take_tokenizer_args(bn_cli *cli, const bn_subcommand *s, int argc,
+                                     char **argv, int first, bn_error *err)
+{
+    if (first + 2 < argc)
+        return refuse(s, argv[first + 2], "unexpected argument", err);
+    if (first + 2 > argc)
+        return bn_fail(err, BN_ERR_INPUT, "%s", s->missing);
+    cli->action = argv[first];
+    cli->tokenizer = argv[first + 1];
+    return BN_OK;
 }
 
 static bn_status take_positionals(bn_cli *cli, const bn_subcommand *s, int argc, char **argv,
                                   int first, bn_error *err)
 {
+    if (s->command == BN_CMD_TOKENIZER)
+        return take_tokenizer_args(cli, s, argc, argv, first, err);
     if (first < argc && !s->positional)
         return s == TUI_ROW ? unknown_subcommand(argv[first], err)
                             : refuse(s, argv[first], "unexpected argument", err);

@@ -13,7 +13,7 @@
 
 typedef enum {
     BN_CMD_TUI, BN_CMD_TRAIN, BN_CMD_EVAL, BN_CMD_BENCH, BN_CMD_HELP, BN_CMD_VERSION,
-    BN_CMD_MOVE, BN_CMD_PLAY
+    BN_CMD_MOVE, BN_CMD_PLAY, BN_CMD_TOKENIZER
 } bn_command;
 
 struct bn_subcommand; /* a row of the table in cli.c */
@@ -34,6 +34,8 @@ typedef struct bn_cli {
     int steps;                /* bench --steps: timed steps (0 = default) */
     int json;                 /* bench --json */
     const char *kernel;       /* --kernel, else $BITNET_KERNEL, else auto */
+    const char *action;       /* tokenizer: encode, decode, info */
+    const char *tokenizer;    /* tokenizer: its tokenizer.json (or a character vocabulary) */
     const char *sets[BN_CLI_MAX_SETS]; /* "section.key=value", flags translated to these */
     char set_storage[BN_CLI_MAX_SETS][BN_PATH_MAX + 64];
     int n_sets;

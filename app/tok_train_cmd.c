@@ -302,8 +302,23 @@ static bn_status run(train_args *a, bn_error *err)
     return st;
 }
 
+static const char usage[] =
+    "usage: bitnet-tui tokenizer train --vocab-size N --out FILE [--threads N]\n"
+    "                                  [--special TOKEN]... INPUT...\n"
+    "Train a byte-level BPE tokenizer (Hugging Face BpeTrainer's merges) on INPUT files or\n"
+    "directories of .txt files and write it as a Hugging Face tokenizer.json.\n"
+    "  --vocab-size N     tokens in all: special tokens, 256 bytes, merges\n"
+    "  --out FILE         the tokenizer.json to write (its directory must exist)\n"
+    "  --threads N        counting threads (default: every core)\n"
+    "  --special TOKEN    a special token, ids 0, 1, ... in order (repeatable; default\n"
+    "                     <|endoftext|> and <pad>); cut out of the text, never learned\n";
+
 int bn_cmd_tokenizer_train(int argc, char **argv)
 {
+    if (argc == 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+        fputs(usage, stdout);
+        return BN_EXIT_OK;
+    }
     train_args a;
     memset(&a, 0, sizeof a);
     bn_error err = {0};

@@ -16,12 +16,17 @@
 
 static char tmpdir[] = "/tmp/test_bpe.XXXXXX";
 
-static const char *fixture(const char *name)
+static const char *fixture_in(const char *dir, const char *name)
 {
     static char path[1024];
     const char *src = getenv("srcdir");
-    snprintf(path, sizeof path, "%s/tests/fixtures/gpt2/%s", src ? src : ".", name);
+    snprintf(path, sizeof path, "%s/tests/fixtures/%s/%s", src ? src : ".", dir, name);
     return path;
+}
+
+static const char *fixture(const char *name)
+{
+    return fixture_in("gpt2", name);
 }
 
 static const char *tmp(const char *name)
@@ -54,14 +59,16 @@ static int round_trips(const bn_tokenizer *t, const char *text, size_t len)
 }
 
 /* Our ids for the fixture text equal the ones Hugging Face's tokenizers gave. */
-static void check_fixture_ids(const bn_tokenizer *t)
+static void check_ids_in(const bn_tokenizer *t, const char *dir)
 {
     char *text = NULL;
     size_t len = 0;
     json_t *want = NULL;
     bn_error err = {0};
-    CHECK(bn_read_file(fixture("text.txt"), &text, &len, &err) == BN_OK, "%s", err.msg);
-    CHECK(bn_json_read_file(fixture("text.ids.json"), &want, &err) == BN_OK, "%s", err.msg);
+    CHECK(bn_read_file(fixture_in(dir, "text.txt"), &text, &len, &err) == BN_OK, "%s",
+          err.msg);
+    CHECK(bn_json_read_file(fixture_in(dir, "text.ids.json"), &want, &err) == BN_OK, "%s",
+          err.msg);
     if (!text || !want)
         goto done;
     size_t n;
@@ -78,6 +85,11 @@ static void check_fixture_ids(const bn_tokenizer *t)
 done:
     free(text);
     json_decref(want);
+}
+
+static void check_fixture_ids(const bn_tokenizer *t)
+{
+    check_ids_in(t, "gpt2");
 }
 
 static void check_random_bytes(const bn_tokenizer *t)
@@ -204,6 +216,15 @@ static void test_small(void)
     CHECK(bn_tok_special(t, BN_TOK_EOS) == 259 && bn_tok_special(t, BN_TOK_PAD) == 260,
           "eos %d pad %d", bn_tok_special(t, BN_TOK_EOS), bn_tok_special(t, BN_TOK_PAD));
     check_small_ids(t);
+    /* a long pre-token (past the per-call cache's limit): pairs left to right */
+    static char many[10001];
+    memset(many, 'a', sizeof many);
+    static int ids[6000];
+    size_t n = bn_tok_encode(t, many, sizeof many, ids, 6000);
+    int pairs = 0;
+    for (size_t i = 0; i + 1 < n && i < 6000; i++)
+        pairs += ids[i] == 256;
+    CHECK(n == 5001 && pairs == 5000 && ids[5000] == 'a', "10001 a: %zu ids", n);
     const char *piece;
     CHECK(bn_tok_piece(t, 259, &piece) == 13 && memcmp(piece, "<|endoftext|>", 13) == 0, "p");
     bn_error err = {0};
@@ -217,6 +238,17 @@ static void test_small(void)
     }
     char from[1024];
     snprintf(from, sizeof from, "%s", tmp("small.json")); /* tmp() reuses its buffer */
+    /* what we write is, byte for byte, the file Hugging Face loaded to make the fixture */
+    char *ours = NULL, *theirs = NULL;
+    size_t ours_len = 0, theirs_len = 0;
+    CHECK(bn_read_file(from, &ours, &ours_len, &err) == BN_OK, "%s", err.msg);
+    CHECK(bn_read_file(fixture_in("bpe-small", "tokenizer.json"), &theirs, &theirs_len, &err) ==
+              BN_OK, "%s", err.msg);
+    CHECK(ours && theirs && ours_len == theirs_len && memcmp(ours, theirs, ours_len) == 0,
+          "saved small tokenizer differs from tests/fixtures/bpe-small/tokenizer.json");
+    free(ours);
+    free(theirs);
+    check_ids_in(t, "bpe-small");
     write_variant(from, tmp("variant.json"));
     CHECK(bn_tok_load_hf(&again, tmp("variant.json"), &err) == BN_OK, "%s", err.msg);
     if (again) { /* "[a-z]+|[^a-z]": a space is its own pre-token, "ab" merges still */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "tok/bpe.h"
 #include "tok/tokenizer.h"
 
 /* Every character of `chars` encodes to its position and decodes back; the four specials
@@ -101,8 +102,27 @@ static void test_unknown_and_caps(void)
           "unknown vocabulary: '%s'", err.msg);
 }
 
+/* bn_tok_open takes a character vocabulary's name as well as a tokenizer.json; the
+ * character kind is no BPE and is not saved as one. */
+static void test_open(void)
+{
+    bn_tokenizer *t = NULL;
+    bn_error err = {0};
+    CHECK(bn_tok_open(&t, "tictactoe", &err) == BN_OK && t, "%s", err.msg);
+    if (!t)
+        return;
+    CHECK(strcmp(bn_tok_name(t), "tictactoe") == 0 && !bn_tok_is_bpe(t), "char kind");
+    CHECK(bn_tok_bpe_n_merges(t) == 0 && bn_tok_bpe_pattern(t) == NULL, "no BPE parts");
+    CHECK(bn_tok_save_hf(t, "/tmp/never-written.json", &err) == BN_ERR_INPUT, "saved");
+    bn_tok_free(t);
+    t = NULL;
+    CHECK(bn_tok_open(&t, "/nonexistent/tokenizer.json", &err) == BN_ERR_INPUT && !t,
+          "missing file opened");
+}
+
 int main(void)
 {
+    test_open();
     test_ids();
     test_round_trip();
     test_unknown_and_caps();

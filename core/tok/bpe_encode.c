@@ -2,6 +2,7 @@
  * then pre-tokens, then merges inside each pre-token by (rank, position) with a heap, the
  * order Hugging Face's BPE applies them in. All scratch memory belongs to one call, so
  * threads may share a tokenizer. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,14 +12,29 @@ typedef struct {
     int rank, pos;
 } heap_item;
 
+/* A pre-token already merged in this call: its bytes (in the caller's text) and ids. */
+typedef struct {
+    const char *word;        /* NULL: empty slot */
+    uint32_t len, off, n;    /* off, n: its ids in cache_ids */
+} cache_slot;
+
+#define CACHE_WORD_MAX 64           /* longer pre-tokens are rare: merged every time */
+#define CACHE_SLOTS_MAX (1u << 20)  /* then the cache stops growing and stops adding */
+
 /* Scratch for one call; grown to the longest pre-token seen. */
 typedef struct {
+    cache_slot *cache;       /* open addressing, a power of two slots */
+    size_t cache_mask, cache_used;
+    int *cache_ids;
+    size_t cache_ids_len, cache_ids_cap;
     int *sym, *next, *prev;
     heap_item *heap;
     size_t cap, nheap;
     int *ids;                /* the caller's output */
     size_t ids_cap, count;
     int failed;              /* out of memory: the rest is encoded byte by byte */
+    int use_cache;           /* off when pre-tokens do not live in the caller's text */
+    size_t text_len;
 } scratch;
 
 static void emit(scratch *w, int id)
@@ -97,8 +113,9 @@ static void queue_pair(const bn_bpe *b, scratch *w, int p)
         heap_push(w, rank, p);
 }
 
-/* Merge the symbols of one pre-token until no pair merges, then emit them. */
-static void merge_word(const bn_bpe *b, scratch *w, const unsigned char *s, int n)
+/* Merge the symbols of one pre-token until no pair merges; the resulting ids are left in
+ * w->prev[0..count) (prev is free by then), and count returned. */
+static int merge_word(const bn_bpe *b, scratch *w, const unsigned char *s, int n)
 {
     for (int i = 0; i < n; i++) {
         w->sym[i] = b->byte_id[s[i]];
@@ -123,8 +140,85 @@ static void merge_word(const bn_bpe *b, scratch *w, const unsigned char *s, int 
         queue_pair(b, w, w->prev[p]);
         queue_pair(b, w, p);
     }
+    int count = 0;
     for (int i = 0; i >= 0; i = w->next[i])
-        emit(w, w->sym[i]);
+        w->prev[count++] = w->sym[i];
+    return count;
+}
+
+/* ---------------------------------------------------------------- the per-call cache */
+
+static uint64_t word_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h ^ (h >> 32);
+}
+
+/* The slot of s[0..n): its entry, or the empty slot where it would go. */
+static cache_slot *cache_find(const scratch *w, const char *s, size_t n)
+{
+    for (size_t i = word_hash(s, n) & w->cache_mask;; i = (i + 1) & w->cache_mask) {
+        cache_slot *c = &w->cache[i];
+        if (!c->word || (c->len == n && memcmp(c->word, s, n) == 0))
+            return c;
+    }
+}
+
+/* Double the table (at first, room for the text's words up to 4096 slots: a short text
+ * must not pay for clearing a big table); 0 when at its limit or out of memory. */
+static int cache_grow(scratch *w)
+{
+    size_t old_n = w->cache ? w->cache_mask + 1 : 0, slots = old_n ? 2 * old_n : 64;
+    while (!old_n && slots < 4096 && slots < w->text_len / 2)
+        slots *= 2;
+    cache_slot *old = w->cache, *table = slots <= CACHE_SLOTS_MAX ? calloc(slots, sizeof *table)
+                                                                   : NULL;
+    if (!table)
+        return 0;
+    w->cache = table;
+    w->cache_mask = slots - 1;
+    for (size_t i = 0; i < old_n; i++)
+        if (old[i].word)
+            *cache_find(w, old[i].word, old[i].len) = old[i];
+    free(old);
+    return 1;
+}
+
+/* Remember the ids of s[0..n) (w->prev[0..count)); silently skipped when full. */
+static void cache_add(scratch *w, const char *s, size_t n, int count)
+{
+    if (2 * (w->cache_used + 1) > w->cache_mask + 1 && !cache_grow(w))
+        return;
+    if (w->cache_ids_len + (size_t)count > w->cache_ids_cap) {
+        size_t cap = 2 * (w->cache_ids_len + (size_t)count) + 1024;
+        int *ids = realloc(w->cache_ids, cap * sizeof *ids);
+        if (!ids)
+            return;
+        w->cache_ids = ids;
+        w->cache_ids_cap = cap;
+    }
+    cache_slot *c = cache_find(w, s, n);
+    *c = (cache_slot){s, (uint32_t)n, (uint32_t)w->cache_ids_len, (uint32_t)count};
+    memcpy(w->cache_ids + w->cache_ids_len, w->prev, (size_t)count * sizeof *w->prev);
+    w->cache_ids_len += (size_t)count;
+    w->cache_used++;
+}
+
+/* Emit a cached pre-token's ids; 0 when it is not cached. */
+static int cache_emit(scratch *w, const char *s, size_t n)
+{
+    if (!w->cache && !cache_grow(w)) {
+        w->use_cache = 0;
+        return 0;
+    }
+    const cache_slot *c = cache_find(w, s, n);
+    if (!c->word)
+        return 0;
+    for (uint32_t k = 0; k < c->n; k++)
+        emit(w, w->cache_ids[c->off + k]);
+    return 1;
 }
 
 static void encode_word(const bn_bpe *b, scratch *w, const char *s, size_t n)
@@ -147,7 +241,14 @@ static void encode_word(const bn_bpe *b, scratch *w, const char *s, size_t n)
             emit(w, b->byte_id[(unsigned char)s[i]]);
         return;
     }
-    merge_word(b, w, (const unsigned char *)s, (int)n);
+    int cached = w->use_cache && n <= CACHE_WORD_MAX;
+    if (cached && cache_emit(w, s, n))
+        return;
+    int count = merge_word(b, w, (const unsigned char *)s, (int)n);
+    for (int k = 0; k < count; k++)
+        emit(w, w->prev[k]);
+    if (cached && w->use_cache)
+        cache_add(w, s, n, count);
 }
 
 /* A stretch of text between added tokens: pre-tokens, each merged. */
@@ -184,7 +285,8 @@ static int added_at(const bn_bpe *b, const char *s, size_t n)
 size_t bn_bpe_encode(const bn_tokenizer *t, const char *s, size_t n, int *ids, size_t cap)
 {
     const bn_bpe *b = t->bpe;
-    scratch w = {.ids = ids, .ids_cap = cap};
+    scratch w = {.ids = ids, .ids_cap = cap, .use_cache = !b->add_prefix_space,
+                 .text_len = n};
     bn_pretok_scan *sc = bn_pretok_scan_new(b->pre, s, n);
     size_t from = 0;
     for (size_t i = 0; i < n && sc; i++) {
@@ -208,5 +310,7 @@ size_t bn_bpe_encode(const bn_tokenizer *t, const char *s, size_t n, int *ids, s
     free(w.next);
     free(w.prev);
     free(w.heap);
+    free(w.cache);
+    free(w.cache_ids);
     return w.count;
 }
