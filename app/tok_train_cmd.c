@@ -149,6 +149,9 @@ static bn_status parse_flag(train_args *a, int argc, char **argv, int *i, bn_err
         return BN_OK;
     }
     if (strcmp(f, "--special") == 0 && v && *v && a->n_specials < MAX_SPECIALS) {
+        for (int k = 0; k < a->n_specials; k++)
+            if (strcmp(a->specials[k], v) == 0)
+                return bn_fail(err, BN_ERR_INPUT, "--special %s: given twice", v);
         a->specials[a->n_specials++] = v;
         return BN_OK;
     }

@@ -40,6 +40,7 @@ expect_error "no input" "needs an INPUT" --vocab-size 300 --out "$WORK/out.json"
 expect_error "no vocab" "needs --vocab-size" --out "$WORK/out.json" "$CORPUS"
 expect_error "bad vocab" "--vocab-size 12x" --vocab-size 12x --out "$WORK/out.json" "$CORPUS"
 expect_error "unknown flag" "--bogus" --bogus 1 --vocab-size 300 --out "$WORK/out.json" "$CORPUS"
+expect_error "special twice" "--special <s>: given twice" --special "<s>" --special "<s>" --vocab-size 300 --out "$WORK/out.json" "$CORPUS"
 expect_error "out dir" "no directory $WORK/nodir" --vocab-size 300 --out "$WORK/nodir/out.json" "$CORPUS"
 
 # a run: the file, identical with 2 threads and through a directory; no temporary left
