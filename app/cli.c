@@ -154,7 +154,9 @@ static const bn_subcommand subcommands[] = {
      "encode reads all of stdin as one text and prints its ids as one JSON array; decode\n"
      "reads such an array and writes the bytes; info prints vocabulary size, merges,\n"
      "special tokens and pre-tokenizer. TOKENIZER is a tokenizer.json (Hugging Face's\n"
-     "byte-level BPE) or a character vocabulary: arithmetic, tictactoe.\n",
+     "byte-level BPE) or a character vocabulary: arithmetic, tictactoe.\n"
+     "Training one: " PROG " tokenizer train --vocab-size N --out FILE INPUT... (see\n"
+     PROG " tokenizer train --help).\n",
      NULL, bn_cmd_tokenizer},
     {"", BN_CMD_TUI, "[--kernel NAME]", "the terminal UI", NULL, NULL, tui_options, NULL,
      NULL, bn_cmd_tui},

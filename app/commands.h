@@ -24,4 +24,8 @@ int bn_cmd_move(const bn_cli *cli);
 int bn_cmd_play(const bn_cli *cli);
 int bn_cmd_tokenizer(const bn_cli *cli);
 
+/* `tokenizer train ARGS...` (argv after "train"); parses its own flags, since it takes
+ * any number of inputs. */
+int bn_cmd_tokenizer_train(int argc, char **argv);
+
 #endif

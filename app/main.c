@@ -1,5 +1,6 @@
 /* main.c - hands over to the command line (README, "Command line"). */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -8,6 +9,8 @@ int main(int argc, char **argv)
 {
     bn_cli cli;
     bn_error err = {0};
+    if (argc >= 3 && strcmp(argv[1], "tokenizer") == 0 && strcmp(argv[2], "train") == 0)
+        return bn_cmd_tokenizer_train(argc - 3, argv + 3);
     if (bn_cli_parse(&cli, argc, argv, &err) != BN_OK) {
         fprintf(stderr, "bitnet-tui: %s\n", err.msg);
         return BN_EXIT_INPUT;
