@@ -148,7 +148,8 @@ static const bn_subcommand subcommands[] = {
      "training speed on random tokens (arithmetic, tictactoe, tinystories)",
      NULL, NULL, bench_options, NULL, NULL, bn_cmd_bench},
     {"tokenizer", BN_CMD_TOKENIZER, "encode|decode|info TOKENIZER",
-     "text to token ids and back on stdin/stdout, or what a tokenizer holds, as JSON",
+     "text to token ids and back, what a tokenizer holds (as JSON), or train one "
+     "(tokenizer train --help)",
      "ACTION TOKENIZER", "tokenizer needs an ACTION (encode, decode, info) and a TOKENIZER",
      tokenizer_options,
      "encode reads all of stdin as one text and prints its ids as one JSON array; decode\n"
