@@ -76,3 +76,26 @@ bn_status bn_read_file(const char *path, char **text, size_t *len, bn_error *err
     *len = n;
     return BN_OK;
 }
+
+bn_status bn_write_parts_atomic(const char *path, const bn_bytes *parts, int n_parts,
+                                bn_error *err)
+{
+    char tmp[1100];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return bn_fail(err, BN_ERR_INPUT, "%s: path too long", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return bn_fail(err, BN_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+    int ok = 1;
+    for (int i = 0; i < n_parts && ok; i++)
+        ok = parts[i].len == 0 || fwrite(parts[i].data, 1, parts[i].len, f) == parts[i].len;
+    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int saved = errno;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        saved = ok ? errno : saved;
+        remove(tmp);
+        return bn_fail(err, BN_ERR_IO, "%s: cannot write: %s", path, strerror(saved));
+    }
+    return BN_OK;
+}
