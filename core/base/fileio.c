@@ -29,21 +29,8 @@ bn_status bn_mkdirs(const char *path, bn_error *err)
 
 bn_status bn_write_file_atomic(const char *path, const char *text, bn_error *err)
 {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return bn_fail(err, BN_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-    size_t n = strlen(text);
-    int ok = fwrite(text, 1, n, f) == n && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    int saved = errno;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        saved = ok ? errno : saved;
-        remove(tmp);
-        return bn_fail(err, BN_ERR_IO, "%s: cannot write: %s", path, strerror(saved));
-    }
-    return BN_OK;
+    bn_bytes part = {text, strlen(text)};
+    return bn_write_parts_atomic(path, &part, 1, err);
 }
 
 bn_status bn_read_file(const char *path, char **text, size_t *len, bn_error *err)

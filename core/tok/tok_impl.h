@@ -20,7 +20,6 @@ struct bn_tokenizer {
     int vocab_size;
     int special[4];          /* by bn_tok_special; -1 if none */
     bn_vocab vocab;          /* character kind */
-    char pieces[BN_VOCAB_MAX][2];
     bn_bpe *bpe;             /* byte-level BPE kind */
 };
 

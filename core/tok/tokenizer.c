@@ -7,8 +7,6 @@
 
 #include "tok/tok_impl.h"
 
-static const char *const special_text[4] = {"<pad>", "<s>", "</s>", "<unk>"};
-
 /* ---------------------------------------------------------------- character vocabulary */
 
 static size_t char_encode(const bn_tokenizer *t, const char *s, size_t n, int *ids, size_t cap)
@@ -19,17 +17,7 @@ static size_t char_encode(const bn_tokenizer *t, const char *s, size_t n, int *i
 
 static size_t char_piece(const bn_tokenizer *t, int id, const char **bytes)
 {
-    for (int k = 0; k < 4; k++)
-        if (id == t->special[k]) {
-            *bytes = special_text[k];
-            return strlen(*bytes);
-        }
-    if (id < 0 || id >= BN_VOCAB_MAX || t->pieces[id][0] == 0) {
-        *bytes = special_text[BN_TOK_UNK];
-        return strlen(*bytes);
-    }
-    *bytes = t->pieces[id];
-    return 1;
+    return bn_vocab_piece(&t->vocab, id, bytes);
 }
 
 static void char_free(bn_tokenizer *t)
@@ -62,8 +50,6 @@ bn_status bn_tok_char(bn_tokenizer **out, const char *name, bn_error *err)
     t->special[BN_TOK_BOS] = t->vocab.bos;
     t->special[BN_TOK_EOS] = t->vocab.eos;
     t->special[BN_TOK_UNK] = t->vocab.unk;
-    for (int id = 0; id < BN_VOCAB_MAX; id++)
-        t->pieces[id][0] = t->vocab.id_to_char[id];
     *out = t;
     return BN_OK;
 }

@@ -44,20 +44,21 @@ size_t bn_vocab_encode(const bn_vocab *v, const char *text, size_t len, int *ids
     return n;
 }
 
-/* The text of one id: its character, a special token's name, or "<unk>" for the rest. */
-static const char *id_text(const bn_vocab *v, int id, char buf[2])
+size_t bn_vocab_piece(const bn_vocab *v, int id, const char **bytes)
 {
     if (id == v->pad)
-        return "<pad>";
-    if (id == v->bos)
-        return "<s>";
-    if (id == v->eos)
-        return "</s>";
-    if (id < 0 || id >= BN_VOCAB_MAX || v->id_to_char[id] == 0)
-        return "<unk>";
-    buf[0] = v->id_to_char[id];
-    buf[1] = 0;
-    return buf;
+        *bytes = "<pad>";
+    else if (id == v->bos)
+        *bytes = "<s>";
+    else if (id == v->eos)
+        *bytes = "</s>";
+    else if (id < 0 || id >= BN_VOCAB_MAX || v->id_to_char[id] == 0)
+        *bytes = "<unk>";
+    else {
+        *bytes = &v->id_to_char[id];
+        return 1;
+    }
+    return strlen(*bytes);
 }
 
 size_t bn_vocab_decode(const bn_vocab *v, const int *ids, size_t n, char *out, size_t cap)
@@ -67,9 +68,8 @@ size_t bn_vocab_decode(const bn_vocab *v, const int *ids, size_t n, char *out, s
     if (cap == 0)
         return 0;
     for (size_t i = 0; i < n; i++) {
-        char buf[2];
-        const char *piece = id_text(v, ids[i], buf);
-        size_t plen = strlen(piece);
+        const char *piece;
+        size_t plen = bn_vocab_piece(v, ids[i], &piece);
         if (len + plen >= cap) /* whole pieces only, and room for the NUL */
             break;
         memcpy(out + len, piece, plen);

@@ -22,6 +22,10 @@ void bn_vocab_tictactoe(bn_vocab *v);
  * (at most cap; stops there). */
 size_t bn_vocab_encode(const bn_vocab *v, const char *text, size_t len, int *ids, size_t cap);
 
+/* The text of one id: its character (1 byte, not NUL-terminated), a special token's name
+ * ("<pad>", "<s>", "</s>"), or "<unk>" for the rest. Returns its length. */
+size_t bn_vocab_piece(const bn_vocab *v, int id, const char **bytes);
+
 /* Decode ids into text (special tokens as "<pad>", "<s>", "</s>", "<unk>"); always
  * NUL-terminates when cap > 0; returns the length written. */
 size_t bn_vocab_decode(const bn_vocab *v, const int *ids, size_t n, char *out, size_t cap);
