@@ -120,7 +120,14 @@ static bn_status info(const bn_tokenizer *t, bn_error *err)
     json_t *doc = json_pack("{s:s, s:s, s:i, s:o}", "name", bn_tok_name(t), "kind",
                             bn_tok_is_bpe(t) ? "byte-level BPE" : "characters", "vocab_size",
                             bn_tok_vocab_size(t), "specials", special_json(t));
+    char hash[BN_TOK_HASH_CAP];
+    bn_status hashed = doc && bn_tok_is_bpe(t) ? bn_tok_hash(t, hash, err) : BN_OK;
+    if (hashed != BN_OK) {
+        json_decref(doc);
+        return hashed;
+    }
     if (doc && bn_tok_is_bpe(t)) {
+        json_object_set_new(doc, "hash", json_string(hash));
         json_object_set_new(doc, "merges", json_integer(bn_tok_bpe_n_merges(t)));
         json_object_set_new(doc, "added_tokens", added_json(t));
         json_object_set_new(doc, "pre_tokenizer",

@@ -161,6 +161,17 @@ static void test_gpt2_variants(void)
     }
 }
 
+/* The same tokenizer read from two differently formatted files hashes alike. */
+static void check_same_hash(const bn_tokenizer *a, const bn_tokenizer *b)
+{
+    char ha[BN_TOK_HASH_CAP], hb[BN_TOK_HASH_CAP];
+    bn_error err = {0};
+    CHECK(bn_tok_hash(a, ha, &err) == BN_OK && bn_tok_hash(b, hb, &err) == BN_OK, "%s",
+          err.msg);
+    CHECK(strncmp(ha, "fnv1a64:", 8) == 0 && strlen(ha) == 24, "hash form %s", ha);
+    CHECK(strcmp(ha, hb) == 0, "hashes %s and %s", ha, hb);
+}
+
 static void test_gpt2(void)
 {
     bn_tokenizer *t = NULL;
@@ -185,6 +196,7 @@ static void test_gpt2(void)
     if (again) {
         CHECK(bn_tok_vocab_size(again) == 50257 && bn_tok_bpe_n_merges(again) == 50000, "size");
         check_fixture_ids(again);
+        check_same_hash(t, again);
         bn_tok_free(again);
     }
     bn_tok_free(t);
@@ -259,6 +271,21 @@ static void write_variant(const char *from, const char *to)
     json_decref(doc);
 }
 
+/* A different tokenizer (GPT-2's) hashes differently. */
+static void check_other_hash(const bn_tokenizer *t)
+{
+    bn_tokenizer *gpt2 = NULL;
+    bn_error err = {0};
+    char h1[BN_TOK_HASH_CAP], h2[BN_TOK_HASH_CAP];
+    CHECK(bn_tok_load_hf(&gpt2, fixture("tokenizer.json"), &err) == BN_OK, "%s", err.msg);
+    if (!gpt2)
+        return;
+    CHECK(bn_tok_hash(t, h1, &err) == BN_OK && bn_tok_hash(gpt2, h2, &err) == BN_OK, "%s",
+          err.msg);
+    CHECK(strcmp(h1, h2) != 0, "two tokenizers, one hash %s", h1);
+    bn_tok_free(gpt2);
+}
+
 static void test_small(void)
 {
     bn_tokenizer *t = small_tokenizer();
@@ -285,6 +312,8 @@ static void test_small(void)
     if (again) {
         check_small_ids(again);
         CHECK(bn_tok_special(again, BN_TOK_PAD) == 260, "pad after load");
+        check_same_hash(t, again);
+        check_other_hash(t);
         bn_tok_free(again);
     }
     char from[1024];

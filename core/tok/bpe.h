@@ -53,6 +53,13 @@ bn_status bn_tok_load_hf(bn_tokenizer **out, const char *path, bn_error *err);
 /* Write t as a Hugging Face tokenizer.json (atomically: a temporary name, then rename). */
 bn_status bn_tok_save_hf(const bn_tokenizer *t, const char *path, bn_error *err);
 
+/* A BPE tokenizer's fingerprint, "fnv1a64:<16 hex digits>": FNV-1a over the compact,
+ * key-sorted tokenizer.json this program writes for it, so two files that hold the same
+ * vocabulary, merges, added tokens and pre-tokenizer hash alike whatever their formatting
+ * (README, "Tokenizers"). BN_ERR_INPUT for a tokenizer of another kind. */
+#define BN_TOK_HASH_CAP 32
+bn_status bn_tok_hash(const bn_tokenizer *t, char out[BN_TOK_HASH_CAP], bn_error *err);
+
 /* Open a tokenizer by name: a character vocabulary ("arithmetic", "tictactoe") or a path
  * to a tokenizer.json. */
 bn_status bn_tok_open(bn_tokenizer **out, const char *name_or_path, bn_error *err);

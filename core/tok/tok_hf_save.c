@@ -1,6 +1,9 @@
 /* tok_hf_save.c - writing a BPE tokenizer as Hugging Face's tokenizer.json (the layout its
  * tokenizers library writes, merges in the [["a", "b"]] form), and opening a tokenizer by
  * name or path (README, "Tokenizers"). */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,15 +96,18 @@ static json_t *model_json(const bn_bpe *b)
                      "vocab", vocab, "merges", merges);
 }
 
-bn_status bn_tok_save_hf(const bn_tokenizer *t, const char *path, bn_error *err)
+/* The tokenizer.json document of a BPE tokenizer; what names it in errors. */
+static bn_status hf_document(const bn_tokenizer *t, const char *what, json_t **out,
+                             bn_error *err)
 {
+    *out = NULL;
     if (!bn_tok_is_bpe(t))
         return bn_fail(err, BN_ERR_INPUT, "%s: only a BPE tokenizer is saved as tokenizer.json",
-                       path);
+                       what);
     const bn_bpe *b = t->bpe;
     json_t *added = added_json(b);
     if (!added)
-        return bn_fail(err, BN_ERR_INPUT, "%s: an added token is not UTF-8 text", path);
+        return bn_fail(err, BN_ERR_INPUT, "%s: an added token is not UTF-8 text", what);
     json_t *pre = pre_tokenizer_json(b), *model = model_json(b);
     json_t *doc = json_pack("{s:s, s:n, s:n, s:o, s:n, s:o*, s:n, s:{s:s, s:b, s:b, s:b}, "
                             "s:o*}", "version", "1.0", "truncation", "padding", "added_tokens",
@@ -110,11 +116,48 @@ bn_status bn_tok_save_hf(const bn_tokenizer *t, const char *path, bn_error *err)
                             "trim_offsets", 1, "use_regex", 1, "model", model);
     if (!doc || !pre || !model) {
         json_decref(doc);
-        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory for the tokenizer.json", path);
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory for the tokenizer.json", what);
     }
-    bn_status st = bn_json_write_file(path, doc, 0, err);
+    *out = doc;
+    return BN_OK;
+}
+
+bn_status bn_tok_save_hf(const bn_tokenizer *t, const char *path, bn_error *err)
+{
+    json_t *doc;
+    bn_status st = hf_document(t, path, &doc, err);
+    if (st == BN_OK)
+        st = bn_json_write_file(path, doc, 0, err);
     json_decref(doc);
     return st;
+}
+
+/* FNV-1a, 64 bits: a fingerprint that tells tokenizers apart, not a cryptographic hash. */
+static uint64_t fnv1a64(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+bn_status bn_tok_hash(const bn_tokenizer *t, char out[BN_TOK_HASH_CAP], bn_error *err)
+{
+    json_t *doc;
+    out[0] = '\0';
+    bn_status st = hf_document(t, bn_tok_name(t), &doc, err);
+    if (st != BN_OK)
+        return st;
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+    json_decref(doc);
+    if (!text)
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory hashing the tokenizer",
+                       bn_tok_name(t));
+    snprintf(out, BN_TOK_HASH_CAP, "fnv1a64:%016" PRIx64, fnv1a64(text, strlen(text)));
+    free(text);
+    return BN_OK;
 }
 
 bn_status bn_tok_open(bn_tokenizer **out, const char *name_or_path, bn_error *err)
