@@ -114,6 +114,10 @@ static const cli_option bench_options[] = {
     KERNEL,
     {"set", "SECTION.KEY=VALUE", OPT_SET, NULL, 0, 0, 0,
      "any INI key, as for training (e.g. training.backward_precision=fp32)", NULL},
+    TEXT("tokenizer", "FILE", tokenizer, "instead: the text pipeline's speed (BPE training "
+         "at 2048 and 32000 tokens, encoding with FILE, prepare)", NULL),
+    TEXT("corpus", "PATH", corpus, "the text for --tokenizer",
+         "the shipped TinyStories sample"),
     END,
 };
 

@@ -35,7 +35,9 @@ typedef struct bn_cli {
     int json;                 /* bench --json */
     const char *kernel;       /* --kernel, else $BITNET_KERNEL, else auto */
     const char *action;       /* tokenizer: encode, decode, info */
-    const char *tokenizer;    /* tokenizer: its tokenizer.json (or a character vocabulary) */
+    const char *tokenizer;    /* tokenizer, bench --tokenizer: a tokenizer.json (or a character
+                                 vocabulary) */
+    const char *corpus;       /* bench --corpus: the text for bench --tokenizer */
     const char *sets[BN_CLI_MAX_SETS]; /* "section.key=value", flags translated to these */
     char set_storage[BN_CLI_MAX_SETS][BN_PATH_MAX + 64];
     int n_sets;

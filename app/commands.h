@@ -20,6 +20,8 @@ bn_status bn_select_kernels(const char *name, const bn_kernels **out, bn_error *
 int bn_cmd_train(const bn_cli *cli);
 int bn_cmd_eval(const bn_cli *cli);
 int bn_cmd_bench(const bn_cli *cli);
+/* bench --tokenizer FILE [--corpus PATH] (bench_tok.c). */
+int bn_cmd_bench_tokenizer(const bn_cli *cli);
 int bn_cmd_move(const bn_cli *cli);
 int bn_cmd_play(const bn_cli *cli);
 int bn_cmd_tokenizer(const bn_cli *cli);

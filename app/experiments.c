@@ -1,4 +1,5 @@
-/* experiments.c - experiment lookup in the working directory, then the installed data. */
+/* experiments.c - experiment and shipped-data lookup in the working directory, then the
+ * installed data. */
 #include "experiments.h"
 
 #include <stdio.h>
@@ -27,4 +28,16 @@ bn_status bn_experiment_path(const char *name, char *out, size_t cap, bn_error *
                    "unknown experiment '%s' (looked in ./experiments and %s/experiments; "
                    "shipped: arithmetic, tictactoe, tinystories, baseline-95m)",
                    name, BN_PKGDATADIR);
+}
+
+bn_status bn_asset_path(const char *rel, char *out, size_t cap, bn_error *err)
+{
+    const char *const dirs[] = {"assets", BN_PKGDATADIR "/assets"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(out, cap, "%s/%s", dirs[i], rel);
+        if (access(out, R_OK) == 0)
+            return BN_OK;
+    }
+    return bn_fail(err, BN_ERR_INPUT, "shipped file %s not found (looked in ./assets and %s/assets)",
+                   rel, BN_PKGDATADIR);
 }
