@@ -102,7 +102,7 @@ check "resumed run exits 0 ($(tail -n 1 err2.txt))" [ $? -eq 0 ]
 check "resumed at step 20" grep -q '^step 30/40 ' err2.txt
 want=$(loss_at straight.jsonl 40)
 got=$(loss_at $R/metrics/scalars.jsonl 40)
-check "loss at step 40: resumed $got, straight $want" [ -n "$want" ] && [ "$got" = "$want" ]
+check "loss at step 40: resumed $got, straight $want" [ -n "$want" -a "$got" = "$want" ]
 check "weights identical to the straight run" \
     cmp -s straight_040/model.safetensors $C/model.safetensors
 check "optimizer identical to the straight run" \
