@@ -171,6 +171,13 @@ static void test_resume(void)
     if (d)
         CHECK(bn_source_load_state(d, back, "data", &err) == BN_ERR_INPUT &&
                   strstr(err.msg, "tokenizer_hash"), "hash: %s", err.msg);
+    /* The same row count from other tokens (a longer tail) is another dataset too. */
+    row_shard("r7b.bin", 0, 7, 3);
+    bn_data_source *e = open_source("r7b.bin", 77, HASH);
+    if (e)
+        CHECK(bn_source_load_state(e, back, "data", &err) == BN_ERR_INPUT &&
+                  strstr(err.msg, "tokens is 29"), "tokens: %s", err.msg);
+    bn_source_close(e);
     free(text);
     json_decref(state);
     json_decref(back);

@@ -149,6 +149,12 @@ static bn_status check_same_data(const shard_source *s, const json_t *data, cons
                        "%s.rows is %lld, but this dataset has %lld rows of %d tokens: a "
                        "different dataset or seq_len than the run was started with",
                        what, rows, s->rows, s->seq_len);
+    long long tokens;
+    if (get_count(data, "tokens", INT64_MAX, &tokens) == 0 && tokens != s->ds.train.tokens)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s.tokens is %lld, but this dataset's train split has %lld tokens: a "
+                       "different dataset than the run was started with",
+                       what, tokens, s->ds.train.tokens);
     if (!hash)
         return bn_fail(err, BN_ERR_INPUT, "%s.tokenizer_hash: missing or not a string", what);
     if (strcmp(hash, s->tokenizer_hash) != 0)
