@@ -113,6 +113,11 @@ mkdir other
 "$GEN" "$FIX/tokenizer.json" "$CORPUS" other 12 >/dev/null
 refused "resume on a dataset with other rows" "rows is 214" \
     "$BIN" --batch --resume $R --num-steps 60 --set data.path="$WORK/other"
+# A dataset of another tokenizer: the checkpoint's tokenizer.json decides, refused.
+mkdir other_tok
+"$GEN" "$SRC/tests/fixtures/bpe-small/tokenizer.json" "$CORPUS" other_tok 6 >/dev/null
+refused "resume on a dataset of another tokenizer" "the checkpoint's tokenizer is $hash" \
+    "$BIN" --batch --resume $R --num-steps 60 --set data.path="$WORK/other_tok"
 
 # ---- 3. eval: the val split, a dataset, a shard, a text file ---------------------------
 "$BIN" eval $C >eval1.txt 2>eval1.err
