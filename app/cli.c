@@ -81,8 +81,8 @@ static const cli_option train_options[] = {
 };
 
 static const cli_option eval_options[] = {
-    TEXT("data", "FILE", data_file, "mean next-token loss over FILE instead of arithmetic "
-         "accuracy", NULL),
+    TEXT("data", "FILE|DIR", data_file, "mean next-token loss and bits per byte over a dataset "
+         "(its val split), a shard or a text file", NULL),
     INT("problems", "N", problems, 1, 1000000, "held-out arithmetic problems", "1000"),
     INT("shots", "K", shots, 0, 8, "solved problems before each prompt",
         "the checkpoint's logging.eval_shots"),

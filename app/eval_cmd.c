@@ -1,6 +1,6 @@
 /* eval_cmd.c - `eval CHECKPOINT`: one JSON line with the checkpoint's evaluation by its task
- * (held-out arithmetic accuracy, tic-tac-toe play), or its mean next-token loss on a text
- * file (--data). */
+ * (held-out arithmetic accuracy, tic-tac-toe play, a text model's loss on its val split), or
+ * its mean next-token loss and bits per byte on --data (a dataset, a shard or a text file). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include "commands.h"
 #include "io/infer_load.h"
 #include "io/jsonio.h"
-#include "task/eval.h"
+#include "task/eval_text.h"
 #include "task/task.h"
 
 #define EVAL_BATCH 64
@@ -27,44 +27,25 @@ static bn_status print_record(const char *ckpt, long step, json_t *body, bn_erro
     return s;
 }
 
-static bn_status eval_text(const bn_cli *cli, const bn_config *cfg, bn_model *m,
-                           const bn_tokenizer *tok, long step, bn_error *err)
-{
-    double loss;
-    long predictions;
-    int seq_len = cfg->train.seq_len;
-    bn_status s = bn_eval_text_loss(m, tok, cli->data_file, seq_len, &loss, &predictions, err);
-    if (s != BN_OK)
-        return s;
-    json_t *body = json_pack("{s:s, s:i, s:I, s:I, s:o}", "data", cli->data_file, "seq_len",
-                             seq_len, "rows", (json_int_t)(predictions / (seq_len - 1)),
-                             "predictions", (json_int_t)predictions, "loss",
-                             bn_json_number(loss));
-    return print_record(cli->checkpoint, step, body, err);
-}
-
-static bn_status run_eval(const bn_cli *cli, const bn_config *cfg, bn_model *m, long step,
-                          bn_error *err)
+/* tok: the checkpoint's (io/infer_load.h). */
+static bn_status run_eval(const bn_cli *cli, const bn_config *cfg, bn_model *m,
+                          const bn_tokenizer *tok, long step, bn_error *err)
 {
     const bn_task_ops *task = bn_task_find(cfg->experiment.task);
-    bn_tokenizer *tok = NULL;
+    json_t *body = NULL;
     bn_status s = BN_OK;
-    if (!task || !task->open_tokenizer)
-        return bn_fail(err, BN_ERR_INPUT, "%s: %s checkpoints need the BPE tokenizer, which "
-                                          "is not available yet", cli->checkpoint,
-                       bn_task_name(cfg->experiment.task));
-    s = task->open_tokenizer(cfg, &tok, err);
-    if (s == BN_OK && cli->data_file)
-        s = eval_text(cli, cfg, m, tok, step, err);
-    else if (s == BN_OK) {
+    if (cli->data_file) {
+        s = bn_eval_text_data(m, tok, cli->data_file, cfg->train.seq_len, &body, err);
+    } else if (!task || !task->evaluate_checkpoint) {
+        s = bn_fail(err, BN_ERR_INPUT, "%s: %s checkpoints have no evaluation of their own "
+                    "(give --data)", cli->checkpoint, bn_task_name(cfg->experiment.task));
+    } else {
         bn_eval_options opt = {.problems = cli->problems, .games = cli->games,
                                .shots = cli->shots};
-        json_t *body = NULL;
         s = task->evaluate_checkpoint(m, tok, cfg, &opt, &body, err);
-        if (s == BN_OK)
-            s = print_record(cli->checkpoint, step, body, err);
     }
-    bn_tok_free(tok);
+    if (s == BN_OK)
+        s = print_record(cli->checkpoint, step, body, err);
     return s;
 }
 
@@ -87,13 +68,15 @@ int bn_cmd_eval(const bn_cli *cli)
     bn_model m;
     long step = 0;
     memset(&m, 0, sizeof m);
+    bn_tokenizer *tok = NULL;
     bn_infer_opts opts = {.max_batch = EVAL_BATCH, .threads = 1, .prepare = prepare_eval,
-                          .ctx = (void *)cli};
+                          .ctx = (void *)cli, .tokenizer = &tok};
     bn_status s = bn_inference_load(cli->checkpoint, &opts, &m, &cfg, &step, &err);
     if (s == BN_OK)
-        s = run_eval(cli, &cfg, &m, step, &err);
+        s = run_eval(cli, &cfg, &m, tok, step, &err);
     if (s != BN_OK)
         fprintf(stderr, "bitnet-tui: %s\n", err.msg);
+    bn_tok_free(tok);
     bn_model_free(&m);
     return bn_exit_status(s);
 }

@@ -69,7 +69,7 @@ printf '12 + 7 = 19 3 * 4 = 12 90 - 95 = -5 8 / 3 = 2 ' >data.txt
 for i in 1 2 3 4 5 6; do cat data.txt data.txt >data2.txt && mv data2.txt data.txt; done
 $BIN eval $CK --data data.txt >loss.json 2>loss.err
 check "eval --data exits 0" [ $? -eq 0 ]
-check "eval --data reports rows of seq_len and a loss" grep -qE '"seq_len": 64, "rows": [0-9]+, "predictions": [0-9]+, "loss": [0-9.]+\}$' loss.json
+check "eval --data reports rows of seq_len, a loss and bits per byte" grep -qE '"seq_len": 64, "rows": [0-9]+, "predictions": [0-9]+, "loss": [0-9.]+, "bpb": [0-9.]+' loss.json
 rows=$(sed -n 's/.*"rows": \([0-9]*\).*/\1/p' loss.json)
 chars=$(wc -c <data.txt)
 check "rows = floor(tokens / seq_len) ($rows vs $chars chars)" [ "$rows" -eq $((chars / 64)) ]

@@ -16,6 +16,7 @@
 
 #include "base/fileio.h"
 #include "io/jsonio.h"
+#include "tok/bpe.h"
 
 #define CK_PATH_CAP 4096
 #define FORMAT_NAME "bitnet-tui"
@@ -23,6 +24,8 @@
 #define MODEL_FILE "model.safetensors"
 #define OPTIM_FILE "optimizer.safetensors"
 #define STATE_FILE "trainer_state.json"
+#define TOKENIZER_FILE "tokenizer.json"
+#define TOKENIZER_HASH_KEY "tokenizer_hash"
 #define STATE_FORMAT_VERSION 2 /* 1: before data sources (README, "Data sources") */
 #define PREFIX_M "exp_avg."
 #define PREFIX_V "exp_avg_sq."
@@ -151,8 +154,10 @@ static void slab_tensors(const bn_model *m, const float *slab, const char *prefi
     }
 }
 
+/* tok_hash: the carried tokenizer's bn_tok_hash, or NULL when there is none. */
 static bn_status write_model(const char *path, const bn_model *m, long step,
-                             const char *config_ini, const char *experiment, bn_error *err)
+                             const char *config_ini, const char *experiment,
+                             const char *tok_hash, bn_error *err)
 {
     int n = m->num_tensors;
     char (*names)[NAME_CAP] = malloc((size_t)n * sizeof *names);
@@ -167,10 +172,11 @@ static bn_status write_model(const char *path, const bn_model *m, long step,
         const bn_st_meta meta[] = {
             {"format", FORMAT_NAME}, {"format_version", FORMAT_VERSION}, {"step", step_s},
             {"experiment", experiment ? experiment : ""}, {"config", config_ini},
-            {"num_params", params_s},
+            {"num_params", params_s}, {TOKENIZER_HASH_KEY, tok_hash},
         };
+        int n_meta = (int)(sizeof meta / sizeof meta[0]) - (tok_hash ? 0 : 1);
         slab_tensors(m, m->params, "", names, tensors);
-        st = bn_st_write(path, tensors, n, meta, (int)(sizeof meta / sizeof meta[0]), err);
+        st = bn_st_write(path, tensors, n, meta, n_meta, err);
     }
     free(names);
     free(tensors);
@@ -251,14 +257,35 @@ static bn_status fresh_dir(const char *path, bn_error *err)
     return BN_OK;
 }
 
-static bn_status write_all_files(const char *tmp, const bn_model *m, const bn_adamw *opt,
-                                 const bn_train_state *state, const char *config_ini,
-                                 const char *experiment, bn_error *err)
+/* A BPE tokenizer's tokenizer.json into tmp, and its hash for the metadata; nothing (and
+ * hash "") for a character vocabulary. */
+static bn_status write_tokenizer(const char *tmp, const bn_tokenizer *tok,
+                                 char hash[BN_TOK_HASH_CAP], bn_error *err)
 {
     char path[CK_PATH_CAP];
-    bn_status st = path_printf(path, sizeof path, err, "%s/" MODEL_FILE, tmp);
+    hash[0] = '\0';
+    if (!tok || !bn_tok_is_bpe(tok))
+        return BN_OK;
+    bn_status st = bn_tok_hash(tok, hash, err);
     if (st == BN_OK)
-        st = write_model(path, m, state->step, config_ini, experiment, err);
+        st = path_printf(path, sizeof path, err, "%s/" TOKENIZER_FILE, tmp);
+    if (st == BN_OK)
+        st = bn_tok_save_hf(tok, path, err);
+    return st;
+}
+
+static bn_status write_all_files(const char *tmp, const bn_model *m, const bn_adamw *opt,
+                                 const bn_train_state *state, const char *config_ini,
+                                 const char *experiment, const bn_tokenizer *tok,
+                                 bn_error *err)
+{
+    char path[CK_PATH_CAP], hash[BN_TOK_HASH_CAP];
+    bn_status st = write_tokenizer(tmp, tok, hash, err);
+    if (st == BN_OK)
+        st = path_printf(path, sizeof path, err, "%s/" MODEL_FILE, tmp);
+    if (st == BN_OK)
+        st = write_model(path, m, state->step, config_ini, experiment, hash[0] ? hash : NULL,
+                         err);
     if (st == BN_OK)
         st = path_printf(path, sizeof path, err, "%s/" OPTIM_FILE, tmp);
     if (st == BN_OK)
@@ -297,6 +324,14 @@ bn_status bn_checkpoint_save(const char *dir, const bn_model *m, const bn_adamw 
                              const bn_train_state *state, const char *config_ini,
                              const char *experiment, bn_error *err)
 {
+    return bn_checkpoint_save_tok(dir, m, opt, state, config_ini, experiment, NULL, err);
+}
+
+bn_status bn_checkpoint_save_tok(const char *dir, const bn_model *m, const bn_adamw *opt,
+                                 const bn_train_state *state, const char *config_ini,
+                                 const char *experiment, const bn_tokenizer *tok,
+                                 bn_error *err)
+{
     char clean[CK_PATH_CAP], tmp[CK_PATH_CAP], old[CK_PATH_CAP];
     if (!dir || !*dir)
         return bn_fail(err, BN_ERR_INPUT, "checkpoint: empty directory name");
@@ -318,7 +353,7 @@ bn_status bn_checkpoint_save(const char *dir, const bn_model *m, const bn_adamw 
     if (st == BN_OK)
         st = fresh_dir(tmp, err);
     if (st == BN_OK)
-        st = write_all_files(tmp, m, opt, state, config_ini, experiment, err);
+        st = write_all_files(tmp, m, opt, state, config_ini, experiment, tok, err);
     if (st == BN_OK) {
         fsync_dir(tmp); /* the files' directory entries, before the directory is renamed */
         st = swap_into_place(clean, tmp, old, err);
@@ -381,6 +416,41 @@ bn_status bn_checkpoint_open(const char *path, bn_config *cfg, bn_st_file *file,
     if (step)
         *step = found;
     return BN_OK;
+}
+
+/* ================================================================== tokenizer */
+
+bn_status bn_checkpoint_tokenizer(const char *path, const bn_st_file *file,
+                                  bn_tokenizer **out, bn_error *err)
+{
+    char dir[CK_PATH_CAP], tok_path[CK_PATH_CAP], have[BN_TOK_HASH_CAP];
+    const char *want = bn_st_meta_get(file, TOKENIZER_HASH_KEY);
+    struct stat sb;
+    *out = NULL;
+    if (!want)
+        return BN_OK;
+    if (is_dir(path))
+        snprintf(dir, sizeof dir, "%s", path);
+    else
+        parent_dir(path, dir, sizeof dir);
+    bn_status st = path_printf(tok_path, sizeof tok_path, err, "%s/" TOKENIZER_FILE, dir);
+    if (st == BN_OK && stat(tok_path, &sb) != 0)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: missing: the checkpoint's metadata names tokenizer %.32s", tok_path,
+                       want);
+    if (st == BN_OK)
+        st = bn_tok_load_hf(out, tok_path, err);
+    if (st == BN_OK)
+        st = bn_tok_hash(*out, have, err);
+    if (st == BN_OK && strcmp(have, want) != 0)
+        st = bn_fail(err, BN_ERR_INPUT,
+                     "%s: tokenizer hash %s, but the checkpoint's metadata says %.32s (the "
+                     "file was changed?)", tok_path, have, want);
+    if (st != BN_OK) {
+        bn_tok_free(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 /* ================================================================== tensors */

@@ -4,7 +4,10 @@
  *   model.safetensors      every parameter under its README name, F32, shapes as in
  *                          bn_tensor_info; __metadata__: "format" = "bitnet-tui",
  *                          "format_version" = "1", "step" (steps completed), "experiment",
- *                          "config" (the fully resolved INI text), "num_params".
+ *                          "config" (the fully resolved INI text), "num_params"; a text
+ *                          run's also "tokenizer_hash" (bn_tok_hash of tokenizer.json).
+ *   tokenizer.json         text runs only: the run's tokenizer (README, "Checkpoints carry
+ *                          their tokenizer").
  *   optimizer.safetensors  "exp_avg.<name>" and "exp_avg_sq.<name>" for every parameter;
  *                          __metadata__: "step" (AdamW's t), "beta1", "beta2", "eps".
  *   trainer_state.json     {"format_version": 2, "step":..., "tokens_seen":...,
@@ -26,6 +29,7 @@
 #include "model/model.h"
 #include "model/optim.h"
 #include "io/safetensors.h"
+#include "tok/tokenizer.h"
 
 /* Everything besides the tensors that a resumed run needs. */
 typedef struct {
@@ -44,6 +48,21 @@ void bn_train_state_clear(bn_train_state *state);
 bn_status bn_checkpoint_save(const char *dir, const bn_model *m, const bn_adamw *opt,
                              const bn_train_state *state, const char *config_ini,
                              const char *experiment, bn_error *err);
+
+/* The same, carrying tok when it is a BPE tokenizer (text runs): its tokenizer.json is
+ * written into the directory with the rest (so atomically with it) and its hash into
+ * model.safetensors' metadata. tok NULL or a character vocabulary: bn_checkpoint_save. */
+bn_status bn_checkpoint_save_tok(const char *dir, const bn_model *m, const bn_adamw *opt,
+                                 const bn_train_state *state, const char *config_ini,
+                                 const char *experiment, const bn_tokenizer *tok,
+                                 bn_error *err);
+
+/* The tokenizer a checkpoint carries. path as given to bn_checkpoint_open, file what it
+ * opened. When the metadata holds "tokenizer_hash", <dir>/tokenizer.json is loaded and its
+ * hash must match (a missing file or another hash is BN_ERR_INPUT naming the file); without
+ * that key (arithmetic, tic-tac-toe) *out is NULL and the task's own tokenizer applies. */
+bn_status bn_checkpoint_tokenizer(const char *path, const bn_st_file *file,
+                                  bn_tokenizer **out, bn_error *err);
 
 /* Resolve a user-given path (a step directory, or a model.safetensors file) and load the
  * model file. Refuses a file that is not safetensors, is truncated, or lacks our "format"

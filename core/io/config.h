@@ -66,7 +66,8 @@ typedef struct {
     int max_operand;        /* arithmetic: a in 0..max, b in 1..max */
     char operators[8];      /* arithmetic: a subset of + - * and / */
     int holdout_percent;    /* arithmetic: share of problems never trained on, for eval */
-    char path[BN_PATH_MAX]; /* text tasks: the training text */
+    char path[BN_PATH_MAX]; /* text tasks: a dataset directory or a shard (io/dataset.h) */
+    char tokenizer[BN_PATH_MAX]; /* text tasks: its tokenizer.json ("" = the dataset's) */
     double random_weight;   /* tictactoe: each side's player mix (weights): random, */
     double minimax_weight;  /*   minimax with minimax_epsilon random moves, */
     double perfect_weight;  /*   perfect minimax (uniform among optimal moves) */

@@ -56,6 +56,13 @@ typedef struct {
 bn_status bn_dataset_open(bn_dataset *d, const char *path, int vocab_size, bn_error *err);
 void bn_dataset_close(bn_dataset *d);
 
+/* 1 if path is a file that starts with the shard magic (a text corpus is not). */
+int bn_dataset_is_shard_file(const char *path);
+
+/* DIR/dataset.json's tokenizer.hash without opening the shards ("" when path is not a
+ * directory with a manifest); BN_ERR_INPUT for a manifest that does not parse. */
+bn_status bn_dataset_manifest_hash(const char *dir, char out[BN_TOK_HASH_CAP], bn_error *err);
+
 /* ---- writing the manifest (io/dataset_write.c) */
 
 typedef struct {

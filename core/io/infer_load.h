@@ -11,6 +11,7 @@
 #include "io/config.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
+#include "tok/tokenizer.h"
 
 typedef struct bn_infer_opts bn_infer_opts;
 struct bn_infer_opts {
@@ -23,6 +24,10 @@ struct bn_infer_opts {
      * training.threads). A failure ends the load with its status. */
     bn_status (*prepare)(void *ctx, bn_config *cfg, bn_infer_opts *opts, bn_error *err);
     void *ctx;
+    /* When non-NULL, gets the run's tokenizer (the caller frees it): a text checkpoint's
+     * own tokenizer.json, its hash checked against the metadata (README, "Checkpoints carry
+     * their tokenizer"), else the task's (bn_task_open_tokenizer). */
+    bn_tokenizer **tokenizer;
 };
 
 /* Open the checkpoint at path (a step directory or its model.safetensors, as

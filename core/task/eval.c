@@ -1,12 +1,10 @@
 /* eval.c - arithmetic exact match and text loss. */
 #include "task/eval.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/fileio.h"
 #include "model/generate.h"
 
 const char bn_eval_ops[5] = "+-*/";
@@ -121,41 +119,5 @@ bn_status bn_eval_arithmetic(bn_model *m, const bn_arith_spec *spec, const bn_to
                    out);
     }
     free(problems), free(tokens), free(len), free(prompt_len);
-    return BN_OK;
-}
-
-bn_status bn_eval_text_loss(bn_model *m, const bn_tokenizer *tok, const char *path, int seq_len,
-                            double *mean_loss, long *predictions, bn_error *err)
-{
-    char *text = NULL;
-    size_t len = 0;
-    bn_status st = bn_read_file(path, &text, &len, err);
-    if (st != BN_OK)
-        return st;
-    int *ids = malloc(sizeof(int) * (len ? len : 1));
-    if (!ids) {
-        free(text);
-        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory tokenizing it", path);
-    }
-    size_t n_ids = bn_tok_encode(tok, text, len, ids, len);
-    if (n_ids > len) /* a vocabulary that needs more ids than bytes: keep what fits */
-        n_ids = len;
-    free(text);
-    size_t n_rows = n_ids / (size_t)seq_len;
-    if (n_rows == 0) {
-        free(ids);
-        return bn_fail(err, BN_ERR_INPUT, "%s: too short: %zu tokens, one row needs %d", path,
-                       n_ids, seq_len);
-    }
-    double total = 0.0;
-    for (size_t first = 0; first < n_rows; first += (size_t)m->max_batch) {
-        int rows = (int)(n_rows - first < (size_t)m->max_batch ? n_rows - first
-                                                               : (size_t)m->max_batch);
-        double mean = bn_model_forward(m, ids + first * seq_len, rows, seq_len);
-        total += mean * rows * (seq_len - 1);
-    }
-    free(ids);
-    *predictions = (long)n_rows * (seq_len - 1);
-    *mean_loss = total / (double)*predictions;
     return BN_OK;
 }

@@ -1,6 +1,6 @@
 /* eval.h - how anyone checks a model independently:
  *   arithmetic: exact-match accuracy of greedy answers on held-out problems;
- *   any text:   mean next-token loss over a file cut into rows of seq_len tokens. */
+ *   any text:   see task/eval_text.h (loss and bits per byte over rows of seq_len). */
 #ifndef BN_EVAL_H
 #define BN_EVAL_H
 
@@ -37,10 +37,5 @@ extern const char bn_eval_ops[5];
  * max_seq keep fewer shots. Clobbers the model's activations. */
 bn_status bn_eval_arithmetic(bn_model *m, const bn_arith_spec *spec, const bn_tokenizer *tok, int n,
                              int shots, bn_arith_eval *out, bn_error *err);
-
-/* Mean loss over every predicted position of every full row of seq_len tokens of the file
- * (the remainder is dropped). Refuses an unreadable file or one shorter than one row. */
-bn_status bn_eval_text_loss(bn_model *m, const bn_tokenizer *tok, const char *path, int seq_len,
-                            double *mean_loss, long *predictions, bn_error *err);
 
 #endif

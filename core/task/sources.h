@@ -1,4 +1,4 @@
-/* sources.h - the data sources of the synthetic tasks (README, "Data sources"), and the
+/* sources.h - the data sources of the tasks (README, "Data sources"), and the
  * generator specs their configs give. */
 #ifndef BN_SOURCES_H
 #define BN_SOURCES_H
@@ -23,5 +23,16 @@ bn_status bn_arith_source_open(const bn_arith_spec *spec, const bn_tokenizer *to
                                uint64_t seed, bn_data_source **out, bn_error *err);
 bn_status bn_ttt_source_open(const bn_ttt_spec *spec, const bn_tokenizer *tok, uint64_t seed,
                              bn_data_source **out, bn_error *err);
+
+/* The text task's stream (source_shard.c): rows of seq_len tokens of the train split of the
+ * dataset at path (io/dataset.h, opened and validated against vocab_size), in a seeded
+ * shuffled order that changes each epoch. tokenizer_hash identifies the tokenizer in the
+ * saved state (a resume with another is refused). */
+bn_status bn_shard_source_open(const char *path, int vocab_size, int seq_len, uint64_t seed,
+                               const char *tokenizer_hash, bn_data_source **out,
+                               bn_error *err);
+/* Rows per epoch, and the epoch being served (0 first). Only for a shard source. */
+long long bn_shard_source_rows(const bn_data_source *src);
+long long bn_shard_source_epoch(const bn_data_source *src);
 
 #endif

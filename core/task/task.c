@@ -23,12 +23,10 @@ const bn_task_ops *bn_task_find_name(const char *name)
     return NULL;
 }
 
-/* Tasks whose data has not landed are refused (README, "Experiments"). */
+/* A task without a tokenizer or data of its own is refused (README, "Experiments"). */
 static bn_status not_available(const bn_config *cfg, bn_error *err)
 {
-    return bn_fail(err, BN_ERR_INPUT,
-                   "%s: not available yet: %s experiments need the BPE tokenizer, which lands "
-                   "with the TinyStories issue (the model section loads and validates)",
+    return bn_fail(err, BN_ERR_INPUT, "%s: not available: task %s has no training data",
                    cfg->source_path[0] ? cfg->source_path : cfg->experiment.name,
                    bn_task_name(cfg->experiment.task));
 }

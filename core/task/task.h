@@ -54,8 +54,8 @@ typedef struct {
 const bn_task_ops *bn_task_find(bn_task task);
 const bn_task_ops *bn_task_find_name(const char *name);
 
-/* The task's tokenizer, source, ... or, for a task that has none yet (text), the refusal
- * "<origin>: not available yet: ..." (BN_ERR_INPUT). */
+/* The task's tokenizer, source, ... or, for a task that has none, the refusal
+ * "<origin>: not available: ..." (BN_ERR_INPUT). */
 bn_status bn_task_open_tokenizer(const bn_config *cfg, bn_tokenizer **out, bn_error *err);
 bn_status bn_task_open_source(const bn_config *cfg, const bn_tokenizer *tok,
                               bn_data_source **out, bn_error *err);

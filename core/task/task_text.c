@@ -1,8 +1,16 @@
-/* task_text.c - the text task: its config rule only; training and evaluation arrive with
- * the BPE tokenizer, so opening its tokenizer or data is refused as "not available yet". */
+/* task_text.c - the text task's operations (README, "Training on shards"): a byte-level BPE
+ * tokenizer, rows of token shards as training data, loss and bits per byte as evaluation. */
 #include "task/task.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "io/dataset.h"
+#include "task/eval_text.h"
+#include "task/sources.h"
+#include "tok/bpe.h"
 
 static int text_validate(const bn_config *cfg, bn_task_problem *out)
 {
@@ -10,12 +18,123 @@ static int text_validate(const bn_config *cfg, bn_task_problem *out)
         return 0;
     out->section = "data";
     out->key = "path";
-    snprintf(out->why, sizeof out->why, "task text needs the training text's path");
+    snprintf(out->why, sizeof out->why,
+             "task text needs a prepared dataset directory (bitnet-tui prepare) or llm.c "
+             "shards");
     return 1;
+}
+
+static const char *origin(const bn_config *cfg)
+{
+    return cfg->source_path[0] ? cfg->source_path : cfg->experiment.name;
+}
+
+/* [data] path must exist and be shards, not a text corpus that was never prepared. */
+static bn_status check_data_path(const bn_config *cfg, int *is_dir, bn_error *err)
+{
+    struct stat sb;
+    const char *path = cfg->data.path;
+    if (stat(path, &sb) != 0)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: [data] path = %s: cannot open: %s (a dataset directory made by "
+                       "bitnet-tui prepare --tokenizer T --out DIR FILE)",
+                       origin(cfg), path, strerror(errno));
+    *is_dir = S_ISDIR(sb.st_mode);
+    if (!*is_dir && !bn_dataset_is_shard_file(path))
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: [data] path = %s is not token shards; a text corpus must be "
+                       "prepared first: bitnet-tui prepare --tokenizer T --out DIR %s, then "
+                       "set [data] path = DIR", origin(cfg), path, path);
+    return BN_OK;
+}
+
+/* The tokenizer file: [data] tokenizer, else the dataset directory's tokenizer.json. */
+static bn_status tokenizer_path(const bn_config *cfg, int is_dir, char *out, size_t cap,
+                                bn_error *err)
+{
+    struct stat sb;
+    if (cfg->data.tokenizer[0]) {
+        snprintf(out, cap, "%s", cfg->data.tokenizer);
+        return BN_OK;
+    }
+    if (!is_dir)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: [data] path = %s is a single shard: set [data] tokenizer to the "
+                       "tokenizer.json its ids belong to", origin(cfg), cfg->data.path);
+    int n = snprintf(out, cap, "%s/" BN_DATASET_TOKENIZER, cfg->data.path);
+    if (n < 0 || (size_t)n >= cap)
+        return bn_fail(err, BN_ERR_INPUT, "%s: [data] path: too long", origin(cfg));
+    if (stat(out, &sb) != 0)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: missing: set [data] tokenizer to the tokenizer.json the shards' "
+                       "ids belong to", out);
+    return BN_OK;
+}
+
+/* A dataset of ours names its tokenizer by hash; the model must have room for its ids. */
+static bn_status check_tokenizer(const bn_config *cfg, const bn_tokenizer *tok,
+                                 const char *file, bn_error *err)
+{
+    char want[BN_TOK_HASH_CAP], have[BN_TOK_HASH_CAP];
+    bn_status st = bn_dataset_manifest_hash(cfg->data.path, want, err);
+    if (st == BN_OK)
+        st = bn_tok_hash(tok, have, err);
+    if (st == BN_OK && want[0] && strcmp(want, have) != 0)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: tokenizer hash %s, but %s/" BN_DATASET_MANIFEST " was tokenized "
+                       "with %s", file, have, cfg->data.path, want);
+    if (st == BN_OK && cfg->model.vocab_size < bn_tok_vocab_size(tok))
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: [model] vocab_size = %d is smaller than the tokenizer's %d ids "
+                       "(%s)", origin(cfg), cfg->model.vocab_size, bn_tok_vocab_size(tok),
+                       file);
+    return st;
+}
+
+static bn_status text_tokenizer(const bn_config *cfg, bn_tokenizer **out, bn_error *err)
+{
+    char file[BN_PATH_MAX + 32];
+    int is_dir = 0;
+    *out = NULL;
+    bn_status st = check_data_path(cfg, &is_dir, err);
+    if (st == BN_OK)
+        st = tokenizer_path(cfg, is_dir, file, sizeof file, err);
+    if (st == BN_OK)
+        st = bn_tok_load_hf(out, file, err);
+    if (st == BN_OK)
+        st = check_tokenizer(cfg, *out, file, err);
+    if (st != BN_OK) {
+        bn_tok_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+static bn_status text_source(const bn_config *cfg, const bn_tokenizer *tok,
+                             bn_data_source **out, bn_error *err)
+{
+    char hash[BN_TOK_HASH_CAP];
+    bn_status st = bn_tok_hash(tok, hash, err);
+    if (st != BN_OK)
+        return st;
+    return bn_shard_source_open(cfg->data.path, bn_tok_vocab_size(tok), cfg->train.seq_len,
+                                BN_DATA_SEED(cfg->train.seed), hash, out, err);
+}
+
+/* Without --data: the run's dataset, its val split. */
+static bn_status text_eval_checkpoint(bn_model *m, const bn_tokenizer *tok,
+                                      const bn_config *cfg, const bn_eval_options *opt,
+                                      json_t **out, bn_error *err)
+{
+    (void)opt;
+    return bn_eval_text_data(m, tok, cfg->data.path, cfg->train.seq_len, out, err);
 }
 
 const bn_task_ops bn_task_text = {
     .name = "text",
     .task = BN_TASK_TEXT,
     .validate = text_validate,
+    .open_tokenizer = text_tokenizer,
+    .open_source = text_source,
+    .evaluate_checkpoint = text_eval_checkpoint,
 };

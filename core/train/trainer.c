@@ -10,6 +10,7 @@
 
 #include "io/jsonio.h"
 #include "io/runs.h"
+#include "tok/bpe.h"
 
 #define LOSS_EMA_DECAY 0.98
 
@@ -112,6 +113,27 @@ long bn_trainer_move(bn_trainer *t, const char *game_text)
 
 /* ---------------------------------------------------------------- init */
 
+/* A checkpoint that carries a tokenizer (text) resumes only with that tokenizer: the one the
+ * run opened (its dataset's, checked against the dataset's manifest) must hash the same. */
+static bn_status check_resume_tokenizer(const bn_trainer *t, const char *ckpt,
+                                        const bn_st_file *file, bn_error *err)
+{
+    bn_tokenizer *carried = NULL;
+    char want[BN_TOK_HASH_CAP], have[BN_TOK_HASH_CAP];
+    bn_status s = bn_checkpoint_tokenizer(ckpt, file, &carried, err);
+    if (s != BN_OK || !carried)
+        return s;
+    s = bn_tok_hash(carried, want, err);
+    if (s == BN_OK)
+        s = bn_tok_hash(t->tok, have, err);
+    if (s == BN_OK && strcmp(want, have) != 0)
+        s = bn_fail(err, BN_ERR_INPUT,
+                    "%s: the checkpoint's tokenizer is %s, this run's dataset tokenizer (%s) "
+                    "is %s", ckpt, want, bn_tok_name(t->tok), have);
+    bn_tok_free(carried);
+    return s;
+}
+
 static bn_status resume_from(bn_trainer *t, const char *run_dir, bn_error *err)
 {
     char ckpt[BN_PATH_MAX + 64];
@@ -124,7 +146,9 @@ static bn_status resume_from(bn_trainer *t, const char *run_dir, bn_error *err)
     s = bn_checkpoint_open(ckpt, &saved, &file, &step, err);
     if (s != BN_OK)
         return s;
-    s = bn_checkpoint_load_params(&t->model, &file, err);
+    s = check_resume_tokenizer(t, ckpt, &file, err);
+    if (s == BN_OK)
+        s = bn_checkpoint_load_params(&t->model, &file, err);
     bn_st_free(&file);
     if (s == BN_OK)
         s = bn_checkpoint_load_training(ckpt, &t->model, &t->opt, &t->state, err);
@@ -346,8 +370,8 @@ static bn_status save_checkpoint(bn_trainer *t, bn_error *err)
     t->state.data = bn_source_save_state(t->source);
     if (!t->state.data)
         return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory for the data position", dir);
-    bn_status s = bn_checkpoint_save(dir, &t->model, &t->opt, &t->state, t->config_ini,
-                                     t->cfg.experiment.name, err);
+    bn_status s = bn_checkpoint_save_tok(dir, &t->model, &t->opt, &t->state, t->config_ini,
+                                         t->cfg.experiment.name, t->tok, err);
     if (s != BN_OK)
         return s;
     publish(t, set_checkpoint, dir);

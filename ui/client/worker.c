@@ -19,12 +19,11 @@ static bn_status load(bn_worker *w, const char *ckpt, bn_error *err)
         bn_model_free(&w->model);
     w->loaded = 0;
     bn_config cfg;
-    bn_infer_opts opts = {.max_batch = 1, .kernels = w->kernels, .threads = 1};
-    bn_status s = bn_inference_load(ckpt, &opts, &w->model, &cfg, NULL, err);
     bn_tok_free(w->tok);
     w->tok = NULL;
-    if (s == BN_OK)
-        s = bn_task_open_tokenizer(&cfg, &w->tok, err);
+    bn_infer_opts opts = {.max_batch = 1, .kernels = w->kernels, .threads = 1,
+                          .tokenizer = &w->tok};
+    bn_status s = bn_inference_load(ckpt, &opts, &w->model, &cfg, NULL, err);
     if (s != BN_OK) {
         bn_model_free(&w->model);
         return s;

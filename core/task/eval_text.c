@@ -1,0 +1,186 @@
+/* eval_text.c - loss and bits per byte of a text model over a dataset, a shard or a text
+ * file (see eval_text.h). */
+#include "task/eval_text.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/fileio.h"
+#include "io/dataset.h"
+#include "io/jsonio.h"
+#include "tok/bpe.h"
+
+typedef struct {
+    bn_model *m;
+    int seq_len;
+    int *bytes;   /* per id of the model's vocabulary: its text bytes */
+    int *batch;   /* max_batch x seq_len ids */
+    bn_text_loss sum;
+} evaluator;
+
+/* Each id's piece length; special tokens (added specials of a BPE, the character
+ * vocabularies' pad/bos/eos/unk) and ids beyond the tokenizer's count 0: not text. */
+static int *piece_bytes(const bn_tokenizer *tok, int model_vocab)
+{
+    int *bytes = calloc((size_t)model_vocab, sizeof *bytes);
+    int n = bn_tok_vocab_size(tok);
+    for (int id = 0; bytes && id < n && id < model_vocab; id++) {
+        const char *piece;
+        bytes[id] = (int)bn_tok_piece(tok, id, &piece);
+    }
+    for (int i = 0; bytes && i < bn_tok_bpe_n_added(tok); i++) {
+        int special, id = bn_tok_bpe_added(tok, i, &special);
+        if (special && id >= 0 && id < model_vocab)
+            bytes[id] = 0;
+    }
+    for (int k = BN_TOK_PAD; bytes && k <= BN_TOK_UNK; k++) {
+        int id = bn_tok_special(tok, (bn_tok_special_kind)k);
+        if (id >= 0 && id < model_vocab)
+            bytes[id] = 0;
+    }
+    return bytes;
+}
+
+/* Forward `rows` rows held in ev->batch and add their losses and target bytes. */
+static void eval_batch(evaluator *ev, int rows)
+{
+    int L = ev->seq_len;
+    double mean = bn_model_forward(ev->m, ev->batch, rows, L);
+    ev->sum.nats += mean * rows * (L - 1);
+    for (int r = 0; r < rows; r++)
+        for (int i = 1; i < L; i++)
+            ev->sum.bytes += ev->bytes[ev->batch[(size_t)r * L + i]];
+    ev->sum.rows += rows;
+    ev->sum.predictions += (long long)rows * (L - 1);
+}
+
+/* Every whole row of a shard's tokens. */
+static void eval_shard(evaluator *ev, const bn_shard *sh)
+{
+    size_t L = (size_t)ev->seq_len, rows = sh->n_tokens / L;
+    for (size_t first = 0; first < rows; first += (size_t)ev->m->max_batch) {
+        size_t n = rows - first < (size_t)ev->m->max_batch ? rows - first
+                                                           : (size_t)ev->m->max_batch;
+        for (size_t i = 0; i < n * L; i++)
+            ev->batch[i] = sh->tokens[first * L + i];
+        eval_batch(ev, (int)n);
+    }
+}
+
+/* Every whole row of an id array. */
+static void eval_ids(evaluator *ev, const int *ids, size_t n_ids)
+{
+    size_t L = (size_t)ev->seq_len, rows = n_ids / L;
+    for (size_t first = 0; first < rows; first += (size_t)ev->m->max_batch) {
+        size_t n = rows - first < (size_t)ev->m->max_batch ? rows - first
+                                                           : (size_t)ev->m->max_batch;
+        memcpy(ev->batch, ids + first * L, n * L * sizeof *ids);
+        eval_batch(ev, (int)n);
+    }
+}
+
+/* A dataset whose manifest names a tokenizer must be of this one. */
+static bn_status check_dataset_tokenizer(const bn_dataset *d, const bn_tokenizer *tok,
+                                         const char *path, bn_error *err)
+{
+    char hash[BN_TOK_HASH_CAP];
+    if (!d->has_manifest)
+        return BN_OK;
+    bn_status st = bn_tok_hash(tok, hash, err);
+    if (st == BN_OK && strcmp(hash, d->tokenizer_hash) != 0)
+        st = bn_fail(err, BN_ERR_INPUT,
+                     "%s: the dataset was tokenized with %s, the checkpoint's tokenizer is %s",
+                     path, d->tokenizer_hash, hash);
+    return st;
+}
+
+static bn_status eval_dataset(evaluator *ev, const bn_tokenizer *tok, const char *path,
+                              const char **split, bn_error *err)
+{
+    bn_dataset d;
+    bn_status st = bn_dataset_open(&d, path, bn_tok_vocab_size(tok), err);
+    if (st != BN_OK)
+        return st;
+    st = check_dataset_tokenizer(&d, tok, path, err);
+    struct stat sb;
+    int is_dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+    const bn_dataset_split *s = d.val.tokens > 0 ? &d.val : &d.train;
+    *split = !is_dir ? "all" : s == &d.val ? "val" : "train";
+    for (int i = 0; st == BN_OK && i < s->n_shards; i++)
+        eval_shard(ev, &s->shards[i]);
+    bn_dataset_close(&d);
+    return st;
+}
+
+static bn_status eval_text_file(evaluator *ev, const bn_tokenizer *tok, const char *path,
+                                bn_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    bn_status st = bn_read_file(path, &text, &len, err);
+    if (st != BN_OK)
+        return st;
+    int *ids = malloc(sizeof(int) * (len ? len : 1));
+    if (!ids) {
+        free(text);
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory tokenizing it", path);
+    }
+    size_t n_ids = bn_tok_encode(tok, text, len, ids, len);
+    if (n_ids > len) /* a vocabulary that needs more ids than bytes: keep what fits */
+        n_ids = len;
+    free(text);
+    eval_ids(ev, ids, n_ids);
+    free(ids);
+    return BN_OK;
+}
+
+static json_t *result_json(const char *path, const char *split, int seq_len,
+                           const bn_text_loss *s)
+{
+    double loss = s->nats / (double)s->predictions;
+    double bpb = s->bytes > 0 ? s->nats / log(2.0) / s->bytes : NAN;
+    return json_pack("{s:s, s:s, s:i, s:I, s:I, s:o, s:o, s:I}", "data", path, "split", split,
+                     "seq_len", seq_len, "rows", (json_int_t)s->rows, "predictions",
+                     (json_int_t)s->predictions, "loss", bn_json_number(loss), "bpb",
+                     bn_json_number(bpb), "bytes", (json_int_t)s->bytes);
+}
+
+static bn_status run_eval(evaluator *ev, const bn_tokenizer *tok, const char *path,
+                          json_t **out, bn_error *err)
+{
+    struct stat sb;
+    const char *split = "all";
+    int dataset = stat(path, &sb) == 0 && (S_ISDIR(sb.st_mode) || bn_dataset_is_shard_file(path));
+    bn_status st = dataset ? eval_dataset(ev, tok, path, &split, err)
+                           : eval_text_file(ev, tok, path, err);
+    if (st == BN_OK && ev->sum.rows == 0)
+        st = bn_fail(err, BN_ERR_INPUT, "%s: too short: no whole row of seq_len = %d tokens "
+                     "to evaluate", path, ev->seq_len);
+    if (st == BN_OK && !(*out = result_json(path, split, ev->seq_len, &ev->sum)))
+        st = bn_fail(err, BN_ERR_NOMEM, "out of memory for the evaluation's record");
+    return st;
+}
+
+bn_status bn_eval_text_data(bn_model *m, const bn_tokenizer *tok, const char *path,
+                            int seq_len, json_t **out, bn_error *err)
+{
+    *out = NULL;
+    if (bn_tok_vocab_size(tok) > m->cfg.vocab_size)
+        return bn_fail(err, BN_ERR_INPUT, "%s: the tokenizer has %d ids, the model only %d",
+                       bn_tok_name(tok), bn_tok_vocab_size(tok), m->cfg.vocab_size);
+    bn_status st = bn_model_check_shape(m, 1, seq_len, err);
+    if (st != BN_OK)
+        return st;
+    evaluator ev = {.m = m, .seq_len = seq_len};
+    ev.bytes = piece_bytes(tok, m->cfg.vocab_size);
+    ev.batch = malloc((size_t)m->max_batch * (size_t)seq_len * sizeof *ev.batch);
+    if (!ev.bytes || !ev.batch)
+        st = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory for the evaluation", path);
+    if (st == BN_OK)
+        st = run_eval(&ev, tok, path, out, err);
+    free(ev.bytes);
+    free(ev.batch);
+    return st;
+}

@@ -1,0 +1,27 @@
+/* eval_text.h - a text model's held-out figures: mean next-token loss (nats) and bits per
+ * byte over consecutive, non-overlapping rows of seq_len tokens (README, "Bits per byte"). */
+#ifndef BN_EVAL_TEXT_H
+#define BN_EVAL_TEXT_H
+
+#include <jansson.h>
+
+#include "base/error.h"
+#include "model/model.h"
+#include "tok/tokenizer.h"
+
+/* Sums over the rows evaluated. bytes: the text bytes of the predicted (target) tokens,
+ * their pieces' lengths, special tokens (the document separator, <pad>) counting 0. */
+typedef struct {
+    double nats, bytes;
+    long long rows, predictions;
+} bn_text_loss;
+
+/* Evaluate path: a dataset directory (its val split, or its train split when it has no val
+ * shards), a shard file (all of it), or a text file (tokenized whole). A dataset with a
+ * manifest must be of tok (same bn_tok_hash). *out gets {"data", "split" ("val", "train" or
+ * "all"), "seq_len", "rows", "predictions", "loss", "bpb", "bytes"}. Clobbers the model's
+ * activations; rows go through the model max_batch at a time. */
+bn_status bn_eval_text_data(bn_model *m, const bn_tokenizer *tok, const char *path,
+                            int seq_len, json_t **out, bn_error *err);
+
+#endif
