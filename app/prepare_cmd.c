@@ -1,9 +1,16 @@
 /* prepare_cmd.c - `bitnet-tui prepare` (README, "Preparing a corpus"): a corpus into
  * token shards with a tokenizer, through io/prepare.h, with a progress line. */
+/* tgkill (Linux, glibc 2.30) is behind _GNU_SOURCE; see forward_to_main. */
+#define _GNU_SOURCE 1
+
+#include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "io/prepare.h"
@@ -143,11 +150,69 @@ static bn_status parse_args(prepare_args *a, int argc, char **argv, bn_error *er
     return BN_OK;
 }
 
-static void on_progress(void *ctx, const bn_prepare_progress *p)
+/* ---- stopping: SIGINT, SIGTERM, SIGHUP end the run cleanly (its files removed) ---- */
+
+static const int stop_signal[3] = {SIGINT, SIGTERM, SIGHUP};
+
+typedef struct {
+    sigset_t set, old_mask;
+    struct sigaction old[3];
+    int stopped_by;
+} stops;
+
+/* OpenBLAS starts its threads before main, none of them blocking signals, so a stop signal
+ * sent to the process may be delivered to one of them: the handler, run there, passes it
+ * on to the main thread, which keeps it pending until on_progress takes it. */
+static void forward_to_main(int sig)
 {
+    int saved = errno;
+    tgkill(getpid(), getpid(), sig);
+    errno = saved;
+}
+
+static void catch_stops(stops *s)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = forward_to_main;
+    sigemptyset(&s->set);
+    for (int i = 0; i < 3; i++)
+        sigaddset(&s->set, stop_signal[i]);
+    sa.sa_mask = s->set;
+    pthread_sigmask(SIG_BLOCK, &s->set, &s->old_mask);
+    for (int i = 0; i < 3; i++) {
+        sigaction(stop_signal[i], NULL, &s->old[i]);
+        if (s->old[i].sa_handler != SIG_IGN) /* ignored (a background job's SIGINT) stays so */
+            sigaction(stop_signal[i], &sa, NULL);
+    }
+}
+
+/* The old handlers, then the old mask: a signal still pending acts as it would have. */
+static void release_stops(stops *s)
+{
+    for (int i = 0; i < 3; i++)
+        sigaction(stop_signal[i], &s->old[i], NULL);
+    pthread_sigmask(SIG_SETMASK, &s->old_mask, NULL);
+}
+
+typedef struct {
+    bn_progress prog;
+    stops stop;
+} progress_ctx;
+
+static int on_progress(void *ctx, const bn_prepare_progress *p)
+{
+    progress_ctx *c = ctx;
     char extra[64];
+    struct timespec now = {0, 0};
     snprintf(extra, sizeof extra, "%lld tokens", p->tokens);
-    bn_progress_show(ctx, "prepare", p->disk_bytes, p->disk_total, 1e6, "MB", extra, p->done);
+    bn_progress_show(&c->prog, "prepare", p->disk_bytes, p->disk_total, 1e6, "MB", extra,
+                     p->done);
+    /* at the end the dataset is written: a signal pending then acts once released */
+    int sig = p->done ? 0 : sigtimedwait(&c->stop.set, NULL, &now);
+    if (sig > 0)
+        c->stop.stopped_by = sig;
+    return c->stop.stopped_by;
 }
 
 static void summary(const prepare_args *a, const bn_prepare_result *r)
@@ -160,15 +225,17 @@ static void summary(const prepare_args *a, const bn_prepare_result *r)
             r->bytes / 1e6 / (r->seconds > 1e-9 ? r->seconds : 1e-9));
 }
 
-static bn_status run(prepare_args *a, bn_error *err)
+/* Runs the engine; a run stopped by a signal says which in *stopped_by. */
+static bn_status run(prepare_args *a, int *stopped_by, bn_error *err)
 {
     bn_tokenizer *t = NULL;
     bn_status st = bn_tok_open(&t, a->tokenizer, err);
     if (st != BN_OK)
         return st;
-    bn_progress prog;
+    progress_ctx ctx;
     bn_prepare_result r;
-    bn_progress_start(&prog);
+    memset(&ctx, 0, sizeof ctx);
+    bn_progress_start(&ctx.prog);
     a->o.tok = t;
     a->o.inputs = a->inputs;
     a->o.n_inputs = a->n_inputs;
@@ -176,8 +243,11 @@ static bn_status run(prepare_args *a, bn_error *err)
     a->o.n_val_inputs = a->n_val;
     a->o.threads = bn_resolve_threads(a->threads);
     a->o.progress = on_progress;
-    a->o.progress_ctx = &prog;
+    a->o.progress_ctx = &ctx;
+    catch_stops(&ctx.stop);
     st = bn_prepare_run(&a->o, &r, err);
+    *stopped_by = ctx.stop.stopped_by;
+    release_stops(&ctx.stop);
     if (st == BN_OK)
         summary(a, &r);
     bn_tok_free(t);
@@ -194,10 +264,13 @@ int bn_cmd_prepare(int argc, char **argv)
     bn_error err = {0};
     bn_status st = a ? parse_args(a, argc, argv, &err)
                      : bn_fail(&err, BN_ERR_NOMEM, "out of memory");
+    int stopped_by = 0;
     if (st == BN_OK)
-        st = run(a, &err);
+        st = run(a, &stopped_by, &err);
     free(a);
     if (st != BN_OK)
         fprintf(stderr, "bitnet-tui: %s\n", err.msg);
+    if (stopped_by)
+        return 128 + stopped_by;
     return st == BN_OK ? BN_EXIT_OK : bn_exit_status(st);
 }

@@ -4,7 +4,8 @@
 # the ids `tokenizer encode` gives it, so decoding gives the documents back; the val split
 # follows its rule (--val-fraction) or its files (--val); dataset.json counts them; a
 # small --shard-tokens cuts several shards. Every refusal is exit status 2 with one line,
-# and leaves no shard behind. `tokenizer train` takes the same input forms.
+# and leaves no shard behind; so does a stop signal (128 + N). `tokenizer train` takes the
+# same input forms.
 set -u
 BIN=${BITNET_TUI:-./bitnet-tui}
 SRC=${srcdir:-.}
@@ -185,6 +186,23 @@ mkdir "$WORK/bad" && cp -r "$WORK/d1/." "$WORK/bad/"
     [ "$(ls "$WORK/bad" | tr '\n' ' ')" = "dataset.json tokenizer.json train_000000.bin val_000000.bin " ] &&
     ok || bad "--force: $(ls "$WORK/bad" | tr '\n' ' ')"
 ls "$WORK" | grep -q tmp && bad "a temporary file was left: $(ls "$WORK")" || ok
+
+# a stop signal: exit status 128 + N, and what the run wrote is removed. The input is a
+# FIFO (a named pipe is read like a file), held open until after the signal, so the run is
+# in the middle of reading when it comes and writes its shards (--shard-tokens 10) after it.
+mkfifo "$WORK/fifo.txt"
+"$BIN" prepare --tokenizer "$TOK" --out "$WORK/stopped" --shard-tokens 10 "$WORK/fifo.txt" 2>"$WORK/err.txt" &
+pid=$!
+(cat "$CORPUS"; sleep 2) >"$WORK/fifo.txt" &
+writer=$!
+sleep 1
+kill -TERM $pid
+wait $pid
+status=$?
+kill $writer 2>/dev/null
+[ $status -eq 143 ] && grep -q "stopped before the end; the files written are removed" "$WORK/err.txt" &&
+    [ ! -e "$WORK/stopped" ] && ok || bad "SIGTERM: status $status, $(cat "$WORK/err.txt"), left: $(ls "$WORK/stopped" 2>&1)"
+rm -f "$WORK/fifo.txt"
 
 # ---- tokenizer train reads the same inputs: .gz and .zst give the same tokenizer
 for z in gz zst; do

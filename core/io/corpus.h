@@ -5,7 +5,8 @@
  * (strcmp), hidden entries skipped, and only files with a known name are taken: .txt,
  * .jsonl, and either compressed with gzip (.txt.gz, .jsonl.gz) or zstd (.txt.zst,
  * .jsonl.zst). A file named directly is read whatever its name: compressed when it ends in
- * .gz / .zst, JSON lines when the name before that ends in .jsonl, else text.
+ * .gz / .zst, JSON lines when the name before that ends in .jsonl, else text; it may be a
+ * pipe (/dev/stdin, a FIFO: its size counts as 0).
  *
  * Documents:
  *   .txt    separated by lines that are exactly "<|endoftext|>" (a trailing "\r" allowed),
@@ -28,7 +29,7 @@ typedef enum { BN_CORPUS_PLAIN, BN_CORPUS_GZIP, BN_CORPUS_ZSTD } bn_corpus_compr
 
 typedef struct {
     char *path;              /* as given, directories expanded ("dir/sub/x.txt") */
-    long long disk_bytes;    /* the file's size on disk */
+    long long disk_bytes;    /* the file's size on disk (0 for a pipe) */
     bn_corpus_format format;
     bn_corpus_compression compression;
 } bn_corpus_file;

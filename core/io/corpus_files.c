@@ -87,8 +87,8 @@ static bn_status add_dir(bn_corpus_files *l, const char *path, bn_error *err)
     return st;
 }
 
-/* A named file is read whatever its name; inside directories only corpus names count
- * (and anything that is neither file nor directory is passed over). */
+/* A named file is read whatever its name, and may be a pipe (/dev/stdin, a FIFO); inside
+ * directories only regular files with corpus names count. */
 static bn_status add_path(bn_corpus_files *l, const char *path, int named, bn_error *err)
 {
     struct stat sb;
@@ -98,7 +98,8 @@ static bn_status add_path(bn_corpus_files *l, const char *path, int named, bn_er
         return bn_fail(err, BN_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
     if (S_ISDIR(sb.st_mode))
         return add_dir(l, path, err);
-    if (!S_ISREG(sb.st_mode))
+    int stream = named && (S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode));
+    if (!S_ISREG(sb.st_mode) && !stream)
         return named ? bn_fail(err, BN_ERR_INPUT, "%s: cannot open: not a file or directory",
                                path)
                      : BN_OK;
@@ -106,7 +107,7 @@ static bn_status add_path(bn_corpus_files *l, const char *path, int named, bn_er
         return BN_OK;
     if (access(path, R_OK) != 0)
         return bn_fail(err, BN_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
-    return add_file(l, path, (long long)sb.st_size, err);
+    return add_file(l, path, stream ? 0 : (long long)sb.st_size, err);
 }
 
 bn_status bn_corpus_files_add(bn_corpus_files *l, const char *path, bn_error *err)

@@ -169,15 +169,18 @@ static bn_status route(prep *p, const bn_corpus_block *b, bn_prep_split *only, i
     return st;
 }
 
-static void report(prep *p, const bn_corpus *rd, int done)
+/* Tell the caller where the run is; its non-zero answer stops the run. */
+static bn_status report(prep *p, const bn_corpus *rd, int done, bn_error *err)
 {
     bn_prepare_progress now = p->prog;
     now.disk_bytes += rd ? bn_corpus_disk_bytes(rd) : 0;
     now.bytes += rd ? bn_corpus_bytes(rd) : 0;
     now.seconds = now_s() - p->t0;
     now.done = done;
-    if (p->o->progress)
-        p->o->progress(p->o->progress_ctx, &now);
+    if (p->o->progress && p->o->progress(p->o->progress_ctx, &now) && !done)
+        return bn_fail(err, BN_ERR_INPUT, "%s: stopped before the end; the files written "
+                       "are removed", p->o->out_dir);
+    return BN_OK;
 }
 
 /* Read, encode and route one corpus (the train inputs, or the val ones). */
@@ -192,7 +195,8 @@ static bn_status read_corpus(prep *p, const bn_corpus_files *files, bn_prep_spli
         st = bn_prep_encode_block(&p->enc, p->pool, &b, err);
         if (st == BN_OK)
             st = route(p, &b, only, src0, err);
-        report(p, rd, 0);
+        if (st == BN_OK)
+            st = report(p, rd, 0, err);
     }
     if (st == BN_OK) {
         for (int i = 0; i < files->n; i++)
@@ -295,7 +299,7 @@ bn_status bn_prepare_run(const bn_prepare_opts *o, bn_prepare_result *r, bn_erro
     if (st != BN_OK) {
         undo(&p);
     } else {
-        report(&p, NULL, 1);
+        report(&p, NULL, 1, NULL);
         if (r)
             result(&p, r);
     }

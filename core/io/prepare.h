@@ -33,7 +33,8 @@ typedef struct {
     int done;                         /* the last call: everything is written */
 } bn_prepare_progress;
 
-typedef void (*bn_prepare_progress_fn)(void *ctx, const bn_prepare_progress *p);
+/* Returns 0 to go on; anything else stops the run (BN_ERR_INPUT "stopped", files removed). */
+typedef int (*bn_prepare_progress_fn)(void *ctx, const bn_prepare_progress *p);
 
 typedef struct {
     const bn_tokenizer *tok;        /* byte-level BPE with an end-of-text token */
@@ -48,7 +49,8 @@ typedef struct {
     int threads;                    /* encoding threads, >= 1 */
     int force;                      /* replace a dataset already in out_dir */
     size_t block_bytes;             /* text read at a time; 0: the corpus default */
-    bn_prepare_progress_fn progress; /* may be NULL; called after every block */
+    bn_prepare_progress_fn progress; /* may be NULL; called after every block and at the
+                                        end (then its answer is ignored) */
     void *progress_ctx;
 } bn_prepare_opts;
 
