@@ -63,7 +63,7 @@ static bn_status fill(bn_corpus *c, bn_error *err)
         c->have += got;
         c->bytes += (long long)got;
         c->file_bytes[c->cur] += (long long)got;
-        c->eof = got == 0 || c->have < c->cap;
+        c->eof = got == 0; /* a short read may be a cap on one call (stream_read) */
     }
     return BN_OK;
 }
