@@ -167,6 +167,16 @@ static const bn_subcommand subcommands[] = {
      NULL, bn_cmd_tui},
 };
 #define N_SUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
+
+/* Subcommands that take any number of inputs parse their own arguments (main.c hands them
+ * over before this table is consulted); the overview lists them too. */
+static const struct {
+    const char *name, *args, *summary;
+} own_parsers[] = {
+    {"prepare", "--tokenizer FILE --out DIR [options] INPUT...",
+     "tokenize a corpus (.txt, .jsonl, .gz, .zst, directories) into token shards for "
+     "training (prepare --help)"},
+};
 #define TUI_ROW (&subcommands[N_SUBCOMMANDS - 1])
 #define TRAIN_ROW (&subcommands[0])
 
@@ -228,6 +238,10 @@ static void usage_overview(FILE *out)
     fprintf(out, "usage: %s [SUBCOMMAND] [options]\n\nSubcommands:\n", PROG);
     for (size_t i = 0; i < N_SUBCOMMANDS; i++) {
         const bn_subcommand *s = &subcommands[i];
+        for (size_t k = 0; s == TUI_ROW && k < sizeof own_parsers / sizeof own_parsers[0]; k++) {
+            fprintf(out, "  %s %s\n      ", own_parsers[k].name, own_parsers[k].args);
+            print_wrapped(out, 6, own_parsers[k].summary);
+        }
         fprintf(out, "  %s %s\n      ", s->name[0] ? s->name : "(none)", s->args);
         print_wrapped(out, 6, s->summary);
     }
@@ -421,7 +435,7 @@ static bn_status unknown_subcommand(const char *word, bn_error *err)
         return bn_fail(err, BN_ERR_INPUT, "%s: unknown subcommand; to train this experiment: "
                        "%s train %s (or %s --batch %s)", word, PROG, word, PROG, word);
     return bn_fail(err, BN_ERR_INPUT, "%s: unknown subcommand (subcommands: train, eval, "
-                   "move, play, bench, tokenizer; see `%s --help`)", word, PROG);
+                   "move, play, bench, tokenizer, prepare; see `%s --help`)", word, PROG);
 }
 
 /* tokenizer ACTION TOKENIZER: two positionals. */

@@ -30,4 +30,7 @@ int bn_cmd_tokenizer(const bn_cli *cli);
  * any number of inputs. */
 int bn_cmd_tokenizer_train(int argc, char **argv);
 
+/* `prepare ARGS...` (argv after "prepare"); parses its own flags for the same reason. */
+int bn_cmd_prepare(int argc, char **argv);
+
 #endif
