@@ -217,11 +217,13 @@ static int on_progress(void *ctx, const bn_prepare_progress *p)
 
 static void summary(const prepare_args *a, const bn_prepare_result *r)
 {
-    fprintf(stderr, "%s: train %lld tokens, %lld documents, %d shard%s; val %lld tokens, "
-            "%lld documents, %d shard%s; %.1f MB of text in %.2f s (%.1f MB/s)\n",
-            a->o.out_dir, r->train.tokens, r->train.documents, r->train.n_shards,
+    fprintf(stderr, "%s: train %lld tokens, %lld document%s, %d shard%s; val %lld tokens, "
+            "%lld document%s, %d shard%s; %.1f MB of text in %.2f s (%.1f MB/s)\n",
+            a->o.out_dir, r->train.tokens, r->train.documents,
+            r->train.documents == 1 ? "" : "s", r->train.n_shards,
             r->train.n_shards == 1 ? "" : "s", r->val.tokens, r->val.documents,
-            r->val.n_shards, r->val.n_shards == 1 ? "" : "s", r->bytes / 1e6, r->seconds,
+            r->val.documents == 1 ? "" : "s", r->val.n_shards,
+            r->val.n_shards == 1 ? "" : "s", r->bytes / 1e6, r->seconds,
             r->bytes / 1e6 / (r->seconds > 1e-9 ? r->seconds : 1e-9));
 }
 

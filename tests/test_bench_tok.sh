@@ -16,7 +16,7 @@ if "$BIN" bench --tokenizer "$TOK" --corpus "$CORPUS" --threads 2 --json >"$WORK
     "$BIN" tokenizer train --vocab-size 2048 --out "$WORK/t.json" "$CORPUS" 2>/dev/null
     want=$("$BIN" tokenizer info "$WORK/t.json" | sed -n 's/^  "merges": \([0-9]*\),*$/\1/p')
     for key in train_2048_mb_per_s train_32000_mb_per_s encode_mb_per_s bytes_per_token \
-        peak_rss_mb; do
+        prepare_mb_per_s peak_rss_mb; do
         grep -q "\"$key\": [0-9]" "$WORK/out.json" || { echo "FAIL: no $key"; fail=$((fail + 1)); }
     done
     grep -q "\"merges_2048\": $want," "$WORK/out.json" ||

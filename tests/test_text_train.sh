@@ -131,6 +131,11 @@ check "eval --data DIR: the same figures" \
 check "eval --data SHARD: all of it" grep -qE '"split": "all", "seq_len": 32, "rows": 214, .*"bpb": [0-9.]+' eval3.txt
 "$BIN" eval $C --data "$CORPUS" >eval4.txt 2>&1
 check "eval --data TEXT: loss and bpb" grep -qE '"split": "all", .*"loss": [0-9.]+, "bpb": [0-9.]+' eval4.txt
+# A text file is read as prepare reads it: the same figures as its prepared shards.
+"$BIN" prepare --tokenizer "$FIX/tokenizer.json" --out whole --val-fraction 0 "$CORPUS" 2>prep.err
+"$BIN" eval $C --data whole >eval5.txt 2>&1
+check "eval --data TEXT equals eval of the text prepared ($(cat prep.err eval5.txt))" \
+    [ "$(sed 's/.*"seq_len"//' eval4.txt)" = "$(sed 's/.*"seq_len"//' eval5.txt)" ]
 
 # ---- 4. refusals ------------------------------------------------------------------------
 cp -r $C changed

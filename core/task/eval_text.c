@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "base/fileio.h"
+#include "io/corpus.h"
 #include "io/dataset.h"
 #include "io/jsonio.h"
 #include "tok/bpe.h"
@@ -114,26 +115,75 @@ static bn_status eval_dataset(evaluator *ev, const bn_tokenizer *tok, const char
     return st;
 }
 
+/* ids (grown as needed) += the document's ids, after the end-of-text id as prepare
+ * writes them (README, "Preparing a corpus"). */
+typedef struct {
+    int *ids;
+    size_t n, cap;
+} id_buffer;
+
+static bn_status append_document(id_buffer *b, const bn_tokenizer *tok, const char *doc,
+                                 size_t len, const char *path, bn_error *err)
+{
+    size_t need = b->n + 1 + len; /* at most one id per byte, plus the separator */
+    if (need > b->cap) {
+        size_t cap = need > 2 * b->cap ? need : 2 * b->cap;
+        int *grown = realloc(b->ids, cap * sizeof *grown);
+        if (!grown)
+            return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory tokenizing it", path);
+        b->ids = grown;
+        b->cap = cap;
+    }
+    b->ids[b->n++] = bn_tok_special(tok, BN_TOK_EOS);
+    b->n += bn_tok_encode(tok, doc, len, b->ids + b->n, b->cap - b->n);
+    return BN_OK;
+}
+
+/* A text corpus file (.txt, .jsonl, compressed or not) read as prepare reads it: its
+ * documents, each after the end-of-text id, tokenized into memory. */
+static bn_status corpus_ids(const bn_tokenizer *tok, const char *path, id_buffer *b,
+                            bn_error *err)
+{
+    bn_corpus_files files = {0};
+    bn_corpus *c = NULL;
+    bn_corpus_opts opts = {BN_CORPUS_DOCUMENTS, NULL, 0};
+    bn_corpus_block blk;
+    bn_status st = bn_corpus_files_add(&files, path, err);
+    if (st == BN_OK)
+        st = bn_corpus_open(&c, &files, &opts, err);
+    while (st == BN_OK && (st = bn_corpus_next(c, &blk, err)) == BN_OK && blk.n > 0)
+        for (size_t i = 0; i < blk.n && st == BN_OK; i++)
+            st = append_document(b, tok, blk.text + blk.off[i], blk.len[i], path, err);
+    bn_corpus_close(c);
+    bn_corpus_files_free(&files);
+    return st;
+}
+
+/* A text file: with a BPE tokenizer its documents as prepare would shard them; with a
+ * character vocabulary (no document separator) the whole file as one text. */
 static bn_status eval_text_file(evaluator *ev, const bn_tokenizer *tok, const char *path,
                                 bn_error *err)
 {
-    char *text = NULL;
-    size_t len = 0;
-    bn_status st = bn_read_file(path, &text, &len, err);
-    if (st != BN_OK)
-        return st;
-    int *ids = malloc(sizeof(int) * (len ? len : 1));
-    if (!ids) {
+    id_buffer b = {0};
+    bn_status st = BN_OK;
+    if (bn_tok_is_bpe(tok) && bn_tok_special(tok, BN_TOK_EOS) >= 0) {
+        st = corpus_ids(tok, path, &b, err);
+    } else {
+        char *text = NULL;
+        st = bn_read_file(path, &text, &b.cap, err);
+        b.ids = st == BN_OK ? malloc(sizeof(int) * (b.cap ? b.cap : 1)) : NULL;
+        if (st == BN_OK && !b.ids)
+            st = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory tokenizing it", path);
+        if (st == BN_OK)
+            b.n = bn_tok_encode(tok, text, b.cap, b.ids, b.cap);
+        if (b.n > b.cap) /* a vocabulary that needs more ids than bytes: keep what fits */
+            b.n = b.cap;
         free(text);
-        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory tokenizing it", path);
     }
-    size_t n_ids = bn_tok_encode(tok, text, len, ids, len);
-    if (n_ids > len) /* a vocabulary that needs more ids than bytes: keep what fits */
-        n_ids = len;
-    free(text);
-    eval_ids(ev, ids, n_ids);
-    free(ids);
-    return BN_OK;
+    if (st == BN_OK)
+        eval_ids(ev, b.ids, b.n);
+    free(b.ids);
+    return st;
 }
 
 static json_t *result_json(const char *path, const char *split, int seq_len,

@@ -17,7 +17,9 @@ typedef struct {
 } bn_text_loss;
 
 /* Evaluate path: a dataset directory (its val split, or its train split when it has no val
- * shards), a shard file (all of it), or a text file (tokenized whole). A dataset with a
+ * shards), a shard file (all of it), or a text corpus file (.txt, .jsonl, gzip or zstd:
+ * its documents tokenized as prepare shards them; with a character vocabulary the whole
+ * file as one text). A dataset with a
  * manifest must be of tok (same bn_tok_hash). *out gets {"data", "split" ("val", "train" or
  * "all"), "seq_len", "rows", "predictions", "loss", "bpb", "bytes"}. Clobbers the model's
  * activations; rows go through the model max_batch at a time. */
