@@ -24,6 +24,7 @@ typedef struct {
     bn_dataset_source *sources;   /* train_in's files, then val_in's */
     bn_threadpool *pool;
     bn_prep_encoder enc;
+    bn_prep_batch batch;          /* small blocks gathered for the encoder */
     bn_prep_split train, val;
     long long doc_k;              /* documents seen, for the val fraction */
     bn_prepare_progress prog;     /* bytes of the corpora finished, plus the current one */
@@ -149,9 +150,10 @@ static bn_prep_split *pick(prep *p)
     return floor((double)(k + 1) * f) > floor((double)k * f) ? &p->val : &p->train;
 }
 
-/* The encoded block's documents, in order, to their split (only: all to that one). */
-static bn_status route(prep *p, const bn_corpus_block *b, bn_prep_split *only, int src0,
-                       bn_error *err)
+/* The encoded block's documents, in order, to their split (only: all to that one);
+ * file_of: each document's corpus file, NULL when all are b->file's. */
+static bn_status route(prep *p, const bn_corpus_block *b, const int *file_of,
+                       bn_prep_split *only, int src0, bn_error *err)
 {
     const bn_prep_encoder *e = &p->enc;
     bn_status st = BN_OK;
@@ -165,7 +167,8 @@ static bn_status route(prep *p, const bn_corpus_block *b, bn_prep_split *only, i
         }
     }
     p->prog.documents += (long long)b->n;
-    p->sources[src0 + b->file].documents += (long long)b->n;
+    for (size_t i = 0; i < b->n; i++)
+        p->sources[src0 + (file_of ? file_of[i] : b->file)].documents++;
     return st;
 }
 
@@ -183,6 +186,35 @@ static bn_status report(prep *p, const bn_corpus *rd, int done, bn_error *err)
     return BN_OK;
 }
 
+/* Encode the gathered documents and route them; the batch is then empty. */
+static bn_status flush_batch(prep *p, bn_prep_split *only, int src0, bn_error *err)
+{
+    bn_corpus_block b;
+    bn_prep_batch_block(&p->batch, &b);
+    bn_status st = b.n ? bn_prep_encode_block(&p->enc, p->pool, &b, err) : BN_OK;
+    if (st == BN_OK && b.n)
+        st = route(p, &b, p->batch.file, only, src0, err);
+    bn_prep_batch_clear(&p->batch);
+    return st;
+}
+
+/* One block from the reader: encoded as it is when it is big enough to share out over
+ * the threads, else gathered with the next ones (a directory of small files). */
+static bn_status take_block(prep *p, const bn_corpus_block *b, bn_prep_split *only,
+                            int src0, bn_error *err)
+{
+    size_t enough = p->o->block_bytes ? p->o->block_bytes : BN_CORPUS_BLOCK_BYTES;
+    bn_status st = BN_OK;
+    if (p->batch.n == 0 && b->text_len >= enough) {
+        st = bn_prep_encode_block(&p->enc, p->pool, b, err);
+        return st == BN_OK ? route(p, b, NULL, only, src0, err) : st;
+    }
+    st = bn_prep_batch_add(&p->batch, b, err);
+    if (st == BN_OK && p->batch.text_len >= enough)
+        st = flush_batch(p, only, src0, err);
+    return st;
+}
+
 /* Read, encode and route one corpus (the train inputs, or the val ones). */
 static bn_status read_corpus(prep *p, const bn_corpus_files *files, bn_prep_split *only,
                              int src0, bn_error *err)
@@ -192,12 +224,12 @@ static bn_status read_corpus(prep *p, const bn_corpus_files *files, bn_prep_spli
     bn_corpus_block b;
     bn_status st = bn_corpus_open(&rd, files, &co, err);
     while (st == BN_OK && (st = bn_corpus_next(rd, &b, err)) == BN_OK && b.n > 0) {
-        st = bn_prep_encode_block(&p->enc, p->pool, &b, err);
-        if (st == BN_OK)
-            st = route(p, &b, only, src0, err);
+        st = take_block(p, &b, only, src0, err);
         if (st == BN_OK)
             st = report(p, rd, 0, err);
     }
+    if (st == BN_OK)
+        st = flush_batch(p, only, src0, err);
     if (st == BN_OK) {
         for (int i = 0; i < files->n; i++)
             p->sources[src0 + i].bytes = bn_corpus_file_bytes(rd, i);
@@ -304,6 +336,7 @@ bn_status bn_prepare_run(const bn_prepare_opts *o, bn_prepare_result *r, bn_erro
             result(&p, r);
     }
     bn_prep_encoder_free(&p.enc);
+    bn_prep_batch_free(&p.batch);
     bn_threadpool_destroy(p.pool);
     bn_prep_split_free(&p.train);
     bn_prep_split_free(&p.val);

@@ -7,8 +7,8 @@
  * Documents are therefore encoded in runs of up to RUN_BYTES, joined by the end-of-text
  * token's text: "<|endoftext|>doc<|endoftext|>doc...". That gives exactly the ids of one
  * call per document, because added tokens cut the text into stretches encoded on their
- * own, provided no added token can start inside a document (a "clean" document holds
- * none of their first bytes) and none extends the end-of-text text. Then the only
+ * own, provided no added token's text occurs in a document or could run from its end into
+ * the join (a "clean" document), and none extends the end-of-text text. Then the only
  * end-of-text ids in the output are the joins, and they mark where each document starts.
  * Other documents are encoded one call each. */
 #include <stdlib.h>
@@ -30,8 +30,11 @@ static void find_joins(bn_prep_encoder *e)
         int special, id = bn_tok_bpe_added(e->tok, i, &special);
         const char *p;
         size_t n = bn_tok_piece(e->tok, id, &p);
-        if (n > 0)
+        if (n > 0) {
             e->first[(unsigned char)p[0]] = 1;
+            e->added[e->n_added] = p;
+            e->added_len[e->n_added++] = n;
+        }
         if (id != eot && n > e->sep_len && memcmp(p, e->sep, e->sep_len) == 0)
             e->batch = 0;
     }
@@ -46,8 +49,13 @@ bn_status bn_prep_encoder_init(bn_prep_encoder *e, const bn_tokenizer *tok, int 
     e->n_lanes = n_lanes;
     e->lanes = calloc((size_t)n_lanes, sizeof *e->lanes);
     e->cut = calloc((size_t)n_lanes + 1, sizeof *e->cut);
+    size_t n_added = (size_t)bn_tok_bpe_n_added(tok) + 1;
+    e->added = calloc(n_added, sizeof *e->added);
+    e->added_len = calloc(n_added, sizeof *e->added_len);
+    if (!e->lanes || !e->cut || !e->added || !e->added_len)
+        return bn_fail(err, BN_ERR_NOMEM, "out of memory");
     find_joins(e);
-    return e->lanes && e->cut ? BN_OK : bn_fail(err, BN_ERR_NOMEM, "out of memory");
+    return BN_OK;
 }
 
 /* Lane boundaries: lane r starts at the first document past r / n_lanes of the bytes. */
@@ -96,10 +104,22 @@ static bn_status reserve(bn_prep_lane *l, const bn_corpus_block *b, size_t from,
                : BN_ERR_NOMEM;
 }
 
+/* Whether an added token's text starts at s[i]: whole, or cut by the document's end
+ * (then joined text would let it run on into the separator). */
+static int added_at(const bn_prep_encoder *e, const char *s, size_t n, size_t i)
+{
+    for (int k = 0; k < e->n_added; k++) {
+        size_t len = e->added_len[k], have = n - i < len ? n - i : len;
+        if (memcmp(s + i, e->added[k], have) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static int is_clean(const bn_prep_encoder *e, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (e->first[(unsigned char)s[i]])
+        if (e->first[(unsigned char)s[i]] && added_at(e, s, n, i))
             return 0;
     return 1;
 }
@@ -210,6 +230,8 @@ void bn_prep_encoder_free(bn_prep_encoder *e)
     }
     free(e->lanes);
     free(e->cut);
+    free(e->added);
+    free(e->added_len);
     free(e->ntok);
     memset(e, 0, sizeof *e);
 }

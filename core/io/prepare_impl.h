@@ -1,5 +1,6 @@
 /* prepare_impl.h - the parts of io/prepare.c: encoding a block of documents on the pool
- * (prepare_encode.c) and a split's shards (prepare_split.c). */
+ * (prepare_encode.c), gathering blocks into batches (prepare_batch.c) and a split's
+ * shards (prepare_split.c). */
 #ifndef BN_PREPARE_IMPL_H
 #define BN_PREPARE_IMPL_H
 
@@ -32,6 +33,9 @@ typedef struct {
     size_t sep_len;
     int batch;           /* documents may be joined (prepare_encode.c) */
     unsigned char first[256]; /* 1: an added token starts with this byte */
+    const char **added;  /* the added tokens' texts (prepare_encode.c's is_clean) */
+    size_t *added_len;
+    int n_added;
     int n_lanes;         /* the pool's size */
     bn_prep_lane *lanes;
     size_t *cut;         /* lane r encodes documents cut[r] .. cut[r + 1] - 1 */
@@ -69,6 +73,26 @@ bn_status bn_prep_split_finish(bn_prep_split *s, bn_error *err);
 void bn_prep_split_remove(const bn_prep_split *s);
 
 void bn_prep_split_free(bn_prep_split *s);
+
+/* Documents gathered from several corpus blocks (prepare_batch.c): a corpus block never
+ * spans two files, so a directory of small files would give the pool one document at a
+ * time; the batch collects them until it is worth splitting over the threads. */
+typedef struct {
+    char *text;
+    size_t text_len, text_cap;
+    size_t *off, *len;
+    int *file;               /* per document: the corpus file it came from */
+    size_t n, n_cap;
+} bn_prep_batch;
+
+/* Append a block's documents (copied: the block is valid only until the next read). */
+bn_status bn_prep_batch_add(bn_prep_batch *d, const bn_corpus_block *b, bn_error *err);
+
+/* The batch seen as one block (file: -1, see d->file), valid until the next add. */
+void bn_prep_batch_block(const bn_prep_batch *d, bn_corpus_block *out);
+
+void bn_prep_batch_clear(bn_prep_batch *d);
+void bn_prep_batch_free(bn_prep_batch *d);
 
 /* "<dir>/<name>_NNNNNN.bin" into path (cap bytes). */
 void bn_prep_shard_path(char *path, size_t cap, const char *dir, const char *name, int i);
