@@ -119,14 +119,29 @@ for f in "$WORK"/d1/train_*.bin; do # all full but the last, as llm.c cuts them
 done
 
 # documents holding added tokens' text are encoded as they are alone, too
-printf 'one <|endoftext|> two\n<|endoftext|>\nthree <pad> four<|endoftext|>\n<|endoftext|>\nfive <|endoftext|\n<|endoftext|>\n<pad>\n' >"$WORK/sp.txt"
+# (and those that merely hold "<", or end in the start of one, which may be joined)
+printf 'one <|endoftext|> two\n<|endoftext|>\nthree <pad> four<|endoftext|>\n<|endoftext|>\nfive <|endoftext|\n<|endoftext|>\n<pad>\n<|endoftext|>\na < b <p\n<|endoftext|>\nends <|endof\n<|endoftext|>\nends <pa\n<|endoftext|>\n<|end <|endoftext| <pad\n' >"$WORK/sp.txt"
 "$BIN" prepare --tokenizer "$TOK" --out "$WORK/sp" --val-fraction 0 "$WORK/sp.txt" 2>/dev/null || bad "prepare sp.txt"
 want=""
-for doc in 'one <|endoftext|> two' 'three <pad> four<|endoftext|>' 'five <|endoftext|' '<pad>'; do
+for doc in 'one <|endoftext|> two' 'three <pad> four<|endoftext|>' 'five <|endoftext|' '<pad>' \
+    'a < b <p' 'ends <|endof' 'ends <pa' '<|end <|endoftext| <pad'; do
     ids1=$(printf '%s' "$doc" | "$BIN" tokenizer encode "$TOK" | tr -d '[] ')
     want="$want${want:+,}$EOT,$ids1"
 done
 [ "[$want]" = "$(ids "$WORK"/sp/train_*.bin)" ] && ok || bad "documents with added tokens inside: other ids"
+
+# ---- a directory of one small file per document: the same shards, for any threads
+mkdir "$WORK/many"
+awk -v dir="$WORK/many" 'BEGIN { k = 0 } /^<\|endoftext\|>$/ { k++; next }
+    { f = sprintf("%s/%05d.txt", dir, k); print >> f; close(f) }' "$CORPUS"
+for t in 1 2; do
+    "$BIN" prepare --tokenizer "$TOK" --out "$WORK/m$t" --threads $t --val-fraction 0.1 \
+        --shard-tokens 1000 "$WORK/many" 2>/dev/null || bad "prepare a directory, $t threads"
+    for f in "$WORK"/d1/*.bin; do
+        cmp -s "$f" "$WORK/m$t/$(basename "$f")" || bad "many files, $t threads: $(basename "$f") differs"
+    done
+done
+[ "$(ls "$WORK/many" | wc -l)" -eq 60 ] && ok || bad "the corpus split into $(ls "$WORK/many" | wc -l) files"
 
 # ---- compressed inputs and directories give the same shards
 mkdir "$WORK/gz" "$WORK/zst"
