@@ -3,6 +3,7 @@
 #include "experiments.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -40,4 +41,36 @@ bn_status bn_asset_path(const char *rel, char *out, size_t cap, bn_error *err)
     }
     return bn_fail(err, BN_ERR_INPUT, "shipped file %s not found (looked in ./assets and %s/assets)",
                    rel, BN_PKGDATADIR);
+}
+
+/* ${XDG_CACHE_HOME:-$HOME/.cache}/bitnet-tui/datasets, or "" when neither is set. */
+static void cache_dir(char *out, size_t cap)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && xdg[0] == '/')
+        snprintf(out, cap, "%s/bitnet-tui/datasets", xdg);
+    else if (home && home[0])
+        snprintf(out, cap, "%s/.cache/bitnet-tui/datasets", home);
+    else
+        out[0] = '\0';
+}
+
+bn_status bn_text_sample_locate(bn_data_sample *s, bn_error *err)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "tinystories-sample");
+    bn_status st = bn_asset_path("tinystories/TinyStories-train-head.txt", s->train,
+                                 sizeof s->train, err);
+    if (st == BN_OK)
+        st = bn_asset_path("tinystories/TinyStories-valid-head.txt", s->val, sizeof s->val,
+                           err);
+    if (st == BN_OK)
+        st = bn_asset_path("tinystories/tokenizer.json", s->tokenizer, sizeof s->tokenizer,
+                           err);
+    if (st != BN_OK) {
+        s->train[0] = '\0';
+        return st;
+    }
+    cache_dir(s->cache_dir, sizeof s->cache_dir);
+    return BN_OK;
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "base/error.h"
+#include "io/config.h"
 
 /* A name ("arithmetic") is looked up as ./experiments/NAME.ini, then
  * PKGDATADIR/experiments/NAME.ini; anything with a '/' or ending in ".ini" is a path. */
@@ -13,5 +14,12 @@ bn_status bn_experiment_path(const char *name_or_path, char *out, size_t cap, bn
 /* A shipped data file, e.g. "tinystories/tokenizer.json": ./assets/REL, then
  * PKGDATADIR/assets/REL. */
 bn_status bn_asset_path(const char *rel, char *out, size_t cap, bn_error *err);
+
+/* The shipped TinyStories sample that a text run with an empty [data] path trains on
+ * (README, "Shipped data"): its texts and tokenizer (bn_asset_path) and the cache directory
+ * ${XDG_CACHE_HOME:-$HOME/.cache}/bitnet-tui/datasets (an XDG_CACHE_HOME that is not an
+ * absolute path is ignored, as the XDG spec asks). A missing asset is BN_ERR_INPUT naming
+ * it, and leaves s->train empty. */
+bn_status bn_text_sample_locate(bn_data_sample *s, bn_error *err);
 
 #endif

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "experiments.h"
 #include "kernels/kernels.h"
+#include "progress.h"
 #include "train/trainer.h"
 
 int bn_exit_status(bn_status s)
@@ -79,6 +80,34 @@ static void print_checkpoint(void *ctx, long step, const char *path)
     fprintf(stderr, "checkpoint saved: %s\n", path);
 }
 
+/* Preparing the shipped sample on first use: a progress line on stderr (ctx: bn_progress). */
+static int print_prepare(void *ctx, const bn_prepare_progress *p)
+{
+    char extra[64];
+    snprintf(extra, sizeof extra, "%lld tokens", p->tokens);
+    bn_progress_show(ctx, "preparing the shipped sample", p->disk_bytes, p->disk_total, 1e6,
+                     "MB", extra, p->done);
+    return 0;
+}
+
+/* A text run with an empty [data] path trains on the shipped sample: find it (README,
+ * "Shipped data"). Also for a resumed one, whose path may be the sample's cache. */
+static bn_status locate_sample(bn_config *cfg, bn_error *err)
+{
+    if (cfg->experiment.task != BN_TASK_TEXT)
+        return BN_OK;
+    bn_status s = bn_text_sample_locate(&cfg->data.sample, err);
+    return cfg->data.path[0] ? BN_OK : s;
+}
+
+static void print_data(const bn_trainer *t)
+{
+    if (t->sample != BN_SAMPLE_UNUSED)
+        fprintf(stderr, "data: the shipped sample, %s %s\n",
+                t->sample == BN_SAMPLE_PREPARED ? "prepared into" : "prepared before in",
+                t->cfg.data.path);
+}
+
 /* The trainer thread's job. */
 typedef struct {
     bn_trainer *trainer;
@@ -133,7 +162,9 @@ static bn_status load_config(const bn_cli *cli, bn_config *cfg, bn_error *err)
     else if (bn_experiment_path(cli->experiment, path, sizeof path, err) != BN_OK)
         return BN_ERR_INPUT;
     bn_status s = bn_config_load(cfg, path, err);
-    return s == BN_OK ? bn_cli_apply_sets(cli, cfg, err) : s;
+    if (s == BN_OK)
+        s = bn_cli_apply_sets(cli, cfg, err);
+    return s == BN_OK ? locate_sample(cfg, err) : s;
 }
 
 static void print_summary(bn_trainer *t, bn_status s, double wall)
@@ -177,7 +208,10 @@ int bn_cmd_train(const bn_cli *cli)
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
 
     bn_trainer trainer;
-    bn_trainer_hooks hooks = {.ctx = NULL,
+    bn_progress prep;
+    bn_progress_start(&prep);
+    bn_trainer_hooks hooks = {.ctx = &prep,
+                              .on_prepare = print_prepare,
                               .on_log = print_progress,
                               .on_eval = print_eval,
                               .on_checkpoint = print_checkpoint,
@@ -194,6 +228,7 @@ int bn_cmd_train(const bn_cli *cli)
             trainer.run.dir, cfg.experiment.name, trainer.model.num_params, cfg.train.num_steps,
             cfg.train.batch_size, cfg.train.seq_len, cfg.train.threads, kernels->name,
             cli->resume ? " (resumed)" : "");
+    print_data(&trainer);
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -64,8 +64,8 @@ expect_error "unknown kernel" "kernel 'simd9': unknown (allowed:" $T arithmetic 
 expect_error "tictactoe: no player weight" "random_weight + minimax_weight + perfect_weight must be above 0" \
     $T tictactoe --set data.random_weight=0 --set data.minimax_weight=0 --set data.perfect_weight=0
 expect_error "tictactoe: epsilon above 1" "minimax_epsilon = 2" $T tictactoe --set data.minimax_epsilon=2
-expect_error "tinystories without its prepared dataset" \
-    "[data] path = data/tinystories: cannot open" $T tinystories
+expect_error "tinystories with a dataset that is not there" \
+    "[data] path = data/tinystories: cannot open" $T tinystories --set data.path=data/tinystories
 expect_error "baseline without its prepared dataset" "[data] path = fineweb-edu.txt: cannot open" \
     $T baseline-95m
 expect_error "an experiment without train" "to train this experiment: bitnet-tui train arithmetic" \

@@ -346,8 +346,6 @@ static void test_bad_files(void)
         {"warmup.ini", "[training]\nnum_steps = 50\n", "warmup_steps = 100",
          "must be at most num_steps (50)"},
         {"vocab.ini", "[model]\nvocab_size = 64\n", "vocab_size = 64", "must be 32"},
-        {"textpath.ini", "[experiment]\ntask = text\n[model]\nvocab_size = 256\n",
-         "[data] path", "task text"},
         {"task.ini", "[experiment]\ntask = chess\n", "task = chess",
          "arithmetic, tictactoe, text"},
         {"runid.ini", "[logging]\nrun_id = my run\n", "run_id = \"my run\"",

@@ -61,6 +61,18 @@ typedef struct {
     char runs_dir[BN_PATH_MAX];    /* "runs" */
 } bn_log_config;
 
+/* The shipped text sample a text run trains on when its [data] path is empty (README,
+ * "Shipped data"). Not INI keys: a front end fills them before the trainer starts (it knows
+ * where the assets and the user's cache are); the trainer prepares the sample into
+ * cache_dir on first use (io/sample_cache.h). Empty train: no sample known. */
+typedef struct {
+    char name[BN_NAME_MAX];       /* "tinystories-sample": the cache directory's prefix */
+    char train[BN_PATH_MAX];      /* the training text */
+    char val[BN_PATH_MAX];        /* the held-out text (prepare --val) */
+    char tokenizer[BN_PATH_MAX];  /* its tokenizer.json */
+    char cache_dir[BN_PATH_MAX];  /* where prepared samples go */
+} bn_data_sample;
+
 /* [data] */
 typedef struct {
     int max_operand;        /* arithmetic: a in 0..max, b in 1..max */
@@ -73,6 +85,7 @@ typedef struct {
     double perfect_weight;  /*   perfect minimax (uniform among optimal moves) */
     double minimax_epsilon;
     int random_start_percent; /* tictactoe: games starting from a random position */
+    bn_data_sample sample;  /* text tasks: the data when path is empty (not an INI key) */
 } bn_data_config;
 
 /* [experiment] */

@@ -12,18 +12,6 @@
 #include "task/sources.h"
 #include "tok/bpe.h"
 
-static int text_validate(const bn_config *cfg, bn_task_problem *out)
-{
-    if (cfg->data.path[0] != '\0')
-        return 0;
-    out->section = "data";
-    out->key = "path";
-    snprintf(out->why, sizeof out->why,
-             "task text needs a prepared dataset directory (bitnet-tui prepare) or llm.c "
-             "shards");
-    return 1;
-}
-
 static const char *origin(const bn_config *cfg)
 {
     return cfg->source_path[0] ? cfg->source_path : cfg->experiment.name;
@@ -34,6 +22,11 @@ static bn_status check_data_path(const bn_config *cfg, int *is_dir, bn_error *er
 {
     struct stat sb;
     const char *path = cfg->data.path;
+    if (!path[0])
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: [data] path is empty: set it to a dataset directory made by "
+                       "bitnet-tui prepare (training uses the shipped sample then)",
+                       origin(cfg));
     if (stat(path, &sb) != 0)
         return bn_fail(err, BN_ERR_INPUT,
                        "%s: [data] path = %s: cannot open: %s (a dataset directory made by "
@@ -133,7 +126,6 @@ static bn_status text_eval_checkpoint(bn_model *m, const bn_tokenizer *tok,
 const bn_task_ops bn_task_text = {
     .name = "text",
     .task = BN_TASK_TEXT,
-    .validate = text_validate,
     .open_tokenizer = text_tokenizer,
     .open_source = text_source,
     .evaluate_checkpoint = text_eval_checkpoint,

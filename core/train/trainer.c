@@ -10,6 +10,7 @@
 
 #include "io/jsonio.h"
 #include "io/runs.h"
+#include "io/sample_cache.h"
 #include "tok/bpe.h"
 
 #define LOSS_EMA_DECAY 0.98
@@ -214,10 +215,12 @@ bn_status bn_trainer_init(bn_trainer *t, const bn_config *cfg, const char *resum
     pthread_cond_init(&t->wake, NULL);
     t->task = bn_task_find(cfg->experiment.task);
     bn_status s = bn_config_validate(cfg, err);
+    if (s == BN_OK) /* the shipped sample for an empty [data] path: t->cfg gets its dir */
+        s = bn_sample_resolve(&t->cfg, hooks.on_prepare, hooks.ctx, &t->sample, err);
     if (s == BN_OK)
-        s = bn_task_open_tokenizer(cfg, &t->tok, err);
+        s = bn_task_open_tokenizer(&t->cfg, &t->tok, err);
     if (s == BN_OK)
-        s = bn_task_open_source(cfg, t->tok, &t->source, err);
+        s = bn_task_open_source(&t->cfg, t->tok, &t->source, err);
     if (s == BN_OK)
         s = bn_model_init(&t->model, &cfg->model, cfg->train.batch_size, cfg->train.seq_len,
                           kernels, cfg->train.threads, err);

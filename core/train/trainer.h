@@ -19,6 +19,7 @@
 #include "model/model.h"
 #include "model/optim.h"
 #include "io/rundir.h"
+#include "io/sample_cache.h"
 #include "model/schedule.h"
 #include "train/requests.h"
 
@@ -87,6 +88,10 @@ typedef struct {
     void (*on_generate)(void *ctx, long id, const char *completion, int done);
     /* A move request's answer (error == NULL), or why there is none (answer == NULL). */
     void (*on_move)(void *ctx, long id, const bn_ttt_answer *answer, const char *error);
+    /* Preparing the shipped text sample on first use (io/sample_cache.h), during
+     * bn_trainer_init on its thread: as bn_prepare_run reports it (p->done on the last
+     * call); a non-zero answer stops it (bn_trainer_init then fails). */
+    bn_prepare_progress_fn on_prepare;
 } bn_trainer_hooks;
 
 typedef struct {
@@ -102,6 +107,7 @@ typedef struct {
     bn_rundir run;
     int *tokens;             /* (batch, seq_len) */
     bn_trainer_hooks hooks;
+    bn_sample_outcome sample; /* whether cfg.data.path is the shipped sample (prepared now) */
 
     pthread_mutex_t lock;    /* guards snap and the requests */
     pthread_cond_t wake;     /* signalled on every command and request (ends a pause wait) */

@@ -1,0 +1,182 @@
+/* sample_cache.c - the shipped text sample prepared on first use (see sample_cache.h). */
+#include "io/sample_cache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/fileio.h"
+#include "io/dataset.h"
+#include "tok/bpe.h"
+
+#define DIR_CAP (BN_PATH_MAX + BN_NAME_MAX + 64)
+
+/* CACHE/NAME-<hex>, the hex of "fnv1a64:<hex>" (the whole hash if it has no ':'). */
+static bn_status dir_for_hash(const bn_data_sample *s, const char *hash, char *out,
+                              size_t cap, bn_error *err)
+{
+    const char *colon = strchr(hash, ':');
+    int n = snprintf(out, cap, "%s/%s-%s", s->cache_dir, s->name, colon ? colon + 1 : hash);
+    if (n < 0 || (size_t)n >= cap)
+        return bn_fail(err, BN_ERR_INPUT, "%s: cache directory name too long", s->cache_dir);
+    return BN_OK;
+}
+
+static bn_status open_tokenizer(const bn_data_sample *s, bn_tokenizer **tok,
+                                char hash[BN_TOK_HASH_CAP], bn_error *err)
+{
+    bn_status st = bn_tok_load_hf(tok, s->tokenizer, err);
+    if (st == BN_OK)
+        st = bn_tok_hash(*tok, hash, err);
+    return st;
+}
+
+bn_status bn_sample_dir(const bn_data_sample *s, char *out, size_t cap, bn_error *err)
+{
+    bn_tokenizer *tok = NULL;
+    char hash[BN_TOK_HASH_CAP];
+    bn_status st = open_tokenizer(s, &tok, hash, err);
+    if (st == BN_OK)
+        st = dir_for_hash(s, hash, out, cap, err);
+    bn_tok_free(tok);
+    return st;
+}
+
+/* A finished dataset of this tokenizer whose shards open, with a held-out split. */
+static int is_ready(const char *dir, const char *hash, int vocab)
+{
+    char have[BN_TOK_HASH_CAP];
+    bn_error err = {0};
+    bn_dataset d;
+    if (bn_dataset_manifest_hash(dir, have, &err) != BN_OK || strcmp(have, hash) != 0)
+        return 0;
+    if (bn_dataset_open(&d, dir, vocab, &err) != BN_OK)
+        return 0;
+    int ok = d.has_manifest && d.train.tokens > 0 && d.val.tokens > 0;
+    bn_dataset_close(&d);
+    return ok;
+}
+
+/* Remove a dataset directory (flat: shards, tokenizer.json, dataset.json). */
+static void remove_flat(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[DIR_CAP + 300];
+    while (d && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+/* A name beside `dir` that no other process uses: CACHE/.NAME-<hex>.<what>-<pid>-<ns>. */
+static void side_name(const bn_data_sample *s, const char *dir, const char *what, char *out,
+                      size_t cap)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    const char *base = strrchr(dir, '/');
+    snprintf(out, cap, "%s/.%s.%s-%ld-%ld", s->cache_dir, base ? base + 1 : dir, what,
+             (long)getpid(), (long)ts.tv_nsec);
+}
+
+static bn_status prepare_into(const bn_data_sample *s, const bn_tokenizer *tok,
+                              const char *tmp, int threads, bn_prepare_progress_fn progress,
+                              void *ctx, bn_error *err)
+{
+    const char *inputs[1] = {s->train}, *val_inputs[1] = {s->val};
+    bn_prepare_opts o = {.tok = tok, .out_dir = tmp, .inputs = inputs, .n_inputs = 1,
+                         .val_inputs = val_inputs, .n_val_inputs = 1,
+                         .threads = threads > 0 ? threads : 1, .progress = progress,
+                         .progress_ctx = ctx};
+    return bn_prepare_run(&o, NULL, err);
+}
+
+/* Rename the prepared tmp into dir. When dir is there already: a finished one (another run
+ * was first) is kept and tmp removed; a damaged one is moved aside, removed, and the rename
+ * tried again. */
+static bn_status install(const bn_data_sample *s, const char *tmp, const char *dir,
+                         const char *hash, int vocab, bn_error *err)
+{
+    char aside[DIR_CAP + 64];
+    for (int tries = 0; tries < 4; tries++) {
+        if (rename(tmp, dir) == 0)
+            return BN_OK;
+        if (errno != ENOTEMPTY && errno != EEXIST)
+            break;
+        if (is_ready(dir, hash, vocab)) {
+            remove_flat(tmp);
+            return BN_OK;
+        }
+        side_name(s, dir, "damaged", aside, sizeof aside);
+        if (rename(dir, aside) == 0)
+            remove_flat(aside);
+    }
+    int e = errno;
+    remove_flat(tmp);
+    return bn_fail(err, BN_ERR_IO, "%s: cannot put the prepared sample in place: %s", dir,
+                   strerror(e));
+}
+
+/* Reuse dir when ready, else prepare the sample into it. */
+static bn_status ensure(const bn_data_sample *s, const bn_tokenizer *tok, const char *hash,
+                        const char *dir, int threads, bn_prepare_progress_fn progress,
+                        void *ctx, bn_sample_outcome *outcome, bn_error *err)
+{
+    char tmp[DIR_CAP + 64];
+    int vocab = bn_tok_vocab_size(tok);
+    *outcome = BN_SAMPLE_REUSED;
+    if (is_ready(dir, hash, vocab))
+        return BN_OK;
+    *outcome = BN_SAMPLE_PREPARED;
+    bn_status st = bn_mkdirs(s->cache_dir, err);
+    side_name(s, dir, "tmp", tmp, sizeof tmp);
+    if (st == BN_OK)
+        st = prepare_into(s, tok, tmp, threads, progress, ctx, err);
+    if (st == BN_OK)
+        st = install(s, tmp, dir, hash, vocab, err);
+    return st;
+}
+
+static int uses_sample(const bn_config *cfg, const char *dir)
+{
+    return cfg->data.path[0] == '\0' || strcmp(cfg->data.path, dir) == 0;
+}
+
+bn_status bn_sample_resolve(bn_config *cfg, bn_prepare_progress_fn progress, void *ctx,
+                            bn_sample_outcome *outcome, bn_error *err)
+{
+    const bn_data_sample *s = &cfg->data.sample;
+    *outcome = BN_SAMPLE_UNUSED;
+    if (cfg->experiment.task != BN_TASK_TEXT || (cfg->data.path[0] && !s->train[0]))
+        return BN_OK;
+    if (!s->train[0])
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: [data] path is empty and the shipped sample is not known here: "
+                       "set [data] path to a prepared dataset (bitnet-tui prepare)",
+                       cfg->source_path[0] ? cfg->source_path : cfg->experiment.name);
+    if (!s->cache_dir[0])
+        return bn_fail(err, BN_ERR_INPUT, "[data] path is empty and there is no cache "
+                       "directory for the shipped sample: set XDG_CACHE_HOME or HOME");
+    bn_tokenizer *tok = NULL;
+    char hash[BN_TOK_HASH_CAP], dir[DIR_CAP];
+    bn_status st = open_tokenizer(s, &tok, hash, err);
+    if (st == BN_OK)
+        st = dir_for_hash(s, hash, dir, sizeof dir, err);
+    if (st == BN_OK && uses_sample(cfg, dir)) {
+        st = ensure(s, tok, hash, dir, cfg->train.threads, progress, ctx, outcome, err);
+        if (st == BN_OK)
+            snprintf(cfg->data.path, sizeof cfg->data.path, "%s", dir);
+    }
+    bn_tok_free(tok);
+    return st;
+}
