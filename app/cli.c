@@ -70,6 +70,7 @@ static const cli_option train_options[] = {
     KEY("runs-dir", "DIR", "logging.runs_dir"),
     KEY("log-interval", "N", "logging.log_interval"),
     KEY("sample-interval", "N", "logging.sample_interval"),
+    KEY("eval-interval", "N", "logging.eval_interval"),
     KEY("checkpoint-interval", "N", "logging.checkpoint_interval"),
     SET,
     TEXT("resume", "RUN_DIR", resume, "continue the run in RUN_DIR (its config, plus "

@@ -1,5 +1,6 @@
 /* train_cmd.c - `--batch`: train headless on a background thread, progress lines on stderr,
  * SIGINT/SIGTERM/SIGHUP stop the run with a checkpoint. */
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,18 +49,34 @@ static void format_duration(char *out, size_t cap, double seconds)
     snprintf(out, cap, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
 }
 
+/* " | val 2.3456 (1.234 bpb)" after a text run's evaluation, else "". */
+static void held_out(const bn_eval_summary *e, char *out, size_t cap)
+{
+    double loss = NAN, bpb = NAN;
+    for (int i = 0; e->have && i < e->n_metrics; i++) {
+        if (strcmp(e->metrics[i].key, "val_loss") == 0)
+            loss = e->metrics[i].value;
+        else if (strcmp(e->metrics[i].key, "val_bpb") == 0)
+            bpb = e->metrics[i].value;
+    }
+    out[0] = '\0';
+    if (!isnan(loss))
+        snprintf(out, cap, " | val %.4f (%.3f bpb)", loss, bpb);
+}
+
 static void print_progress(void *ctx, const bn_train_snapshot *snap)
 {
     (void)ctx;
     const bn_step_stats *s = &snap->stats;
-    char elapsed[32], eta[32];
+    char elapsed[32], eta[32], val[48];
+    held_out(&snap->eval, val, sizeof val);
     format_duration(elapsed, sizeof elapsed, s->elapsed_s);
     format_duration(eta, sizeof eta, s->eta_s);
     fprintf(stderr,
-            "step %ld/%ld | loss %.4f | smooth %.4f | lr %.3e | %.0f tok/s | elapsed %s | "
+            "step %ld/%ld | loss %.4f | smooth %.4f%s | lr %.3e | %.0f tok/s | elapsed %s | "
             "ETA %s\n",
-            s->step, s->total_steps, s->loss, s->loss_ema, s->lr, s->tokens_per_sec, elapsed,
-            eta);
+            s->step, s->total_steps, s->loss, s->loss_ema, val, s->lr, s->tokens_per_sec,
+            elapsed, eta);
 }
 
 static void print_line(void *ctx, const char *text)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "experiments.h"
 #include "tui.h"
 
 static const char *unusable_terminal(void)
@@ -33,6 +34,8 @@ int bn_cmd_tui(const bn_cli *cli)
     bn_error err = {0};
     bn_tui_options opt = {.cores = bn_resolve_threads(0),
                           .installed_experiments = BN_PKGDATADIR "/experiments"};
+    if (bn_text_sample_locate(&opt.sample, &err) != BN_OK)
+        err.msg[0] = '\0'; /* a text run with an empty [data] path says so when it starts */
     if (bn_select_kernels(cli->kernel, &opt.kernels, &err) != BN_OK) {
         fprintf(stderr, "bitnet-tui: %s\n", err.msg);
         return BN_EXIT_INPUT;

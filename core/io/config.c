@@ -114,11 +114,13 @@ static const key_spec schema[] = {
     {"logging", "log_interval", KEY_INT, FIELD(log.log_interval), "10", 1, INT_MAX, 0,
      "steps between metric records"},
     {"logging", "sample_interval", KEY_INT, FIELD(log.sample_interval), "500", 0, INT_MAX, 0,
-     "steps between samples and evals, 0 = never"},
+     "steps between samples (and evals when eval_interval is 0), 0 = never"},
+    {"logging", "eval_interval", KEY_INT, FIELD(log.eval_interval), "0", 0, INT_MAX, 0,
+     "steps between held-out evaluations, 0 = at every sample_interval"},
     {"logging", "checkpoint_interval", KEY_INT, FIELD(log.checkpoint_interval), "1000", 0,
      INT_MAX, 0, "steps between checkpoints, 0 = only at the end"},
     {"logging", "eval_problems", KEY_INT, FIELD(log.eval_problems), "200", 1, 100000, 0,
-     "held-out problems per evaluation"},
+     "held-out problems (arithmetic), games per mode (tictactoe), rows (text) per eval"},
     {"logging", "eval_shots", KEY_INT, FIELD(log.eval_shots), "0", 0, 8, 0,
      "solved problems before each evaluation prompt"},
     {"logging", "run_id", KEY_ID, FIELD(log.run_id), "", 0, 0, 0,
@@ -890,4 +892,9 @@ int bn_config_key_doc(const char *name, const char **help, const char **def)
     if (def)
         *def = k->def;
     return 1;
+}
+
+int bn_config_eval_interval(const bn_config *cfg)
+{
+    return cfg->log.eval_interval > 0 ? cfg->log.eval_interval : cfg->log.sample_interval;
 }

@@ -54,8 +54,10 @@ typedef struct {
 typedef struct {
     int log_interval;
     int sample_interval;     /* 0 = never */
+    int eval_interval;       /* 0 = at every sample_interval (bn_config_eval_interval) */
     int checkpoint_interval; /* 0 = only at the end */
-    int eval_problems;       /* held-out problems evaluated at each sample_interval */
+    int eval_problems;       /* per evaluation: held-out problems, games per mode, or (text)
+                                rows of the val split at most */
     int eval_shots;          /* solved problems preceding each eval prompt (0 = none) */
     char run_id[BN_NAME_MAX];      /* "" = bitnet_<size>_<experiment>_<unix time> */
     char runs_dir[BN_PATH_MAX];    /* "runs" */
@@ -143,6 +145,11 @@ bn_status bn_config_peek(const char *path, const char *name, char *out, size_t c
 /* The schema's one-line help and built-in default (as written in an INI file; "" = empty)
  * of the key "section.key"; 0 if there is no such key. For usage texts. */
 int bn_config_key_doc(const char *name, const char **help, const char **def);
+
+/* Steps between the task's held-out evaluations: [logging] eval_interval, or sample_interval
+ * when that is 0 (INI files written before eval_interval existed evaluate as they did);
+ * 0 = never. */
+int bn_config_eval_interval(const bn_config *cfg);
 
 const char *bn_task_name(bn_task task);
 const char *bn_precision_name(bn_precision p);

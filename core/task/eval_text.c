@@ -18,6 +18,9 @@ typedef struct {
     int seq_len;
     int *bytes;   /* per id of the model's vocabulary: its text bytes */
     int *batch;   /* max_batch x seq_len ids */
+    int filled;   /* rows waiting in batch */
+    long long max_rows; /* of a dataset split: at most this many rows (0: all) */
+    long long split_rows; /* the whole split's rows, for the record */
     bn_text_loss sum;
 } evaluator;
 
@@ -44,12 +47,15 @@ static int *piece_bytes(const bn_tokenizer *tok, int model_vocab)
     return bytes;
 }
 
-/* Forward `rows` rows held in ev->batch and add their losses and target bytes. */
+/* Forward `rows` rows held in ev->batch and add their losses and target bytes. The losses
+ * are added position by position (the model's row_loss: 0 where a row has no target), so
+ * the sum is the same however the rows are cut into batches. */
 static void eval_batch(evaluator *ev, int rows)
 {
     int L = ev->seq_len;
-    double mean = bn_model_forward(ev->m, ev->batch, rows, L);
-    ev->sum.nats += mean * rows * (L - 1);
+    bn_model_forward(ev->m, ev->batch, rows, L);
+    for (size_t n = 0; n < (size_t)rows * (size_t)L; n++)
+        ev->sum.nats += ev->m->row_loss[n];
     for (int r = 0; r < rows; r++)
         for (int i = 1; i < L; i++)
             ev->sum.bytes += ev->bytes[ev->batch[(size_t)r * L + i]];
@@ -57,17 +63,39 @@ static void eval_batch(evaluator *ev, int rows)
     ev->sum.predictions += (long long)rows * (L - 1);
 }
 
-/* Every whole row of a shard's tokens. */
-static void eval_shard(evaluator *ev, const bn_shard *sh)
+/* Queue one row (seq_len ids from src) and evaluate the batch when it is full. */
+static void add_row(evaluator *ev, const uint16_t *src)
 {
-    size_t L = (size_t)ev->seq_len, rows = sh->n_tokens / L;
-    for (size_t first = 0; first < rows; first += (size_t)ev->m->max_batch) {
-        size_t n = rows - first < (size_t)ev->m->max_batch ? rows - first
-                                                           : (size_t)ev->m->max_batch;
-        for (size_t i = 0; i < n * L; i++)
-            ev->batch[i] = sh->tokens[first * L + i];
-        eval_batch(ev, (int)n);
+    int *dst = ev->batch + (size_t)ev->filled * (size_t)ev->seq_len;
+    for (int i = 0; i < ev->seq_len; i++)
+        dst[i] = src[i];
+    if (++ev->filled == ev->m->max_batch) {
+        eval_batch(ev, ev->filled);
+        ev->filled = 0;
     }
+}
+
+/* The split's rows (seq_len consecutive tokens, whole rows of each shard, numbered over the
+ * shards in order): all R of them, or with max_rows = n < R the rows floor(i R / n),
+ * i = 0 .. n-1, spread evenly over the split and the same at every call. */
+static void eval_split(evaluator *ev, const bn_dataset_split *s)
+{
+    long long L = ev->seq_len, R = 0;
+    for (int i = 0; i < s->n_shards; i++)
+        R += (long long)s->shards[i].n_tokens / L;
+    long long n = ev->max_rows > 0 && ev->max_rows < R ? ev->max_rows : R;
+    int shard = 0;
+    long long base = 0; /* rows before `shard` */
+    for (long long i = 0; i < n; i++) {
+        long long k = i * R / n; /* i when n == R */
+        while (k >= base + (long long)s->shards[shard].n_tokens / L)
+            base += (long long)s->shards[shard++].n_tokens / L;
+        add_row(ev, s->shards[shard].tokens + (size_t)((k - base) * L));
+    }
+    if (ev->filled)
+        eval_batch(ev, ev->filled);
+    ev->filled = 0;
+    ev->split_rows = R;
 }
 
 /* Every whole row of an id array. */
@@ -109,8 +137,8 @@ static bn_status eval_dataset(evaluator *ev, const bn_tokenizer *tok, const char
     int is_dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
     const bn_dataset_split *s = d.val.tokens > 0 ? &d.val : &d.train;
     *split = !is_dir ? "all" : s == &d.val ? "val" : "train";
-    for (int i = 0; st == BN_OK && i < s->n_shards; i++)
-        eval_shard(ev, &s->shards[i]);
+    if (st == BN_OK)
+        eval_split(ev, s);
     bn_dataset_close(&d);
     return st;
 }
@@ -213,24 +241,64 @@ static bn_status run_eval(evaluator *ev, const bn_tokenizer *tok, const char *pa
     return st;
 }
 
-bn_status bn_eval_text_data(bn_model *m, const bn_tokenizer *tok, const char *path,
-                            int seq_len, json_t **out, bn_error *err)
+/* The shape checks and the buffers of an evaluation. */
+static bn_status evaluator_init(evaluator *ev, bn_model *m, const bn_tokenizer *tok,
+                                const char *path, int seq_len, bn_error *err)
 {
-    *out = NULL;
+    memset(ev, 0, sizeof *ev);
     if (bn_tok_vocab_size(tok) > m->cfg.vocab_size)
         return bn_fail(err, BN_ERR_INPUT, "%s: the tokenizer has %d ids, the model only %d",
                        bn_tok_name(tok), bn_tok_vocab_size(tok), m->cfg.vocab_size);
     bn_status st = bn_model_check_shape(m, 1, seq_len, err);
     if (st != BN_OK)
         return st;
-    evaluator ev = {.m = m, .seq_len = seq_len};
-    ev.bytes = piece_bytes(tok, m->cfg.vocab_size);
-    ev.batch = malloc((size_t)m->max_batch * (size_t)seq_len * sizeof *ev.batch);
-    if (!ev.bytes || !ev.batch)
+    ev->m = m;
+    ev->seq_len = seq_len;
+    ev->bytes = piece_bytes(tok, m->cfg.vocab_size);
+    ev->batch = malloc((size_t)m->max_batch * (size_t)seq_len * sizeof *ev->batch);
+    if (!ev->bytes || !ev->batch)
         st = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory for the evaluation", path);
+    return st;
+}
+
+static void evaluator_free(evaluator *ev)
+{
+    free(ev->bytes);
+    free(ev->batch);
+}
+
+bn_status bn_eval_text_data(bn_model *m, const bn_tokenizer *tok, const char *path,
+                            int seq_len, json_t **out, bn_error *err)
+{
+    evaluator ev;
+    *out = NULL;
+    bn_status st = evaluator_init(&ev, m, tok, path, seq_len, err);
     if (st == BN_OK)
         st = run_eval(&ev, tok, path, out, err);
-    free(ev.bytes);
-    free(ev.batch);
+    evaluator_free(&ev);
+    return st;
+}
+
+bn_status bn_eval_text_val(bn_model *m, const bn_tokenizer *tok, const char *path,
+                           int seq_len, long long max_rows, bn_text_loss *sum,
+                           long long *split_rows, bn_error *err)
+{
+    evaluator ev;
+    bn_dataset d;
+    memset(sum, 0, sizeof *sum);
+    *split_rows = 0;
+    bn_status st = evaluator_init(&ev, m, tok, path, seq_len, err);
+    if (st == BN_OK)
+        st = bn_dataset_open(&d, path, bn_tok_vocab_size(tok), err);
+    if (st == BN_OK) {
+        st = check_dataset_tokenizer(&d, tok, path, err);
+        ev.max_rows = max_rows;
+        if (st == BN_OK && d.val.tokens > 0)
+            eval_split(&ev, &d.val);
+        bn_dataset_close(&d);
+    }
+    *sum = ev.sum;
+    *split_rows = ev.split_rows;
+    evaluator_free(&ev);
     return st;
 }

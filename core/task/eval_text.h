@@ -26,4 +26,15 @@ typedef struct {
 bn_status bn_eval_text_data(bn_model *m, const bn_tokenizer *tok, const char *path,
                             int seq_len, json_t **out, bn_error *err);
 
+/* A training run's held-out figures (README, "Evaluation reports"): at most max_rows rows
+ * (0: all) of the val split of the dataset at path. With R whole rows in the split
+ * (seq_len consecutive tokens within a shard, numbered over its shards in order) and
+ * n = max_rows < R, the rows floor(i R / n) for i = 0 .. n-1: spread evenly over the split
+ * and the same at every evaluation; with n >= R every row, exactly as bn_eval_text_data
+ * reads them, so the sums are the same. *sum is all zero (rows 0) when the dataset has no
+ * val split or it holds no whole row; *split_rows gets R. */
+bn_status bn_eval_text_val(bn_model *m, const bn_tokenizer *tok, const char *path,
+                           int seq_len, long long max_rows, bn_text_loss *sum,
+                           long long *split_rows, bn_error *err);
+
 #endif

@@ -3,11 +3,13 @@
 #include "task/task.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "io/dataset.h"
+#include "io/jsonio.h"
 #include "task/eval_text.h"
 #include "task/sources.h"
 #include "tok/bpe.h"
@@ -114,6 +116,53 @@ static bn_status text_source(const bn_config *cfg, const bn_tokenizer *tok,
                                 BN_DATA_SEED(cfg->train.seed), hash, out, err);
 }
 
+/* The samples.jsonl record of a held-out evaluation (README, "Evaluation reports"); other
+ * parts of the evaluation may add keys to it. */
+static json_t *val_record(const bn_text_loss *sum, long long split_rows, double loss,
+                          double bpb)
+{
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "kind", "text_eval", "split",
+                     "val", "rows", (json_int_t)sum->rows, "split_rows",
+                     (json_int_t)split_rows, "predictions", (json_int_t)sum->predictions,
+                     "bytes", (json_int_t)sum->bytes, "val_loss", bn_json_number(loss),
+                     "val_bpb", bn_json_number(bpb));
+}
+
+static void fill_report(const bn_text_loss *sum, long long split_rows, bn_eval_report *out)
+{
+    double loss = sum->nats / (double)sum->predictions;
+    double bpb = sum->bytes > 0 ? sum->nats / log(2.0) / sum->bytes : NAN;
+    bn_report_metric(out, "val_loss", loss, 0);
+    bn_report_metric(out, "val_bpb", bpb, 0);
+    bn_report_metric(out, "val_rows", (double)sum->rows, 1);
+    snprintf(out->headline, sizeof out->headline,
+             "val loss %.4f nats/token, %.4f bits/byte (%lld of the val split's %lld rows)",
+             loss, bpb, sum->rows, split_rows);
+    snprintf(out->value, sizeof out->value, "%.4f (%.3f bpb)", loss, bpb);
+    snprintf(out->summary, sizeof out->summary, "val loss %.4f, %.4f bits/byte (%lld rows)",
+             loss, bpb, sum->rows);
+    out->samples = val_record(sum, split_rows, loss, bpb);
+}
+
+/* The periodic evaluation: loss and bits per byte on at most n rows of the dataset's val
+ * split (README, "Evaluation reports"). A dataset without one has nothing to report. */
+static bn_status text_evaluate(bn_model *m, const bn_tokenizer *tok, const bn_config *cfg,
+                               int n, bn_eval_report *out, bn_error *err)
+{
+    bn_text_loss sum;
+    long long split_rows = 0;
+    bn_status st = bn_eval_text_val(m, tok, cfg->data.path, cfg->train.seq_len, n, &sum,
+                                    &split_rows, err);
+    if (st != BN_OK)
+        return st;
+    if (sum.rows == 0)
+        snprintf(out->headline, sizeof out->headline, "no held-out rows in %s (no val split, "
+                 "or none as long as seq_len): nothing to evaluate", cfg->data.path);
+    else
+        fill_report(&sum, split_rows, out);
+    return BN_OK;
+}
+
 /* Without --data: the run's dataset, its val split. */
 static bn_status text_eval_checkpoint(bn_model *m, const bn_tokenizer *tok,
                                       const bn_config *cfg, const bn_eval_options *opt,
@@ -128,5 +177,6 @@ const bn_task_ops bn_task_text = {
     .task = BN_TASK_TEXT,
     .open_tokenizer = text_tokenizer,
     .open_source = text_source,
+    .evaluate = text_evaluate,
     .evaluate_checkpoint = text_eval_checkpoint,
 };

@@ -305,6 +305,8 @@ static bn_status log_eval(bn_trainer *t, long step, const bn_eval_report *r, bn_
             s = bn_rundir_append_record(&t->run, t->run.samples, rec, err);
         json_decref(rec);
     }
+    if (r->n_metrics == 0) /* nothing measured (a text dataset with no val split) */
+        return s;
     json_t *sc = json_pack("{s:I}", "step", (json_int_t)step);
     for (int i = 0; sc && i < r->n_metrics; i++) {
         const bn_metric *m = &r->metrics[i];
@@ -584,8 +586,12 @@ static bn_status after_step(bn_trainer *t, const step_result *r, bn_error *err)
         t->interval_started_at = now_seconds();
         t->interval_tokens = 0;
     }
-    if (s == BN_OK && lc->sample_interval > 0 && step % lc->sample_interval == 0 && !last)
+    int every = bn_config_eval_interval(&t->cfg);
+    if (s == BN_OK && every > 0 && step % every == 0 && !last) {
         s = evaluate(t, lc->eval_problems, err);
+        t->interval_started_at = now_seconds(); /* tokens/s counts training time only */
+        t->interval_tokens = 0;
+    }
     int periodic = lc->checkpoint_interval > 0 && step % lc->checkpoint_interval == 0;
     if (s == BN_OK && !last && (periodic || take_flag(t, &t->save_requested)))
         s = save_checkpoint(t, err);
