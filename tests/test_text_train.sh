@@ -2,7 +2,8 @@
 # Text training on token shards, end to end (README, "Training on shards"): a tiny model on
 # the committed fixture dataset (tests/fixtures/text-dataset, remade here by its generator
 # and compared byte for byte) trains, its loss falls; its checkpoints carry tokenizer.json
-# and the hash in the metadata; a resumed run ends bit for bit where the straight run did;
+# and the hash in the metadata; a resumed run ends bit for bit where the straight run did
+# (weights, optimizer, losses and held-out evaluations);
 # eval prints loss and bits per byte; a changed or missing tokenizer.json, a dataset with
 # other rows and a text file as [data] path are refused with exit status 2.
 set -u
@@ -73,6 +74,7 @@ threads = 1
 [logging]
 log_interval = 10
 sample_interval = 0
+eval_interval = 10
 checkpoint_interval = 20
 [data]
 path = $FIX
@@ -103,6 +105,12 @@ check "resumed at step 20" grep -q '^step 30/40 ' err2.txt
 want=$(loss_at straight.jsonl 40)
 got=$(loss_at $R/metrics/scalars.jsonl 40)
 check "loss at step 40: resumed $got, straight $want" [ -n "$want" -a "$got" = "$want" ]
+for step in 30 40; do
+    want=$(grep "^{\"step\": $step, \"val_loss\": " straight.jsonl | tail -n 1)
+    got=$(grep "^{\"step\": $step, \"val_loss\": " $R/metrics/scalars.jsonl | tail -n 1)
+    check "held-out figures at step $step: resumed '$got', straight '$want'" \
+        [ -n "$want" -a "$got" = "$want" ]
+done
 check "weights identical to the straight run" \
     cmp -s straight_040/model.safetensors $C/model.safetensors
 check "optimizer identical to the straight run" \

@@ -145,6 +145,11 @@ void bn_ui_poll_session(bn_ui *ui)
         bn_ui_log(ui, BN_LOG_INFO, "run started: %s (%d thread%s, kernel %s)",
                   ui->session.run_dir, ui->session.snap.threads,
                   ui->session.snap.threads == 1 ? "" : "s", ui->session.snap.kernel);
+        if (ui->session.trainer->sample != BN_SAMPLE_UNUSED)
+            bn_ui_log(ui, BN_LOG_INFO, "data: the shipped sample, %s %s",
+                      ui->session.trainer->sample == BN_SAMPLE_PREPARED ? "prepared into"
+                                                                       : "prepared before in",
+                      ui->session.trainer->cfg.data.path);
         bn_catalog_scan_runs(&ui->catalog);
         break;
     case BN_POLL_ENDED:
@@ -198,6 +203,7 @@ void bn_ui_submit_form(bn_ui *ui)
     }
     if (cfg.train.threads <= 0)
         cfg.train.threads = ui->cores;
+    cfg.data.sample = ui->sample; /* prepared on the training thread when needed */
     reset_views(ui);
     if (bn_session_start(&ui->session, &cfg, ui->kernels, &ui->queue, &err) != BN_OK) {
         snprintf(ui->form.error, sizeof ui->form.error, "%s", err.msg);

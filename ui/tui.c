@@ -240,6 +240,7 @@ static int ui_init(bn_ui *ui, const bn_tui_options *opt)
         ui->panes[p] = (bn_pane){.ops = ops[p], .title = pane_titles[p]};
     ui->kernels = opt->kernels;
     ui->cores = opt->cores;
+    ui->sample = opt->sample;
     ui->slot_pane = BN_PANE_LOG;
     ui->chart.decay_index = bn_pane_loss_default_decay();
     bn_session_init(&ui->session);

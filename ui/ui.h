@@ -102,6 +102,7 @@ struct bn_ui {
 
     const bn_kernels *kernels;  /* --kernel, else the fastest here */
     int cores;
+    bn_data_sample sample;      /* for text runs with an empty [data] path */
     int quitting;               /* stop requested on the way out: leave when it ended */
     int exit_status;
     int done;

@@ -48,6 +48,20 @@ static void push_text(void *ctx, bn_ui_event_kind kind, const char *text)
     bn_ui_queue_push(ctx, &ev);
 }
 
+/* Preparing the shipped sample before the run starts: a log line per block read. */
+static int hook_prepare(void *ctx, const bn_prepare_progress *p)
+{
+    bn_ui_event ev = {.kind = BN_UI_EV_TEXT};
+    if (p->done)
+        snprintf(ev.text, sizeof ev.text, "prepared the shipped sample: %lld tokens, %.1f MB "
+                 "of text in %.1f s", p->tokens, (double)p->bytes / 1e6, p->seconds);
+    else
+        snprintf(ev.text, sizeof ev.text, "preparing the shipped sample: %.1f / %.1f MB",
+                 (double)p->disk_bytes / 1e6, (double)p->disk_total / 1e6);
+    bn_ui_queue_push(ctx, &ev);
+    return 0;
+}
+
 static void hook_warning(void *ctx, const char *text)
 {
     push_text(ctx, BN_UI_EV_WARNING, text);
@@ -96,7 +110,8 @@ static void *session_thread(void *arg)
                               .on_warning = hook_warning,
                               .on_error = hook_error,
                               .on_generate = hook_generate,
-                              .on_move = hook_move};
+                              .on_move = hook_move,
+                              .on_prepare = hook_prepare};
     bn_status st = bn_trainer_init(s->trainer, &s->cfg, NULL, s->kernels, hooks, &err);
     if (st != BN_OK) {
         set_phase(s, BN_PHASE_DONE, st, &err);
