@@ -1,5 +1,6 @@
 /* test_chart.c - the loss chart's arithmetic: compression of a known series into known
- * columns, EMA, axis fitting and levels (linear and log), the series' resume handling, and
+ * columns, EMA, axis fitting and levels (linear and log), the validation series' columns,
+ * the series' resume handling (both series), and
  * the layout's rectangles at the sizes that matter. */
 #include <math.h>
 #include <string.h>
@@ -79,7 +80,7 @@ static void test_columns(void)
     long steps[8] = {10, 20, 30, 40, 50, 60, 70, 80};
     double loss[8] = {4, 3, 3, 2, 2, 1, 1, 0}, lr[8] = {0, 1, 2, 2, 2, 2, 1, 0};
     bn_chart_columns c;
-    CHECK(bn_chart_columns_compute(&c, steps, loss, lr, 8, 4, 8, 0.0, 0) == 0, "compute");
+    CHECK(bn_chart_columns_compute(&c, steps, loss, lr, 8, NULL, 4, 8, 0.0, 0) == 0, "compute");
     CHECK(c.columns == 4, "columns %d", c.columns);
     CHECK(near(c.axis.lo, 0.5) && near(c.axis.hi, 3.5), "axis %g..%g", c.axis.lo, c.axis.hi);
     const int want_raw[4] = {8, 5, 3, 0};
@@ -91,8 +92,51 @@ static void test_columns(void)
     CHECK(c.lr_max == 2.0 && c.lr[0] == 2 && c.lr[1] == 8 && c.lr[3] == 2, "lr levels %d %d %d",
           c.lr[0], c.lr[1], c.lr[3]);
     CHECK(c.first_step == 10 && c.last_step == 80, "step range");
+    CHECK(c.val == NULL, "no validation series, no val levels");
     bn_chart_columns_free(&c);
-    CHECK(bn_chart_columns_compute(&c, steps, loss, NULL, 0, 4, 8, 0.9, 0) == -1, "empty");
+    CHECK(bn_chart_columns_compute(&c, steps, loss, NULL, 0, NULL, 4, 8, 0.9, 0) == -1, "empty");
+}
+
+/* The validation series: each point in the column of the last record at or before its
+ * step, a column's points averaged, the axis widened to them. */
+static void test_val(void)
+{
+    const int col_of[10] = {0, 0, 0, 1, 1, 1, 2, 2, 2, 2}; /* 10 records, 3 columns */
+    for (int j = 0; j < 10; j++)
+        CHECK(bn_chart_column_of(j, 10, 3) == col_of[j], "record %d in column %d, want %d", j,
+              bn_chart_column_of(j, 10, 3), col_of[j]);
+    for (int j = 0; j < 5; j++)
+        CHECK(bn_chart_column_of(j, 5, 5) == j, "one record a column: %d", j);
+    long steps[8] = {10, 20, 30, 40, 50, 60, 70, 80};
+    double loss[8] = {4, 3, 3, 2, 2, 1, 1, 0};
+    /* Columns {10,20} {30,40} {50,60} {70,80}: step 5 and 20 in the first (mean 5.0), 45 in
+     * the second (after step 40), 50 and 60 in the third (mean 2.5), none in the last. */
+    long vstep[5] = {5, 20, 45, 50, 60};
+    double vv[5] = {4.5, 5.5, 1.0, 2.0, 3.0};
+    bn_chart_points val = {vstep, vv, 5};
+    bn_chart_columns c;
+    CHECK(bn_chart_columns_compute(&c, steps, loss, NULL, 8, &val, 4, 9, 0.0, 0) == 0,
+          "compute with val");
+    CHECK(c.val != NULL, "val levels");
+    if (!c.val)
+        return;
+    CHECK(near(c.axis.lo, 0.5) && near(c.axis.hi, 5.0), "axis widened to val: %g..%g",
+          c.axis.lo, c.axis.hi);
+    const int want_val[4] = {9, 1, 4, -1}, want_raw[4] = {6, 4, 2, 0};
+    for (int i = 0; i < 4; i++) {
+        CHECK(c.val[i] == want_val[i], "val column %d level %d, want %d", i, c.val[i],
+              want_val[i]);
+        CHECK(c.raw[i] == want_raw[i], "raw column %d level %d, want %d", i, c.raw[i],
+              want_raw[i]);
+    }
+    bn_chart_columns_free(&c);
+    /* A NaN point is no point; all NaN: the axis stays the loss's. */
+    double nan_v[1] = {NAN};
+    bn_chart_points none = {vstep, nan_v, 1};
+    CHECK(bn_chart_columns_compute(&c, steps, loss, NULL, 8, &none, 4, 9, 0.0, 0) == 0 &&
+              c.val && c.val[0] == -1 && near(c.axis.hi, 3.5),
+          "NaN val: no level, axis of the loss");
+    bn_chart_columns_free(&c);
 }
 
 static void test_series(void)
@@ -104,6 +148,21 @@ static void test_series(void)
     CHECK(s.n == 3000, "n %d", s.n);
     bn_series_push(&s, 20000, 0.5, 1e-3); /* a resumed run logs from step 20000 again */
     CHECK(s.n == 2000 && s.step[1999] == 20000 && s.loss[1999] == 0.5, "resume: n %d", s.n);
+    bn_series_clear(&s);
+    /* The validation series: a logged step at or before an evaluation drops it (resume). */
+    for (long i = 1; i <= 5; i++) {
+        bn_series_push(&s, i * 10, 1.0, 1e-3);
+        if (i % 2 == 0)
+            CHECK(bn_series_push_val(&s, i * 10, 2.0 + (double)i) == 0, "push val");
+    }
+    CHECK(s.n_val == 2 && s.val_step[0] == 20 && s.val_step[1] == 40 && s.val[1] == 6.0,
+          "val: n %d", s.n_val);
+    bn_series_push(&s, 30, 1.0, 1e-3); /* resumed from step 20 */
+    CHECK(s.n == 3 && s.n_val == 1 && s.val_step[0] == 20, "val after resume: n %d", s.n_val);
+    bn_series_push_val(&s, 30, 7.0);
+    CHECK(s.n_val == 2 && s.val_step[1] == 30 && s.val[1] == 7.0, "val at 30: n %d", s.n_val);
+    bn_series_clear(&s);
+    CHECK(s.n == 0 && s.n_val == 0, "clear empties both");
     bn_series_free(&s);
 }
 
@@ -143,6 +202,7 @@ int main(void)
     test_ema();
     test_axis();
     test_columns();
+    test_val();
     test_series();
     test_layout();
     return check_exit("test_chart");

@@ -7,7 +7,9 @@
 # UI, the run opens as a past run: its loss history, checkpoints, and a chat answered by the
 # worker thread from its checkpoint, in the monochrome scheme (NO_COLOR). Without a terminal,
 # or with TERM=dumb, it refuses with status 2 and points to --batch. Ctrl-C during a run
-# stops it with a checkpoint, restores the terminal and exits 130.
+# stops it with a checkpoint, restores the terminal and exits 130. A tiny tinystories run
+# prepares the shipped sample into $XDG_CACHE_HOME and shows its held-out loss in the status
+# pane and as the chart's validation series.
 set -u
 BIN=${BITNET_TUI:-./bitnet-tui}
 SRC=${srcdir:-.}
@@ -185,6 +187,29 @@ wait_exit
 check "SIGINT: exit status 130 (got $(cat status 2>/dev/null))" [ "$(cat status 2>/dev/null)" = 130 ]
 check "SIGINT: a checkpoint on disk" [ -n "$(ls -d runs/sigint/checkpoints/step_* 2>/dev/null)" ]
 check "SIGINT: the terminal is sane" grep -Eq '(^| )icanon( |;|$)' stty
+
+# ---- a text run: the shipped sample prepared on first use, its held-out loss --------------
+tm kill-server
+SOCK=$WORK/tmux4.sock
+ln -s "$SRC/assets" assets
+start_ui XDG_CACHE_HOME="$WORK/cache"
+wait_for 10 'Experiments \(Enter' >/dev/null
+tm send-keys -t bn Home Down Down Down Enter
+check "the tinystories form" wait_for 5 'Train tinystories'
+tm send-keys -t bn C-u 300 Down C-u 4 Down C-u 32 Down Down C-u 1 Down C-u \
+    'model.hidden_size=32 model.num_layers=1 model.num_heads=2 model.num_kv_heads=1' \
+    ' model.ffn_size=64 model.max_seq_len=32 training.warmup_steps=5 logging.log_interval=5' \
+    ' logging.eval_interval=50 logging.eval_problems=16' Enter
+check "text run: the status pane shows the held-out loss" \
+    wait_for 30 'val [0-9.]+ \([0-9.]+ bits/byte\) @[0-9]+'
+check "text run: the chart's legend names the validation series" wait_for 5 '(◆|o) val '
+check "text run: it finishes" wait_for 30 'Status: tinystories, finished'
+check "text run: the sample was prepared into the cache" \
+    sh -c "ls '$WORK'/cache/bitnet-tui/datasets/tinystories-sample-*/dataset.json >/dev/null"
+check "text run: its val_loss records" grep -q '"val_loss"' runs/*tinystories*/metrics/scalars.jsonl
+tm send-keys -t bn q
+wait_exit
+check "text run: q exits, status 0" [ "$(cat status 2>/dev/null)" = 0 ]
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

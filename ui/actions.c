@@ -2,6 +2,7 @@
  * chat. Only the UI thread runs this; it never waits on a training step. */
 #include "actions.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,8 @@ static void apply_event(bn_ui *ui, const bn_ui_event *ev)
         bn_ui_log(ui, BN_LOG_INFO, "%s", ev->text);
         break;
     case BN_UI_EV_EVAL:
+        if (!isnan(ev->loss))
+            bn_series_push_val(&ui->series, ev->step, ev->loss);
         bn_ui_log(ui, BN_LOG_SAMPLE, "%s", ev->text);
         if (ev->sample[0])
             bn_ui_log(ui, BN_LOG_SAMPLE, "%s", ev->sample);
@@ -227,6 +230,18 @@ static void past_eval(bn_eval_summary *e, const bn_metric_point *p)
     snprintf(e->detail, sizeof e->detail, "%s", p->eval_text);
 }
 
+/* A past text run's last held-out evaluation, as the trainer publishes it. */
+static void past_val(bn_eval_summary *e, const bn_metric_point *p)
+{
+    memset(e, 0, sizeof *e);
+    e->have = 1;
+    e->step = p->step;
+    e->n_metrics = 2;
+    e->metrics[0] = (bn_metric){.key = "val_loss", .value = p->val_loss};
+    e->metrics[1] = (bn_metric){.key = "val_bpb", .value = p->val_bpb};
+    snprintf(e->value, sizeof e->value, "%.4f (%.3f bpb)", p->val_loss, p->val_bpb);
+}
+
 /* A past run's loss history, samples and checkpoints. */
 static void load_history(bn_ui *ui)
 {
@@ -237,7 +252,12 @@ static void load_history(bn_ui *ui)
     if (bn_run_read_metrics(ui->session.run_dir, &pts, &n, &err) != BN_OK)
         bn_ui_log(ui, BN_LOG_WARN, "warning: %s", err.msg);
     for (int i = 0; i < n; i++) {
-        bn_series_push(&ui->series, pts[i].step, pts[i].loss, pts[i].lr);
+        if (!isnan(pts[i].loss))
+            bn_series_push(&ui->series, pts[i].step, pts[i].loss, pts[i].lr);
+        if (!isnan(pts[i].val_loss)) {
+            bn_series_push_val(&ui->series, pts[i].step, pts[i].val_loss);
+            past_val(&sn->eval, &pts[i]);
+        }
         if (pts[i].have_eval)
             past_eval(&sn->eval, &pts[i]);
     }

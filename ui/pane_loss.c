@@ -1,5 +1,5 @@
 /* pane_loss.c - the loss chart: raw loss as bars, the smoothed loss as a line of dots, the
- * LR on its own axis; the whole history compressed to the pane's width (chart.c does the
+ * validation loss of the evaluations (text runs) as markers, the LR on its own axis; the whole history compressed to the pane's width (chart.c does the
  * arithmetic). Keys: [ and ] smoothing, g log scale, l the LR curve. */
 #include <stdio.h>
 
@@ -37,19 +37,30 @@ static void draw_point(const bn_ui *ui, int x, int bottom, int rows, int level, 
     bn_draw_glyph(ui, bottom - row, x, role, glyph);
 }
 
+/* "█ raw • smooth [◆ val] [· lr]" at the right of the top border, when it fits. */
 static void draw_legend(const bn_ui *ui, bn_rect r)
 {
     const bn_glyphs *g = ui->theme.glyphs;
-    int x = r.x + r.w - (ui->chart.show_lr ? 27 : 21);
-    if (x < r.x + 30)
+    int val = ui->series.n_val > 0;
+    int need = 15 + (val ? 6 : 0) + (ui->chart.show_lr ? 6 : 0);
+    int x = r.x + r.w - need - 6;
+    if (x < r.x + 26) /* closer to the corner rather than over the title */
+        x = r.x + r.w - need - 1;
+    if (x < r.x + 26)
         return;
     bn_draw_glyph(ui, r.y, x, BN_ROLE_LOSS_RAW, g->blocks[8]);
     bn_draw_text(ui, r.y, x + 1, 5, BN_ROLE_DIM, " raw ");
     bn_draw_glyph(ui, r.y, x + 6, BN_ROLE_LOSS_SMOOTH, g->smooth);
     bn_draw_text(ui, r.y, x + 7, 8, BN_ROLE_DIM, " smooth ");
+    x += 15;
+    if (val) {
+        bn_draw_glyph(ui, r.y, x, BN_ROLE_LOSS_VAL, g->val);
+        bn_draw_text(ui, r.y, x + 1, 5, BN_ROLE_DIM, " val ");
+        x += 6;
+    }
     if (ui->chart.show_lr) {
-        bn_draw_glyph(ui, r.y, x + 15, BN_ROLE_LR, g->lr);
-        bn_draw_text(ui, r.y, x + 16, 4, BN_ROLE_DIM, " lr ");
+        bn_draw_glyph(ui, r.y, x, BN_ROLE_LR, g->lr);
+        bn_draw_text(ui, r.y, x + 1, 4, BN_ROLE_DIM, " lr ");
     }
 }
 
@@ -91,8 +102,9 @@ static void loss_draw(bn_pane *p, bn_ui *ui)
         return;
     }
     bn_chart_columns c;
+    bn_chart_points val = {s->val_step, s->val, s->n_val};
     if (bn_chart_columns_compute(&c, s->step, s->loss, ui->chart.show_lr ? s->lr : NULL, s->n,
-                                 width, rows * 8, decay_of(ui), ui->chart.log_scale) != 0)
+                                 &val, width, rows * 8, decay_of(ui), ui->chart.log_scale) != 0)
         return;
     /* A short history is stretched: each record takes `rep` columns. */
     int bottom = in.y + rows - 1, x0 = in.x + LABEL_W, rep = width / c.columns;
@@ -104,6 +116,8 @@ static void loss_draw(bn_pane *p, bn_ui *ui)
             draw_point(ui, x, bottom, rows, c.lr[i], BN_ROLE_LR, ui->theme.glyphs->lr);
         draw_point(ui, x, bottom, rows, c.smooth[i], BN_ROLE_LOSS_SMOOTH,
                    ui->theme.glyphs->smooth);
+        if (c.val && k % rep == 0) /* over the others: evaluations are few */
+            draw_point(ui, x, bottom, rows, c.val[i], BN_ROLE_LOSS_VAL, ui->theme.glyphs->val);
     }
     draw_axes(ui, &c, in, rows);
     bn_chart_columns_free(&c);

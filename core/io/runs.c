@@ -143,10 +143,11 @@ int bn_runs_scan(const char *runs_dir, bn_run_info *out, int cap)
 /* ---------------------------------------------------------------- history */
 
 /* The scalars.jsonl keys the history shows, in this order (columns of the table). */
-enum { K_LOSS, K_LR, K_LOSS_EMA, K_ACC, K_LEGAL, K_RX, K_RO, K_PX, K_PO, N_KEYS };
+enum { K_LOSS, K_LR, K_LOSS_EMA, K_ACC, K_LEGAL, K_RX, K_RO, K_PX, K_PO, K_VAL, K_BPB, N_KEYS };
 static const char *const history_keys[N_KEYS] = {
     "loss", "lr", "loss_ema", "eval_accuracy", "eval_legal_rate", "eval_not_lost_random_x",
-    "eval_not_lost_random_o", "eval_draws_perfect_x", "eval_draws_perfect_o"};
+    "eval_not_lost_random_o", "eval_draws_perfect_x", "eval_draws_perfect_o", "val_loss",
+    "val_bpb"};
 
 static double or_zero(double v) { return isnan(v) ? 0.0 : v; }
 
@@ -156,7 +157,8 @@ static bn_metric_point row_point(const bn_metric_row *r)
 {
     const double *v = r->v;
     bn_metric_point p = {.step = r->step, .loss = v[K_LOSS], .lr = or_zero(v[K_LR]),
-                         .loss_ema = v[K_LOSS_EMA]};
+                         .loss_ema = v[K_LOSS_EMA], .val_loss = v[K_VAL],
+                         .val_bpb = v[K_BPB]};
     p.have_eval = !isnan(v[K_ACC]) || !isnan(v[K_LEGAL]);
     p.eval_accuracy = or_zero(!isnan(v[K_ACC]) ? v[K_ACC] : v[K_LEGAL]);
     if (p.have_eval && isnan(v[K_ACC]))
@@ -180,7 +182,7 @@ bn_status bn_run_read_metrics(const char *run_dir, bn_metric_point **points, int
         s = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
     int count = 0;
     for (int i = 0; s == BN_OK && i < t.n_rows; i++)
-        if (!isnan(t.rows[i].v[K_LOSS])) /* a step without a loss (diverged) is no point */
+        if (!isnan(t.rows[i].v[K_LOSS]) || !isnan(t.rows[i].v[K_VAL])) /* not: diverged */
             pts[count++] = row_point(&t.rows[i]);
     bn_metrics_free(&t);
     *points = pts;
@@ -202,7 +204,8 @@ static size_t example_summary(const json_t *e, char *out, size_t cap)
                             good ? "" : x, good ? "" : ")");
 }
 
-/* "step 500: eval 21.0% | 12 + 5 = 17 ok | 3 * 4 = 11 (want 12)", cut to cap bytes. */
+/* "step 500: eval 21.0% | 12 + 5 = 17 ok | 3 * 4 = 11 (want 12)", or a text run's
+ * "step 500: val 2.3456 (1.2345 bits/byte)", cut to cap bytes. */
 static void sample_summary(const json_t *rec, char *out, size_t cap)
 {
     long step = 0;
@@ -212,6 +215,10 @@ static void sample_summary(const json_t *rec, char *out, size_t cap)
     if (acc && n < cap)
         n += (size_t)snprintf(out + n, cap - n, " eval %.1f%%",
                               100.0 * json_number_value(acc));
+    const json_t *val = json_object_get(rec, "val_loss");
+    if (json_is_number(val) && n < cap)
+        n += (size_t)snprintf(out + n, cap - n, " val %.4f (%.4f bits/byte)",
+                              json_number_value(val), bn_json_get_number(rec, "val_bpb"));
     size_t i;
     const json_t *e;
     json_array_foreach(json_object_get(rec, "examples"), i, e) {

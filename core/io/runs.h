@@ -45,12 +45,14 @@ typedef struct {
     int have_eval;
     double eval_accuracy; /* arithmetic exact match, or tic-tac-toe legal-move rate */
     char eval_text[64];   /* tic-tac-toe: "random 97/88% perfect 64/51%" as the trainer shows */
+    double val_loss, val_bpb; /* a text run's held-out evaluation at this step; NaN if none */
 } bn_metric_point;
 
 /* The run's loss history from metrics/scalars.jsonl, in step order; where a resumed run
  * logged a step again, the later record wins. *points is malloc'd (caller frees). Lines that
- * do not parse (such as a last line torn by a crash) are skipped; a record whose loss is
- * null (not a number: the run diverged) is not a point. */
+ * do not parse (such as a last line torn by a crash) are skipped; a step with neither a
+ * loss (null: the run diverged) nor a val_loss is not a point, and a point's loss may be
+ * NaN when it has only a val_loss (an evaluation at a step that was not logged). */
 bn_status bn_run_read_metrics(const char *run_dir, bn_metric_point **points, int *n,
                               bn_error *err);
 

@@ -96,7 +96,36 @@ void bn_chart_columns_free(bn_chart_columns *c)
     free(c->raw);
     free(c->smooth);
     free(c->lr);
+    free(c->val);
     memset(c, 0, sizeof *c);
+}
+
+int bn_chart_column_of(int j, int n, int cols)
+{
+    /* The largest c with floor(c n / cols) <= j. */
+    return (int)(((long)(j + 1) * cols + n - 1) / n) - 1;
+}
+
+/* Each column's mean validation point (NaN where none): out (cols). */
+static void val_columns(const long *steps, int n, int cols, const bn_chart_points *val,
+                        double *out)
+{
+    int *count = calloc((size_t)cols, sizeof *count);
+    for (int c = 0; c < cols; c++)
+        out[c] = 0.0;
+    int j = 0; /* the last record at or before the point's step */
+    for (int i = 0; count && i < val->n; i++) {
+        if (!isfinite(val->v[i]))
+            continue;
+        while (steps && j + 1 < n && steps[j + 1] <= val->step[i])
+            j++;
+        int c = bn_chart_column_of(j, n, cols);
+        out[c] += val->v[i];
+        count[c]++;
+    }
+    for (int c = 0; c < cols; c++)
+        out[c] = count && count[c] ? out[c] / count[c] : NAN;
+    free(count);
 }
 
 /* Levels of the LR on its own axis, 0 .. its maximum. */
@@ -111,33 +140,52 @@ static void lr_levels(bn_chart_columns *c, const double *lr_cols, int levels)
         c->lr[i] = bn_chart_level(&ax, lr_cols[i], levels);
 }
 
+/* The validation series' columns and the axis widened to them; their levels come later. */
+static void fit_val(bn_chart_columns *c, const long *steps, int n, const bn_chart_points *val,
+                    double *val_cols)
+{
+    val_columns(steps, n, c->columns, val, val_cols);
+    bn_chart_axis ax;
+    if (!bn_chart_axis_fit(&ax, val_cols, c->columns, NULL, 0, c->axis.log))
+        return;
+    double lo = c->axis.lo, hi = c->axis.hi;
+    c->axis.lo = ax.lo < lo ? ax.lo : lo;
+    c->axis.hi = ax.hi > hi ? ax.hi : hi;
+}
+
 int bn_chart_columns_compute(bn_chart_columns *c, const long *steps, const double *loss,
-                             const double *lr, int n, int width, int levels, double decay,
-                             int log)
+                             const double *lr, int n, const bn_chart_points *val, int width,
+                             int levels, double decay, int log)
 {
     memset(c, 0, sizeof *c);
     if (n <= 0 || width <= 0)
         return -1;
-    int cols = n < width ? n : width;
+    int cols = n < width ? n : width, has_val = val && val->n > 0;
     double *ema = malloc(sizeof(double) * (size_t)n);
-    double *raw_cols = malloc(sizeof(double) * (size_t)cols * 3);
+    double *raw_cols = malloc(sizeof(double) * (size_t)cols * 4);
     c->raw = malloc(sizeof(int) * (size_t)cols);
     c->smooth = malloc(sizeof(int) * (size_t)cols);
     c->lr = lr ? malloc(sizeof(int) * (size_t)cols) : NULL;
-    if (!ema || !raw_cols || !c->raw || !c->smooth || (lr && !c->lr)) {
+    c->val = has_val ? malloc(sizeof(int) * (size_t)cols) : NULL;
+    if (!ema || !raw_cols || !c->raw || !c->smooth || (lr && !c->lr) || (has_val && !c->val)) {
         free(ema);
         free(raw_cols);
         bn_chart_columns_free(c);
         return -1;
     }
     double *ema_cols = raw_cols + cols, *lr_cols = raw_cols + 2 * cols;
+    double *val_cols = raw_cols + 3 * cols;
     bn_chart_ema(loss, n, decay, ema);
     c->columns = bn_chart_compress(loss, n, width, raw_cols);
     bn_chart_compress(ema, n, width, ema_cols);
     bn_chart_axis_fit(&c->axis, raw_cols, cols, ema_cols, cols, log);
+    if (has_val)
+        fit_val(c, steps, n, val, val_cols);
     for (int i = 0; i < cols; i++) {
         c->raw[i] = bn_chart_level(&c->axis, raw_cols[i], levels);
         c->smooth[i] = bn_chart_level(&c->axis, ema_cols[i], levels);
+        if (has_val)
+            c->val[i] = bn_chart_level(&c->axis, val_cols[i], levels);
     }
     if (lr) {
         bn_chart_compress(lr, n, width, lr_cols);

@@ -32,11 +32,20 @@ int bn_chart_level(const bn_chart_axis *ax, double v, int levels);
 /* The value at height frac (0 bottom, 1 top) of the axis, for labels. */
 double bn_chart_value_at(const bn_chart_axis *ax, double frac);
 
+/* Points at some steps (a validation series: an evaluation's held-out loss). */
+typedef struct {
+    const long *step;  /* ascending */
+    const double *v;
+    int n;
+} bn_chart_points;
+
 /* Everything one drawing of the chart needs, for `width` columns and `levels` steps. */
 typedef struct {
     int columns;       /* used columns (<= width) */
     int *raw;          /* (columns) level of the mean raw loss, -1 = none */
     int *smooth;       /* (columns) level of the smoothed loss */
+    int *val;          /* (columns) level of the mean validation point of the column, -1 =
+                          none; NULL without a validation series */
     int *lr;           /* (columns) level of the LR on its own 0..max axis, or NULL */
     bn_chart_axis axis;
     double lr_max;
@@ -44,11 +53,18 @@ typedef struct {
 } bn_chart_columns;
 
 /* Compute the columns of a history (steps, loss, lr of n records; lr may be NULL) with the
- * given EMA decay. The arrays are malloc'd; free with bn_chart_columns_free. Returns 0 on
- * success, -1 on allocation failure or when n == 0 (columns is 0 then). */
+ * given EMA decay, and of a validation series (val: NULL or no points for none). A
+ * validation point at step s belongs to the column of the last record at or before s (the
+ * first record's when s is before it); the y axis spans the validation points too. The
+ * arrays are malloc'd; free with bn_chart_columns_free. Returns 0 on success, -1 on
+ * allocation failure or when n == 0 (columns is 0 then). */
 int bn_chart_columns_compute(bn_chart_columns *c, const long *steps, const double *loss,
-                             const double *lr, int n, int width, int levels, double decay,
-                             int log);
+                             const double *lr, int n, const bn_chart_points *val, int width,
+                             int levels, double decay, int log);
+
+/* The column (of `cols` over n records, as bn_chart_compress cuts them) that holds the
+ * record of index j. */
+int bn_chart_column_of(int j, int n, int cols);
 void bn_chart_columns_free(bn_chart_columns *c);
 
 #endif

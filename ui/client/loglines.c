@@ -51,7 +51,7 @@ void bn_loglines_sample(const json_t *record, long step, char *out, size_t cap)
 {
     if (cap == 0)
         return;
-    int n = snprintf(out, cap, "step %ld:", step);
+    int n = snprintf(out, cap, "step %ld:", step), head = n;
     const json_t *acc = json_object_get(record, "accuracy");
     if (json_is_number(acc) && (size_t)n < cap)
         n += snprintf(out + n, cap - (size_t)n, " eval %.1f%%", 100.0 * json_number_value(acc));
@@ -63,4 +63,6 @@ void bn_loglines_sample(const json_t *record, long step, char *out, size_t cap)
             break;
         n += example_text(e, out + n, cap - (size_t)n);
     }
+    if (n == head) /* no figure or example to show (a text run's held-out loss) */
+        out[0] = '\0';
 }

@@ -20,7 +20,8 @@ typedef enum {
     BN_UI_EV_GEN,  /* a chat completion so far: origin, id, text, done */
     BN_UI_EV_MOVE, /* a tic-tac-toe move: origin, id, cell, top_digit, legal, probs; done -1 and text
                     * on an error */
-    BN_UI_EV_EVAL,       /* an evaluation: step, text (its log line), sample (its examples) */
+    BN_UI_EV_EVAL,       /* an evaluation: step, text (its log line), sample (its examples),
+                          * loss (its held-out loss, NaN if it has none) */
     BN_UI_EV_CHECKPOINT, /* a checkpoint saved: step, text (its path) */
     BN_UI_EV_WARNING,    /* the run goes on: text */
     BN_UI_EV_ERROR       /* the run stopped on it: text */

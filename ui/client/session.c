@@ -27,7 +27,9 @@ static void hook_log(void *ctx, const bn_train_snapshot *snap)
 
 static void hook_eval(void *ctx, long step, const bn_eval_report *report)
 {
-    bn_ui_event ev = {.kind = BN_UI_EV_EVAL, .step = step};
+    /* loss: the held-out loss for the chart's validation series (NaN: none) */
+    bn_ui_event ev = {.kind = BN_UI_EV_EVAL, .step = step,
+                      .loss = bn_report_get(report, "val_loss")};
     snprintf(ev.text, sizeof ev.text, "eval step %ld: %s", step, report->headline);
     if (report->samples)
         bn_loglines_sample(report->samples, step, ev.sample, sizeof ev.sample);
