@@ -8,8 +8,9 @@
 # 2. with eval_problems below the split's rows, the rows floor(i R / n) are evaluated: the
 #    figures equal `eval --data` of a shard made of exactly those rows;
 # 3. an empty [data] path prepares the shipped sample into $XDG_CACHE_HOME once, the next
-#    run reuses it, a damaged cache is rebuilt, two runs starting at once leave one dataset
-#    and no temporary directory, a resumed run whose cache was removed prepares it again.
+#    run reuses it, a damaged cache is rebuilt, of two runs starting at once one prepares and
+#    the other waits and reuses it (one dataset, no temporary directory left), a resumed run
+#    whose cache was removed prepares it again.
 set -u
 BIN=${BITNET_TUI:-$PWD/bitnet-tui}
 SRC=${srcdir:-.}
@@ -119,6 +120,8 @@ done
 
 # ---- 3. the shipped sample, prepared on first use --------------------------------------
 ln -s "$ASSETS" assets
+# The cache's entries but the lock file runs take turns on (.NAME.lock).
+entries() { ls -A "$D" | grep -v '^\..*\.lock$'; }
 export XDG_CACHE_HOME="$WORK/cache"
 D=$XDG_CACHE_HOME/bitnet-tui/datasets
 # A tiny model on the sample's 2048-token tokenizer; tinystories.ini's [data] path is empty.
@@ -135,7 +138,7 @@ tiny_story() { # tiny_story RUN_ID [more flags]
 tiny_story s1 >/dev/null 2>s1.txt
 check "a run with an empty [data] path exits 0 ($(tail -n 1 s1.txt))" [ $? -eq 0 ]
 check "it says it prepared the sample" grep -q "^data: the shipped sample, prepared into $D/tinystories-sample-" s1.txt
-check "one dataset in the cache ($(ls -A $D | tr '\n' ' '))" [ "$(ls -A $D | wc -l)" -eq 1 ]
+check "one dataset in the cache ($(entries | tr '\n' ' '))" [ "$(entries | wc -l)" -eq 1 ]
 DS=$(ls -d $D/tinystories-sample-*)
 check "it is a finished dataset" [ -f "$DS/dataset.json" -a -f "$DS/val_000000.bin" ]
 check "meta/config.ini records it as [data] path" grep -qF "path = \"$DS\"" runs/s1/meta/config.ini
@@ -154,8 +157,8 @@ rm "$DS/dataset.json"
 tiny_story s3 >/dev/null 2>s3.txt
 check "a run on a damaged cache exits 0 ($(tail -n 1 s3.txt))" [ $? -eq 0 ]
 check "it prepares the sample again" grep -q "^data: the shipped sample, prepared into $DS\$" s3.txt
-check "the rebuilt cache is whole, nothing else left ($(ls -A $D | tr '\n' ' '))" \
-    [ -f "$DS/dataset.json" -a "$(ls -A $D | wc -l)" -eq 1 ]
+check "the rebuilt cache is whole, nothing else left ($(entries | tr '\n' ' '))" \
+    [ -f "$DS/dataset.json" -a "$(entries | wc -l)" -eq 1 ]
 check "the rebuilt shards are the first ones" cmp -s "$DS/train_000000.bin" first_train.bin
 
 rm -rf "$D"
@@ -167,8 +170,11 @@ wait $p1
 st1=$?
 check "two runs starting at once both train ($st1 $st2: $(tail -n 1 c1.txt) / $(tail -n 1 c2.txt))" \
     [ $st1 -eq 0 -a $st2 -eq 0 ]
-check "they leave one dataset and no temporary directory ($(ls -A $D | tr '\n' ' '))" \
-    [ "$(ls -A $D | wc -l)" -eq 1 -a -f "$DS/dataset.json" ]
+check "they leave one dataset and no temporary directory ($(entries | tr '\n' ' '))" \
+    [ "$(entries | wc -l)" -eq 1 -a -f "$DS/dataset.json" ]
+check "one of them prepared it, the other reused it" \
+    [ "$(cat c1.txt c2.txt | grep -c '^data: the shipped sample, prepared into')" -eq 1 -a \
+      "$(cat c1.txt c2.txt | grep -c '^data: the shipped sample, prepared before in')" -eq 1 ]
 
 rm -rf "$D"
 "$BIN" train --resume runs/s1 --num-steps 3 >/dev/null 2>r1.txt

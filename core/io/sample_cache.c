@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -127,7 +128,29 @@ static bn_status install(const bn_data_sample *s, const char *tmp, const char *d
                    strerror(e));
 }
 
-/* Reuse dir when ready, else prepare the sample into it. */
+/* Wait for an exclusive lock on CACHE/.NAME-<hex>.lock (an fcntl lock: released when the
+ * descriptor is closed, also by a crash), so that runs preparing the same sample take turns.
+ * Returns the descriptor, or -1 with err set. */
+static int lock_cache(const bn_data_sample *s, const char *dir, bn_error *err)
+{
+    char path[DIR_CAP + 16];
+    const char *base = strrchr(dir, '/');
+    snprintf(path, sizeof path, "%s/.%s.lock", s->cache_dir, base ? base + 1 : dir);
+    int fd = open(path, O_RDWR | O_CREAT, 0644);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    int rc = -1;
+    while (fd >= 0 && (rc = fcntl(fd, F_SETLKW, &fl)) != 0 && errno == EINTR)
+        ;
+    if (fd >= 0 && rc == 0)
+        return fd;
+    bn_fail(err, BN_ERR_IO, "%s: cannot lock: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+/* Reuse dir when ready, else prepare the sample into it (one run at a time: the one that
+ * waited finds the dataset ready). */
 static bn_status ensure(const bn_data_sample *s, const bn_tokenizer *tok, const char *hash,
                         const char *dir, int threads, bn_prepare_progress_fn progress,
                         void *ctx, bn_sample_outcome *outcome, bn_error *err)
@@ -137,13 +160,18 @@ static bn_status ensure(const bn_data_sample *s, const bn_tokenizer *tok, const 
     *outcome = BN_SAMPLE_REUSED;
     if (is_ready(dir, hash, vocab))
         return BN_OK;
-    *outcome = BN_SAMPLE_PREPARED;
     bn_status st = bn_mkdirs(s->cache_dir, err);
-    side_name(s, dir, "tmp", tmp, sizeof tmp);
-    if (st == BN_OK)
+    int lock = st == BN_OK ? lock_cache(s, dir, err) : -1;
+    if (lock < 0)
+        return st == BN_OK ? BN_ERR_IO : st;
+    if (!is_ready(dir, hash, vocab)) {
+        *outcome = BN_SAMPLE_PREPARED;
+        side_name(s, dir, "tmp", tmp, sizeof tmp);
         st = prepare_into(s, tok, tmp, threads, progress, ctx, err);
-    if (st == BN_OK)
-        st = install(s, tmp, dir, hash, vocab, err);
+        if (st == BN_OK)
+            st = install(s, tmp, dir, hash, vocab, err);
+    }
+    close(lock);
     return st;
 }
 

@@ -5,10 +5,11 @@
  * cfg->data.sample. It is prepared once (bn_prepare_run, the sample's val text as the
  * held-out split) into CACHE/NAME-<16 hex digits of the tokenizer's hash>, and reused while
  * that directory holds a finished dataset (dataset.json) of the same tokenizer whose shards
- * open. Preparing writes into a temporary directory beside it and renames it into place, so
- * two runs starting at once never see or leave a half-written dataset: the second rename
- * finds the first one's dataset and the loser's copy is removed. A damaged cache (no
- * dataset.json, a shard that does not open) is moved aside, removed and prepared again. */
+ * open. Runs that find it missing take turns (an fcntl lock on CACHE/.NAME-<hex>.lock): the
+ * first prepares, the next finds it ready. Preparing writes into a temporary directory beside
+ * it and renames it into place, so a run killed while preparing never leaves a half-written
+ * dataset under the final name. A damaged cache (no dataset.json, a shard that does not open)
+ * is moved aside, removed and prepared again. */
 #ifndef BN_SAMPLE_CACHE_H
 #define BN_SAMPLE_CACHE_H
 
