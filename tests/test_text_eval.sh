@@ -154,10 +154,12 @@ check "the cache's files are untouched" [ "$(inode "$DS/dataset.json") $(inode "
 check "eval finds the run's data ($(cat s2_eval.txt))" grep -qF "\"data\": \"$DS\", \"split\": \"val\"" s2_eval.txt
 
 rm "$DS/dataset.json"
+mkdir "$D/.$(basename "$DS").tmp-1-2" # what a run killed while preparing leaves
+touch "$D/.$(basename "$DS").tmp-1-2/train_000000.bin"
 tiny_story s3 >/dev/null 2>s3.txt
 check "a run on a damaged cache exits 0 ($(tail -n 1 s3.txt))" [ $? -eq 0 ]
 check "it prepares the sample again" grep -q "^data: the shipped sample, prepared into $DS\$" s3.txt
-check "the rebuilt cache is whole, nothing else left ($(entries | tr '\n' ' '))" \
+check "the rebuilt cache is whole, a killed run's leftovers gone ($(entries | tr '\n' ' '))" \
     [ -f "$DS/dataset.json" -a "$(entries | wc -l)" -eq 1 ]
 check "the rebuilt shards are the first ones" cmp -s "$DS/train_000000.bin" first_train.bin
 

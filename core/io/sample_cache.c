@@ -149,6 +149,27 @@ static int lock_cache(const bn_data_sample *s, const char *dir, bn_error *err)
     return -1;
 }
 
+/* Under the lock, the temporary and moved-aside directories of this sample
+ * (.NAME-<hex>.tmp-*, .NAME-<hex>.damaged-*) are left by runs that were killed: remove them. */
+static void remove_leftovers(const bn_data_sample *s, const char *dir)
+{
+    char prefix[DIR_CAP], path[DIR_CAP + 300];
+    const char *base = strrchr(dir, '/');
+    int n = snprintf(prefix, sizeof prefix, ".%s.", base ? base + 1 : dir);
+    DIR *d = opendir(s->cache_dir);
+    struct dirent *e;
+    while (d && n > 0 && (e = readdir(d)) != NULL) {
+        const char *rest = e->d_name + n;
+        if (strncmp(e->d_name, prefix, (size_t)n) != 0 ||
+            (strncmp(rest, "tmp-", 4) != 0 && strncmp(rest, "damaged-", 8) != 0))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", s->cache_dir, e->d_name);
+        remove_flat(path);
+    }
+    if (d)
+        closedir(d);
+}
+
 /* Reuse dir when ready, else prepare the sample into it (one run at a time: the one that
  * waited finds the dataset ready). */
 static bn_status ensure(const bn_data_sample *s, const bn_tokenizer *tok, const char *hash,
@@ -166,6 +187,7 @@ static bn_status ensure(const bn_data_sample *s, const bn_tokenizer *tok, const 
         return st == BN_OK ? BN_ERR_IO : st;
     if (!is_ready(dir, hash, vocab)) {
         *outcome = BN_SAMPLE_PREPARED;
+        remove_leftovers(s, dir);
         side_name(s, dir, "tmp", tmp, sizeof tmp);
         st = prepare_into(s, tok, tmp, threads, progress, ctx, err);
         if (st == BN_OK)

@@ -8,8 +8,9 @@
  * open. Runs that find it missing take turns (an fcntl lock on CACHE/.NAME-<hex>.lock): the
  * first prepares, the next finds it ready. Preparing writes into a temporary directory beside
  * it and renames it into place, so a run killed while preparing never leaves a half-written
- * dataset under the final name. A damaged cache (no dataset.json, a shard that does not open)
- * is moved aside, removed and prepared again. */
+ * dataset under the final name (the next run that prepares removes such leftovers). A
+ * damaged cache (no dataset.json, a shard that does not open) is moved aside, removed and
+ * prepared again. */
 #ifndef BN_SAMPLE_CACHE_H
 #define BN_SAMPLE_CACHE_H
 
