@@ -22,7 +22,7 @@ static bn_status dir_for_hash(const bn_data_sample *s, const char *hash, char *o
 {
     const char *colon = strchr(hash, ':');
     int n = snprintf(out, cap, "%s/%s-%s", s->cache_dir, s->name, colon ? colon + 1 : hash);
-    if (n < 0 || (size_t)n >= cap)
+    if (n < 0 || (size_t)n >= cap || n >= BN_PATH_MAX) /* it becomes [data] path */
         return bn_fail(err, BN_ERR_INPUT, "%s: cache directory name too long", s->cache_dir);
     return BN_OK;
 }
@@ -206,17 +206,19 @@ bn_status bn_sample_resolve(bn_config *cfg, bn_prepare_progress_fn progress, voi
                             bn_sample_outcome *outcome, bn_error *err)
 {
     const bn_data_sample *s = &cfg->data.sample;
+    int named = cfg->data.path[0] != '\0';
     *outcome = BN_SAMPLE_UNUSED;
-    if (cfg->experiment.task != BN_TASK_TEXT || (cfg->data.path[0] && !s->train[0]))
-        return BN_OK;
+    if (cfg->experiment.task != BN_TASK_TEXT || (named && (!s->train[0] || !s->cache_dir[0])))
+        return BN_OK; /* not text, or a path that cannot be the sample's cache */
     if (!s->train[0])
         return bn_fail(err, BN_ERR_INPUT,
                        "%s: [data] path is empty and the shipped sample is not known here: "
                        "set [data] path to a prepared dataset (bitnet-tui prepare)",
                        cfg->source_path[0] ? cfg->source_path : cfg->experiment.name);
     if (!s->cache_dir[0])
-        return bn_fail(err, BN_ERR_INPUT, "[data] path is empty and there is no cache "
-                       "directory for the shipped sample: set XDG_CACHE_HOME or HOME");
+        return bn_fail(err, BN_ERR_INPUT, "%s: [data] path is empty and there is no cache "
+                       "directory for the shipped sample: set XDG_CACHE_HOME or HOME",
+                       cfg->source_path[0] ? cfg->source_path : cfg->experiment.name);
     bn_tokenizer *tok = NULL;
     char hash[BN_TOK_HASH_CAP], dir[DIR_CAP];
     bn_status st = open_tokenizer(s, &tok, hash, err);
