@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "commands.h"
+#include "experiments.h"
+#include "io/sample_cache.h"
 #include "io/infer_load.h"
 #include "io/jsonio.h"
 #include "task/eval_text.h"
@@ -54,7 +56,12 @@ static bn_status run_eval(const bn_cli *cli, const bn_config *cfg, bn_model *m,
 static bn_status prepare_eval(void *ctx, bn_config *cfg, bn_infer_opts *opts, bn_error *err)
 {
     const bn_cli *cli = ctx;
+    bn_sample_outcome outcome;
     bn_status s = bn_cli_apply_sets(cli, cfg, err);
+    /* A run on the shipped sample whose cache was removed since: prepared again. */
+    if (s == BN_OK && cfg->experiment.task == BN_TASK_TEXT && !cli->data_file &&
+        bn_text_sample_locate(&cfg->data.sample, err) == BN_OK)
+        s = bn_sample_resolve(cfg, NULL, NULL, &outcome, err);
     if (s == BN_OK)
         s = bn_select_kernels(cli->kernel, &opts->kernels, err);
     opts->threads = bn_resolve_threads(cfg->train.threads);

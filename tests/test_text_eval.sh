@@ -183,6 +183,10 @@ rm -rf "$D"
 check "a resumed run whose cache was removed exits 0 ($(tail -n 1 r1.txt))" [ $? -eq 0 ]
 check "it prepared the sample again" grep -q "^data: the shipped sample, prepared into $DS\$" r1.txt
 check "and trained on from step 2" grep -q '^step 3/3 ' r1.txt
+rm -rf "$D"
+"$BIN" eval runs/s1/checkpoints/step_000003 >r1_eval.txt 2>&1
+check "eval of a checkpoint whose cache was removed prepares it again ($(cat r1_eval.txt))" \
+    grep -qF "\"data\": \"$DS\", \"split\": \"val\"" r1_eval.txt
 
 echo "test_text_eval: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
