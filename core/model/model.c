@@ -456,6 +456,12 @@ static void quantize_all_weights(bn_model *m)
     m->weights_quantized = 1;
 }
 
+void bn_model_quantize(bn_model *m)
+{
+    if (!m->weights_quantized)
+        quantize_all_weights(m);
+}
+
 double bn_model_train_flops_per_token(const bn_model_config *cfg, int seq_len)
 {
     double d = cfg->hidden_size, F = cfg->ffn_size, V = cfg->vocab_size, T = seq_len;
@@ -549,8 +555,7 @@ double bn_model_forward(bn_model *m, const int *tokens, int B, int T)
     m->last_B = m->last_T = 0;
     if (bn_model_check_shape(m, B, T, NULL) != BN_OK)
         return NAN; /* refused: the buffers hold max_batch x max_seq tokens */
-    if (!m->weights_quantized)
-        quantize_all_weights(m);
+    bn_model_quantize(m);
     m->last_B = B;
     m->last_T = T;
     float *emb = bn_model_embedding(m, m->params);

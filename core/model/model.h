@@ -160,6 +160,10 @@ void bn_model_backward(bn_model *m, const int *tokens);
 /* Call after changing m->params (optimizer step, checkpoint load). */
 void bn_model_params_changed(bn_model *m);
 
+/* Ternarize the weights now when a parameter change left them stale (the forward does the
+ * same first); a decoder borrowing the model calls it before it reads them. */
+void bn_model_quantize(bn_model *m);
+
 /* Find a tensor by its checkpoint name; NULL if none. */
 const bn_tensor_info *bn_model_find_tensor(const bn_model *m, const char *name);
 
