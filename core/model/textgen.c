@@ -33,6 +33,46 @@ typedef struct {
     int blank; /* a blank line was streamed */
 } text_out;
 
+/* The length of the valid UTF-8 character at s (n bytes), or 0 when it is not one. */
+static size_t utf8_valid(const unsigned char *s, size_t n)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t need = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+                : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+    if (!need || need > n)
+        return 0;
+    for (size_t i = 1; i < need; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
+        (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
+        return 0; /* overlong, a surrogate, or past U+10FFFF */
+    return need;
+}
+
+/* Whole characters to fn; a byte that starts none (a byte-level model can sample any byte
+ * sequence) becomes U+FFFD, so the stream is always valid UTF-8. */
+static void send_valid(text_out *t, const char *text, size_t len)
+{
+    char buf[3 * (256 + 3)];
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        size_t k = utf8_valid((const unsigned char *)text + i, len - i);
+        if (k) {
+            memcpy(buf + n, text + i, k);
+            n += k;
+            i += k;
+        } else {
+            memcpy(buf + n, "\xEF\xBF\xBD", 3);
+            n += 3;
+            i++;
+        }
+    }
+    if (n && t->fn)
+        t->fn(t->ctx, buf, n);
+}
+
 static void emit(text_out *t, const char *piece, size_t len)
 {
     char buf[256 + 3];
@@ -42,9 +82,7 @@ static void emit(text_out *t, const char *piece, size_t len)
             t->blank |= piece[i] == '\n' && t->last == '\n';
             t->last = piece[i];
         }
-        size_t out = bn_utf8_push(&t->carry, piece, k, buf);
-        if (out && t->fn)
-            t->fn(t->ctx, buf, out);
+        send_valid(t, buf, bn_utf8_push(&t->carry, piece, k, buf));
         piece += k;
         len -= k;
     }
@@ -106,9 +144,7 @@ bn_status bn_textgen_continue(bn_decoder *d, const bn_tokenizer *tok, bn_sampler
     text_out t = {.fn = fn, .ctx = ctx};
     r = sample_loop(d, tok, s, bn_decoder_logits(d, n - 1), o, &t, out, st, err);
     char tail[4];
-    size_t k = bn_utf8_flush(&t.carry, tail);
-    if (k && fn)
-        fn(ctx, tail, k);
+    send_valid(&t, tail, bn_utf8_flush(&t.carry, tail));
     st->decode_s = now_s() - t1;
     return r;
 }

@@ -1,6 +1,7 @@
 /* textgen.h - text in, sampled text out, through a decoder (README, "Inference"): a prompt
  * is encoded and prefilled in one pass, then tokens are sampled one by one and streamed as
- * whole UTF-8 characters (tok/utf8stream.h), until the tokenizer's end of text
+ * whole UTF-8 characters (tok/utf8stream.h; a byte that starts no valid character is sent
+ * as U+FFFD, so the stream is always valid UTF-8), until the tokenizer's end of text
  * (<|endoftext|>), max tokens, a full context, or (when asked) a blank line. */
 #ifndef BN_TEXTGEN_H
 #define BN_TEXTGEN_H
