@@ -9,6 +9,7 @@
 #include "nn/matmul.h"
 #include "nn/rmsnorm.h"
 #include "nn/rope.h"
+#include "base/simd.h"
 
 /* Carves 64-byte aligned blocks out of one slab; with base == NULL it only measures. */
 typedef struct {
@@ -169,8 +170,50 @@ static bn_status check_feed(const bn_decoder *d, const int *tokens, int n, bn_er
     return BN_OK;
 }
 
-/* n tokens through every layer; the logits of rows [first, n). */
-static bn_status run(bn_decoder *d, const int *tokens, int n, int first, bn_error *err)
+typedef struct {
+    float *logits;
+    const float *x, *emb;
+    int D;
+} head_job;
+
+/* logits[v] = x . E[v] for a block of ids (the tied lm_head of one token), in 16 lanes
+ * (independent sums, so the loop vectorizes without reassociating), then the lanes. */
+#define HEAD_LANES 16
+BN_VECTORIZE static void head_rows(void *ctx, int begin, int end, int thread)
+{
+    const head_job *j = ctx;
+    (void)thread;
+    const float *restrict x = j->x;
+    int D = j->D, main = D - D % HEAD_LANES;
+    for (int v = begin; v < end; v++) {
+        const float *restrict e = j->emb + (size_t)v * D;
+        float lane[HEAD_LANES] = {0};
+        for (int i = 0; i < main; i += HEAD_LANES)
+            for (int k = 0; k < HEAD_LANES; k++)
+                lane[k] += x[i + k] * e[i + k];
+        float sum = 0.0f;
+        for (int i = main; i < D; i++)
+            sum += x[i] * e[i];
+        for (int k = 0; k < HEAD_LANES; k++)
+            sum += lane[k];
+        j->logits[v] = sum;
+    }
+}
+
+/* One token's logits. sgemm would pack all of E (V x d) for a single row, which took most
+ * of a step; dot products read it once. They sum in another order than the forward's
+ * sgemm, a last-bit difference (README, "Inference"). */
+static void head_one(bn_decoder *d, const float *x)
+{
+    bn_model *m = d->m;
+    head_job j = {d->logits, x, bn_model_embedding(m, m->params), m->cfg.hidden_size};
+    bn_parallel_for(m->pool, m->cfg.vocab_size, head_rows, &j);
+}
+
+/* n tokens through every layer; the logits of rows [first, n), one row by dot products when
+ * `fast`. */
+static bn_status run(bn_decoder *d, const int *tokens, int n, int first, int fast,
+                     bn_error *err)
 {
     bn_status s = check_feed(d, tokens, n, err);
     if (s != BN_OK)
@@ -187,7 +230,10 @@ static bn_status run(bn_decoder *d, const int *tokens, int n, int first, bn_erro
     size_t off = (size_t)first * D;
     bn_rmsnorm_forward(m->pool, d->xn + off, d->rstd, d->x + off,
                        bn_model_final_norm(m, m->params), rows, D, (float)m->cfg.norm_eps);
-    bn_matmul_nt(m->pool, d->logits + (size_t)first * V, d->xn + off, emb, rows, V, D, 0);
+    if (fast && rows == 1)
+        head_one(d, d->xn + off);
+    else
+        bn_matmul_nt(m->pool, d->logits + (size_t)first * V, d->xn + off, emb, rows, V, D, 0);
     d->pos += n;
     d->n_last = n;
     return BN_OK;
@@ -195,17 +241,17 @@ static bn_status run(bn_decoder *d, const int *tokens, int n, int first, bn_erro
 
 bn_status bn_decoder_feed(bn_decoder *d, const int *tokens, int n, bn_error *err)
 {
-    return run(d, tokens, n, 0, err);
+    return run(d, tokens, n, 0, 0, err);
 }
 
 bn_status bn_decoder_prefill(bn_decoder *d, const int *tokens, int n, bn_error *err)
 {
-    return run(d, tokens, n, n > 0 ? n - 1 : 0, err);
+    return run(d, tokens, n, n > 0 ? n - 1 : 0, 0, err);
 }
 
 const float *bn_decoder_step(bn_decoder *d, int token, bn_error *err)
 {
-    if (run(d, &token, 1, 0, err) != BN_OK)
+    if (run(d, &token, 1, 0, 1, err) != BN_OK)
         return NULL;
     return d->logits;
 }
