@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/ternary_gemv2.h"
 #include "nn/attention.h"
+#include "nn/quant.h"
 #include "nn/ffn.h"
 #include "nn/matmul.h"
 #include "nn/rmsnorm.h"
@@ -29,6 +31,65 @@ static void *carve(arena *a, size_t bytes)
 static size_t max2(size_t a, size_t b) { return a > b ? a : b; }
 
 static size_t kv_dim(const bn_model *m) { return (size_t)m->cfg.num_kv_heads * m->head_dim; }
+
+/* The four BitLinears of a layer as (qweight, out, in), in a fixed order. */
+typedef struct {
+    const bn_qweight *q;
+    int out, in;
+} linear;
+
+static void layer_linears(const bn_model *m, int l, linear lin[4])
+{
+    const bn_layer_qweights *q = &m->qweights[l];
+    int D = m->cfg.hidden_size, F = m->cfg.ffn_size;
+    lin[0] = (linear){&q->qkv, m->qkv_dim, D};
+    lin[1] = (linear){&q->out, D, D};
+    lin[2] = (linear){&q->gate_up, 2 * F, D};
+    lin[3] = (linear){&q->down, D, F};
+}
+
+/* Bytes of one layer's four packed linears (every layer has the same). */
+static size_t layer_packed_bytes(const bn_model *m)
+{
+    linear lin[4];
+    layer_linears(m, 0, lin);
+    size_t bytes = 0;
+    for (int i = 0; i < 4; i++)
+        bytes += bn_t2_size(lin[i].out, lin[i].in);
+    return bytes;
+}
+
+static size_t packed_bytes(const bn_model *m)
+{
+    return layer_packed_bytes(m) * (size_t)m->cfg.num_layers;
+}
+
+/* Linear i of layer l inside d->w2. */
+static const uint8_t *packed(const bn_decoder *d, int l, int i)
+{
+    linear lin[4];
+    layer_linears(d->m, l, lin);
+    const uint8_t *p = d->w2 + (size_t)l * layer_packed_bytes(d->m);
+    for (int k = 0; k < i; k++)
+        p += bn_t2_size(lin[k].out, lin[k].in);
+    return p;
+}
+
+/* Repack when the model has re-ternarized since the last pack. */
+static void repack(bn_decoder *d)
+{
+    const bn_model *m = d->m;
+    if (!d->w2 || d->w2_version == m->quant_version)
+        return;
+    for (int l = 0; l < m->cfg.num_layers; l++) {
+        linear lin[4];
+        layer_linears(m, l, lin);
+        for (int i = 0; i < 4; i++)
+            bn_t2_pack((uint8_t *)packed(d, l, i), lin[i].q->codes, lin[i].out, lin[i].in,
+                       bn_kpad(lin[i].in));
+    }
+    d->w2_version = m->quant_version;
+}
 
 static void layout(bn_decoder *d, arena *a)
 {
@@ -55,7 +116,10 @@ static void layout(bn_decoder *d, arena *a)
     CARVE(a, d->rope_sin, S * (size_t)(m->head_dim / 2));
     CARVE(a, d->bl.rstd, S);
     CARVE(a, d->bl.xq, S * in_max);
-    CARVE(a, d->bl.xq_i8, S * (size_t)bn_kpad((int)in_max));
+    CARVE(a, d->bl.xq_i8, max2(S * (size_t)bn_kpad((int)in_max), (size_t)bn_kpad2((int)in_max)));
+    CARVE(a, d->acc, widest);
+    if (bn_cpu_has_avx512vnni())
+        CARVE(a, d->w2, packed_bytes(m));
     CARVE(a, d->bl.rowsum, S);
     CARVE(a, d->bl.sx, S);
     CARVE(a, d->sc.dy, S * widest);
@@ -132,6 +196,62 @@ static void attend(bn_decoder *d, int l, int n)
                         d->k_cache + layer, d->v_cache + layer, (int)kv_dim(m), n, d->pos, s);
 }
 
+typedef struct {
+    int32_t *out;
+    const int8_t *x;
+    int32_t rowsum;
+    const uint8_t *w2;
+    int N, K;
+} gemv_job;
+
+static void gemv_rows(void *ctx, int begin, int end, int thread)
+{
+    const gemv_job *j = ctx;
+    (void)thread;
+    int n1 = end * 4 < j->N ? end * 4 : j->N;
+    bn_t2_gemv_avx512(j->out, j->x, j->rowsum, j->w2, begin * 4, n1, j->K);
+}
+
+/* One token through BitLinear i of layer l on the packed weights: the quantizer and the
+ * scaling of bn_bitlinear_forward around the 2-bit product, so the same bits come out. */
+static void bitlinear_one(bn_decoder *d, float *y, const float *x, const float *g, int l,
+                          int i)
+{
+    bn_model *m = d->m;
+    linear lin[4];
+    layer_linears(m, l, lin);
+    int in = lin[i].in, out = lin[i].out;
+    bn_quant_normed_activations(NULL, d->bl.rstd, NULL, d->bl.xq_i8, d->bl.rowsum, d->bl.sx,
+                                x, g, 1, in, (float)m->cfg.norm_eps);
+    memset(d->bl.xq_i8 + bn_kpad(in), 0, (size_t)(bn_kpad2(in) - bn_kpad(in)));
+    gemv_job j = {d->acc, d->bl.xq_i8, d->bl.rowsum[0], packed(d, l, i), out, in};
+    bn_parallel_for(m->pool, (out + 3) / 4, gemv_rows, &j);
+    float inv = 1.0f / (d->bl.sx[0] * lin[i].q->scale);
+    for (int n = 0; n < out; n++)
+        y[n] = (float)d->acc[n] * inv;
+}
+
+/* d->x (1, D) through block l on the packed weights (layer_feed for one token). */
+static void layer_one(bn_decoder *d, int l)
+{
+    bn_model *m = d->m;
+    int D = m->cfg.hidden_size, F = m->cfg.ffn_size;
+    float eps = (float)m->cfg.norm_eps;
+    bn_layer_params p = bn_model_layer_view(m, m->params, l);
+
+    bn_rmsnorm_forward(NULL, d->xn, d->rstd, d->x, p.attn_norm, 1, D, eps);
+    bitlinear_one(d, d->qkv, d->xn, p.qkv_norm, l, 0);
+    attend(d, l, 1);
+    bitlinear_one(d, d->x_mid, d->attn_out, p.out_norm, l, 1);
+    add_inplace(d->x_mid, d->x, (size_t)D);
+
+    bn_rmsnorm_forward(NULL, d->xn, d->rstd, d->x_mid, p.ffn_norm, 1, D, eps);
+    bitlinear_one(d, d->gu, d->xn, p.gate_up_norm, l, 2);
+    bn_sqrelu_gate_forward(NULL, d->h, d->gu, 1, F);
+    bitlinear_one(d, d->x, d->h, p.down_norm, l, 3);
+    add_inplace(d->x, d->x_mid, (size_t)D);
+}
+
 /* d->x (n, D) through block l, in place: the steps of the model's layer_forward. */
 static void layer_feed(bn_decoder *d, int l, int n)
 {
@@ -176,7 +296,7 @@ typedef struct {
     int D;
 } head_job;
 
-/* logits[v] = x . E[v] for a block of ids (the tied lm_head of one token), in 16 lanes
+/* logits[v] = x . E[v] for a block of ids (the tied lm_head of one token), in 64 lanes
  * (independent sums, so the loop vectorizes without reassociating), then the lanes. */
 #define HEAD_LANES 16
 BN_VECTORIZE static void head_rows(void *ctx, int begin, int end, int thread)
@@ -201,7 +321,7 @@ BN_VECTORIZE static void head_rows(void *ctx, int begin, int end, int thread)
 }
 
 /* One token's logits. sgemm would pack all of E (V x d) for a single row, which took most
- * of a step; dot products read it once. They sum in another order than the forward's
+ * of a step; dot products read it once, 64 lanes at a time (four independent vector sums). They sum in another order than the forward's
  * sgemm, a last-bit difference (README, "Inference"). */
 static void head_one(bn_decoder *d, const float *x)
 {
@@ -224,8 +344,15 @@ static bn_status run(bn_decoder *d, const int *tokens, int n, int first, int fas
     float *emb = bn_model_embedding(m, m->params);
     for (int i = 0; i < n; i++)
         memcpy(d->x + (size_t)i * D, emb + (size_t)tokens[i] * D, sizeof(float) * (size_t)D);
-    for (int l = 0; l < m->cfg.num_layers; l++)
-        layer_feed(d, l, n);
+    int one = n == 1 && d->w2;
+    if (one)
+        repack(d);
+    for (int l = 0; l < m->cfg.num_layers; l++) {
+        if (one)
+            layer_one(d, l);
+        else
+            layer_feed(d, l, n);
+    }
     int rows = n - first;
     size_t off = (size_t)first * D;
     bn_rmsnorm_forward(m->pool, d->xn + off, d->rstd, d->x + off,

@@ -4,8 +4,10 @@
  * latent embedding and norm gains, and the ternarized BitLinear weights (re-ternarized
  * first when the model's parameters changed, as the forward does). It owns only what one
  * row needs: per layer a cache of keys and values (max_seq x kv_dim each), activation
- * buffers for up to max_seq new tokens, and its own RoPE table. No gradients, optimizer
- * moments or training activations.
+ * buffers for up to max_seq new tokens, and its own RoPE table; on AVX-512 VNNI also a
+ * 2-bit packed form of the ternary weights for single tokens (ternary_gemv2.h), which
+ * reads a quarter of the bytes the u8 codes take. No gradients, optimizer moments or
+ * training activations.
  *
  * feed() runs n new tokens in one batched pass through the same kernels as
  * bn_model_forward (int8 activations quantized per token, ternary weights), so the logits at
@@ -32,6 +34,11 @@ typedef struct {
     float *logits;        /* (max_seq, V) */
     float *rope_cos, *rope_sin;
     bn_bitlinear_acts bl; /* one BitLinear's quantized input (the layers run in turn) */
+    /* One token's path on AVX-512 VNNI: the ternary weights again at 2 bits (1/16 of their
+     * fp32 size; kernels/ternary_gemv2.h), repacked when the model re-ternarizes. */
+    uint8_t *w2;          /* every linear's packed rows, layer by layer; NULL: not used */
+    unsigned long w2_version;
+    int32_t *acc;         /* (widest out) the one-token products */
     bn_bitlinear_scratch sc;
     void *slab;
 } bn_decoder;

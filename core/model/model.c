@@ -454,6 +454,7 @@ static void quantize_all_weights(bn_model *m)
             bn_bitlinear_quantize_weights(&m->ex, lin[i].q, lin[i].w, lin[i].out, lin[i].in);
     }
     m->weights_quantized = 1;
+    m->quant_version++;
 }
 
 void bn_model_quantize(bn_model *m)

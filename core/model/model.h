@@ -94,6 +94,7 @@ typedef struct {
     uint8_t *codes_slab;    /* every linear's (out, Kp) codes w + 1, back to back */
     bn_layer_qweights *qweights; /* (L) */
     int weights_quantized;  /* 0 after an update: the next forward re-ternarizes */
+    unsigned long quant_version; /* counts ternarizations (a decoder's packed copy follows) */
 
     bn_tensor_info *tensors; /* (num_tensors) in checkpoint order */
     int num_tensors;
