@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "kernels/dot_f32.h"
 #include "kernels/kernels.h"
+#include "kernels/ternary_gemv2.h"
 #include "model/decoder.h"
 
 typedef struct {
@@ -209,8 +211,55 @@ static void check_params_changed(void)
     bn_model_free(&m);
 }
 
+/* The 2-bit packed product equals the reference integer product, for K below, at and past
+ * the 256-column blocks and N not a multiple of 4; and the lm_head's dot products are
+ * within rounding of a double sum. */
+static void check_kernels(void)
+{
+    static const int Ks[] = {1, 30, 64, 255, 256, 300, 384, 1152};
+    bn_rng rng;
+    bn_rng_seed(&rng, 21);
+    for (size_t t = 0; t < sizeof Ks / sizeof Ks[0]; t++) {
+        int K = Ks[t], N = 7, kp = bn_kpad(K), k2 = bn_kpad2(K);
+        int8_t *x = calloc((size_t)(kp > k2 ? kp : k2), 1);
+        uint8_t *codes = malloc((size_t)N * kp), *w2 = malloc(bn_t2_size(N, K));
+        int32_t ref[7], got[7], got_ref[7], rowsum = 0;
+        for (int k = 0; k < K; k++) {
+            x[k] = (int8_t)((int)bn_rng_below(&rng, 256) - 128);
+            rowsum += x[k];
+        }
+        for (int i = 0; i < N * kp; i++)
+            codes[i] = (uint8_t)((i % kp) < K ? bn_rng_below(&rng, 3) : 1);
+        bn_ternary_gemm_ref(ref, x, &rowsum, codes, 1, N, kp);
+        bn_t2_pack(w2, codes, N, K, kp);
+        bn_t2_gemv_ref(got_ref, x, rowsum, w2, 0, N, K);
+        CHECK(memcmp(ref, got_ref, sizeof ref) == 0, "2-bit reference product, K = %d", K);
+        if (bn_cpu_has_avx512vnni()) {
+            bn_t2_gemv_avx512(got, x, rowsum, w2, 0, N, K);
+            CHECK(memcmp(ref, got, sizeof ref) == 0, "2-bit AVX-512 product, K = %d", K);
+        }
+        float xf[1152], rows[3 * 1152], out[3];
+        for (int i = 0; i < 3 * K; i++)
+            rows[i] = bn_rng_normal(&rng);
+        for (int i = 0; i < K; i++)
+            xf[i] = bn_rng_normal(&rng);
+        bn_dot_rows_f32(out, xf, rows, 0, 3, K);
+        for (int v = 0; v < 3; v++) {
+            double exact = 0.0, mag = 0.0;
+            for (int i = 0; i < K; i++) {
+                exact += (double)xf[i] * rows[v * K + i];
+                mag += fabs((double)xf[i] * rows[v * K + i]);
+            }
+            CHECK(fabs(out[v] - exact) <= 1e-5 * mag, "dot row %d, K = %d: %g vs %g", v, K,
+                  (double)out[v], exact);
+        }
+        free(x), free(codes), free(w2);
+    }
+}
+
 int main(void)
 {
+    check_kernels();
     static const shape small = {"small", 32, 16, 2, 4, 2, 48, 40};
     static const shape awkward = {"awkward", 37, 30, 3, 3, 1, 70, 70};
     static const shape stories = {"tinystories", 2048, 384, 6, 8, 4, 1152, 64};

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/dot_f32.h"
 #include "kernels/ternary_gemv2.h"
 #include "nn/attention.h"
 #include "nn/quant.h"
@@ -11,7 +12,6 @@
 #include "nn/matmul.h"
 #include "nn/rmsnorm.h"
 #include "nn/rope.h"
-#include "base/simd.h"
 
 /* Carves 64-byte aligned blocks out of one slab; with base == NULL it only measures. */
 typedef struct {
@@ -296,28 +296,11 @@ typedef struct {
     int D;
 } head_job;
 
-/* logits[v] = x . E[v] for a block of ids (the tied lm_head of one token), in 64 lanes
- * (independent sums, so the loop vectorizes without reassociating), then the lanes. */
-#define HEAD_LANES 16
-BN_VECTORIZE static void head_rows(void *ctx, int begin, int end, int thread)
+static void head_rows(void *ctx, int begin, int end, int thread)
 {
     const head_job *j = ctx;
     (void)thread;
-    const float *restrict x = j->x;
-    int D = j->D, main = D - D % HEAD_LANES;
-    for (int v = begin; v < end; v++) {
-        const float *restrict e = j->emb + (size_t)v * D;
-        float lane[HEAD_LANES] = {0};
-        for (int i = 0; i < main; i += HEAD_LANES)
-            for (int k = 0; k < HEAD_LANES; k++)
-                lane[k] += x[i + k] * e[i + k];
-        float sum = 0.0f;
-        for (int i = main; i < D; i++)
-            sum += x[i] * e[i];
-        for (int k = 0; k < HEAD_LANES; k++)
-            sum += lane[k];
-        j->logits[v] = sum;
-    }
+    bn_dot_rows_f32(j->logits, j->x, j->emb, begin, end, j->D);
 }
 
 /* One token's logits. sgemm would pack all of E (V x d) for a single row, which took most
