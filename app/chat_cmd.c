@@ -33,6 +33,8 @@ static void to_stdout(void *ctx, const char *text, size_t len)
 
 static void drop_turns(chat_state *c, int k)
 {
+    if (k <= 0)
+        return;
     for (int i = 0; i < k; i++)
         free(c->turns[i].ids);
     memmove(c->turns, c->turns + k, sizeof *c->turns * (size_t)(c->n_turns - k));

@@ -95,9 +95,13 @@ static int steps_total, steps_close;
  * depends on that length), and a step reads keys cached at other lengths. Such a last-bit
  * difference can move an activation across a rounding boundary of the int8 quantizer, one
  * step of 1/127 of its row's largest value, which moves the logits by up to ~1e-3 of the
- * largest. Measured: almost every step within 1e-6, the worst 6.3e-4 (tinystories shape,
- * position 63). Allowed: 2e-3 (README, "Inference"). */
-#define STEP_TOLERANCE 2e-3
+ * largest (in a sanitizer build, whose loops round differently, the forward itself
+ * differs between lengths by 4.8e-3). So two bounds: every step within 1e-2 of the row's
+ * largest logit, and at least 95% of them within 1e-6 (measured: 1308 of 1311, the worst
+ * 6.3e-4; README, "Inference"). A wrong position, cache row or weight moves whole
+ * logits. */
+#define STEP_TOLERANCE 1e-2
+#define STEP_CLOSE 1e-6
 
 static void check_steps(bn_decoder *d, const int *tokens, const float *ref, int V, int p,
                         const char *what)
@@ -118,7 +122,7 @@ static void check_steps(bn_decoder *d, const int *tokens, const float *ref, int 
         double rel = max_diff(z, r, V) / (1.0 + max_abs(r, V));
         worst_step_rel = rel > worst_step_rel ? rel : worst_step_rel;
         steps_total++;
-        steps_close += rel <= 1e-6;
+        steps_close += rel <= STEP_CLOSE;
         if (rel > STEP_TOLERANCE) {
             bad = 1;
             CHECK(0, "%s: prefill %d, then step at position %d differs by %g of the largest",
@@ -271,6 +275,8 @@ int main(void)
         }
     check_shape(&stories, "auto", 1, 0);
     check_params_changed();
+    CHECK(steps_close >= 0.95 * steps_total, "%d of %d steps within %g", steps_close,
+          steps_total, STEP_CLOSE);
     printf("largest step deviation: %.3g of the row's largest logit; the forward's own "
            "between lengths: %.3g; %d of %d steps within 1e-6\n", worst_step_rel, worst_self_rel,
            steps_close, steps_total);
