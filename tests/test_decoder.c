@@ -97,9 +97,9 @@ static int steps_total, steps_close;
  * step of 1/127 of its row's largest value, which moves the logits by up to ~1e-3 of the
  * largest (in a sanitizer build, whose loops round differently, the forward itself
  * differs between lengths by 4.8e-3). So two bounds: every step within 1e-2 of the row's
- * largest logit, and at least 95% of them within 1e-6 (measured: 1308 of 1311, the worst
- * 6.3e-4; README, "Inference"). A wrong position, cache row or weight moves whole
- * logits. */
+ * largest logit, and at least 85% of them within 1e-6 (measured: 1308 of 1311, the worst
+ * 6.3e-4; with sanitizers 1221 of 1311, the worst 4.9e-3; README, "Inference"). A wrong
+ * RoPE position gave 0 of 28 and up to 0.12. */
 #define STEP_TOLERANCE 1e-2
 #define STEP_CLOSE 1e-6
 
@@ -275,7 +275,7 @@ int main(void)
         }
     check_shape(&stories, "auto", 1, 0);
     check_params_changed();
-    CHECK(steps_close >= 0.95 * steps_total, "%d of %d steps within %g", steps_close,
+    CHECK(steps_close >= 0.85 * steps_total, "%d of %d steps within %g", steps_close,
           steps_total, STEP_CLOSE);
     printf("largest step deviation: %.3g of the row's largest logit; the forward's own "
            "between lengths: %.3g; %d of %d steps within 1e-6\n", worst_step_rel, worst_self_rel,
