@@ -1,7 +1,7 @@
 #!/bin/sh
 # generate and chat on a tiny text model trained here on the fixture dataset (README,
-# "Inference"): generate prints valid UTF-8, the same text for the same seed and another
-# for another seed, greedy (temperature 0) text does not depend on the seed, tok/s on
+# "Inference"): generate prints valid UTF-8, the same text for the same seed (on two threads
+# and on the reference kernel too) and another for another seed, greedy (temperature 0) text does not depend on the seed, tok/s on
 # stderr; chat over stdin with a small context overflows (the drop line appears, no crash)
 # and takes its /commands; bad input (a prompt longer than the context, temperature < 0,
 # top-p outside (0, 1], a non-text checkpoint) gets one line and exit status 2.
@@ -78,6 +78,10 @@ check "tok/s on stderr" grep -q "tok/s" e1.txt
 check "one line on stderr" [ "$(wc -l <e1.txt)" -eq 1 ]
 gen --seed 1 >s1b.txt 2>/dev/null
 check "the same seed, the same text" cmp -s s1.txt s1b.txt
+gen --seed 1 --threads 2 >s1t.txt 2>/dev/null
+check "two threads, the same text" cmp -s s1.txt s1t.txt
+gen --seed 1 --kernel ref >s1r.txt 2>/dev/null
+check "the reference kernel, the same text" cmp -s s1.txt s1r.txt
 gen --seed 2 >s2.txt 2>/dev/null
 check "another seed, another text" sh -c '! cmp -s s1.txt s2.txt'
 check "seed 2 text is valid UTF-8" valid_utf8 s2.txt
