@@ -18,7 +18,7 @@ static char *record_text(bn_model *m, const bn_tokenizer *tok)
     json_t *rec = NULL;
     CHECK(bn_text_samples(m, tok, 20, &rec, &err) == BN_OK, "%s", err.msg);
     char *line = rec ? bn_json_line(rec, BN_JSON_RECORD) : NULL;
-    json_t *list = json_object_get(rec, "samples");
+    json_t *list = json_object_get(rec, "examples");
     int n = 0;
     while (bn_text_sample_prompts[n])
         n++;
@@ -27,7 +27,7 @@ static char *record_text(bn_model *m, const bn_tokenizer *tok)
         json_t *s = json_array_get(list, i);
         const char *prompt = json_string_value(json_object_get(s, "prompt"));
         CHECK(prompt && strcmp(prompt, bn_text_sample_prompts[i]) == 0, "prompt %zu", i);
-        CHECK(json_is_string(json_object_get(s, "text")), "text %zu", i);
+        CHECK(json_is_string(json_object_get(s, "completion")), "completion %zu", i);
         json_int_t k = json_integer_value(json_object_get(s, "tokens"));
         CHECK(k >= 0 && k <= 20, "tokens %lld", (long long)k);
     }

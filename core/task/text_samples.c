@@ -37,7 +37,7 @@ static void append(void *ctx, const char *s, size_t n)
     b->text[b->len] = '\0';
 }
 
-/* One prompt's continuation appended to `list` as {"prompt", "text", "tokens"}. */
+/* One prompt's continuation appended to `list` as {"prompt", "completion", "tokens"}. */
 static bn_status one_sample(bn_decoder *d, const bn_tokenizer *tok, bn_sampler *s,
                             const char *prompt, int max_tokens, json_t *list, bn_error *err)
 {
@@ -48,7 +48,7 @@ static bn_status one_sample(bn_decoder *d, const bn_tokenizer *tok, bn_sampler *
     append(&b, "", 0);
     bn_status r = bn_textgen_run(d, tok, s, prompt, &o, append, &b, &st, err);
     if (r == BN_OK) {
-        json_t *rec = json_pack("{s:s, s:s, s:i}", "prompt", prompt, "text",
+        json_t *rec = json_pack("{s:s, s:s, s:i}", "prompt", prompt, "completion",
                                 b.text ? b.text : "", "tokens", st.tokens);
         if (b.failed || !rec || json_array_append_new(list, rec) != 0)
             r = bn_fail(err, BN_ERR_NOMEM, "out of memory for a text sample");
@@ -87,7 +87,7 @@ bn_status bn_text_samples(bn_model *m, const bn_tokenizer *tok, int max_tokens, 
                         err);
     if (r == BN_OK) {
         *out = json_pack("{s:f, s:f, s:i, s:O}", "temperature", shown(set.temperature),
-                         "top_p", shown(set.top_p), "seed", BN_TEXT_SAMPLE_SEED, "samples",
+                         "top_p", shown(set.top_p), "seed", BN_TEXT_SAMPLE_SEED, "examples",
                          list);
         if (!*out)
             r = bn_fail(err, BN_ERR_NOMEM, "out of memory for text samples");

@@ -19,7 +19,10 @@ extern const char *const bn_text_sample_prompts[];
 
 /* The samples.jsonl record (without "step"):
  *   {"temperature": 0.9, "top_p": 0.95, "seed": 1234,
- *    "samples": [{"prompt": "Once upon a time", "text": "...", "tokens": 48}, ...]}
+ *    "examples": [{"prompt": "Once upon a time", "completion": " there was ...",
+ *                  "tokens": 48}, ...]}
+ * ("examples" with "prompt" and "completion" as the arithmetic record has them, without
+ * "expected": the log pane shows each as the prompt and its continuation joined.)
  * Each continuation runs on a decoder over m (its weights borrowed, re-ternarized first if
  * stale, exactly as the next forward would), up to max_tokens new tokens (<= 0: the default
  * BN_TEXT_SAMPLE_TOKENS) or <|endoftext|>. The model's parameters, activations and training
