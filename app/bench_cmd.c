@@ -348,6 +348,8 @@ int bn_cmd_bench(const bn_cli *cli)
     int worst = 0;
     if (cli->tokenizer)
         return bn_cmd_bench_tokenizer(cli);
+    if (cli->generate)
+        return bn_cmd_bench_generate(cli);
     if (cli->experiment)
         return bench_in_child(cli, cli->experiment, k);
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {

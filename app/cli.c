@@ -119,8 +119,27 @@ static const cli_option bench_options[] = {
          "at 2048 and 32000 tokens, encoding with FILE, prepare)", NULL),
     TEXT("corpus", "PATH", corpus, "the text for --tokenizer",
          "the shipped TinyStories sample"),
+    {"generate", NULL, OPT_SWITCH, NULL, offsetof(bn_cli, generate), 0, 0,
+     "instead: decoding speed at batch 1 and prefill speed, KV-cache decoder beside the "
+     "full re-forward, on 1 and 2 threads (random weights)", NULL},
     END,
 };
+
+#define SAMPLING                                                                            \
+    TEXT("temperature", "T", temperature, "sampling temperature, >= 0 (0 = greedy)", "0.9"), \
+    TEXT("top-p", "P", top_p, "nucleus: sample from the smallest set reaching P, in (0, 1]", \
+         "0.95"),                                                                           \
+    INT("top-k", "K", top_k, 0, 1000000, "sample from the K most likely only (0 = all)", "0"), \
+    TEXT("seed", "S", seed, "sampling seed: the same seed, the same text", "from the clock"), \
+    INT("max-tokens", "N", max_tokens, 1, 1000000, "new tokens at most", "256"),          \
+    INT("threads", "N", threads, 1, 1024, "compute threads", "1"), KERNEL, SET
+
+static const cli_option generate_options[] = {
+    TEXT("prompt", "TEXT", prompt, "the text to continue", "\"\" (a new story)"),
+    SAMPLING, END,
+};
+
+static const cli_option chat_options[] = {SAMPLING, END};
 
 static const cli_option tui_options[] = {KERNEL, END};
 
@@ -152,6 +171,17 @@ static const bn_subcommand subcommands[] = {
     {"bench", BN_CMD_BENCH, "[options]",
      "training speed on random tokens (arithmetic, tictactoe, tinystories)",
      NULL, NULL, bench_options, NULL, NULL, bn_cmd_bench},
+    {"generate", BN_CMD_GENERATE, "CHECKPOINT --prompt TEXT [options]",
+     "continue a text with a text checkpoint, streamed to stdout (tok/s on stderr)",
+     "CHECKPOINT", "generate needs a CHECKPOINT (a step_NNNNNN directory of a text run)",
+     generate_options, "Stops at <|endoftext|>, after --max-tokens, or when the context "
+     "([model] max_seq_len) is full.\n", NULL, bn_cmd_generate},
+    {"chat", BN_CMD_CHAT, "CHECKPOINT [options]",
+     "talk to a text checkpoint line by line (stdin/stdout; /help for commands)",
+     "CHECKPOINT", "chat needs a CHECKPOINT (a step_NNNNNN directory of a text run)",
+     chat_options, "Each line you type is added to the story so far and the model continues "
+     "it,\nuntil <|endoftext|>, a blank line or --max-tokens. Commands: /temp T, /top_p P,\n"
+     "/top_k K, /seed S, /reset, /help.\n", NULL, bn_cmd_chat},
     {"tokenizer", BN_CMD_TOKENIZER, "encode|decode|info TOKENIZER",
      "text to token ids and back, what a tokenizer holds (as JSON), or train one "
      "(tokenizer train --help)",
@@ -436,7 +466,7 @@ static bn_status unknown_subcommand(const char *word, bn_error *err)
         return bn_fail(err, BN_ERR_INPUT, "%s: unknown subcommand; to train this experiment: "
                        "%s train %s (or %s --batch %s)", word, PROG, word, PROG, word);
     return bn_fail(err, BN_ERR_INPUT, "%s: unknown subcommand (subcommands: train, eval, "
-                   "move, play, bench, tokenizer, prepare; see `%s --help`)", word, PROG);
+                   "move, play, generate, chat, bench, tokenizer, prepare; see `%s --help`)", word, PROG);
 }
 
 /* tokenizer ACTION TOKENIZER: two positionals. */

@@ -13,7 +13,7 @@
 
 typedef enum {
     BN_CMD_TUI, BN_CMD_TRAIN, BN_CMD_EVAL, BN_CMD_BENCH, BN_CMD_HELP, BN_CMD_VERSION,
-    BN_CMD_MOVE, BN_CMD_PLAY, BN_CMD_TOKENIZER
+    BN_CMD_MOVE, BN_CMD_PLAY, BN_CMD_TOKENIZER, BN_CMD_GENERATE, BN_CMD_CHAT
 } bn_command;
 
 struct bn_subcommand; /* a row of the table in cli.c */
@@ -38,6 +38,13 @@ typedef struct bn_cli {
     const char *tokenizer;    /* tokenizer, bench --tokenizer: a tokenizer.json (or a character
                                  vocabulary) */
     const char *corpus;       /* bench --corpus: the text for bench --tokenizer */
+    int generate;             /* bench --generate: decoding speed */
+    const char *prompt;       /* generate --prompt */
+    const char *temperature;  /* generate, chat: sampling (NULL: the default) */
+    const char *top_p;
+    const char *seed;         /* NULL: from the clock (printed) */
+    int top_k;                /* 0: no cut */
+    int max_tokens;           /* 0: the default */
     const char *sets[BN_CLI_MAX_SETS]; /* "section.key=value", flags translated to these */
     char set_storage[BN_CLI_MAX_SETS][BN_PATH_MAX + 64];
     int n_sets;

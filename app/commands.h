@@ -25,6 +25,11 @@ int bn_cmd_bench_tokenizer(const bn_cli *cli);
 int bn_cmd_move(const bn_cli *cli);
 int bn_cmd_play(const bn_cli *cli);
 int bn_cmd_tokenizer(const bn_cli *cli);
+/* generate and chat with a text checkpoint (gen_cmd.c, chat_cmd.c). */
+int bn_cmd_generate(const bn_cli *cli);
+int bn_cmd_chat(const bn_cli *cli);
+/* bench --generate (bench_gen.c). */
+int bn_cmd_bench_generate(const bn_cli *cli);
 
 /* `tokenizer train ARGS...` (argv after "train"); parses its own flags, since it takes
  * any number of inputs. */

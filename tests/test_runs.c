@@ -129,6 +129,18 @@ static void test_written_run(void)
     CHECK(bn_run_read_samples(run.dir, line, sizeof line, 1) == 1 &&
               strcmp(line, "step 20: eval 50.0% | 1 + 1 = 2 ok") == 0,
           "sample \"%s\"", line);
+    /* A text run's sample (no expected answer): the prompt and its continuation joined. */
+    char path[2048];
+    snprintf(path, sizeof path, "%s/samples/samples.jsonl", run.dir);
+    FILE *f = fopen(path, "a");
+    if (f) {
+        fputs("{\"step\": 40, \"examples\": [{\"prompt\": \"Once upon a time\", "
+              "\"completion\": \" there was a dog\", \"tokens\": 5}]}\n", f);
+        fclose(f);
+    }
+    CHECK(bn_run_read_samples(run.dir, line, sizeof line, 1) == 1 &&
+              strcmp(line, "step 40: | Once upon a time there was a dog") == 0,
+          "text sample \"%s\"", line);
 }
 
 /* The table under the history: rows merge per step, the later value wins, a lower step

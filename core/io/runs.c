@@ -198,8 +198,10 @@ static size_t example_summary(const json_t *e, char *out, size_t cap)
     const char *c = json_string_value(json_object_get(e, "completion"));
     const char *x = json_string_value(json_object_get(e, "expected"));
     int good = json_is_true(json_object_get(e, "correct"));
-    if (!p || !c || !x)
+    if (!p || !c)
         return 0;
+    if (!x) /* a text run's sample: the prompt and its continuation, as one text */
+        return (size_t)snprintf(out, cap, " | %s%s", p, c);
     return (size_t)snprintf(out, cap, " | %s %s %s%s%s", p, c, good ? "ok" : "(want ",
                             good ? "" : x, good ? "" : ")");
 }

@@ -1,9 +1,11 @@
-/* chat.c - greedy completion of a prompt, token by token. */
+/* chat.c - greedy completion of a prompt, token by token, on a KV-cache decoder over the
+ * model's weights (README, "Inference"). */
 #include "model/chat.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/decoder.h"
 #include "model/generate.h"
 
 typedef struct {
@@ -39,40 +41,64 @@ static void put(char *out, size_t cap, size_t *n, const char *piece, size_t len)
         out[*n] = '\0';
 }
 
-bn_status bn_chat_complete(bn_model *m, const bn_tokenizer *tok, bn_chat_end_fn ends,
-                           const char *prompt, int max_new, char *out, size_t cap,
-                           bn_chat_token_fn on_token, void *ctx, bn_error *err)
+/* The next token's text, at most 63 bytes, NUL-terminated. */
+static size_t piece_text(const bn_tokenizer *tok, int id, char text[64])
 {
-    if (cap)
-        out[0] = '\0';
-    token_row row = {.cap = m->max_seq};
-    row.ids = malloc(sizeof(int) * (size_t)row.cap);
-    if (!row.ids)
-        return bn_fail(err, BN_ERR_NOMEM, "chat: out of memory");
-    bn_status s = encode_prompt(tok, prompt, row.cap - 1, &row, err);
-    int generated = 0, answer_chars = 0;
+    const char *piece;
+    size_t plen = bn_tok_piece(tok, id, &piece);
+    size_t tl = plen < 63 ? plen : 63;
+    memcpy(text, piece, tl);
+    text[tl] = '\0';
+    return tl;
+}
+
+/* Greedy tokens after the prefilled prompt: each is fed to the decoder before the next. */
+static bn_status complete(bn_decoder *d, const bn_tokenizer *tok, bn_chat_end_fn ends,
+                          int max_new, char *out, size_t cap, bn_chat_token_fn on_token,
+                          void *ctx, bn_error *err)
+{
+    int V = d->m->cfg.vocab_size, eos = bn_tok_special(tok, BN_TOK_EOS), answer_chars = 0;
+    const float *z = bn_decoder_logits(d, d->n_last - 1);
     size_t n = 0;
-    while (s == BN_OK && generated < max_new && row.len < row.cap) {
-        bn_gen_batch batch = {.tokens = row.ids, .len = &row.len, .rows = 1, .cap = row.cap};
-        bn_generate_greedy(m, &batch, 1, NULL, 0, bn_tok_special(tok, BN_TOK_PAD));
-        int id = row.ids[row.len - 1];
-        generated++;
-        if (id == bn_tok_special(tok, BN_TOK_EOS))
-            break;
-        const char *piece;
-        size_t plen = bn_tok_piece(tok, id, &piece);
+    for (int generated = 0; generated < max_new && z; generated++) {
+        int id = bn_argmax(z, V);
         char text[64];
-        size_t tl = plen < sizeof text - 1 ? plen : sizeof text - 1;
-        memcpy(text, piece, tl);
-        text[tl] = '\0';
-        if (ends && ends(text, answer_chars))
+        size_t tl = piece_text(tok, id, text);
+        if (id == eos || (ends && ends(text, answer_chars)))
             break;
         for (size_t i = 0; i < tl; i++)
             answer_chars += text[i] != ' ';
         put(out, cap, &n, text, tl);
         if (on_token)
             on_token(ctx, out);
+        if (bn_decoder_pos(d) + 1 >= d->max_seq)
+            break; /* the last token a forward of max_seq - 1 tokens could predict */
+        z = bn_decoder_step(d, id, err);
     }
+    return z ? BN_OK : BN_ERR_INPUT;
+}
+
+bn_status bn_chat_complete(bn_model *m, const bn_tokenizer *tok, bn_chat_end_fn ends,
+                           const char *prompt, int max_new, char *out, size_t cap,
+                           bn_chat_token_fn on_token, void *ctx, bn_error *err)
+{
+    if (cap)
+        out[0] = '\0';
+    int limit = m->max_seq < m->cfg.max_seq_len ? m->max_seq : m->cfg.max_seq_len;
+    token_row row = {.cap = limit};
+    bn_decoder d;
+    memset(&d, 0, sizeof d);
+    row.ids = malloc(sizeof(int) * (size_t)row.cap);
+    if (!row.ids)
+        return bn_fail(err, BN_ERR_NOMEM, "chat: out of memory");
+    bn_status s = encode_prompt(tok, prompt, row.cap - 1, &row, err);
+    if (s == BN_OK)
+        s = bn_decoder_init(&d, m, limit, err);
+    if (s == BN_OK)
+        s = bn_decoder_prefill(&d, row.ids, row.len, err);
+    if (s == BN_OK)
+        s = complete(&d, tok, ends, max_new, out, cap, on_token, ctx, err);
+    bn_decoder_free(&d);
     free(row.ids);
     return s;
 }

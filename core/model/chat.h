@@ -22,8 +22,10 @@ typedef int (*bn_chat_end_fn)(const char *piece, int answer_chars);
 
 /* Greedy completion of `prompt` (already in training form) by up to max_new tokens, stopping
  * at </s> or where ends says. The prompt keeps its last max_seq - 1 tokens when longer. out
- * gets the completion text. Clobbers the model's activations (call between training steps
- * only). */
+ * gets the completion text. Runs on a KV-cache decoder over the model's weights (model/
+ * decoder.h): the prompt in one pass, then one token per step, where it re-ran the whole
+ * forward per token before. It leaves the model's activations alone but uses its thread
+ * pool and may re-ternarize stale weights (call between training steps only). */
 bn_status bn_chat_complete(bn_model *m, const bn_tokenizer *tok, bn_chat_end_fn ends,
                            const char *prompt, int max_new, char *out, size_t cap,
                            bn_chat_token_fn on_token, void *ctx, bn_error *err);

@@ -454,6 +454,13 @@ static void quantize_all_weights(bn_model *m)
             bn_bitlinear_quantize_weights(&m->ex, lin[i].q, lin[i].w, lin[i].out, lin[i].in);
     }
     m->weights_quantized = 1;
+    m->quant_version++;
+}
+
+void bn_model_quantize(bn_model *m)
+{
+    if (!m->weights_quantized)
+        quantize_all_weights(m);
 }
 
 double bn_model_train_flops_per_token(const bn_model_config *cfg, int seq_len)
@@ -549,8 +556,7 @@ double bn_model_forward(bn_model *m, const int *tokens, int B, int T)
     m->last_B = m->last_T = 0;
     if (bn_model_check_shape(m, B, T, NULL) != BN_OK)
         return NAN; /* refused: the buffers hold max_batch x max_seq tokens */
-    if (!m->weights_quantized)
-        quantize_all_weights(m);
+    bn_model_quantize(m);
     m->last_B = B;
     m->last_T = T;
     float *emb = bn_model_embedding(m, m->params);

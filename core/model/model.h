@@ -94,6 +94,7 @@ typedef struct {
     uint8_t *codes_slab;    /* every linear's (out, Kp) codes w + 1, back to back */
     bn_layer_qweights *qweights; /* (L) */
     int weights_quantized;  /* 0 after an update: the next forward re-ternarizes */
+    unsigned long quant_version; /* counts ternarizations (a decoder's packed copy follows) */
 
     bn_tensor_info *tensors; /* (num_tensors) in checkpoint order */
     int num_tensors;
@@ -159,6 +160,10 @@ void bn_model_backward(bn_model *m, const int *tokens);
 
 /* Call after changing m->params (optimizer step, checkpoint load). */
 void bn_model_params_changed(bn_model *m);
+
+/* Ternarize the weights now when a parameter change left them stale (the forward does the
+ * same first); a decoder borrowing the model calls it before it reads them. */
+void bn_model_quantize(bn_model *m);
 
 /* Find a tensor by its checkpoint name; NULL if none. */
 const bn_tensor_info *bn_model_find_tensor(const bn_model *m, const char *name);

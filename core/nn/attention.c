@@ -32,11 +32,14 @@ static head_view view_head(const float *qkv, float *dqkv, bn_attn_shape s, int b
     return hv;
 }
 
-/* Row t of the (T, T) scores: softmax over j <= t, zero above the diagonal. */
-BN_VECTORIZE static void causal_softmax_rows(float *att, int T)
+/* Rows of `cols` scores, row r holding the query at position first + r: softmax over
+ * j <= first + r, zero after. The training forward has first = 0 and cols = rows = T; the
+ * decoder's rows are its new queries over the whole cache (bn_attention_cached). */
+BN_VECTORIZE static void causal_softmax(float *att, int rows, int cols, int first)
 {
-    for (int t = 0; t < T; t++) {
-        float *a = att + (size_t)t * T;
+    for (int r = 0; r < rows; r++) {
+        int t = first + r, T = cols;
+        float *a = att + (size_t)r * T;
         float mx = a[0];
 #pragma omp simd reduction(max : mx)
         for (int j = 1; j <= t; j++)
@@ -76,7 +79,7 @@ static void head_forward(float *out, float *att, const float *qkv, bn_attn_shape
         bn_gemm(NULL, 0, 1, r1 - r0, r1, s.hd, scale, hv.q + (size_t)r0 * hv.ld, hv.ld, hv.k,
                 hv.ld, 0.0f, att + (size_t)r0 * T, T);
     }
-    causal_softmax_rows(att, T);
+    causal_softmax(att, T, T, 0);
     for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
         int r1 = block_end(r0, T);
         bn_gemm(NULL, 0, 0, r1 - r0, s.hd, r1, 1.0f, att + (size_t)r0 * T, T, hv.v, hv.ld, 0.0f,
@@ -178,4 +181,72 @@ void bn_attention_backward(bn_threadpool *pool, float *dqkv, float *dp, const fl
     memset(dqkv, 0, sizeof(float) * (size_t)s.B * s.T * (s.H + 2 * s.KV) * s.hd);
     attn_job j = {.dqkv = dqkv, .dp = dp, .dout = dout, .qkv = qkv, .att_in = att, .s = s};
     bn_parallel_for(pool, s.B * s.KV, backward_units, &j);
+}
+
+size_t bn_attention_cached_scratch(int n, int pos, bn_attn_shape s)
+{
+    size_t rows = n > 1 ? (size_t)n : 2;
+    return rows * (size_t)(pos + n) + 4 * (size_t)s.hd;
+}
+
+typedef struct {
+    float *out, *scores;
+    const float *q, *kc, *vc;
+    int ld_q, kv_ld, n, pos;
+    bn_attn_shape s;
+} cached_job;
+
+/* Query head h of the n new rows over keys 0 .. pos + n - 1 of its kv head, as
+ * head_forward does it: the same products per score and per output (README, "Inference"). */
+static void cached_head(const cached_job *j, float *scores, int h)
+{
+    bn_attn_shape s = j->s;
+    int kvh = h / group_size(s), keys = j->pos + j->n, d_out = s.H * s.hd;
+    const float *k = j->kc + (size_t)kvh * s.hd, *v = j->vc + (size_t)kvh * s.hd;
+    bn_gemm(NULL, 0, 1, j->n, keys, s.hd, 1.0f / sqrtf((float)s.hd), j->q + (size_t)h * s.hd,
+            j->ld_q, k, j->kv_ld, 0.0f, scores, keys);
+    causal_softmax(scores, j->n, keys, j->pos);
+    bn_gemm(NULL, 0, 0, j->n, s.hd, keys, 1.0f, scores, keys, v, j->kv_ld, 0.0f,
+            j->out + (size_t)h * s.hd, d_out);
+}
+
+/* One new row: OpenBLAS computes a single-row product with another summation order than
+ * the row blocks of the forward (it differed in the last bit past ~24 keys), so the row
+ * goes in twice, as a product of two rows, and the first is kept. */
+static void cached_head_single(const cached_job *j, float *scratch, int h)
+{
+    bn_attn_shape s = j->s;
+    int kvh = h / group_size(s), keys = j->pos + 1;
+    const float *k = j->kc + (size_t)kvh * s.hd, *v = j->vc + (size_t)kvh * s.hd;
+    float *q2 = scratch, *o2 = q2 + 2 * s.hd, *scores = o2 + 2 * s.hd;
+    memcpy(q2, j->q + (size_t)h * s.hd, sizeof(float) * (size_t)s.hd);
+    memcpy(q2 + s.hd, q2, sizeof(float) * (size_t)s.hd);
+    bn_gemm(NULL, 0, 1, 2, keys, s.hd, 1.0f / sqrtf((float)s.hd), q2, s.hd, k, j->kv_ld, 0.0f,
+            scores, keys);
+    causal_softmax(scores, 1, keys, j->pos);
+    memcpy(scores + keys, scores, sizeof(float) * (size_t)keys);
+    bn_gemm(NULL, 0, 0, 2, s.hd, keys, 1.0f, scores, keys, v, j->kv_ld, 0.0f, o2, s.hd);
+    memcpy(j->out + (size_t)h * s.hd, o2, sizeof(float) * (size_t)s.hd);
+}
+
+static void cached_units(void *ctx, int begin, int end, int thread)
+{
+    const cached_job *j = ctx;
+    float *scores = j->scores + (size_t)thread * bn_attention_cached_scratch(j->n, j->pos, j->s);
+    for (int kvh = begin; kvh < end; kvh++)
+        for (int h = kvh * group_size(j->s); h < (kvh + 1) * group_size(j->s); h++) {
+            if (j->n == 1)
+                cached_head_single(j, scores, h);
+            else
+                cached_head(j, scores, h);
+        }
+}
+
+void bn_attention_cached(bn_threadpool *pool, float *out, float *scores, const float *q,
+                         int ld_q, const float *kc, const float *vc, int kv_ld, int n, int pos,
+                         bn_attn_shape s)
+{
+    cached_job j = {.out = out, .scores = scores, .q = q, .kc = kc, .vc = vc, .ld_q = ld_q,
+                    .kv_ld = kv_ld, .n = n, .pos = pos, .s = s};
+    bn_parallel_for(pool, s.KV, cached_units, &j);
 }

@@ -5,6 +5,8 @@
 #ifndef BN_ATTENTION_H
 #define BN_ATTENTION_H
 
+#include <stddef.h>
+
 #include "base/threadpool.h"
 
 typedef struct {
@@ -23,5 +25,18 @@ void bn_attention_forward(bn_threadpool *pool, float *out, float *att, const flo
  * (pool size, T, T) floats: one score-gradient matrix per thread. */
 void bn_attention_backward(bn_threadpool *pool, float *dqkv, float *dp, const float *dout,
                            const float *qkv, const float *att, bn_attn_shape s);
+
+/* The decoder's attention (README, "Inference"): n new queries at positions pos .. pos+n-1
+ * over cached keys and values of positions 0 .. pos+n-1. q (n rows of ld_q floats) holds
+ * the query heads at the start of each row; kc and vc hold rows of kv_ld floats, kv head j
+ * at j * hd; out (n, H*hd). scores is scratch of (pool size) x
+ * bn_attention_cached_scratch(n, pos, s) floats. s.B and s.T are not read. Each score and output is the product head_forward computes for the
+ * same position, so the results are those of bn_attention_forward. */
+void bn_attention_cached(bn_threadpool *pool, float *out, float *scores, const float *q,
+                         int ld_q, const float *kc, const float *vc, int kv_ld, int n, int pos,
+                         bn_attn_shape s);
+
+/* Floats of scratch per thread that bn_attention_cached needs. */
+size_t bn_attention_cached_scratch(int n, int pos, bn_attn_shape s);
 
 #endif

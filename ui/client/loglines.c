@@ -34,14 +34,17 @@ const char *bn_loglines_get(const bn_loglines *l, int i, bn_log_kind *kind)
     return l->text[slot];
 }
 
-/* " | prompt completion ok" or " | prompt completion (want expected)"; 0 if not one. */
+/* " | prompt completion ok" or " | prompt completion (want expected)", or for a text
+ * run's sample " | prompt completion" joined; 0 if not one. */
 static int example_text(const json_t *e, char *out, size_t cap)
 {
     const char *p = json_string_value(json_object_get(e, "prompt"));
     const char *c = json_string_value(json_object_get(e, "completion"));
     const char *x = json_string_value(json_object_get(e, "expected"));
-    if (!p || !c || !x)
+    if (!p || !c)
         return 0;
+    if (!x) /* a text run's sample: the prompt and its continuation, as one text */
+        return snprintf(out, cap, " | %s%s", p, c);
     int good = json_is_true(json_object_get(e, "correct"));
     return snprintf(out, cap, " | %s %s %s%s%s", p, c, good ? "ok" : "(want ",
                     good ? "" : x, good ? "" : ")");
