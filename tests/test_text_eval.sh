@@ -96,6 +96,19 @@ last=$(value_at $S 30 val_loss)
 check "val_loss falls ($first at step 10, $last at step 30)" \
     awk -v a="$first" -v b="$last" 'BEGIN { exit !(a != "" && b != "" && b < a) }'
 
+# ---- 1b. generated samples every sample_interval, training unchanged by them ------------
+"$BIN" train tiny.ini --run-id smp --set logging.sample_interval=15 >/dev/null 2>err1b.txt
+check "training with samples exits 0 ($(tail -n 1 err1b.txt))" [ $? -eq 0 ]
+SM=runs/smp/samples/samples.jsonl
+check "samples at steps 15 and 30 (the end), none at 10 and 20" \
+    [ "$(grep '"examples"' $SM | sed 's/^{"step": \([0-9]*\),.*/\1/' | tr '\n' ' ')" = "15 30 " ]
+check "evaluations at 10, 15, 20, 30" \
+    [ "$(grep '"val_loss"' runs/smp/metrics/scalars.jsonl | sed 's/^{"step": \([0-9]*\),.*/\1/' | tr '\n' ' ')" = "10 15 20 30 " ]
+check "four story openings continued at step 15" \
+    [ "$(grep '^{"step": 15,' $SM | grep -o '"prompt": "[^"]*"' | wc -l)" -eq 4 ]
+check "samples leave training as it was: the same loss at step 30" \
+    [ "$(value_at runs/smp/metrics/scalars.jsonl 30 loss)" = "$(value_at $S 30 loss)" ]
+
 # ---- 2. at most eval_problems rows, spread evenly ----------------------------------------
 "$BIN" train tiny.ini --run-id cap --num-steps 10 --set logging.eval_problems=5 >/dev/null 2>err2.txt
 check "capped run exits 0 ($(tail -n 1 err2.txt))" [ $? -eq 0 ]

@@ -23,6 +23,8 @@ typedef struct {
     char detail[64];    /* more for the run header ("random 97/88% perfect 64/51%"), or "" */
     char summary[128];  /* for a run's last line: "97.0% exact match (held-out)" */
     json_t *samples;    /* the samples.jsonl record without "step" (owned; may be NULL) */
+    int samples_due;    /* in, set by the trainer: generated samples are due too (every
+                           sample_interval); a task that generates adds them to samples */
 } bn_eval_report;
 
 /* Add a metric (ignored past BN_METRICS_MAX). */

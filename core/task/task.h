@@ -39,6 +39,9 @@ typedef struct {
     /* The periodic evaluation of a training run: n problems or games (eval_problems). */
     bn_status (*evaluate)(bn_model *m, const bn_tokenizer *tok, const bn_config *cfg, int n,
                           bn_eval_report *out, bn_error *err);
+    /* 1: evaluate also generates samples when the report says they are due (every
+     * sample_interval), so the trainer evaluates at those steps too. */
+    int generates_samples;
     /* The `eval` command's result (a new JSON object, without checkpoint and step). */
     bn_status (*evaluate_checkpoint)(bn_model *m, const bn_tokenizer *tok,
                                      const bn_config *cfg, const bn_eval_options *opt,

@@ -1,6 +1,7 @@
 /* task_text.c - the text task's operations (README, "Training on shards"): a byte-level BPE
  * tokenizer, rows of token shards as training data, loss and bits per byte as evaluation. */
 #include "task/task.h"
+#include "task/text_samples.h"
 
 #include <errno.h>
 #include <math.h>
@@ -144,6 +145,27 @@ static void fill_report(const bn_text_loss *sum, long long split_rows, bn_eval_r
     out->samples = val_record(sum, split_rows, loss, bpb);
 }
 
+/* Continuations of the fixed story openings (README, "Evaluation reports"), added to the
+ * evaluation's samples.jsonl record (or a record of their own without a val split). */
+static bn_status add_samples(bn_model *m, const bn_tokenizer *tok, bn_eval_report *out,
+                             bn_error *err)
+{
+    json_t *rec = NULL;
+    bn_status st = bn_text_samples(m, tok, 0, &rec, err);
+    if (st != BN_OK)
+        return st;
+    if (!out->samples) {
+        out->samples = json_pack("{s:s}", "kind", "text_samples");
+        if (!out->samples) {
+            json_decref(rec);
+            return bn_fail(err, BN_ERR_NOMEM, "out of memory for the samples record");
+        }
+    }
+    int bad = json_object_update(out->samples, rec);
+    json_decref(rec);
+    return bad ? bn_fail(err, BN_ERR_NOMEM, "out of memory for the samples record") : BN_OK;
+}
+
 /* The periodic evaluation: loss and bits per byte on at most n rows of the dataset's val
  * split (README, "Evaluation reports"). A dataset without one has nothing to report. */
 static bn_status text_evaluate(bn_model *m, const bn_tokenizer *tok, const bn_config *cfg,
@@ -160,7 +182,7 @@ static bn_status text_evaluate(bn_model *m, const bn_tokenizer *tok, const bn_co
                  "or none as long as seq_len): nothing to evaluate", cfg->data.path);
     else
         fill_report(&sum, split_rows, out);
-    return BN_OK;
+    return out->samples_due ? add_samples(m, tok, out, err) : BN_OK;
 }
 
 /* Without --data: the run's dataset, its val split. */
@@ -178,5 +200,6 @@ const bn_task_ops bn_task_text = {
     .open_tokenizer = text_tokenizer,
     .open_source = text_source,
     .evaluate = text_evaluate,
+    .generates_samples = 1,
     .evaluate_checkpoint = text_eval_checkpoint,
 };

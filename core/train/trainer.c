@@ -341,13 +341,15 @@ static void set_eval(bn_train_snapshot *s, const void *arg)
     snprintf(s->message, sizeof s->message, "eval step %ld: %s", u->step, u->report->headline);
 }
 
-/* The task's evaluation (n problems or games), logged and published. */
-static bn_status evaluate(bn_trainer *t, int n, bn_error *err)
+/* The task's evaluation (n problems or games; with samples when they are due), logged and
+ * published. */
+static bn_status evaluate(bn_trainer *t, int n, int samples_due, bn_error *err)
 {
     if (!t->task || !t->task->evaluate)
         return BN_OK;
     bn_eval_report report;
     memset(&report, 0, sizeof report);
+    report.samples_due = samples_due;
     bn_status s = t->task->evaluate(&t->model, t->tok, &t->cfg, n, &report, err);
     if (s == BN_OK)
         s = log_eval(t, t->state.step, &report, err);
@@ -587,8 +589,10 @@ static bn_status after_step(bn_trainer *t, const step_result *r, bn_error *err)
         t->interval_tokens = 0;
     }
     int every = bn_config_eval_interval(&t->cfg);
-    if (s == BN_OK && every > 0 && step % every == 0 && !last) {
-        s = evaluate(t, lc->eval_problems, err);
+    int samples_due = t->task && t->task->generates_samples && lc->sample_interval > 0 &&
+                      step % lc->sample_interval == 0;
+    if (s == BN_OK && ((every > 0 && step % every == 0) || samples_due) && !last) {
+        s = evaluate(t, lc->eval_problems, samples_due, err);
         t->interval_started_at = now_seconds(); /* tokens/s counts training time only */
         t->interval_tokens = 0;
     }
@@ -621,7 +625,9 @@ static bn_status finish(bn_trainer *t, bn_run_state final_state, bn_error *err)
 {
     bn_status s = save_checkpoint(t, err);
     if (s == BN_OK)
-        s = evaluate(t, t->cfg.log.eval_problems, err);
+        s = evaluate(t, t->cfg.log.eval_problems,
+                     t->task && t->task->generates_samples && t->cfg.log.sample_interval > 0,
+                     err);
     end_run(t, s == BN_OK ? final_state : BN_RUN_FAILED);
     return s;
 }
