@@ -97,12 +97,16 @@ static void set_focus(bn_ui *ui, int pane)
     }
 }
 
+/* A running run asks first; one that has ended quits once its thread is done (it may
+ * still be writing its state file). */
 static void ask_quit(bn_ui *ui)
 {
-    if (bn_session_active(&ui->session))
-        ui->screen = BN_SCREEN_CONFIRM_QUIT;
-    else
+    if (!bn_session_active(&ui->session))
         ui->done = 1;
+    else if (bn_session_run_over(&ui->session))
+        ui->quitting = 1;
+    else
+        ui->screen = BN_SCREEN_CONFIRM_QUIT;
 }
 
 static void quit_with_stop(bn_ui *ui)

@@ -249,6 +249,15 @@ int bn_session_active(const bn_session *s)
     return s->kind == BN_SESSION_LIVE && !s->joined;
 }
 
+int bn_session_run_over(const bn_session *s)
+{
+    static const char *const over[] = {"finished", "stopped", "diverged", "failed"};
+    for (size_t i = 0; i < sizeof over / sizeof over[0]; i++)
+        if (strcmp(s->state, over[i]) == 0)
+            return 1;
+    return 0;
+}
+
 void bn_session_command(bn_session *s, bn_train_cmd cmd)
 {
     if (!bn_session_active(s))

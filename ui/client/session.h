@@ -62,6 +62,10 @@ bn_poll_event bn_session_poll(bn_session *s);
 /* A live session whose thread has not ended. */
 int bn_session_active(const bn_session *s);
 
+/* Whether a live run has ended (finished, stopped, diverged, failed) as its last snapshot
+ * says, though its thread may still be closing its files. */
+int bn_session_run_over(const bn_session *s);
+
 /* Pause/resume/stop/save; a stop before the trainer is built is remembered. */
 void bn_session_command(bn_session *s, bn_train_cmd cmd);
 
