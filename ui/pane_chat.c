@@ -124,14 +124,14 @@ static int draw_story(bn_ui *ui, const bn_chat_entry *e, int top, int bottom, in
     return row;
 }
 
-/* "temp 0.9  top-p 0.95  top-k 0  seed auto", closer together when the pane is narrow. */
+/* "temp 0.9  top-p 0.95  top-k 0  seed new", closer together when the pane is narrow. */
 static void settings_line(const bn_chat_view *c, int w, char *out, size_t cap)
 {
-    char seed[32];
+    char seed[32]; /* "new": each prompt draws from a new seed */
     if (c->seed_fixed)
         snprintf(seed, sizeof seed, "%llu", c->seed);
     else
-        snprintf(seed, sizeof seed, "auto");
+        snprintf(seed, sizeof seed, "new");
     for (int gap = 2; gap >= 1; gap--) {
         int n = snprintf(out, cap, "temp %g%*stop-p %g%*stop-k %d%*sseed %s",
                          (double)c->sampling.temperature, gap, "", (double)c->sampling.top_p,
@@ -148,15 +148,20 @@ static void draw_stories(bn_ui *ui, bn_rect in, int input_y)
     settings_line(c, in.w, line, sizeof line);
     bn_draw_text(ui, in.y, in.x, in.w, BN_ROLE_DIM, line);
     int top = in.y + 1;
-    if (c->note[0])
-        bn_draw_text(ui, top++, in.x, in.w, c->note_bad ? BN_ROLE_ERROR : BN_ROLE_DIM, c->note);
+    span note[2]; /* a refusal over two lines at most */
+    int n = c->note[0] ? wrap(c->note, in.w, note, 2) : 0;
+    for (int i = 0; i < n; i++) {
+        char buf[sizeof c->note];
+        snprintf(buf, sizeof buf, "%.*s", (int)note[i].len, note[i].s);
+        bn_draw_text(ui, top++, in.x, in.w, c->note_bad ? BN_ROLE_ERROR : BN_ROLE_DIM, buf);
+    }
     int row = input_y - 1;
     for (int i = c->n_entries - 1; i >= 0 && row >= top; i--)
         row = draw_story(ui, &c->entry[i], top, row, in.x, in.w);
-    if (c->n_entries == 0 && row >= top)
-        bn_draw_text(ui, top, in.x, in.w, BN_ROLE_DIM,
-                     "type the start of a story and Enter; /temp 0.7 /top_p 0.9 /top_k 40 "
-                     "/seed 5");
+    if (c->n_entries == 0 && row >= top + 1) {
+        bn_draw_text(ui, top, in.x, in.w, BN_ROLE_DIM, "type the start of a story, Enter");
+        bn_draw_text(ui, top + 1, in.x, in.w, BN_ROLE_DIM, "/temp 0.7 /top_p 0.9 /top_k 40 /seed 5");
+    }
 }
 
 /* ---------------------------------------------------------------- the pane */
