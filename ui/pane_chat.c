@@ -3,8 +3,10 @@
  * the pane's width under a line of the sampling settings (README, "Terminal UI"). Typing
  * goes to the prompt while this pane has the focus; Enter sends (actions.c routes it to the
  * training thread or the checkpoint worker, or takes a /command). */
+#define _XOPEN_SOURCE 700 /* wcwidth */
 #include <stdio.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "draw.h"
 
@@ -30,21 +32,38 @@ typedef struct {
     size_t len;
 } span;
 
-/* Characters (not bytes) in s[0..n). */
-static int chars(const char *s, size_t n)
+/* The character at s (len > 0 bytes left): its bytes in *n and its columns on screen (a
+ * wide emoji or CJK character takes two; a byte that starts none counts as one). */
+static int char_cols(const char *s, size_t len, size_t *n)
 {
-    int k = 0;
-    for (size_t i = 0; i < n; i++)
-        k += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return k;
+    mbstate_t st;
+    wchar_t wc;
+    memset(&st, 0, sizeof st);
+    size_t k = mbrtowc(&wc, s, len, &st);
+    if (k == 0 || k == (size_t)-1 || k == (size_t)-2) {
+        *n = 1;
+        return 1;
+    }
+    *n = k;
+    int w = wcwidth(wc);
+    return w < 0 ? 1 : w;
 }
 
-/* The next line of s (len bytes) at most w characters wide: ends at a newline, else at the
- * last space that fits (else mid-word). Returns its length; *skip the bytes after it that no
- * line shows (the newline or the space broken at). */
+/* Columns of s[0..n). */
+static int cols(const char *s, size_t n)
+{
+    int c = 0;
+    for (size_t i = 0, k; i < n; i += k)
+        c += char_cols(s + i, n - i, &k);
+    return c;
+}
+
+/* The next line of s (len bytes) at most w columns wide: ends at a newline, else at the last
+ * space that fits (else mid-word). Returns its length; *skip the bytes after it that no line
+ * shows (the newline or the space broken at). */
 static size_t next_line(const char *s, size_t len, int w, size_t *skip)
 {
-    size_t i = 0, space = 0;
+    size_t i = 0, space = 0, k;
     int col = 0;
     *skip = 0;
     while (i < len) {
@@ -52,14 +71,13 @@ static size_t next_line(const char *s, size_t len, int w, size_t *skip)
             *skip = 1;
             return i;
         }
-        if (col == w)
+        int c = char_cols(s + i, len - i, &k);
+        if (col + c > w && col > 0)
             break;
         if (s[i] == ' ')
             space = i;
-        col++;
-        i++;
-        while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
-            i++;
+        col += c;
+        i += k;
     }
     if (i < len && s[i] == ' ') {
         *skip = 1;
@@ -90,7 +108,7 @@ static int wrap(const char *text, int w, span *lines, int max)
 /* One line of an entry, in the roles of the parts it crosses: the prompt up to b1, the
  * completion up to b2, then the pending marker. */
 static void draw_story_line(bn_ui *ui, span l, const char *base, size_t b1, size_t b2,
-                            bn_role answer, int y, int x, int w)
+                            bn_role answer, int y, int x)
 {
     size_t from = (size_t)(l.s - base), to = from + l.len, cut[4] = {from, b1, b2, to};
     bn_role role[3] = {BN_ROLE_INPUT, answer, BN_ROLE_DIM};
@@ -101,9 +119,8 @@ static void draw_story_line(bn_ui *ui, span l, const char *base, size_t b1, size
         char buf[BN_CHAT_TEXT_MAX + BN_CHAT_ANSWER_MAX];
         memcpy(buf, base + a, b - a);
         buf[b - a] = '\0';
-        bn_draw_text(ui, y, x, w, role[part], buf);
-        x += chars(base + a, b - a);
-        w -= chars(base + a, b - a);
+        bn_draw_text(ui, y, x, (int)(b - a), role[part], buf); /* it fits: wrapped to w */
+        x += cols(base + a, b - a);
     }
 }
 
@@ -116,11 +133,14 @@ static int draw_story(bn_ui *ui, const bn_chat_entry *e, int top, int bottom, in
     size_t b1 = (size_t)(n1 < (int)sizeof text ? n1 : (int)sizeof text - 1);
     snprintf(text + b1, sizeof text - b1, "%s%s", e->completion, e->state == 0 ? " ..." : "");
     size_t b2 = b1 + strlen(e->completion);
+    for (char *t = text; *t; t++) /* a tab or a control byte would move the cursor */
+        if ((unsigned char)*t < 0x20 && *t != '\n')
+            *t = ' ';
     span lines[STORY_LINES];
     int n = wrap(text, w, lines, STORY_LINES), row = bottom;
     for (int i = n - 1; i >= 0 && row >= top; i--, row--)
         draw_story_line(ui, lines[i], text, b1, b2, e->state < 0 ? BN_ROLE_ERROR : BN_ROLE_GOOD,
-                        row, x, w);
+                        row, x);
     return row;
 }
 
