@@ -25,7 +25,8 @@ static void draw_entry(bn_ui *ui, const bn_chat_entry *e, int y, int x, int w)
 
 /* ---------------------------------------------------------------- a text run's stories */
 
-#define STORY_LINES 64
+/* An entry's text; every line takes at least one byte of it, so it has no more lines. */
+#define STORY_BYTES (BN_CHAT_TEXT_MAX + BN_CHAT_ANSWER_MAX + 8)
 
 typedef struct {
     const char *s;
@@ -90,7 +91,7 @@ static size_t next_line(const char *s, size_t len, int w, size_t *skip)
     return i;
 }
 
-/* Wrap text into at most max lines of w characters: their count. */
+/* Wrap text into at most max lines of w columns: their count. */
 static int wrap(const char *text, int w, span *lines, int max)
 {
     size_t len = strlen(text), at = 0, skip;
@@ -116,7 +117,7 @@ static void draw_story_line(bn_ui *ui, span l, const char *base, size_t b1, size
         size_t a = cut[part] > from ? cut[part] : from, b = cut[part + 1] < to ? cut[part + 1] : to;
         if (b <= a)
             continue;
-        char buf[BN_CHAT_TEXT_MAX + BN_CHAT_ANSWER_MAX];
+        char buf[STORY_BYTES];
         memcpy(buf, base + a, b - a);
         buf[b - a] = '\0';
         bn_draw_text(ui, y, x, (int)(b - a), role[part], buf); /* it fits: wrapped to w */
@@ -128,7 +129,7 @@ static void draw_story_line(bn_ui *ui, span l, const char *base, size_t b1, size
  * `bottom` up to row `top`: the row above what it drew. */
 static int draw_story(bn_ui *ui, const bn_chat_entry *e, int top, int bottom, int x, int w)
 {
-    char text[BN_CHAT_TEXT_MAX + BN_CHAT_ANSWER_MAX + 8];
+    char text[STORY_BYTES];
     int n1 = snprintf(text, sizeof text, "> %s%s", e->prompt, e->state < 0 ? " " : "");
     size_t b1 = (size_t)(n1 < (int)sizeof text ? n1 : (int)sizeof text - 1);
     snprintf(text + b1, sizeof text - b1, "%s%s", e->completion, e->state == 0 ? " ..." : "");
@@ -136,8 +137,8 @@ static int draw_story(bn_ui *ui, const bn_chat_entry *e, int top, int bottom, in
     for (char *t = text; *t; t++) /* a tab or a control byte would move the cursor */
         if ((unsigned char)*t < 0x20 && *t != '\n')
             *t = ' ';
-    span lines[STORY_LINES];
-    int n = wrap(text, w, lines, STORY_LINES), row = bottom;
+    span lines[STORY_BYTES];
+    int n = wrap(text, w, lines, STORY_BYTES), row = bottom;
     for (int i = n - 1; i >= 0 && row >= top; i--, row--)
         draw_story_line(ui, lines[i], text, b1, b2, e->state < 0 ? BN_ROLE_ERROR : BN_ROLE_GOOD,
                         row, x);
