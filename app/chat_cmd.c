@@ -127,57 +127,41 @@ static void help(void)
            "(0 = all), /seed S, /reset (a new story), /help.\n");
 }
 
-/* A sampling setting from "/name VALUE": checked before it is taken. */
-static void set_sampling(chat_state *c, const char *name, const char *value)
+/* /temp, /top_p, /top_k, /seed (model/sampling_cmd.h): 1 when line is one of them. */
+static int sampling_command(chat_state *c, const char *line)
 {
     bn_error err = {0};
     bn_sampling set = c->t->sampler.set;
-    bn_status s = BN_OK;
-    if (strcmp(name, "/temp") == 0)
-        s = bn_parse_float("temperature", value, &set.temperature, &err);
-    else if (strcmp(name, "/top_p") == 0)
-        s = bn_parse_float("top-p", value, &set.top_p, &err);
-    else {
-        float k = 0.0f;
-        s = bn_parse_float("top-k", value, &k, &err);
-        set.top_k = (int)k;
-        if (s == BN_OK && (float)set.top_k != k)
-            s = bn_fail(&err, BN_ERR_INPUT, "top-k %s: must be a whole number >= 0", value);
-    }
-    if (s == BN_OK)
-        s = bn_sampling_check(&set, &err);
-    if (s != BN_OK) {
+    unsigned long long seed = 0;
+    bn_sampling_cmd_kind kind;
+    if (bn_sampling_command(line, &set, &seed, &kind, &err) != BN_OK) {
         printf("(%s)\n", err.msg);
-        return;
+        return 1;
     }
-    c->t->sampler.set = set;
-    printf("(temperature %g, top-p %g, top-k %d)\n", (double)set.temperature,
-           (double)set.top_p, set.top_k);
+    if (kind == BN_SAMPLING_CMD_SEED) {
+        bn_sampler_seed(&c->t->sampler, seed);
+        printf("(seed %llu)\n", seed);
+    } else if (kind == BN_SAMPLING_CMD_SETTINGS) {
+        c->t->sampler.set = set;
+        printf("(temperature %g, top-p %g, top-k %d)\n", (double)set.temperature,
+               (double)set.top_p, set.top_k);
+    }
+    return kind != BN_SAMPLING_CMD_NONE;
 }
 
 static void command(chat_state *c, char *line)
 {
-    char *name = strtok(line, " \t"), *value = strtok(NULL, " \t");
-    bn_error err = {0};
+    if (sampling_command(c, line))
+        return;
+    char *name = strtok(line, " \t");
     if (strcmp(name, "/help") == 0) {
         help();
     } else if (strcmp(name, "/reset") == 0) {
         drop_turns(c, c->n_turns);
         bn_decoder_reset(&c->t->dec);
         printf("(a new story)\n");
-    } else if (strcmp(name, "/seed") == 0 && value) {
-        unsigned long long seed;
-        if (bn_parse_seed(value, &seed, &err) == BN_OK) {
-            bn_sampler_seed(&c->t->sampler, seed);
-            printf("(seed %llu)\n", seed);
-        } else {
-            printf("(%s)\n", err.msg);
-        }
-    } else if ((strcmp(name, "/temp") == 0 || strcmp(name, "/top_p") == 0 ||
-                strcmp(name, "/top_k") == 0) && value) {
-        set_sampling(c, name, value);
     } else {
-        printf("(unknown command or missing value: %s; /help lists them)\n", name);
+        printf("(unknown command: %s; /help lists them)\n", name);
     }
 }
 

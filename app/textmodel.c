@@ -10,27 +10,6 @@
 #include "commands.h"
 #include "io/infer_load.h"
 
-bn_status bn_parse_float(const char *what, const char *text, float *out, bn_error *err)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || *end || errno || !isfinite(v))
-        return bn_fail(err, BN_ERR_INPUT, "%s %s: not a number", what, text);
-    *out = (float)v;
-    return BN_OK;
-}
-
-bn_status bn_parse_seed(const char *text, unsigned long long *out, bn_error *err)
-{
-    char *end;
-    errno = 0;
-    *out = strtoull(text, &end, 10);
-    if (end == text || *end || errno || text[0] == '-')
-        return bn_fail(err, BN_ERR_INPUT, "seed %s: must be a whole number >= 0", text);
-    return BN_OK;
-}
-
 static bn_status sampling_from_cli(const bn_cli *cli, bn_sampling *s, bn_error *err)
 {
     *s = bn_sampling_defaults();

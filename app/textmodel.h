@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "model/decoder.h"
 #include "model/sampler.h"
+#include "model/sampling_cmd.h"
 #include "tok/tokenizer.h"
 
 typedef struct {
@@ -21,9 +22,5 @@ typedef struct {
 /* Sampling flags, then the checkpoint (a text one, else BN_ERR_INPUT). */
 bn_status bn_textmodel_open(bn_textmodel *t, const bn_cli *cli, bn_error *err);
 void bn_textmodel_close(bn_textmodel *t);
-
-/* "0.7" -> 0.7 for the setting `what`; BN_ERR_INPUT naming it when not a number. */
-bn_status bn_parse_float(const char *what, const char *text, float *out, bn_error *err);
-bn_status bn_parse_seed(const char *text, unsigned long long *out, bn_error *err);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "io/shard.h"
 #include "task/sources.h"
 
 #define L 4          /* seq_len */

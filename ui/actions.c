@@ -12,6 +12,7 @@
 #include "io/checkpoint.h"
 
 #define CHAT_MAX_NEW 24
+#define CHAT_STORY_TOKENS 96 /* a text run's answer: a few lines of the chat pane */
 #define SAMPLE_LINES 40
 
 double bn_ui_now(void)
@@ -93,11 +94,11 @@ static void apply_event(bn_ui *ui, const bn_ui_event *ev)
 
 void bn_ui_pump_events(bn_ui *ui)
 {
-    bn_ui_event evs[256];
+    bn_ui_event evs[64];
     long dropped = 0;
     int n;
     do {
-        n = bn_ui_queue_drain(&ui->queue, evs, 256, &dropped);
+        n = bn_ui_queue_drain(&ui->queue, evs, 64, &dropped);
         for (int i = 0; i < n; i++)
             apply_event(ui, &evs[i]);
         if (dropped)
@@ -105,7 +106,7 @@ void bn_ui_pump_events(bn_ui *ui)
                       dropped);
         if (n)
             ui->dirty = 1;
-    } while (n == 256);
+    } while (n == 64);
 }
 
 /* ---------------------------------------------------------------- a run's start and end */
@@ -350,14 +351,39 @@ void bn_ui_stop_run(bn_ui *ui)
 
 /* ---------------------------------------------------------------- chat */
 
+/* Whether the open run's chat samples (a text run): its prompts carry the settings. */
+static int chat_samples(const bn_ui *ui)
+{
+    return ui->session.task && ui->session.task->chat_samples;
+}
+
+/* The request for a prompt: a text run's carries the settings and a seed (the fixed one, or
+ * a new one per prompt), and asks for a few lines of story. */
+static bn_request chat_request(bn_ui *ui, const char *prompt)
+{
+    bn_chat_view *c = &ui->chat;
+    if (!chat_samples(ui))
+        return bn_request_of(BN_REQ_GENERATE, prompt, CHAT_MAX_NEW);
+    bn_request req = bn_request_of(BN_REQ_GENERATE, prompt, CHAT_STORY_TOKENS);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    req.sampling = c->sampling;
+    req.seed = c->seed_fixed ? c->seed
+                             : ((unsigned long long)ts.tv_sec * 1000003ULL +
+                                (unsigned long long)ts.tv_nsec) % 1000000000ULL;
+    c->last_seed = req.seed;
+    return req;
+}
+
 /* Send the prompt to the training thread (live run) or the worker (past run): the request's
  * id, 0 if refused (the flash says why); *origin gets who answers it. */
 static long route_prompt(bn_ui *ui, const char *prompt, bn_req_origin *origin)
 {
     bn_session *s = &ui->session;
+    bn_request req = chat_request(ui, prompt);
     *origin = BN_ORIGIN_LIVE_RUN;
     if (bn_session_active(s)) {
-        long id = bn_session_generate(s, prompt, CHAT_MAX_NEW);
+        long id = bn_session_generate(s, &req);
         if (!id)
             bn_ui_flash(ui, s->seen_phase == BN_PHASE_INIT ? "the run is starting; ask again"
                                                            : "busy with the previous prompt");
@@ -369,7 +395,6 @@ static long route_prompt(bn_ui *ui, const char *prompt, bn_req_origin *origin)
         bn_ui_flash(ui, "this run has no checkpoint to chat with");
         return 0;
     }
-    bn_request req = bn_request_of(BN_REQ_GENERATE, prompt, CHAT_MAX_NEW);
     long id = bn_worker_post(&ui->worker, ckpt, &req);
     *origin = BN_ORIGIN_PAST_RUN;
     if (!id)
@@ -377,11 +402,47 @@ static long route_prompt(bn_ui *ui, const char *prompt, bn_req_origin *origin)
     return id;
 }
 
+/* A /command typed into a text run's chat (model/sampling_cmd.h): the settings change, or a
+ * one-line refusal changes nothing. */
+static void chat_command(bn_ui *ui, const char *line)
+{
+    bn_chat_view *c = &ui->chat;
+    bn_error err = {0};
+    unsigned long long seed = c->seed;
+    bn_sampling_cmd_kind kind;
+    c->note_bad = bn_sampling_command(line, &c->sampling, &seed, &kind, &err) != BN_OK;
+    if (c->note_bad)
+        snprintf(c->note, sizeof c->note, "%s", err.msg);
+    else if (kind == BN_SAMPLING_CMD_NONE) {
+        c->note_bad = 1;
+        snprintf(c->note, sizeof c->note, "unknown command %s: /temp /top_p /top_k /seed",
+                 line);
+    } else if (kind == BN_SAMPLING_CMD_SEED) {
+        c->seed = seed;
+        c->seed_fixed = 1;
+        snprintf(c->note, sizeof c->note, "seed %llu for every prompt", seed);
+    } else {
+        c->note[0] = '\0';
+    }
+    ui->dirty = 1;
+}
+
+static void clear_input(bn_chat_view *c)
+{
+    c->len = 0;
+    c->input[0] = '\0';
+}
+
 void bn_ui_chat_send(bn_ui *ui)
 {
     bn_chat_view *c = &ui->chat;
     if (c->len == 0)
         return;
+    if (c->input[0] == '/' && (chat_samples(ui) || !ui->session.task)) {
+        chat_command(ui, c->input);
+        clear_input(c);
+        return;
+    }
     if (ui->session.kind == BN_SESSION_NONE) {
         bn_ui_flash(ui, "open a run first (Enter on an experiment or a run)");
         return;
@@ -390,6 +451,11 @@ void bn_ui_chat_send(bn_ui *ui)
     long id = route_prompt(ui, c->input, &origin);
     if (!id)
         return;
+    if (chat_samples(ui))
+        bn_ui_log(ui, BN_LOG_INFO, "chat: temp %g top-p %g top-k %d seed %llu: %s",
+                  (double)c->sampling.temperature, (double)c->sampling.top_p,
+                  c->sampling.top_k, c->last_seed, c->input);
+    c->note[0] = '\0';
     if (c->n_entries == BN_CHAT_HISTORY) {
         memmove(&c->entry[0], &c->entry[1], sizeof c->entry[0] * (BN_CHAT_HISTORY - 1));
         c->n_entries--;
@@ -399,6 +465,5 @@ void bn_ui_chat_send(bn_ui *ui)
     snprintf(e->prompt, sizeof e->prompt, "%s", c->input);
     e->origin = origin;
     e->id = id;
-    c->len = 0;
-    c->input[0] = '\0';
+    clear_input(c);
 }

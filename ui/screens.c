@@ -43,9 +43,12 @@ void bn_screen_footer(bn_ui *ui)
     bn_rect r = ui->layout.footer;
     mvhline(r.y, 0, ' ', r.w);
     if (ui->focus == BN_PANE_CHAT && ui->screen == BN_SCREEN_MAIN) {
+        int story = ui->session.task && ui->session.task->chat_samples;
         bn_draw_text(ui, r.y, 1, r.w - 2, BN_ROLE_DIM,
-                     "type a prompt (e.g. 12+34=)  Enter: complete  Ctrl-U: clear  "
-                     "Tab/Esc: leave the chat");
+                     story ? "a story's start, Enter: continue  /temp /top_p /top_k /seed  "
+                             "Tab/Esc: leave"
+                           : "type a prompt (e.g. 12+34=)  Enter: complete  Ctrl-U: clear  "
+                             "Tab/Esc: leave the chat");
         return;
     }
     int x = 1;
@@ -72,7 +75,8 @@ static const char *const help_lines[] = {
     "l                  show the learning-rate curve",
     "Chat pane          type a prompt such as 12+34=, Enter: greedy completion",
     "                   (a live run answers between steps; a past run from",
-    "                   its latest checkpoint)",
+    "                   its latest checkpoint); a text run samples a story,",
+    "                   set with /temp 0.7 /top_p 0.9 /top_k 40 /seed 5",
     "?                  this help          q  quit (a run stops with a checkpoint)",
     "",
     "Long unattended runs: bitnet-tui train EXPERIMENT (see train --help).",

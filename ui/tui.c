@@ -247,6 +247,7 @@ static int ui_init(bn_ui *ui, const bn_tui_options *opt)
     ui->sample = opt->sample;
     ui->slot_pane = BN_PANE_LOG;
     ui->chart.decay_index = bn_pane_loss_default_decay();
+    ui->chat.sampling = bn_sampling_defaults();
     bn_session_init(&ui->session);
     bn_series_init(&ui->series);
     snprintf(ui->catalog.runs_dir, sizeof ui->catalog.runs_dir, "runs");

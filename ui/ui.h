@@ -9,6 +9,7 @@
 #include "client/board.h"
 #include "client/catalog.h"
 #include "model/chat.h"
+#include "model/sampling_cmd.h"
 #include "curses_inc.h"
 #include "form.h"
 #include "client/layout.h"
@@ -59,7 +60,7 @@ typedef struct {
 
 typedef struct {
     char prompt[BN_CHAT_TEXT_MAX];
-    char completion[BN_CHAT_TEXT_MAX]; /* so far, while pending */
+    char completion[BN_CHAT_ANSWER_MAX]; /* so far, while pending */
     int state;            /* 0 pending, 1 done, -1 error (completion holds the message) */
     bn_req_origin origin; /* who answers it: the training thread or the past-run worker */
     long id;              /* request id, numbered by that server */
@@ -70,6 +71,13 @@ typedef struct {
     int len;
     bn_chat_entry entry[BN_CHAT_HISTORY]; /* oldest first */
     int n_entries;
+    /* A text run's sampling (README, "Terminal UI"): changed by /temp, /top_p, /top_k, /seed;
+     * seed_fixed 0: each prompt draws from a new seed. */
+    bn_sampling sampling;
+    int seed_fixed;
+    unsigned long long seed, last_seed;
+    char note[160];       /* the last command's answer or refusal, one line */
+    int note_bad;         /* note is a refusal */
 } bn_chat_view;
 
 typedef struct {

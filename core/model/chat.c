@@ -7,6 +7,7 @@
 
 #include "model/decoder.h"
 #include "model/generate.h"
+#include "model/textgen.h"
 
 typedef struct {
     int *ids;
@@ -100,5 +101,52 @@ bn_status bn_chat_complete(bn_model *m, const bn_tokenizer *tok, bn_chat_end_fn 
         s = complete(&d, tok, ends, max_new, out, cap, on_token, ctx, err);
     bn_decoder_free(&d);
     free(row.ids);
+    return s;
+}
+
+typedef struct {
+    char *out;
+    size_t cap, n;
+    int full; /* a run of characters did not fit: the rest is left out */
+    bn_chat_token_fn on_token;
+    void *ctx;
+} sample_out;
+
+/* Whole characters come in runs; a run that does not fit ends the text there. */
+static void sample_text(void *ctx, const char *text, size_t len)
+{
+    sample_out *o = ctx;
+    if (o->full || o->n + len + 1 > o->cap) {
+        o->full = 1;
+        return;
+    }
+    memcpy(o->out + o->n, text, len);
+    o->n += len;
+    o->out[o->n] = '\0';
+    if (o->on_token)
+        o->on_token(o->ctx, o->out);
+}
+
+bn_status bn_chat_sample(bn_model *m, const bn_tokenizer *tok, const char *prompt,
+                         const bn_sampling *set, unsigned long long seed, int max_new,
+                         char *out, size_t cap, bn_chat_token_fn on_token, void *ctx,
+                         bn_error *err)
+{
+    if (cap)
+        out[0] = '\0';
+    bn_decoder d;
+    bn_sampler smp;
+    memset(&d, 0, sizeof d);
+    memset(&smp, 0, sizeof smp);
+    bn_status s = bn_sampler_init(&smp, m->cfg.vocab_size, set, seed, err);
+    if (s == BN_OK)
+        s = bn_decoder_init(&d, m, m->cfg.max_seq_len, err);
+    sample_out o = {.out = out, .cap = cap, .on_token = on_token, .ctx = ctx};
+    bn_textgen_opts opts = {.max_tokens = max_new};
+    bn_textgen_stats st;
+    if (s == BN_OK)
+        s = bn_textgen_run(&d, tok, &smp, prompt, &opts, sample_text, &o, &st, err);
+    bn_decoder_free(&d);
+    bn_sampler_free(&smp);
     return s;
 }

@@ -9,9 +9,12 @@
 
 #include "base/error.h"
 #include "model/model.h"
+#include "model/sampler.h"
 #include "tok/tokenizer.h"
 
 #define BN_CHAT_TEXT_MAX 256
+/* A sampled answer's text (bn_chat_sample), NUL included: room for ~250 tokens of stories. */
+#define BN_CHAT_ANSWER_MAX 1024
 
 /* Called after each generated token with the completion so far. */
 typedef void (*bn_chat_token_fn)(void *ctx, const char *completion_so_far);
@@ -29,5 +32,17 @@ typedef int (*bn_chat_end_fn)(const char *piece, int answer_chars);
 bn_status bn_chat_complete(bn_model *m, const bn_tokenizer *tok, bn_chat_end_fn ends,
                            const char *prompt, int max_new, char *out, size_t cap,
                            bn_chat_token_fn on_token, void *ctx, bn_error *err);
+
+/* Continue `prompt` as a story (a task whose chat samples, text): <|endoftext|>, the prompt,
+ * then up to max_new tokens drawn with `set` from `seed` (bn_textgen_run on a decoder over
+ * the model's weights, contexts up to [model] max_seq_len), until <|endoftext|>, max_new or a
+ * full context. on_token gets the completion so far after each run of whole UTF-8
+ * characters; out (cap bytes) gets it at the end, cut at a character when longer.
+ * BN_ERR_INPUT for bad settings or a prompt longer than the context. The same calling rules
+ * as bn_chat_complete (between training steps only). */
+bn_status bn_chat_sample(bn_model *m, const bn_tokenizer *tok, const char *prompt,
+                         const bn_sampling *set, unsigned long long seed, int max_new,
+                         char *out, size_t cap, bn_chat_token_fn on_token, void *ctx,
+                         bn_error *err);
 
 #endif

@@ -42,6 +42,10 @@ typedef struct {
     /* 1: evaluate also generates samples when the report says they are due (every
      * sample_interval), so the trainer evaluates at those steps too. */
     int generates_samples;
+    /* 1: the chat pane continues a prompt by sampling (temperature, top-p, top-k, seed; model/
+     * chat.h bn_chat_sample), as a story; 0: it completes it greedily to the end of an answer
+     * (normalize_prompt, ends_answer; bn_chat_complete). */
+    int chat_samples;
     /* The `eval` command's result (a new JSON object, without checkpoint and step). */
     bn_status (*evaluate_checkpoint)(bn_model *m, const bn_tokenizer *tok,
                                      const bn_config *cfg, const bn_eval_options *opt,

@@ -201,5 +201,6 @@ const bn_task_ops bn_task_text = {
     .open_source = text_source,
     .evaluate = text_evaluate,
     .generates_samples = 1,
+    .chat_samples = 1,
     .evaluate_checkpoint = text_eval_checkpoint,
 };

@@ -14,7 +14,7 @@ void bn_requests_init(bn_requests *r, bn_req_origin origin)
 
 bn_request bn_request_of(bn_req_kind kind, const char *text, int max_new)
 {
-    bn_request req = {.kind = kind, .max_new = max_new};
+    bn_request req = {.kind = kind, .max_new = max_new, .sampling = bn_sampling_defaults()};
     snprintf(req.text, sizeof req.text, "%s", text);
     return req;
 }

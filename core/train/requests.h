@@ -9,6 +9,8 @@
 #ifndef BN_REQUESTS_H
 #define BN_REQUESTS_H
 
+#include "model/sampler.h"
+
 #define BN_REQ_TEXT_MAX 256
 
 typedef enum { BN_REQ_GENERATE, BN_REQ_MOVE } bn_req_kind;
@@ -23,6 +25,10 @@ typedef struct {
     long id;                    /* set by bn_requests_post, > 0 */
     char text[BN_REQ_TEXT_MAX]; /* generate: the prompt as typed; move: the game text */
     int max_new;                /* generate: the most tokens to add */
+    /* generate, for a task whose chat samples (bn_task_ops.chat_samples: text): the settings
+     * and the seed of the draws; a task that answers greedily ignores them. */
+    bn_sampling sampling;
+    unsigned long long seed;
 } bn_request;
 
 typedef struct {
@@ -36,7 +42,8 @@ typedef struct {
 void bn_requests_init(bn_requests *r, bn_req_origin origin);
 
 /* A request of `kind` for `text`, ready to post (text longer than BN_REQ_TEXT_MAX - 1 bytes
- * is cut; the callers' own buffers are no longer). */
+ * is cut; the callers' own buffers are no longer), with the default sampling settings
+ * (bn_sampling_defaults) and seed 0. */
 bn_request bn_request_of(bn_req_kind kind, const char *text, int max_new);
 
 /* Put req in its kind's slot: its id (> 0), or 0 while that slot is pending or served. */

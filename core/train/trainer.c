@@ -106,6 +106,11 @@ long bn_trainer_generate(bn_trainer *t, const char *prompt, int max_new)
     return post_request(t, &req);
 }
 
+long bn_trainer_request(bn_trainer *t, const bn_request *req)
+{
+    return post_request(t, req);
+}
+
 long bn_trainer_move(bn_trainer *t, const char *game_text)
 {
     bn_request req = bn_request_of(BN_REQ_MOVE, game_text, 0);
@@ -475,15 +480,19 @@ static void gen_token(void *ctx, const char *completion)
         job->t->hooks.on_generate(job->t->hooks.ctx, job->id, completion, 0);
 }
 
-/* Complete a generate request with the current weights. */
+/* Complete a generate request with the current weights: greedily to the end of an answer,
+ * or (a task whose chat samples) a story continued with the request's sampling settings. */
 static void serve_generate(bn_trainer *t, const bn_request *req)
 {
-    char prompt[BN_CHAT_TEXT_MAX], out[BN_CHAT_TEXT_MAX];
+    char prompt[BN_CHAT_TEXT_MAX], out[BN_CHAT_ANSWER_MAX];
     gen_job job = {t, req->id};
     bn_error err = {0};
     bn_task_prompt(t->task, req->text, prompt, sizeof prompt);
-    bn_status s = bn_chat_complete(&t->model, t->tok, t->task->ends_answer, prompt,
-                                   req->max_new, out, sizeof out, gen_token, &job, &err);
+    bn_status s = t->task->chat_samples
+        ? bn_chat_sample(&t->model, t->tok, prompt, &req->sampling, req->seed, req->max_new,
+                         out, sizeof out, gen_token, &job, &err)
+        : bn_chat_complete(&t->model, t->tok, t->task->ends_answer, prompt, req->max_new,
+                           out, sizeof out, gen_token, &job, &err);
     if (t->hooks.on_generate)
         t->hooks.on_generate(t->hooks.ctx, req->id, s == BN_OK ? out : err.msg, 1);
 }

@@ -133,12 +133,17 @@ bn_status bn_trainer_run(bn_trainer *t, bn_error *err);
 
 void bn_trainer_command(bn_trainer *t, bn_train_cmd cmd);
 
-/* Ask the training thread to complete `prompt` (as typed; see bn_chat_prompt) greedily with
- * the current weights, between two steps (also while paused). The completion arrives through
+/* Ask the training thread to complete `prompt` (as typed; see bn_chat_prompt) with the
+ * current weights, between two steps (also while paused): greedily, or for a task whose chat
+ * samples (text) with the default sampling settings and seed 0 (bn_trainer_request posts
+ * others). The completion arrives through
  * hooks.on_generate. Returns the request's id (> 0; numbered with move requests, origin
  * BN_ORIGIN_LIVE_RUN), or 0 while another generate request is pending or being served.
  * A model that cannot chat (no tokenizer) answers with an error text, done = 1. */
 long bn_trainer_generate(bn_trainer *t, const char *prompt, int max_new);
+/* Post any request (bn_request_of, then its sampling settings and seed for a text run's
+ * chat, README "Requests"): its id (> 0), or 0 while one of its kind is pending. */
+long bn_trainer_request(bn_trainer *t, const bn_request *req);
 /* Ask the training thread for the model's move in a tic-tac-toe game (game text or a
  * position, see bn_ttt_parse) with the current weights, between two steps (also while
  * paused). The answer arrives through hooks.on_move. Returns the request's id (> 0), or 0

@@ -8,9 +8,11 @@
 
 #include <pthread.h>
 
+#include "model/chat.h"
 #include "train/requests.h"
 
-#define BN_UI_EVENT_TEXT 256
+/* A sampled chat answer so far fits (BN_CHAT_ANSWER_MAX), so a dropped event loses none. */
+#define BN_UI_EVENT_TEXT BN_CHAT_ANSWER_MAX
 
 #define BN_UI_EVENT_SAMPLE 320
 

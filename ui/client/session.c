@@ -273,11 +273,11 @@ void bn_session_command(bn_session *s, bn_train_cmd cmd)
         s->pause_wanted = cmd == BN_CMD_PAUSE;
 }
 
-long bn_session_generate(bn_session *s, const char *prompt, int max_new)
+long bn_session_generate(bn_session *s, const bn_request *req)
 {
     if (!bn_session_active(s) || phase_of(s, NULL) != BN_PHASE_RUNNING)
         return 0;
-    return bn_trainer_generate(s->trainer, prompt, max_new);
+    return bn_trainer_request(s->trainer, req);
 }
 
 long bn_session_move(bn_session *s, const char *game_text)

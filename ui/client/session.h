@@ -69,8 +69,9 @@ int bn_session_run_over(const bn_session *s);
 /* Pause/resume/stop/save; a stop before the trainer is built is remembered. */
 void bn_session_command(bn_session *s, bn_train_cmd cmd);
 
-/* A generate request to the training thread; 0 if not running or one is pending. */
-long bn_session_generate(bn_session *s, const char *prompt, int max_new);
+/* A generate request (bn_request_of, with its sampling settings) to the training thread; 0
+ * if not running or one is pending. */
+long bn_session_generate(bn_session *s, const bn_request *req);
 
 /* A tic-tac-toe move request to the training thread (BN_UI_EV_MOVE answers it); 0 if not
  * running or one is pending. */

@@ -53,17 +53,21 @@ static void on_token(void *ctx, const char *completion)
     push_gen(t->w, t->id, completion, 0);
 }
 
-/* A completion, streamed; err holds a failed load. */
+/* A completion, streamed (greedy, or sampled for a task whose chat samples); err holds a
+ * failed load. */
 static void serve_generate(bn_worker *w, const bn_request *req, bn_status loaded,
                            bn_error *err)
 {
-    char prompt[BN_CHAT_TEXT_MAX], out[BN_CHAT_TEXT_MAX];
+    char prompt[BN_CHAT_TEXT_MAX], out[BN_CHAT_ANSWER_MAX];
     bn_status s = loaded;
     if (s == BN_OK) {
         bn_task_prompt(w->task, req->text, prompt, sizeof prompt);
         token_ctx ctx = {w, req->id};
-        s = bn_chat_complete(&w->model, w->tok, w->task->ends_answer, prompt, req->max_new,
-                             out, sizeof out, on_token, &ctx, err);
+        s = w->task->chat_samples
+            ? bn_chat_sample(&w->model, w->tok, prompt, &req->sampling, req->seed,
+                             req->max_new, out, sizeof out, on_token, &ctx, err)
+            : bn_chat_complete(&w->model, w->tok, w->task->ends_answer, prompt, req->max_new,
+                               out, sizeof out, on_token, &ctx, err);
     }
     push_gen(w, req->id, s == BN_OK ? out : err->msg, s == BN_OK ? 1 : -1);
 }

@@ -1,0 +1,135 @@
+/* test_chat_sample.c - the chat pane's answer on a text run (bn_chat_sample, model/chat.h):
+ * it streams the completion so far, each call extending the last, and ends with the whole
+ * of it; the text is what bn_textgen_run (`generate`) writes for the same prompt, settings
+ * and seed; the same seed gives the same text, another seed another; at most max_new tokens;
+ * the training model's next forward is unchanged; bad settings and a prompt longer than the
+ * context are refused with one line. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "kernels/kernels.h"
+#include "model/chat.h"
+#include "model/textgen.h"
+#include "tok/bpe.h"
+
+typedef struct {
+    char last[BN_CHAT_ANSWER_MAX];
+    int calls, grew; /* calls; calls that extended the previous text */
+} stream;
+
+static void on_token(void *ctx, const char *so_far)
+{
+    stream *s = ctx;
+    size_t n = strlen(s->last);
+    s->grew += strlen(so_far) > n && strncmp(so_far, s->last, n) == 0;
+    s->calls++;
+    snprintf(s->last, sizeof s->last, "%s", so_far);
+}
+
+static void to_buf(void *ctx, const char *text, size_t len)
+{
+    char *b = ctx;
+    strncat(b, text, len);
+}
+
+/* bn_chat_sample of prompt: its text (a new string) and the stream it gave. */
+static char *sample(bn_model *m, const bn_tokenizer *tok, const char *prompt,
+                    const bn_sampling *set, unsigned long long seed, int max_new, stream *st)
+{
+    bn_error err = {0};
+    char out[BN_CHAT_ANSWER_MAX];
+    memset(st, 0, sizeof *st);
+    bn_status s = bn_chat_sample(m, tok, prompt, set, seed, max_new, out, sizeof out,
+                                 on_token, st, &err);
+    CHECK(s == BN_OK, "%s", err.msg);
+    return strdup(out);
+}
+
+static void check_stream(bn_model *m, const bn_tokenizer *tok)
+{
+    bn_sampling set = bn_sampling_defaults();
+    stream st, st2, st3;
+    char *a = sample(m, tok, "Once upon a time", &set, 7, 24, &st);
+    CHECK(st.calls > 1 && st.grew == st.calls, "streamed: %d calls, %d extended the text",
+          st.calls, st.grew);
+    CHECK(strcmp(st.last, a) == 0, "the last call has the whole answer");
+    char *b = sample(m, tok, "Once upon a time", &set, 7, 24, &st2);
+    char *c = sample(m, tok, "Once upon a time", &set, 8, 24, &st3);
+    CHECK(strcmp(a, b) == 0, "the same seed, the same text");
+    CHECK(strcmp(a, c) != 0, "another seed, another text");
+    /* What `generate --seed 7` writes: bn_textgen_run on its own decoder and sampler. */
+    bn_error err = {0};
+    bn_decoder d;
+    bn_sampler smp;
+    char gen[BN_CHAT_ANSWER_MAX] = "";
+    bn_textgen_opts o = {.max_tokens = 24};
+    bn_textgen_stats ts;
+    CHECK(bn_decoder_init(&d, m, m->cfg.max_seq_len, &err) == BN_OK, "%s", err.msg);
+    CHECK(bn_sampler_init(&smp, m->cfg.vocab_size, &set, 7, &err) == BN_OK, "%s", err.msg);
+    CHECK(bn_textgen_run(&d, tok, &smp, "Once upon a time", &o, to_buf, gen, &ts, &err) ==
+          BN_OK, "%s", err.msg);
+    CHECK(strcmp(a, gen) == 0, "the text generate writes:\n%s\n%s", a, gen);
+    CHECK(ts.tokens <= 24, "at most max_new tokens: %d", ts.tokens);
+    printf("%s\n", a);
+    bn_decoder_free(&d);
+    bn_sampler_free(&smp);
+    free(a), free(b), free(c);
+}
+
+static void check_refusals(bn_model *m, const bn_tokenizer *tok)
+{
+    bn_error err = {0};
+    char out[BN_CHAT_ANSWER_MAX];
+    bn_sampling bad = bn_sampling_defaults();
+    bad.top_p = 1.5f;
+    CHECK(bn_chat_sample(m, tok, "Hi", &bad, 1, 8, out, sizeof out, NULL, NULL, &err) ==
+          BN_ERR_INPUT && strstr(err.msg, "top-p 1.5"), "bad top-p: %s", err.msg);
+    char longp[256]; /* 42 words: more than a context of 48 tokens */
+    memset(longp, 0, sizeof longp);
+    for (size_t i = 0; i + 6 < sizeof longp; i += 6)
+        memcpy(longp + i, "story ", 6);
+    bn_sampling set = bn_sampling_defaults();
+    err.msg[0] = '\0';
+    CHECK(bn_chat_sample(m, tok, longp, &set, 1, 8, out, sizeof out, NULL, NULL, &err) ==
+          BN_ERR_INPUT && strstr(err.msg, "the context holds") && !strchr(err.msg, '\n'),
+          "a prompt longer than the context: %s", err.msg);
+}
+
+int main(void)
+{
+    bn_error err = {0};
+    bn_tokenizer *tok = NULL;
+    const char *src = getenv("srcdir");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/fixtures/text-dataset/tokenizer.json",
+             src ? src : ".");
+    CHECK(bn_tok_load_hf(&tok, path, &err) == BN_OK, "%s", err.msg);
+    if (!tok)
+        return check_exit("test_chat_sample");
+    bn_model_config c = {.vocab_size = bn_tok_vocab_size(tok), .hidden_size = 32,
+                         .num_layers = 2, .num_heads = 4, .num_kv_heads = 2, .ffn_size = 64,
+                         .max_seq_len = 48, .rope_theta = 10000.0, .norm_eps = 1e-5,
+                         .embedding_init_std = 0.02}; /* flat logits: varied draws */
+    bn_model m;
+    CHECK(bn_model_init(&m, &c, 2, 16, bn_kernels_find(NULL, NULL), 1, &err) == BN_OK, "%s",
+          err.msg);
+    bn_rng rng;
+    bn_rng_seed(&rng, 5);
+    bn_model_init_weights(&m, &rng);
+    int tokens[32];
+    for (int i = 0; i < 32; i++)
+        tokens[i] = (int)bn_rng_below(&rng, (uint64_t)c.vocab_size);
+    size_t bytes = sizeof(float) * 32 * (size_t)c.vocab_size;
+    float *before = malloc(bytes);
+    bn_model_forward(&m, tokens, 2, 16);
+    memcpy(before, m.logits, bytes);
+    check_stream(&m, tok);
+    check_refusals(&m, tok);
+    bn_model_forward(&m, tokens, 2, 16);
+    CHECK(memcmp(before, m.logits, bytes) == 0, "the model's next forward is unchanged");
+    free(before);
+    bn_model_free(&m);
+    bn_tok_free(tok);
+    return check_exit("test_chat_sample");
+}

@@ -1,0 +1,172 @@
+#!/bin/sh
+# The chat pane on a text run, end to end in a real terminal of 80x24 (README, "Terminal
+# UI"): bitnet-tui in a detached tmux session, read with capture-pane. A tiny text model is
+# trained first (on tests/fixtures/text-dataset, a fraction of a second). As a past run: the
+# pane shows the sampling settings; /temp 0.5, /top_k 40 and /seed 5 change them, /temp -1 is
+# refused in one line and keeps 0.5; a prompt is continued from the run's checkpoint by the
+# worker thread (the pane then holds text besides the prompt, and the log names the settings
+# and the seed); Esc leaves the chat, q exits 0. As a live run (started
+# from the form): the training thread answers between steps with a new seed per prompt; Esc
+# while an answer streams leaves the UI answering keys; q and y stop the run and exit 0.
+set -u
+BIN=${BITNET_TUI:-./bitnet-tui}
+SRC=${srcdir:-.}
+command -v tmux >/dev/null 2>&1 || { echo "SKIP: tmux not installed"; exit 77; }
+case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
+SRC=$(cd "$SRC" && pwd)
+FIX=$SRC/tests/fixtures/text-dataset
+WORK=$(mktemp -d /tmp/bitnet-tui-text.XXXXXX)
+SOCK=$WORK/tmux.sock
+tm() { tmux -S "$SOCK" "$@"; }
+trap 'tm kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
+unset TMUX
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { # check "description" command...
+    desc=$1
+    shift
+    if "$@"; then ok; else bad "$desc"; fi
+}
+screen() { tm capture-pane -p -t bn 2>/dev/null; }
+wait_for() { # wait_for SECONDS PATTERN: until the screen matches (grep -E); 1 on timeout
+    n=$(($1 * 20))
+    while [ $n -gt 0 ]; do
+        screen | grep -Eq "$2" && return 0
+        sleep 0.05
+        n=$((n - 1))
+    done
+    echo "timed out waiting for /$2/; the screen:"
+    screen
+    return 1
+}
+# The chat pane's text (right of the status pane), without its settings line, its input line,
+# borders and spaces: one string.
+chat_text() {
+    screen | sed -n '/Chat/,$p' | sed -n 's/.*││//p' | sed '1d; /^> *│$/d' | tr -d ' │\n'
+}
+# The characters of the chat pane besides the prompt (spaces removed) and a pending " ...":
+# the answers (a long one pushes its prompt out of the pane's top).
+answer_chars() {
+    chat_text | sed "s/$1//; s/\.\.\.\$//" | LC_ALL=C.UTF-8 wc -m
+}
+# wait_answer PROMPT MIN: until the pane holds more than MIN characters of answer (10 s).
+wait_answer() {
+    n=200
+    while [ $n -gt 0 ]; do
+        [ "$(answer_chars "$1")" -gt "$2" ] && return 0
+        sleep 0.05
+        n=$((n - 1))
+    done
+    return 1
+}
+# The log pane's lines joined (wrapped lines become one), without spaces.
+log_has() { screen | sed -n 's/.*││//p' | tr -d ' │\n' | grep -Eq "$1"; }
+start_ui() {
+    rm -f status
+    tm new-session -d -s bn -x 80 -y 24 \
+        "env LANG=C.UTF-8 '$BIN'; echo \$? > '$WORK/status'; sleep 600"
+}
+wait_exit() {
+    n=0
+    while [ ! -s status ] && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
+}
+ini() { # ini STEPS: a tiny text model on the fixture
+    cat <<EOF2
+[experiment]
+name = tinychat
+task = text
+[model]
+vocab_size = 384
+hidden_size = 32
+num_layers = 1
+num_heads = 2
+num_kv_heads = 1
+ffn_size = 64
+max_seq_len = 128
+[training]
+num_steps = $1
+batch_size = 4
+seq_len = 32
+warmup_steps = 5
+seed = 11
+threads = 1
+[logging]
+log_interval = 10
+sample_interval = 0
+checkpoint_interval = 0
+[data]
+path = $FIX
+EOF2
+}
+ini 60 >past.ini
+"$BIN" --batch past.ini --run-id past >train.txt 2>&1
+check "the tiny text run trains ($(tail -1 train.txt))" [ -d runs/past/checkpoints/step_000060 ]
+
+# ---- a past run: settings, commands, a story continued from its checkpoint ----------------
+start_ui
+check "the UI starts" wait_for 10 'Experiments \(Enter'
+tm send-keys -t bn End Enter
+check "Enter opens the past text run" wait_for 5 'Status: tinychat, finished'
+tm send-keys -t bn 5
+check "5 focuses the chat" wait_for 5 'Chat \(typing here'
+check "the settings line: the defaults, a new seed per prompt" \
+    wait_for 2 'temp 0\.9 +top-p 0\.95 +top-k 0 +seed new'
+check "the footer names the commands" wait_for 1 '/temp /top_p /top_k /seed'
+tm send-keys -t bn '/temp 0.5' Enter
+check "/temp 0.5 changes the shown setting" wait_for 2 'temp 0\.5 +top-p 0\.95'
+tm send-keys -t bn '/temp -1' Enter
+check "/temp -1 is refused in the pane" wait_for 2 'temperature -1: must be a number'
+check "... and the temperature stays 0.5" wait_for 1 'temp 0\.5 +top-p 0\.95'
+tm send-keys -t bn '/top_k 40' Enter '/seed 5' Enter
+check "/top_k 40 and /seed 5 are shown" wait_for 2 'temp 0\.5 +top-p 0\.95 +top-k 40 +seed 5'
+tm send-keys -t bn 'Once upon a time'
+wait_for 2 '> Once upon a time' >/dev/null
+tm send-keys -t bn Enter
+check "the prompt stays in the pane" wait_for 5 '││> Once upon a'
+check "the answer streamed into the pane" wait_answer '>Onceuponatime' 8
+tm send-keys -t bn Escape
+check "Esc leaves the chat" wait_for 2 '─ Chat ─'
+tm send-keys -t bn 4
+sleep 0.3
+check "the log names the settings and the seed" \
+    log_has 'chat:temp0\.5top-p0\.95top-k40seed5:Onceuponatime'
+tm send-keys -t bn q
+wait_exit
+check "q exits, status 0 (got $(cat status 2>/dev/null))" [ "$(cat status 2>/dev/null)" = 0 ]
+
+# ---- a live run: the training thread continues the prompt between steps -----------------
+tm kill-server
+SOCK=$WORK/tmux2.sock
+mkdir experiments
+ini 1000000 >experiments/tinychat.ini
+start_ui
+wait_for 10 'Experiments \(Enter' >/dev/null
+tm send-keys -t bn Home Enter
+check "the form of the text experiment" wait_for 5 'Train tinychat'
+tm send-keys -t bn Enter
+check "the run trains" wait_for 20 'running +step [1-9][0-9]*/1000000'
+tm send-keys -t bn 5
+wait_for 5 'Chat \(typing here' >/dev/null
+tm send-keys -t bn 'Once upon a time'
+wait_for 2 '> Once upon a time' >/dev/null
+tm send-keys -t bn Enter
+check "live: the answer streamed into the pane" wait_answer '>Onceuponatime' 0
+tm send-keys -t bn 'Lily' Enter Escape '?'
+check "live: Esc right after a prompt leaves the UI answering keys" wait_for 2 '─ Keys ─'
+tm send-keys -t bn Escape 4
+sleep 0.3
+check "live: each prompt drew from a new seed, named in the log" \
+    log_has 'chat:temp0\.9top-p0\.95top-k0seed[0-9]+:Lily'
+check "live: still training" wait_for 5 'running +step'
+tm send-keys -t bn q
+check "q asks first while the run trains" wait_for 5 'Quit\?'
+tm send-keys -t bn y
+wait_exit
+check "q, y: exit status 0 (got $(cat status 2>/dev/null))" [ "$(cat status 2>/dev/null)" = 0 ]
+check "the live run is marked stopped" grep -q '"state": "stopped"' runs/bitnet_*_tinychat_*/meta/state.json
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
