@@ -4,30 +4,24 @@
 # gives assets/tinystories/tokenizer.json byte for byte (the trainer is deterministic and
 # the shipped file is what it makes).
 set -u
-BIN=${BITNET_TUI:-./bitnet-tui}
-SRC=${srcdir:-.}
+. "${srcdir:-.}/tests/lib.sh"
 DIR="$SRC/assets/tinystories"
-WORK=$(mktemp -d /tmp/bitnet-assets.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-fail=0
+work_dir assets
 
 check_sha() {
     got=$(sha256sum "$DIR/$1" | cut -d' ' -f1)
-    if [ "$got" != "$2" ]; then
-        echo "FAIL: $1: sha256 $got, SOURCE.md says $2"
-        fail=$((fail + 1))
-    fi
-    grep -qF "$2" "$DIR/SOURCE.md" || { echo "FAIL: SOURCE.md lacks $2"; fail=$((fail + 1)); }
+    check "$1: sha256 $got, SOURCE.md says $2" [ "$got" = "$2" ]
+    check "SOURCE.md names $2" grep -qF "$2" "$DIR/SOURCE.md"
 }
 check_sha TinyStories-train-head.txt ba02237f5747a07d420cb7329f721fdc51b6f5c35a81788b9c4bb871e15ff30a
 check_sha TinyStories-valid-head.txt 5fc1fb0113df62b567fb271806cd645ce8d75f59c58ca0b764c03d3b6ff34ca6
 
 if "$BIN" tokenizer train --vocab-size 2048 --out "$WORK/tokenizer.json" \
     "$DIR/TinyStories-train-head.txt" 2>"$WORK/err.txt"; then
-    cmp -s "$WORK/tokenizer.json" "$DIR/tokenizer.json" ||
-        { echo "FAIL: retrained tokenizer differs from the shipped one"; fail=$((fail + 1)); }
+    check "the retrained tokenizer is the shipped one" \
+        cmp -s "$WORK/tokenizer.json" "$DIR/tokenizer.json"
 else
-    echo "FAIL: tokenizer train:"; cat "$WORK/err.txt"; fail=$((fail + 1))
+    bad "tokenizer train:"; cat "$WORK/err.txt"
 fi
 echo "test_assets: $fail failed"
 [ "$fail" -eq 0 ]

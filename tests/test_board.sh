@@ -6,50 +6,11 @@
 # started from the form answers from the training thread; at 80x24 the board shares the
 # bottom slot.
 set -u
-BIN=${BITNET_TUI:-./bitnet-tui}
-SRC=${srcdir:-.}
-command -v tmux >/dev/null 2>&1 || { echo "SKIP: tmux not installed"; exit 77; }
-case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
-SRC=$(cd "$SRC" && pwd)
-WORK=$(mktemp -d /tmp/bitnet-board.XXXXXX)
-SOCK=$WORK/tmux.sock
-tm() { tmux -S "$SOCK" "$@"; }
-trap 'tm kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
+. "${srcdir:-.}/tests/lib.sh"
+tmux_work board
 cp -r "$SRC/experiments" .
-unset TMUX
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() {
-    desc=$1
-    shift
-    if "$@"; then ok; else bad "$desc"; fi
-}
-screen() { tm capture-pane -p -t bn 2>/dev/null; }
-wait_for() {
-    n=$(($1 * 20))
-    while [ $n -gt 0 ]; do
-        screen | grep -Eq "$2" && return 0
-        sleep 0.05
-        n=$((n - 1))
-    done
-    echo "timed out waiting for /$2/; the screen:"
-    screen
-    return 1
-}
 # The board's rows as drawn: "  X  |  1  |  O  ".
 row_is() { screen | grep -Eq "│$1 *│"; }
-start_ui() {
-    rm -f status
-    tm new-session -d -s bn -x "$1" -y "$2" \
-        "'$BIN'; echo \$? > '$WORK/status'; sleep 600"
-}
-wait_exit() {
-    n=0
-    while [ ! -s status ] && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
-}
 TINY="--set model.hidden_size=64 --set model.num_layers=2 --set model.num_heads=2 \
  --set model.num_kv_heads=1 --set model.ffn_size=192 --set model.embedding_init_std=0.02"
 
@@ -57,7 +18,7 @@ TINY="--set model.hidden_size=64 --set model.num_layers=2 --set model.num_heads=
 "$BIN" --batch tictactoe $TINY --threads 1 --batch-size 16 --seq-len 96 --num-steps 200 \
     --set training.warmup_steps=20 --sample-interval 0 --run-id past >train.out 2>&1
 check "a tiny tictactoe run trains" [ $? -eq 0 ]
-start_ui 120 40
+open_ui 120 40
 wait_for 10 'Experiments \(Enter' >/dev/null
 tm send-keys -t bn End Enter
 check "the run opens" wait_for 5 'Status: tictactoe, finished'
@@ -93,7 +54,7 @@ cp "$WORK/status" /dev/null 2>&1
 # ---- a live run: the training thread answers; 80x24 puts the board in the shared slot ----
 tm kill-server
 SOCK=$WORK/tmux2.sock
-start_ui 80 24
+open_ui 80 24
 wait_for 10 'Experiments \(Enter' >/dev/null
 tm send-keys -t bn Down Down Enter
 check "the tictactoe form opens" wait_for 5 'Train tictactoe'

@@ -8,10 +8,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "kernels/kernels.h"
 #include "model/chat.h"
 #include "model/textgen.h"
-#include "tok/bpe.h"
+#include "text_fixture.h"
 
 typedef struct {
     char last[BN_CHAT_ANSWER_MAX];
@@ -98,38 +97,14 @@ static void check_refusals(bn_model *m, const bn_tokenizer *tok)
 
 int main(void)
 {
-    bn_error err = {0};
-    bn_tokenizer *tok = NULL;
-    const char *src = getenv("srcdir");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tests/fixtures/text-dataset/tokenizer.json",
-             src ? src : ".");
-    CHECK(bn_tok_load_hf(&tok, path, &err) == BN_OK, "%s", err.msg);
-    if (!tok)
+    text_fixture f;
+    if (!text_fixture_init(&f, 0.02)) { /* flat logits: varied draws */
+        text_fixture_free(&f);
         return check_exit("test_chat_sample");
-    bn_model_config c = {.vocab_size = bn_tok_vocab_size(tok), .hidden_size = 32,
-                         .num_layers = 2, .num_heads = 4, .num_kv_heads = 2, .ffn_size = 64,
-                         .max_seq_len = 48, .rope_theta = 10000.0, .norm_eps = 1e-5,
-                         .embedding_init_std = 0.02}; /* flat logits: varied draws */
-    bn_model m;
-    CHECK(bn_model_init(&m, &c, 2, 16, bn_kernels_find(NULL, NULL), 1, &err) == BN_OK, "%s",
-          err.msg);
-    bn_rng rng;
-    bn_rng_seed(&rng, 5);
-    bn_model_init_weights(&m, &rng);
-    int tokens[32];
-    for (int i = 0; i < 32; i++)
-        tokens[i] = (int)bn_rng_below(&rng, (uint64_t)c.vocab_size);
-    size_t bytes = sizeof(float) * 32 * (size_t)c.vocab_size;
-    float *before = malloc(bytes);
-    bn_model_forward(&m, tokens, 2, 16);
-    memcpy(before, m.logits, bytes);
-    check_stream(&m, tok);
-    check_refusals(&m, tok);
-    bn_model_forward(&m, tokens, 2, 16);
-    CHECK(memcmp(before, m.logits, bytes) == 0, "the model's next forward is unchanged");
-    free(before);
-    bn_model_free(&m);
-    bn_tok_free(tok);
+    }
+    check_stream(&f.model, f.tok);
+    check_refusals(&f.model, f.tok);
+    CHECK(text_fixture_unchanged(&f), "the model's next forward is unchanged");
+    text_fixture_free(&f);
     return check_exit("test_chat_sample");
 }

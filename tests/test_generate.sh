@@ -6,64 +6,13 @@
 # and takes its /commands; bad input (a prompt longer than the context, temperature < 0,
 # top-p outside (0, 1], a non-text checkpoint) gets one line and exit status 2.
 set -u
-BIN=${BITNET_TUI:-$PWD/bitnet-tui}
-SRC=${srcdir:-.}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-FIX=$(cd "$SRC/tests/fixtures/text-dataset" && pwd)
-WORK=$(mktemp -d /tmp/bitnet-generate.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { # check "description" command...
-    desc=$1
-    shift
-    if "$@"; then ok; else bad "$desc"; fi
-}
-# Exit status 2 and one line on stderr that holds $2.
-refused() { # refused "description" "wanted text" command...
-    desc=$1 want=$2
-    shift 2
-    "$@" >r_out.txt 2>r_err.txt </dev/null
-    status=$?
-    if [ $status -eq 2 ] && grep -qF -- "$want" r_err.txt && [ "$(wc -l <r_err.txt)" -eq 1 ]; then
-        ok
-    else
-        bad "$desc: status $status, wanted '$want', got: $(cat r_err.txt)"
-    fi
-}
+. "${srcdir:-.}/tests/lib.sh"
+work_dir generate
 valid_utf8() { iconv -f UTF-8 -t UTF-8 "$1" >/dev/null 2>&1; }
 
 # ---- a tiny text model: d=64, 2 layers, 300 steps of 8 x 64 tokens, context 64 ---------
-cat >tiny.ini <<EOF2
-[experiment]
-name = tinygen
-task = text
-[model]
-vocab_size = 384
-hidden_size = 64
-num_layers = 2
-num_heads = 4
-num_kv_heads = 2
-ffn_size = 192
-max_seq_len = 64
-embedding_init_std = 0.02
-[training]
-num_steps = 300
-batch_size = 8
-seq_len = 64
-warmup_steps = 20
-seed = 11
-threads = 1
-[logging]
-log_interval = 50
-sample_interval = 0
-checkpoint_interval = 0
-[data]
-path = $FIX
-EOF2
+text_ini tinygen training.num_steps=300 training.seq_len=64 training.warmup_steps=20 \
+    logging.log_interval=50 >tiny.ini
 "$BIN" --batch tiny.ini --run-id g >train.txt 2>&1
 check "training exits 0" [ $? -eq 0 ]
 C=runs/g/checkpoints/step_000300
@@ -133,7 +82,7 @@ refused "temperature not a number" "temperature warm: not a number" \
     "$BIN" generate $C --prompt hi --temperature warm
 refused "chat: top-p outside" "top-p 2: must be in (0, 1]" "$BIN" chat $C --top-p 2
 refused "a missing checkpoint" "generate" "$BIN" generate nowhere/step_000001 --prompt hi
-FIXV1=$(cd "$SRC/tests/fixtures/v1/arith" && pwd)
+FIXV1=$SRC/tests/fixtures/v1/arith
 ARITH=$(ls -d "$FIXV1"/checkpoints/step_* 2>/dev/null | head -n 1)
 if [ -n "$ARITH" ]; then
     refused "chat: an arithmetic checkpoint" "generate and chat need a text one" \

@@ -7,17 +7,10 @@
 # and leaves no shard behind; so does a stop signal (128 + N). `tokenizer train` takes the
 # same input forms.
 set -u
-BIN=${BITNET_TUI:-./bitnet-tui}
-SRC=${srcdir:-.}
+. "${srcdir:-.}/tests/lib.sh"
 CORPUS="$SRC/tests/fixtures/bpe_train/corpus.txt"
 GPT2="$SRC/tests/fixtures/gpt2/tokenizer.json"
-WORK=$(mktemp -d /tmp/bitnet-prepare.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+work_dir prepare
 
 # The ids of shards, in order, as one JSON array (the header's count checked too).
 ids() {
@@ -52,21 +45,11 @@ docs() {
         END { flush() }' "$1"
 }
 
-# expect_error "description" "message fragment" args...: status 2, one line, no OUT dir
+# expect_error "description" "message fragment" args...: prepare ARGS is refused, no OUT dir
 expect_error() {
     desc=$1 want=$2
     shift 2
-    "$BIN" prepare "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"
-    status=$?
-    lines=$(wc -l <"$WORK/err.txt")
-    if [ "$status" -eq 2 ] && grep -qF -- "$want" "$WORK/err.txt" && [ "$lines" -eq 1 ] &&
-        [ ! -e "$WORK/bad" ]; then
-        ok
-    else
-        bad "$desc: status $status, $lines line(s), wanted '$want', got:"
-        sed 's/^/    /' "$WORK/err.txt"
-        ls "$WORK/bad" 2>/dev/null | sed 's/^/    left: /'
-    fi
+    refused --none "$WORK/bad" "$desc" "$want" "$BIN" prepare "$@"
 }
 
 # ---- a small tokenizer, and prepare with 1 and 2 threads

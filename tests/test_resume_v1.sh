@@ -6,28 +6,9 @@
 # the same losses at steps 15 and 20 (to 1e-4 relative: fp32 reductions may differ in the
 # last bits across CPUs), and its new checkpoint is format 2.
 set -u
-BIN=${BITNET_TUI:-$PWD/bitnet-tui}
-SRC=${srcdir:-.}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-FIX=$(cd "$SRC/tests/fixtures/v1" && pwd)
-WORK=$(mktemp -d /tmp/bitnet-resume-v1.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { # check "description" command...
-    desc=$1
-    shift
-    if "$@"; then ok; else bad "$desc"; fi
-}
-
-# The loss a scalars.jsonl record logs for step $2 in file $1 (the last such record).
-loss_at() {
-    grep "^{\"step\": $2, \"loss\": " "$1" | tail -n 1 |
-        sed 's/.*"loss": \([-0-9.eE+]*\).*/\1/'
-}
+. "${srcdir:-.}/tests/lib.sh"
+FIX=$SRC/tests/fixtures/v1
+work_dir resume-v1
 
 # Whether $1 and $2 agree to 1e-4 relative.
 close() {
@@ -47,8 +28,8 @@ for task in arith ttt; do
     # Only the records the resumed run appended.
     tail -n +"$(($(wc -l <"$original") + 1))" run_$task/metrics/scalars.jsonl >new_$task.jsonl
     for step in 15 20; do
-        want=$(loss_at "$original" $step)
-        got=$(loss_at new_$task.jsonl $step)
+        want=$(value_at "$original" $step loss)
+        got=$(value_at new_$task.jsonl $step loss)
         check "$task: loss at step $step is $got, the original run logged $want" \
             close "$got" "$want"
     done

@@ -12,62 +12,18 @@
 #    the other waits and reuses it (one dataset, no temporary directory left), a resumed run
 #    whose cache was removed prepares it again.
 set -u
-BIN=${BITNET_TUI:-$PWD/bitnet-tui}
-SRC=${srcdir:-.}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-FIX=$(cd "$SRC/tests/fixtures/text-dataset" && pwd)
-ASSETS=$(cd "$SRC/assets" && pwd)
-WORK=$(mktemp -d /tmp/bitnet-text-eval.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { # check "description" command...
-    desc=$1
-    shift
-    if "$@"; then ok; else bad "$desc"; fi
-}
-# The value of key $3 in the last record of file $1 for step $2 that has it, as written.
-value_at() {
-    grep "^{\"step\": $2, " "$1" | grep "\"$3\": " | tail -n 1 |
-        sed "s/.*\"$3\": \([-0-9.eE+a-z]*\).*/\1/"
-}
+. "${srcdir:-.}/tests/lib.sh"
+FIX=$SRC/tests/fixtures/text-dataset
+ASSETS=$SRC/assets
+work_dir text-eval
 # The value of key $2 in the JSON line of file $1.
 value_of() {
     sed "s/.*\"$2\": \([-0-9.eE+a-z]*\).*/\1/" "$1"
 }
 
 # ---- 1. evaluations every eval_interval, equal to eval of the checkpoint -----------------
-cat >tiny.ini <<EOF
-[experiment]
-name = tinytext
-task = text
-[model]
-vocab_size = 384
-hidden_size = 64
-num_layers = 2
-num_heads = 4
-num_kv_heads = 2
-ffn_size = 192
-max_seq_len = 64
-embedding_init_std = 0.02
-[training]
-num_steps = 30
-batch_size = 8
-seq_len = 32
-warmup_steps = 4
-seed = 11
-threads = 1
-[logging]
-log_interval = 5
-sample_interval = 0
-eval_interval = 10
-checkpoint_interval = 10
-[data]
-path = $FIX
-EOF
+text_ini tinytext training.num_steps=30 logging.log_interval=5 logging.eval_interval=10 \
+    logging.checkpoint_interval=10 >tiny.ini
 "$BIN" train tiny.ini --run-id e >out1.txt 2>err1.txt
 check "training exits 0 ($(tail -n 1 err1.txt))" [ $? -eq 0 ]
 S=runs/e/metrics/scalars.jsonl

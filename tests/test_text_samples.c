@@ -7,10 +7,8 @@
 
 #include "check.h"
 #include "io/jsonio.h"
-#include "kernels/kernels.h"
 #include "task/text_samples.h"
-#include "tok/bpe.h"
-
+#include "text_fixture.h"
 
 static char *record_text(bn_model *m, const bn_tokenizer *tok)
 {
@@ -39,45 +37,22 @@ static char *record_text(bn_model *m, const bn_tokenizer *tok)
 
 int main(void)
 {
-    bn_error err = {0};
-    bn_tokenizer *tok = NULL;
-    const char *src = getenv("srcdir");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tests/fixtures/text-dataset/tokenizer.json",
-             src ? src : ".");
-    CHECK(bn_tok_load_hf(&tok, path, &err) == BN_OK, "%s", err.msg);
-    if (!tok)
+    text_fixture f;
+    if (!text_fixture_init(&f, 1.0)) {
+        text_fixture_free(&f);
         return check_exit("test_text_samples");
-    bn_model_config c = {.vocab_size = bn_tok_vocab_size(tok), .hidden_size = 32,
-                         .num_layers = 2, .num_heads = 4, .num_kv_heads = 2, .ffn_size = 64,
-                         .max_seq_len = 48, .rope_theta = 10000.0, .norm_eps = 1e-5,
-                         .embedding_init_std = 1.0};
-    bn_model m;
-    CHECK(bn_model_init(&m, &c, 2, 16, bn_kernels_find(NULL, NULL), 1, &err) == BN_OK, "%s",
-          err.msg);
-    bn_rng rng;
-    bn_rng_seed(&rng, 5);
-    bn_model_init_weights(&m, &rng);
-    int tokens[32];
-    for (int i = 0; i < 32; i++)
-        tokens[i] = (int)bn_rng_below(&rng, (uint64_t)c.vocab_size);
-    size_t V = (size_t)c.vocab_size, bytes = sizeof(float) * 32 * V;
-    float *before = malloc(bytes);
-    bn_model_forward(&m, tokens, 2, 16);
-    memcpy(before, m.logits, bytes);
-
-    char *a = record_text(&m, tok), *b = record_text(&m, tok);
+    }
+    bn_model *m = &f.model;
+    char *a = record_text(m, f.tok), *b = record_text(m, f.tok);
     CHECK(a && b && strcmp(a, b) == 0, "the same model, the same samples");
-    bn_model_forward(&m, tokens, 2, 16);
-    CHECK(memcmp(before, m.logits, bytes) == 0, "the model's next forward is unchanged");
-    for (size_t i = 0; i < m.num_params; i++)
-        m.params[i] *= 1.0f + 0.5f * (float)(i % 5);
-    bn_model_params_changed(&m);
-    char *c2 = record_text(&m, tok);
+    CHECK(text_fixture_unchanged(&f), "the model's next forward is unchanged");
+    for (size_t i = 0; i < m->num_params; i++)
+        m->params[i] *= 1.0f + 0.5f * (float)(i % 5);
+    bn_model_params_changed(m);
+    char *c2 = record_text(m, f.tok);
     CHECK(a && c2 && strcmp(a, c2) != 0, "changed weights, other samples");
     printf("%s\n", a ? a : "(none)");
-    free(a), free(b), free(c2), free(before);
-    bn_model_free(&m);
-    bn_tok_free(tok);
+    free(a), free(b), free(c2);
+    text_fixture_free(&f);
     return check_exit("test_text_samples");
 }

@@ -7,40 +7,11 @@
 # eval prints loss and bits per byte; a changed or missing tokenizer.json, a dataset with
 # other rows and a text file as [data] path are refused with exit status 2.
 set -u
-BIN=${BITNET_TUI:-$PWD/bitnet-tui}
-SRC=${srcdir:-.}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+. "${srcdir:-.}/tests/lib.sh"
 GEN=$(dirname "$BIN")/tests/make_text_dataset
-FIX=$(cd "$SRC/tests/fixtures/text-dataset" && pwd)
-CORPUS=$(cd "$SRC/tests/fixtures/bpe_train" && pwd)/corpus.txt
-WORK=$(mktemp -d /tmp/bitnet-text-train.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { # check "description" command...
-    desc=$1
-    shift
-    if "$@"; then ok; else bad "$desc"; fi
-}
-# Exit status 2 and one line on stderr that holds $2.
-refused() { # refused "description" "wanted text" command...
-    desc=$1 want=$2
-    shift 2
-    "$@" >r_out.txt 2>r_err.txt
-    status=$?
-    if [ $status -eq 2 ] && grep -qF -- "$want" r_err.txt && [ "$(wc -l <r_err.txt)" -eq 1 ]; then
-        ok
-    else
-        bad "$desc: status $status, wanted '$want', got: $(cat r_err.txt)"
-    fi
-}
-# The loss a scalars.jsonl record logs for step $2 in file $1, as written.
-loss_at() {
-    grep "^{\"step\": $2, \"loss\": " "$1" | tail -n 1 | sed 's/.*"loss": \([-0-9.eE+]*\),.*/\1/'
-}
+FIX=$SRC/tests/fixtures/text-dataset
+CORPUS=$SRC/tests/fixtures/bpe_train/corpus.txt
+work_dir text-train
 
 # ---- 0. the fixture is what its generator makes ---------------------------------------
 mkdir gen
@@ -51,39 +22,12 @@ for f in dataset.json tokenizer.json train_000000.bin val_000000.bin; do
 done
 
 # ---- 1. a short run: d=64, 2 layers, 8 rows of 32 tokens of the 384-token BPE ----------
-cat >tiny.ini <<EOF
-[experiment]
-name = tinytext
-task = text
-[model]
-vocab_size = 384
-hidden_size = 64
-num_layers = 2
-num_heads = 4
-num_kv_heads = 2
-ffn_size = 192
-max_seq_len = 64
-embedding_init_std = 0.02
-[training]
-num_steps = 40
-batch_size = 8
-seq_len = 32
-warmup_steps = 4
-seed = 11
-threads = 1
-[logging]
-log_interval = 10
-sample_interval = 0
-eval_interval = 10
-checkpoint_interval = 20
-[data]
-path = $FIX
-EOF
+text_ini tinytext logging.eval_interval=10 logging.checkpoint_interval=20 >tiny.ini
 "$BIN" --batch tiny.ini --run-id t >out1.txt 2>err1.txt
 check "training exits 0 ($(tail -n 1 err1.txt))" [ $? -eq 0 ]
 R=runs/t
-first=$(loss_at $R/metrics/scalars.jsonl 10)
-last=$(loss_at $R/metrics/scalars.jsonl 40)
+first=$(value_at $R/metrics/scalars.jsonl 10 loss)
+last=$(value_at $R/metrics/scalars.jsonl 40 loss)
 echo "loss at step 10: $first, at step 40: $last"
 check "loss falls ($first at step 10, $last at step 40)" \
     awk -v a="$first" -v b="$last" 'BEGIN { exit !(a != "" && b != "" && b < a - 0.3) }'
@@ -102,8 +46,8 @@ cp $R/metrics/scalars.jsonl straight.jsonl
 "$BIN" --batch --resume $R >/dev/null 2>err2.txt
 check "resumed run exits 0 ($(tail -n 1 err2.txt))" [ $? -eq 0 ]
 check "resumed at step 20" grep -q '^step 30/40 ' err2.txt
-want=$(loss_at straight.jsonl 40)
-got=$(loss_at $R/metrics/scalars.jsonl 40)
+want=$(value_at straight.jsonl 40 loss)
+got=$(value_at $R/metrics/scalars.jsonl 40 loss)
 check "loss at step 40: resumed $got, straight $want" [ -n "$want" -a "$got" = "$want" ]
 for step in 30 40; do
     want=$(grep "^{\"step\": $step, \"val_loss\": " straight.jsonl | tail -n 1)

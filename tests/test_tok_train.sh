@@ -3,31 +3,16 @@
 # bytes with 1 or 2 threads and from a directory; every bad input gets exit status 2, one
 # line, and nothing under the output name.
 set -u
-BIN=${BITNET_TUI:-./bitnet-tui}
-SRC=${srcdir:-.}
+. "${srcdir:-.}/tests/lib.sh"
 CORPUS="$SRC/tests/fixtures/bpe_train/corpus.txt"
-WORK=$(mktemp -d /tmp/bitnet-toktrain.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-pass=0
-fail=0
+work_dir toktrain
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# expect_error "description" "message fragment" args...: status 2, one line, no out.json
+# expect_error "description" "message fragment" args...: tokenizer train ARGS is refused,
+# no out.json
 expect_error() {
     desc=$1 want=$2
     shift 2
-    "$BIN" tokenizer train "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"
-    status=$?
-    lines=$(wc -l <"$WORK/err.txt")
-    if [ "$status" -eq 2 ] && grep -qF -- "$want" "$WORK/err.txt" && [ "$lines" -eq 1 ] &&
-        [ ! -e "$WORK/out.json" ]; then
-        ok
-    else
-        bad "$desc: status $status, $lines line(s), wanted '$want', got:"
-        sed 's/^/    /' "$WORK/err.txt"
-    fi
+    refused --none "$WORK/out.json" "$desc" "$want" "$BIN" tokenizer train "$@"
 }
 
 : >"$WORK/empty.txt"

@@ -3,22 +3,10 @@
 # the run directory; eval reads its checkpoint; a resumed run continues bit for bit; SIGINT
 # stops a run with a checkpoint.
 set -u
-BIN=${BITNET_TUI:-./bitnet-tui}
-SRC=${srcdir:-.}
-WORK=$(mktemp -d /tmp/bitnet-e2e.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
+. "${srcdir:-.}/tests/lib.sh"
+work_dir e2e
 cp -r "$SRC/experiments" .
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 not() { ! "$@"; }
-check() { # check "description" command...
-    desc=$1
-    shift
-    if "$@"; then ok; else bad "$desc"; fi
-}
 # A small model so the run takes seconds: d=128, 2 layers, 16 rows of 64 tokens.
 SMALL="--set model.hidden_size=128 --set model.num_layers=2 --set model.ffn_size=384 --batch-size 16 --seq-len 64 --threads 1"
 

@@ -4,21 +4,9 @@
 # stream goes on, plays `play` from stdin, is evaluated by `eval`; a resumed tic-tac-toe run
 # continues bit for bit.
 set -u
-BIN=${BITNET_TUI:-./bitnet-tui}
-SRC=${srcdir:-.}
-WORK=$(mktemp -d /tmp/bitnet-ttt.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
+. "${srcdir:-.}/tests/lib.sh"
+work_dir ttt
 cp -r "$SRC/experiments" .
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { # check "description" command...
-    desc=$1
-    shift
-    if "$@"; then ok; else bad "$desc"; fi
-}
 TINY="--threads 1 --batch-size 32 --seq-len 96 --set training.warmup_steps=30 \
  --set model.hidden_size=96 --set model.num_layers=2 --set model.num_heads=2 \
  --set model.num_kv_heads=1 --set model.ffn_size=288 --set model.embedding_init_std=0.02 \

@@ -11,40 +11,9 @@
 # prepares the shipped sample into $XDG_CACHE_HOME and shows its held-out loss in the status
 # pane and as the chart's validation series.
 set -u
-BIN=${BITNET_TUI:-./bitnet-tui}
-SRC=${srcdir:-.}
-command -v tmux >/dev/null 2>&1 || { echo "SKIP: tmux not installed"; exit 77; }
-case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
-SRC=$(cd "$SRC" && pwd)
-WORK=$(mktemp -d /tmp/bitnet-tui.XXXXXX)
-SOCK=$WORK/tmux.sock
-tm() { tmux -S "$SOCK" "$@"; }
-trap 'tm kill-server 2>/dev/null; rm -rf "$WORK"' EXIT # (tm: whichever server is current)
-cd "$WORK" || exit 1
+. "${srcdir:-.}/tests/lib.sh"
+tmux_work tui
 cp -r "$SRC/experiments" .
-unset TMUX
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { # check "description" command...
-    desc=$1
-    shift
-    if "$@"; then ok; else bad "$desc"; fi
-}
-screen() { tm capture-pane -p -t bn 2>/dev/null; }
-# wait_for SECONDS PATTERN: until the screen matches (grep -E); 1 on timeout.
-wait_for() {
-    n=$(($1 * 20))
-    while [ $n -gt 0 ]; do
-        screen | grep -Eq "$2" && return 0
-        sleep 0.05
-        n=$((n - 1))
-    done
-    echo "timed out waiting for /$2/; the screen:"
-    screen
-    return 1
-}
 step_now() { screen | grep -o 'step [0-9]*/' | tail -1 | tr -dc 0-9; }
 # wait_step_above N SECONDS: until the step counter passes N (slow builds, e.g. TSan, take
 # longer; a normal build passes at once).
@@ -60,18 +29,6 @@ wait_step_above() {
 smooth_now() { screen | sed -n 's/.*loss [0-9.]* smooth \([0-9.]*\).*/\1/p' | head -1; }
 lt() { awk "BEGIN { exit !($1 < $2) }"; }
 
-# Under ASan, LeakSanitizer checks this process too (a leak makes the exit status 23): with
-# Debian's ncurses 6.4 it reports none, so leak detection stays on.
-start_ui() { # start_ui [ENV=VALUE]
-    rm -f status stty
-    tm new-session -d -s bn -x 100 -y 30 \
-        "env ${1:-BN_NOTHING=1} '$BIN'; echo \$? > '$WORK/status'; stty -a > '$WORK/stty'; sleep 600"
-}
-# wait_exit: until the UI has exited (its status file is written).
-wait_exit() {
-    n=0
-    while [ ! -s status ] && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
-}
 # ---- no terminal, or a dumb one: a one-line pointer to --batch, status 2 ----------------
 "$BIN" </dev/null >out.txt 2>err.txt
 status=$?
@@ -84,7 +41,7 @@ while [ ! -s dumb.status ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
 check "TERM=dumb: status 2 (got $(cat dumb.status 2>/dev/null))" [ "$(cat dumb.status 2>/dev/null)" = 2 ]
 check "TERM=dumb: says so and points to --batch" grep -q 'TERM=dumb.*--batch' dumb.txt
 
-start_ui
+open_ui 100 30
 check "the experiment list appears" wait_for 10 'Experiments \(Enter'
 check "arithmetic is listed" wait_for 1 'arithmetic'
 colours() { tm capture-pane -e -p -t bn | grep -cE '\[(3|4)[0-7]m|\[[0-9;]*[34]8;5;' ; }
@@ -160,7 +117,7 @@ check "the UI left the screen" sh -c "! tmux -S '$SOCK' capture-pane -p -t bn | 
 # ---- a past run: its history, checkpoints and a chat answered from its checkpoint ------
 tm kill-server
 SOCK=$WORK/tmux2.sock # a fresh server: the old one may still be shutting down
-start_ui NO_COLOR=1
+open_ui 100 30 NO_COLOR=1
 check "the run is listed as stopped" wait_for 10 'stopped +[0-9]+/20000'
 check "NO_COLOR: the monochrome scheme (no colour codes)" [ "$(colours)" -eq 0 ]
 tm send-keys -t bn End Enter
@@ -176,7 +133,7 @@ check "with no run training, q exits at once, status 0" [ "$(cat status 2>/dev/n
 # ---- Ctrl-C (SIGINT) while a run trains: checkpoint, terminal restored, status 130 --------
 tm kill-server
 SOCK=$WORK/tmux3.sock
-start_ui
+open_ui 100 30
 wait_for 10 'Experiments \(Enter' >/dev/null
 tm send-keys -t bn Home Enter
 wait_for 5 'Train arithmetic' >/dev/null
@@ -192,7 +149,7 @@ check "SIGINT: the terminal is sane" grep -Eq '(^| )icanon( |;|$)' stty
 tm kill-server
 SOCK=$WORK/tmux4.sock
 ln -s "$SRC/assets" assets
-start_ui XDG_CACHE_HOME="$WORK/cache"
+open_ui 100 30 XDG_CACHE_HOME="$WORK/cache"
 wait_for 10 'Experiments \(Enter' >/dev/null
 tm send-keys -t bn Home Down Down Down Enter
 check "the tinystories form" wait_for 5 'Train tinystories'

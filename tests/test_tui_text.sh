@@ -9,39 +9,8 @@
 # from the form): the training thread answers between steps with a new seed per prompt; Esc
 # while an answer streams leaves the UI answering keys; q and y stop the run and exit 0.
 set -u
-BIN=${BITNET_TUI:-./bitnet-tui}
-SRC=${srcdir:-.}
-command -v tmux >/dev/null 2>&1 || { echo "SKIP: tmux not installed"; exit 77; }
-case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
-SRC=$(cd "$SRC" && pwd)
-FIX=$SRC/tests/fixtures/text-dataset
-WORK=$(mktemp -d /tmp/bitnet-tui-text.XXXXXX)
-SOCK=$WORK/tmux.sock
-tm() { tmux -S "$SOCK" "$@"; }
-trap 'tm kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-unset TMUX
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { # check "description" command...
-    desc=$1
-    shift
-    if "$@"; then ok; else bad "$desc"; fi
-}
-screen() { tm capture-pane -p -t bn 2>/dev/null; }
-wait_for() { # wait_for SECONDS PATTERN: until the screen matches (grep -E); 1 on timeout
-    n=$(($1 * 20))
-    while [ $n -gt 0 ]; do
-        screen | grep -Eq "$2" && return 0
-        sleep 0.05
-        n=$((n - 1))
-    done
-    echo "timed out waiting for /$2/; the screen:"
-    screen
-    return 1
-}
+. "${srcdir:-.}/tests/lib.sh"
+tmux_work tui-text
 # The chat pane's text (right of the status pane), without its settings line, its input line,
 # borders and spaces: one string.
 chat_text() {
@@ -67,46 +36,13 @@ wait_answer() {
 }
 # The log pane's lines joined (wrapped lines become one), without spaces.
 log_has() { screen | sed -n 's/.*││//p' | tr -d ' │\n' | grep -Eq "$1"; }
-start_ui() {
-    rm -f status
-    tm new-session -d -s bn -x 80 -y 24 \
-        "env LANG=C.UTF-8 '$BIN'; echo \$? > '$WORK/status'; sleep 600"
-}
-wait_exit() {
-    n=0
-    while [ ! -s status ] && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
-}
+start_ui() { open_ui 80 24 LANG=C.UTF-8; }
 # ini STEPS: a tiny text model on the fixture. The fp32 backward and the small embedding init
 # keep the trained model (and so the seeded answer below) the same on CPUs with and without AMX.
 ini() {
-    cat <<EOF2
-[experiment]
-name = tinychat
-task = text
-[model]
-vocab_size = 384
-hidden_size = 32
-num_layers = 1
-num_heads = 2
-num_kv_heads = 1
-ffn_size = 64
-embedding_init_std = 0.02
-max_seq_len = 128
-[training]
-num_steps = $1
-batch_size = 4
-seq_len = 32
-warmup_steps = 5
-seed = 11
-threads = 1
-backward_precision = fp32
-[logging]
-log_interval = 10
-sample_interval = 0
-checkpoint_interval = 0
-[data]
-path = $FIX
-EOF2
+    text_ini tinychat model.hidden_size=32 model.num_layers=1 model.num_heads=2 \
+        model.num_kv_heads=1 model.ffn_size=64 model.max_seq_len=128 training.num_steps="$1" \
+        training.batch_size=4 training.warmup_steps=5 training.backward_precision=fp32
 }
 ini 60 >past.ini
 "$BIN" --batch past.ini --run-id past >train.txt 2>&1

@@ -1,0 +1,153 @@
+# lib.sh - what the shell tests share. Each test sources it after `set -u`:
+#     . "${srcdir:-.}/tests/lib.sh"
+# It sets BIN (the program: $BITNET_TUI, else ./bitnet-tui) and SRC (the source tree: $srcdir,
+# else .), both absolute so that a test may cd, and defines the counters and checks, the work
+# directory, refusals, the values of metrics records, the tiny text model's INI and the
+# helpers of the tests that drive the UI in tmux.
+
+BIN=${BITNET_TUI:-$PWD/bitnet-tui}
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+SRC=$(cd "${srcdir:-.}" && pwd) || exit 1
+
+# ---- counters: a test ends with `[ "$fail" -eq 0 ]` --------------------------------------
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { # check "description" command...: passes when the command succeeds
+    desc=$1
+    shift
+    if "$@"; then ok; else bad "$desc"; fi
+}
+
+# ---- the work directory -------------------------------------------------------------------
+# work_dir NAME: a new directory /tmp/bitnet-NAME.XXXXXX, as $WORK and the current directory;
+# removed on exit, and the tmux server at $SOCK (if any) killed.
+work_dir() {
+    WORK=$(mktemp -d "/tmp/bitnet-$1.XXXXXX") || exit 1
+    trap cleanup EXIT
+    cd "$WORK" || exit 1
+}
+cleanup() {
+    [ -z "${SOCK:-}" ] || tmux -S "$SOCK" kill-server 2>/dev/null
+    rm -rf "$WORK"
+}
+
+# ---- bad input: exit status 2 and one line (README, "Command line") -----------------------
+# refused [--in FILE] [--none PATH] "description" "wanted text" command...: the command, its
+# stdin FILE (else /dev/null), exits with status 2 and one line on stderr that holds the
+# wanted text, and leaves nothing at PATH. Its output goes to $WORK/r_out.txt and r_err.txt.
+refused() {
+    r_in=/dev/null r_none=
+    while :; do
+        case $1 in
+        --in) r_in=$2 ;;
+        --none) r_none=$2 ;;
+        *) break ;;
+        esac
+        shift 2
+    done
+    desc=$1 want=$2
+    shift 2
+    "$@" <"$r_in" >"$WORK/r_out.txt" 2>"$WORK/r_err.txt"
+    status=$?
+    lines=$(wc -l <"$WORK/r_err.txt")
+    if [ $status -eq 2 ] && grep -qF -- "$want" "$WORK/r_err.txt" && [ "$lines" -eq 1 ] &&
+        { [ -z "$r_none" ] || [ ! -e "$r_none" ]; }; then
+        ok
+    else
+        bad "$desc: status $status, $lines line(s), wanted '$want', got:"
+        sed 's/^/    /' "$WORK/r_err.txt"
+        [ -z "$r_none" ] || ls "$r_none" 2>/dev/null | sed 's/^/    left: /'
+    fi
+}
+
+# ---- runs ---------------------------------------------------------------------------------
+# value_at FILE STEP KEY: the value of KEY in the last record of FILE (scalars.jsonl) for step
+# STEP that has it, as written.
+value_at() {
+    grep "^{\"step\": $2, " "$1" | grep "\"$3\": " | tail -n 1 |
+        sed "s/.*\"$3\": \([-0-9.eE+a-z]*\).*/\1/"
+}
+
+# text_ini NAME [SECTION.KEY=VALUE ...]: on stdout, the INI of a tiny text experiment NAME:
+# d=64, 2 layers, the 384-token BPE of tests/fixtures/text-dataset, which is its data; 8 rows
+# of 32 tokens, one thread, no samples. Each SECTION.KEY=VALUE replaces a key or adds one.
+text_ini() {
+    awk -v name="$1" -v data="$SRC/tests/fixtures/text-dataset" '
+    function put(sec, key, v) {
+        if (!((sec, key) in val))
+            keys[sec] = keys[sec] " " key
+        val[sec, key] = v
+    }
+    BEGIN {
+        put("experiment", "name", name); put("experiment", "task", "text")
+        put("model", "vocab_size", "384"); put("model", "hidden_size", "64")
+        put("model", "num_layers", "2"); put("model", "num_heads", "4")
+        put("model", "num_kv_heads", "2"); put("model", "ffn_size", "192")
+        put("model", "max_seq_len", "64"); put("model", "embedding_init_std", "0.02")
+        put("training", "num_steps", "40"); put("training", "batch_size", "8")
+        put("training", "seq_len", "32"); put("training", "warmup_steps", "4")
+        put("training", "seed", "11"); put("training", "threads", "1")
+        put("logging", "log_interval", "10"); put("logging", "sample_interval", "0")
+        put("logging", "checkpoint_interval", "0"); put("data", "path", data)
+        for (i = 2; i < ARGC; i++) {
+            dot = index(ARGV[i], "."); eq = index(ARGV[i], "=")
+            if (dot < 2 || eq < dot + 2) {
+                print "text_ini: " ARGV[i] ": expected section.key=value" >"/dev/stderr"
+                exit 1
+            }
+            put(substr(ARGV[i], 1, dot - 1), substr(ARGV[i], dot + 1, eq - dot - 1),
+                substr(ARGV[i], eq + 1))
+        }
+        n = split("experiment model training logging data", secs, " ")
+        for (s = 1; s <= n; s++) {
+            printf "[%s]\n", secs[s]
+            m = split(keys[secs[s]], k, " ")
+            for (i = 1; i <= m; i++)
+                printf "%s = %s\n", k[i], val[secs[s], k[i]]
+        }
+        exit 0
+    }' "$@"
+}
+
+# ---- the UI in a real terminal: bitnet-tui in a detached tmux session, read with
+# capture-pane (README, "Terminal UI") ------------------------------------------------------
+# tmux_work NAME: work_dir NAME, for a test that skips (77) without tmux; tm talks to a tmux
+# server of the test's own at $SOCK (a test moves SOCK to start a fresh one).
+tmux_work() {
+    command -v tmux >/dev/null 2>&1 || { echo "SKIP: tmux not installed"; exit 77; }
+    work_dir "$1"
+    SOCK=$WORK/tmux.sock
+    unset TMUX
+}
+tm() { tmux -S "$SOCK" "$@"; }
+screen() { tm capture-pane -p -t bn 2>/dev/null; }
+# wait_for SECONDS PATTERN: until the screen matches (grep -E); 1 on timeout, with the screen.
+wait_for() {
+    n=$(($1 * 20))
+    while [ $n -gt 0 ]; do
+        screen | grep -Eq "$2" && return 0
+        sleep 0.05
+        n=$((n - 1))
+    done
+    echo "timed out waiting for /$2/; the screen:"
+    screen
+    return 1
+}
+# open_ui COLS ROWS [VAR=VALUE ...]: bitnet-tui, with these variables, in session bn of a
+# COLSxROWS terminal; when it exits, its status goes to $WORK/status, `stty -a` to $WORK/stty.
+# Under ASan, LeakSanitizer checks the UI too (a leak makes the exit status 23): with
+# Debian's ncurses 6.4 it reports none, so leak detection stays on.
+open_ui() {
+    cols=$1 rows=$2
+    shift 2
+    rm -f "$WORK/status" "$WORK/stty"
+    tm new-session -d -s bn -x "$cols" -y "$rows" \
+        "env $* '$BIN'; echo \$? > '$WORK/status'; stty -a > '$WORK/stty'; sleep 600"
+}
+# wait_exit: until the UI has exited (its status file is written), 20 s at most.
+wait_exit() {
+    n=0
+    while [ ! -s "$WORK/status" ] && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
+}
