@@ -136,7 +136,8 @@ wait_for() {
     return 1
 }
 # open_ui COLS ROWS [VAR=VALUE ...]: bitnet-tui, with these variables, in session bn of a
-# COLSxROWS terminal; when it exits, its status goes to $WORK/status, `stty -a` to $WORK/stty.
+# COLSxROWS terminal; when it exits, `stty -a` goes to $WORK/stty, then its status to
+# $WORK/status (in that order: once wait_exit sees the status, the stty file is whole).
 # Under ASan, LeakSanitizer checks the UI too (a leak makes the exit status 23): with
 # Debian's ncurses 6.4 it reports none, so leak detection stays on.
 open_ui() {
@@ -144,7 +145,7 @@ open_ui() {
     shift 2
     rm -f "$WORK/status" "$WORK/stty"
     tm new-session -d -s bn -x "$cols" -y "$rows" \
-        "env $* '$BIN'; echo \$? > '$WORK/status'; stty -a > '$WORK/stty'; sleep 600"
+        "env $* '$BIN'; s=\$?; stty -a > '$WORK/stty'; echo \$s > '$WORK/status'; sleep 600"
 }
 # wait_exit: until the UI has exited (its status file is written), 20 s at most.
 wait_exit() {
