@@ -36,6 +36,18 @@ wait_answer() {
 }
 # The log pane's lines joined (wrapped lines become one), without spaces.
 log_has() { screen | sed -n 's/.*││//p' | tr -d ' │\n' | grep -Eq "$1"; }
+# wait_log PATTERN: until the log pane matches (5 s; the screen is printed on a timeout).
+wait_log() {
+    n=100
+    while [ $n -gt 0 ]; do
+        log_has "$1" && return 0
+        sleep 0.05
+        n=$((n - 1))
+    done
+    echo "timed out waiting for /$1/ in the log; the screen:"
+    screen
+    return 1
+}
 start_ui() { open_ui 80 24 LANG=C.UTF-8; }
 # ini STEPS: a tiny text model on the fixture. The fp32 backward and the small embedding init
 # keep the trained model (and so the seeded answer below) the same on CPUs with and without AMX.
@@ -73,9 +85,8 @@ check "the answer streamed into the pane" wait_answer '>Onceuponatime' 8
 tm send-keys -t bn Escape
 check "Esc leaves the chat" wait_for 2 '─ Chat ─'
 tm send-keys -t bn 4
-sleep 0.3
 check "the log names the settings and the seed" \
-    log_has 'chat:temp0\.5top-p0\.95top-k40seed5:Onceuponatime'
+    wait_log 'chat:temp0\.5top-p0\.95top-k40seed5:Onceuponatime'
 tm send-keys -t bn q
 wait_exit
 check "q exits, status 0 (got $(cat status 2>/dev/null))" [ "$(cat status 2>/dev/null)" = 0 ]
@@ -100,9 +111,8 @@ check "live: the answer streamed into the pane" wait_answer '>Onceuponatime' 0
 tm send-keys -t bn 'Lily' Enter Escape '?'
 check "live: Esc right after a prompt leaves the UI answering keys" wait_for 2 '─ Keys ─'
 tm send-keys -t bn Escape 4
-sleep 0.3
 check "live: each prompt drew from a new seed, named in the log" \
-    log_has 'chat:temp0\.9top-p0\.95top-k0seed[0-9]+:Lily'
+    wait_log 'chat:temp0\.9top-p0\.95top-k0seed[0-9]+:Lily'
 check "live: still training" wait_for 5 'running +step'
 tm send-keys -t bn q
 check "q asks first while the run trains" wait_for 5 'Quit\?'
