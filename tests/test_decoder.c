@@ -227,8 +227,8 @@ static void check_kernels(void)
     bn_rng rng;
     bn_rng_seed(&rng, 21);
     for (size_t t = 0; t < sizeof Ks / sizeof Ks[0]; t++) {
-        int K = Ks[t], N = 7, kp = bn_kpad(K), k2 = bn_kpad2(K);
-        int8_t *x = calloc((size_t)(kp > k2 ? kp : k2), 1);
+        int K = Ks[t], N = 7, kp = bn_kpad(K);
+        int8_t *x = calloc((size_t)kp, 1);
         uint8_t *codes = malloc((size_t)N * kp), *w2 = malloc(bn_t2_size(N, K));
         int32_t ref[7], got[7], got_ref[7], rowsum = 0;
         for (int k = 0; k < K; k++) {

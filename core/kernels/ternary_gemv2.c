@@ -5,34 +5,29 @@
 
 void bn_t2_pack(uint8_t *w2, const uint8_t *codes, int N, int K, int Kp)
 {
-    int K2 = bn_kpad2(K), row_bytes = K2 / 4;
-    for (int n = 0; n < N; n++) {
-        uint8_t *dst = w2 + (size_t)n * row_bytes;
-        const uint8_t *src = codes + (size_t)n * Kp;
-        for (int b = 0; b < K2 / 256; b++)
-            for (int j = 0; j < 64; j++) {
-                unsigned byte = 0;
-                for (int s = 0; s < 4; s++) {
-                    int k = b * 256 + s * 64 + j;
-                    unsigned code = k < K ? src[k] : 1u;
-                    byte |= (code & 3u) << (2 * s);
-                }
-                dst[b * 64 + j] = (uint8_t)byte;
+    int Kp2 = bn_kpad(K);
+    for (int g = 0; g < (N + BN_T2_GROUP - 1) / BN_T2_GROUP; g++)
+        for (int k = 0; k < Kp2; k++) {
+            unsigned byte = 0;
+            for (int s = 0; s < BN_T2_GROUP; s++) {
+                int n = g * BN_T2_GROUP + s;
+                unsigned code = n < N && k < K ? codes[(size_t)n * Kp + k] : 1u;
+                byte |= (code & 3u) << (2 * s);
             }
-    }
+            w2[(size_t)g * Kp2 + k] = (uint8_t)byte;
+        }
 }
 
 void bn_t2_gemv_ref(int32_t *out, const int8_t *x, int32_t x_rowsum, const uint8_t *w2,
                     int n0, int n1, int K)
 {
-    int K2 = bn_kpad2(K), row_bytes = K2 / 4;
+    int Kp = bn_kpad(K);
     for (int n = n0; n < n1; n++) {
-        const uint8_t *w = w2 + (size_t)n * row_bytes;
+        const uint8_t *w = w2 + (size_t)(n / BN_T2_GROUP) * Kp;
+        int shift = 2 * (n % BN_T2_GROUP);
         int32_t acc = 0;
-        for (int k = 0; k < K2; k++) {
-            int b = k / 256, s = (k % 256) / 64, j = k % 64;
-            acc += (int32_t)x[k] * (int32_t)((w[b * 64 + j] >> (2 * s)) & 3u);
-        }
+        for (int k = 0; k < Kp; k++)
+            acc += (int32_t)x[k] * (int32_t)((w[k] >> shift) & 3u);
         out[n] = acc - x_rowsum;
     }
 }
@@ -56,26 +51,22 @@ static inline __attribute__((always_inline)) BN_T512 __m512i dpbusd(__m512i acc,
 #endif
 }
 
-/* One packed 64-byte group of a row against the block's four activation vectors. Each
- * 2-bit field is masked in place, not shifted down: field s then holds code * 4^s, and
- * a[s] sums 4^s times the products, an exact multiple undone at the end (4 ops a field
- * fewer; the largest masked byte, 2 * 64, times 128 stays far inside int32). */
-#define GROUP(a, p)                                                                        \
+/* One packed 64-byte chunk of a group against the chunk's activations x. Each 2-bit field
+ * is masked in place, not shifted down: row s's field then holds code * 4^s, and a[s] sums
+ * 4^s times its products, an exact multiple undone at the end (the largest masked byte,
+ * 2 * 64, times 128, summed over K, stays far inside int32). */
+#define CHUNK(a, p, x)                                                                     \
     do {                                                                                   \
         __m512i p_ = (p);                                                                  \
-        a[0] = dpbusd(a[0], _mm512_and_si512(p_, m0), x0);                                 \
-        a[1] = dpbusd(a[1], _mm512_and_si512(p_, m1), x1);                                 \
-        a[2] = dpbusd(a[2], _mm512_and_si512(p_, m2), x2);                                 \
-        a[3] = dpbusd(a[3], _mm512_and_si512(p_, m3), x3);                                 \
+        a[0] = dpbusd(a[0], _mm512_and_si512(p_, m0), x);                                  \
+        a[1] = dpbusd(a[1], _mm512_and_si512(p_, m1), x);                                  \
+        a[2] = dpbusd(a[2], _mm512_and_si512(p_, m2), x);                                  \
+        a[3] = dpbusd(a[3], _mm512_and_si512(p_, m3), x);                                  \
     } while (0)
 
-/* 64 * the row's sums, per lane: a[s] holds 4^s times them. */
-BN_T512 static inline __m512i combine(const __m512i a[4])
-{
-    return _mm512_add_epi32(_mm512_add_epi32(_mm512_slli_epi32(a[0], 6),
-                                             _mm512_slli_epi32(a[1], 4)),
-                            _mm512_add_epi32(_mm512_slli_epi32(a[2], 2), a[3]));
-}
+#define MASKS                                                                              \
+    const __m512i m0 = _mm512_set1_epi8(0x03), m1 = _mm512_set1_epi8(0x0C);                \
+    const __m512i m2 = _mm512_set1_epi8(0x30), m3 = _mm512_set1_epi8((char)0xC0)
 
 /* The 16-lane sums of a, b, c, d -> (sum a, sum b, sum c, sum d) (as ternary_avx512.c). */
 BN_T512 static inline __m128i reduce4(__m512i a, __m512i b, __m512i c, __m512i d)
@@ -89,40 +80,63 @@ BN_T512 static inline __m128i reduce4(__m512i a, __m512i b, __m512i c, __m512i d
     return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
 }
 
-/* Four rows at a time: the four 64-column activation vectors of a block are loaded once
- * and serve every row. */
-BN_T512 static void rows4(int32_t *out, const int8_t *x, int32_t x_rowsum, const uint8_t *w,
-                          int row_bytes, int blocks)
+/* A group's four accumulators -> its four outputs: the sums, the 4^s undone, minus the
+ * activations' sum (code - 1 is the weight). */
+BN_T512 static inline void group_out(int32_t *out, const __m512i a[4], int32_t x_rowsum)
+{
+    __m128i sums = _mm_srav_epi32(reduce4(a[0], a[1], a[2], a[3]), _mm_setr_epi32(0, 2, 4, 6));
+    _mm_storeu_si128((__m128i *)(void *)out, _mm_sub_epi32(sums, _mm_set1_epi32(x_rowsum)));
+}
+
+/* Four groups (16 rows) at a time: each activation vector is loaded once for them, and
+ * sixteen independent accumulators keep the multiply-adds busy. */
+BN_T512 static void rows16(int32_t *out, const int8_t *x, int32_t x_rowsum, const uint8_t *w,
+                           int Kp)
 {
     const __m512i z = _mm512_setzero_si512();
-    __m512i a[4] = {z, z, z, z}, b1[4] = {z, z, z, z}, c[4] = {z, z, z, z},
+    __m512i a[4] = {z, z, z, z}, b[4] = {z, z, z, z}, c[4] = {z, z, z, z},
             e[4] = {z, z, z, z};
-    const __m512i m0 = _mm512_set1_epi8(0x03), m1 = _mm512_set1_epi8(0x0C);
-    const __m512i m2 = _mm512_set1_epi8(0x30), m3 = _mm512_set1_epi8((char)0xC0);
-    const uint8_t *w0 = w, *w1 = w + row_bytes, *w2 = w1 + row_bytes, *w3 = w2 + row_bytes;
-    for (int b = 0; b < blocks; b++) {
-        const int8_t *xb = x + b * 256;
-        __m512i x0 = _mm512_loadu_si512((const void *)xb);
-        __m512i x1 = _mm512_loadu_si512((const void *)(xb + 64));
-        __m512i x2 = _mm512_loadu_si512((const void *)(xb + 128));
-        __m512i x3 = _mm512_loadu_si512((const void *)(xb + 192));
-        GROUP(a, _mm512_loadu_si512((const void *)(w0 + b * 64)));
-        GROUP(b1, _mm512_loadu_si512((const void *)(w1 + b * 64)));
-        GROUP(c, _mm512_loadu_si512((const void *)(w2 + b * 64)));
-        GROUP(e, _mm512_loadu_si512((const void *)(w3 + b * 64)));
+    MASKS;
+    const uint8_t *w1 = w + Kp, *w2 = w1 + Kp, *w3 = w2 + Kp;
+    for (int k = 0; k < Kp; k += 64) {
+        __m512i xv = _mm512_loadu_si512((const void *)(x + k));
+        CHUNK(a, _mm512_loadu_si512((const void *)(w + k)), xv);
+        CHUNK(b, _mm512_loadu_si512((const void *)(w1 + k)), xv);
+        CHUNK(c, _mm512_loadu_si512((const void *)(w2 + k)), xv);
+        CHUNK(e, _mm512_loadu_si512((const void *)(w3 + k)), xv);
     }
-    __m128i sums = _mm_srai_epi32(reduce4(combine(a), combine(b1), combine(c), combine(e)), 6);
-    _mm_storeu_si128((__m128i *)(void *)out, _mm_sub_epi32(sums, _mm_set1_epi32(x_rowsum)));
+    group_out(out, a, x_rowsum);
+    group_out(out + 4, b, x_rowsum);
+    group_out(out + 8, c, x_rowsum);
+    group_out(out + 12, e, x_rowsum);
+}
+
+/* One group (the groups past the last 16 rows). */
+BN_T512 static void rows4(int32_t *out, const int8_t *x, int32_t x_rowsum, const uint8_t *w,
+                          int Kp)
+{
+    const __m512i z = _mm512_setzero_si512();
+    __m512i a[4] = {z, z, z, z};
+    MASKS;
+    for (int k = 0; k < Kp; k += 64)
+        CHUNK(a, _mm512_loadu_si512((const void *)(w + k)),
+              _mm512_loadu_si512((const void *)(x + k)));
+    group_out(out, a, x_rowsum);
 }
 
 BN_T512 void bn_t2_gemv_avx512(int32_t *out, const int8_t *x, int32_t x_rowsum,
                                const uint8_t *w2, int n0, int n1, int K)
 {
-    int row_bytes = bn_kpad2(K) / 4, blocks = bn_kpad2(K) / 256, n = n0;
-    for (; n + 4 <= n1; n += 4)
-        rows4(out + n, x, x_rowsum, w2 + (size_t)n * row_bytes, row_bytes, blocks);
-    if (n < n1)
-        bn_t2_gemv_ref(out, x, x_rowsum, w2, n, n1, K);
+    int Kp = bn_kpad(K), n = n0;
+    for (; n + BN_T2_BLOCK <= n1; n += BN_T2_BLOCK)
+        rows16(out + n, x, x_rowsum, w2 + (size_t)(n / BN_T2_GROUP) * Kp, Kp);
+    for (; n + BN_T2_GROUP <= n1; n += BN_T2_GROUP)
+        rows4(out + n, x, x_rowsum, w2 + (size_t)(n / BN_T2_GROUP) * Kp, Kp);
+    if (n < n1) { /* a last group of 1 to 3 rows (its padding rows are weight 0) */
+        int32_t part[BN_T2_GROUP];
+        rows4(part, x, x_rowsum, w2 + (size_t)(n / BN_T2_GROUP) * Kp, Kp);
+        memcpy(out + n, part, sizeof(int32_t) * (size_t)(n1 - n));
+    }
 }
 
 #else
