@@ -51,22 +51,22 @@ static inline __attribute__((always_inline)) BN_T512 __m512i dpbusd(__m512i acc,
 #endif
 }
 
-/* One packed 64-byte chunk of a group against the chunk's activations x. Each 2-bit field
- * is masked in place, not shifted down: row s's field then holds code * 4^s, and a[s] sums
- * 4^s times its products, an exact multiple undone at the end (the largest masked byte,
- * 2 * 64, times 128, summed over K, stays far inside int32). */
+/* One packed 64-byte chunk of a group against the chunk's activations x. The bytes keep
+ * their low 2, 4, 6 and all 8 bits (3 masks, not 4): a[s] sums code_0 + 4 code_1 + ... +
+ * 4^s code_s times x, and a[s] - a[s-1] is 4^s times row s's sum, an exact multiple undone at
+ * the end (a byte is at most 2 * 85, times 128, summed over K: far inside int32). */
 #define CHUNK(a, p, x)                                                                     \
     do {                                                                                   \
         __m512i p_ = (p);                                                                  \
         a[0] = dpbusd(a[0], _mm512_and_si512(p_, m0), x);                                  \
         a[1] = dpbusd(a[1], _mm512_and_si512(p_, m1), x);                                  \
         a[2] = dpbusd(a[2], _mm512_and_si512(p_, m2), x);                                  \
-        a[3] = dpbusd(a[3], _mm512_and_si512(p_, m3), x);                                  \
+        a[3] = dpbusd(a[3], p_, x);                                                        \
     } while (0)
 
 #define MASKS                                                                              \
-    const __m512i m0 = _mm512_set1_epi8(0x03), m1 = _mm512_set1_epi8(0x0C);                \
-    const __m512i m2 = _mm512_set1_epi8(0x30), m3 = _mm512_set1_epi8((char)0xC0)
+    const __m512i m0 = _mm512_set1_epi8(0x03), m1 = _mm512_set1_epi8(0x0F);                \
+    const __m512i m2 = _mm512_set1_epi8(0x3F)
 
 /* The 16-lane sums of a, b, c, d -> (sum a, sum b, sum c, sum d) (as ternary_avx512.c). */
 BN_T512 static inline __m128i reduce4(__m512i a, __m512i b, __m512i c, __m512i d)
@@ -80,11 +80,13 @@ BN_T512 static inline __m128i reduce4(__m512i a, __m512i b, __m512i c, __m512i d
     return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
 }
 
-/* A group's four accumulators -> its four outputs: the sums, the 4^s undone, minus the
- * activations' sum (code - 1 is the weight). */
+/* A group's four accumulators -> its four outputs: the prefix sums differenced, the 4^s
+ * undone, minus the activations' sum (code - 1 is the weight). */
 BN_T512 static inline void group_out(int32_t *out, const __m512i a[4], int32_t x_rowsum)
 {
-    __m128i sums = _mm_srav_epi32(reduce4(a[0], a[1], a[2], a[3]), _mm_setr_epi32(0, 2, 4, 6));
+    __m128i prefix = reduce4(a[0], a[1], a[2], a[3]);
+    __m128i rows = _mm_sub_epi32(prefix, _mm_slli_si128(prefix, 4));
+    __m128i sums = _mm_srav_epi32(rows, _mm_setr_epi32(0, 2, 4, 6));
     _mm_storeu_si128((__m128i *)(void *)out, _mm_sub_epi32(sums, _mm_set1_epi32(x_rowsum)));
 }
 
