@@ -303,8 +303,9 @@ static void head_rows(void *ctx, int begin, int end, int thread)
 }
 
 /* One token's logits. sgemm would pack all of E (V x d) for a single row, which took most
- * of a step; dot products read it once, 64 lanes at a time (four independent vector sums). They sum in another order than the forward's
- * sgemm, a last-bit difference (README, "Inference"). */
+ * of a step; dot products read it once (kernels/dot_f32.h: one fixed order of the sums,
+ * whatever the path or the thread count). That order is not the forward's sgemm's, a
+ * last-bit difference (README, "Inference"). */
 static void head_one(bn_decoder *d, const float *x)
 {
     bn_model *m = d->m;
