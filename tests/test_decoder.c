@@ -219,11 +219,11 @@ static void check_params_changed(void)
 }
 
 /* The 2-bit packed product equals the reference integer product, for K below, at and past
- * 64-column chunks, N not a multiple of the 4-row group or the 16-row pass, and the rows
- * split in two calls at a multiple of 4 (as the threads split them). */
+ * multiples of 4 and 64, N below, at and past the 64-row block, and the rows split in two
+ * calls at a block (as the threads split them). */
 static void check_t2(bn_rng *rng, int K, int N)
 {
-    int kp = bn_kpad(K), split = N > 20 ? 20 : 0;
+    int kp = bn_kpad(K), split = N > BN_T2_BLOCK ? BN_T2_BLOCK : 0;
     int8_t *x = calloc((size_t)kp, 1);
     uint8_t *codes = malloc((size_t)N * kp), *w2 = malloc(bn_t2_size(N, K));
     int32_t *ref = malloc(sizeof(int32_t) * 3 * N), *got = ref + N, *got_ref = got + N;
@@ -284,7 +284,7 @@ static void check_dot(bn_rng *rng, int K)
 static void check_kernels(void)
 {
     static const int Ks[] = {1, 30, 64, 65, 255, 256, 300, 384, 1152};
-    static const int Ns[] = {1, 3, 7, 16, 37};
+    static const int Ns[] = {1, 3, 17, 64, 100, 130};
     bn_rng rng;
     bn_rng_seed(&rng, 21);
     for (size_t t = 0; t < sizeof Ks / sizeof Ks[0]; t++) {
