@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define LANES 64
 
@@ -60,7 +61,8 @@ BN_T2F static float dot_row_avx2(const float *x, const float *e, int K)
         for (int m = 0; m < 8; m++) {
             int c = i + 8 * m, left = K - c;
             if (left >= 8) {
-                acc[m] = _mm256_fmadd_ps(_mm256_loadu_ps(x + c), _mm256_loadu_ps(e + c), acc[m]);
+                acc[m] =
+                    _mm256_fmadd_ps(_mm256_loadu_ps(x + c), _mm256_loadu_ps(e + c), acc[m]);
             } else if (left > 0) {
                 __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(left),
                                                   _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -106,7 +108,8 @@ BN_T512F static inline __m512 row_partials_from(const float *x, const float *e, 
     if (i < K) {
         __mmask16 k0 = cols_mask(i, K), k1 = cols_mask(i + 16, K);
         __mmask16 k2 = cols_mask(i + 32, K), k3 = cols_mask(i + 48, K);
-        a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k0, x + i), _mm512_maskz_loadu_ps(k0, e + i), a0);
+        a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k0, x + i), _mm512_maskz_loadu_ps(k0, e + i),
+                             a0);
         a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k1, x + i + 16),
                              _mm512_maskz_loadu_ps(k1, e + i + 16), a1);
         a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k2, x + i + 32),
@@ -131,24 +134,25 @@ BN_T512F static inline __m512 fold8(__m512 r, __m512 s)
         acc[3] = _mm512_fmadd_ps(xv, _mm512_loadu_ps(e + 3 * n + (off)), acc[3]);          \
     } while (0)
 
-/* The 64 columns at e of four rows n floats apart towards L1: the embedding streams from L3,
- * and the hardware prefetcher alone left the products waiting (measured: the lm_head 12-15%
- * faster; further ahead, or into L2 only, was not better). A prefetch past the last row is
- * harmless: it never faults. A macro: GCC 12 deletes a function made only of prefetches. */
-#define PREFETCH4(e, n)                                                                    \
+/* The 64 columns at float offset off from e of four rows n floats apart, towards L1: the
+ * embedding streams from L3, and the hardware prefetcher alone left the products waiting
+ * (measured: the lm_head 12-15% faster; further ahead, or into L2 only, was not better).
+ * Past the last row the address is only computed (as an integer) and prefetched, which
+ * never faults. A macro: GCC 12 deletes a function made only of prefetches. */
+#define PREFETCH4(e, off, n)                                                               \
     do {                                                                                   \
-        for (int r_ = 0; r_ < 4; r_++) {                                                   \
-            const char *row_ = (const char *)((e) + r_ * (n));                             \
-            _mm_prefetch(row_, _MM_HINT_T0);                                               \
-            _mm_prefetch(row_ + 64, _MM_HINT_T0);                                          \
-            _mm_prefetch(row_ + 128, _MM_HINT_T0);                                         \
-            _mm_prefetch(row_ + 192, _MM_HINT_T0);                                         \
+        uintptr_t at_ = (uintptr_t)(e) + sizeof(float) * (off);                            \
+        for (int r_ = 0; r_ < 4; r_++, at_ += sizeof(float) * (n)) {                       \
+            _mm_prefetch((const char *)at_, _MM_HINT_T0);                                  \
+            _mm_prefetch((const char *)(at_ + 64), _MM_HINT_T0);                           \
+            _mm_prefetch((const char *)(at_ + 128), _MM_HINT_T0);                          \
+            _mm_prefetch((const char *)(at_ + 192), _MM_HINT_T0);                          \
         }                                                                                  \
     } while (0)
 
 /* Rows e, e + K, e + 2K, e + 3K -> their c (four sums each, one row per 128-bit block).
  * Each load of x serves the four rows; the columns of a partial last chunk go through
- * row_partials. */
+ * row_partials_from. */
 BN_T512F static inline __m512 four_rows(const float *x, const float *e, int K)
 {
     size_t n = (size_t)K;
@@ -157,7 +161,7 @@ BN_T512F static inline __m512 four_rows(const float *x, const float *e, int K)
            l3[4] = {z, z, z, z};
     int main = K - K % LANES;
     for (int i = 0; i < main; i += LANES) {
-        PREFETCH4(e + 4 * n + i, n);
+        PREFETCH4(e, 4 * n + (size_t)i, n);
         FMA4(l0, _mm512_loadu_ps(x + i), i);
         FMA4(l1, _mm512_loadu_ps(x + i + 16), i + 16);
         FMA4(l2, _mm512_loadu_ps(x + i + 32), i + 32);
@@ -165,8 +169,7 @@ BN_T512F static inline __m512 four_rows(const float *x, const float *e, int K)
     }
     __m512 a[4];
     for (int r = 0; r < 4; r++)
-        a[r] = main < K ? row_partials_from(x, e + r * n, K, main, l0[r], l1[r], l2[r], l3[r])
-                        : _mm512_add_ps(_mm512_add_ps(l0[r], l1[r]), _mm512_add_ps(l2[r], l3[r]));
+        a[r] = row_partials_from(x, e + r * n, K, main, l0[r], l1[r], l2[r], l3[r]);
     __m512 t01 = fold8(a[0], a[1]), t23 = fold8(a[2], a[3]);
     return _mm512_add_ps(_mm512_shuffle_f32x4(t01, t23, 0x88),
                          _mm512_shuffle_f32x4(t01, t23, 0xDD));
@@ -182,7 +185,8 @@ BN_T512F static void sixteen_rows(float *out, const float *x, const float *e, in
     __m512 w = _mm512_add_ps(_mm512_shuffle_ps(u2, u3, 0x44), _mm512_shuffle_ps(u2, u3, 0xEE));
     __m512 s = _mm512_add_ps(_mm512_shuffle_ps(v, w, 0x88), _mm512_shuffle_ps(v, w, 0xDD));
     /* lane 4q + m holds row q + 4m */
-    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m512i order =
+        _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     _mm512_storeu_ps(out, _mm512_permutexvar_ps(order, s));
 }
 
