@@ -219,48 +219,78 @@ static void check_params_changed(void)
 }
 
 /* The 2-bit packed product equals the reference integer product, for K below, at and past
- * the 256-column blocks and N not a multiple of 4; and the lm_head's dot products are
- * within rounding of a double sum. */
+ * multiples of 4 and 64, N below, at and past the 64-row block, and the rows split in two
+ * calls at a block (as the threads split them). */
+static void check_t2(bn_rng *rng, int K, int N)
+{
+    int kp = bn_kpad(K), split = N > BN_T2_BLOCK ? BN_T2_BLOCK : 0;
+    int8_t *x = calloc((size_t)kp, 1);
+    uint8_t *codes = malloc((size_t)N * kp), *w2 = malloc(bn_t2_size(N, K));
+    int32_t *ref = malloc(sizeof(int32_t) * 3 * N), *got = ref + N, *got_ref = got + N;
+    int32_t rowsum = 0;
+    for (int k = 0; k < K; k++) {
+        x[k] = (int8_t)((int)bn_rng_below(rng, 256) - 128);
+        rowsum += x[k];
+    }
+    for (int i = 0; i < N * kp; i++)
+        codes[i] = (uint8_t)((i % kp) < K ? bn_rng_below(rng, 3) : 1);
+    bn_ternary_gemm_ref(ref, x, &rowsum, codes, 1, N, kp);
+    bn_t2_pack(w2, codes, N, K, kp);
+    bn_t2_gemv_ref(got_ref, x, rowsum, w2, 0, N, K);
+    CHECK(memcmp(ref, got_ref, sizeof(int32_t) * N) == 0, "2-bit reference, K %d N %d", K, N);
+    if (bn_cpu_has_avx512vnni()) {
+        memset(got, 0, sizeof(int32_t) * N);
+        bn_t2_gemv_avx512(got, x, rowsum, w2, 0, split, K);
+        bn_t2_gemv_avx512(got, x, rowsum, w2, split, N, K);
+        CHECK(memcmp(ref, got, sizeof(int32_t) * N) == 0, "2-bit AVX-512, K %d N %d", K, N);
+    }
+    free(x), free(codes), free(w2), free(ref);
+}
+
+/* The lm_head's dot products: every path gives the same bits (one summation order), in one
+ * call or split at any row, and they are within rounding of a double sum. */
+static void check_dot(bn_rng *rng, int K)
+{
+    enum { N = 37 };
+    float *rows = malloc(sizeof(float) * (size_t)(N * K + K)), *xf = rows + N * K;
+    float ref[N], got[N], part[N];
+    for (int i = 0; i < N * K + K; i++)
+        rows[i] = bn_rng_normal(rng);
+    bn_dot_rows_f32_ref(ref, xf, rows, 0, N, K);
+    for (int v = 0; v < N; v++) {
+        double exact = 0.0, mag = 0.0;
+        for (int i = 0; i < K; i++) {
+            exact += (double)xf[i] * rows[v * K + i];
+            mag += fabs((double)xf[i] * rows[v * K + i]);
+        }
+        CHECK(fabs(ref[v] - exact) <= 1e-5 * mag, "dot row %d, K = %d: %g vs %g", v, K,
+              (double)ref[v], exact);
+    }
+    void (*paths[])(float *, const float *, const float *, int, int, int) = {
+        bn_dot_rows_f32, bn_dot_rows_f32_avx2, bn_dot_rows_f32_avx512};
+    int have[] = {1, bn_cpu_has_avx2(), bn_cpu_has_avx512vnni()};
+    for (int p = 0; p < 3; p++) {
+        if (!have[p])
+            continue;
+        paths[p](got, xf, rows, 0, N, K);
+        paths[p](part, xf, rows, 0, 5, K);
+        paths[p](part, xf, rows, 5, N, K);
+        CHECK(memcmp(ref, got, sizeof ref) == 0 && memcmp(ref, part, sizeof ref) == 0,
+              "dot path %d, K = %d: the plain path's bits, split or not", p, K);
+    }
+    free(rows);
+}
+
 static void check_kernels(void)
 {
-    static const int Ks[] = {1, 30, 64, 255, 256, 300, 384, 1152};
+    static const int Ks[] = {1, 30, 64, 65, 255, 256, 300, 384, 1152};
+    static const int Ns[] = {1, 3, 17, 64, 100, 130};
     bn_rng rng;
     bn_rng_seed(&rng, 21);
     for (size_t t = 0; t < sizeof Ks / sizeof Ks[0]; t++) {
-        int K = Ks[t], N = 7, kp = bn_kpad(K), k2 = bn_kpad2(K);
-        int8_t *x = calloc((size_t)(kp > k2 ? kp : k2), 1);
-        uint8_t *codes = malloc((size_t)N * kp), *w2 = malloc(bn_t2_size(N, K));
-        int32_t ref[7], got[7], got_ref[7], rowsum = 0;
-        for (int k = 0; k < K; k++) {
-            x[k] = (int8_t)((int)bn_rng_below(&rng, 256) - 128);
-            rowsum += x[k];
-        }
-        for (int i = 0; i < N * kp; i++)
-            codes[i] = (uint8_t)((i % kp) < K ? bn_rng_below(&rng, 3) : 1);
-        bn_ternary_gemm_ref(ref, x, &rowsum, codes, 1, N, kp);
-        bn_t2_pack(w2, codes, N, K, kp);
-        bn_t2_gemv_ref(got_ref, x, rowsum, w2, 0, N, K);
-        CHECK(memcmp(ref, got_ref, sizeof ref) == 0, "2-bit reference product, K = %d", K);
-        if (bn_cpu_has_avx512vnni()) {
-            bn_t2_gemv_avx512(got, x, rowsum, w2, 0, N, K);
-            CHECK(memcmp(ref, got, sizeof ref) == 0, "2-bit AVX-512 product, K = %d", K);
-        }
-        float xf[1152], rows[3 * 1152], out[3];
-        for (int i = 0; i < 3 * K; i++)
-            rows[i] = bn_rng_normal(&rng);
-        for (int i = 0; i < K; i++)
-            xf[i] = bn_rng_normal(&rng);
-        bn_dot_rows_f32(out, xf, rows, 0, 3, K);
-        for (int v = 0; v < 3; v++) {
-            double exact = 0.0, mag = 0.0;
-            for (int i = 0; i < K; i++) {
-                exact += (double)xf[i] * rows[v * K + i];
-                mag += fabs((double)xf[i] * rows[v * K + i]);
-            }
-            CHECK(fabs(out[v] - exact) <= 1e-5 * mag, "dot row %d, K = %d: %g vs %g", v, K,
-                  (double)out[v], exact);
-        }
-        free(x), free(codes), free(w2);
+        for (size_t n = 0; n < sizeof Ns / sizeof Ns[0]; n++)
+            check_t2(&rng, Ks[t], Ns[n]);
+        check_dot(&rng, Ks[t]);
     }
 }
 

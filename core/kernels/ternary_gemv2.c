@@ -3,35 +3,38 @@
 
 #include <string.h>
 
+/* Byte offset of (row n, column k) in w2, and the shift of its field there. */
+static size_t t2_at(int n, int k, int K, int *shift)
+{
+    int r = n % BN_T2_BLOCK;
+    *shift = 2 * (r / 16);
+    return (size_t)(n / BN_T2_BLOCK) * 16 * (size_t)bn_t2_kq(K) + (size_t)(k / 4) * 64 +
+           (size_t)(4 * (r % 16) + k % 4);
+}
+
 void bn_t2_pack(uint8_t *w2, const uint8_t *codes, int N, int K, int Kp)
 {
-    int K2 = bn_kpad2(K), row_bytes = K2 / 4;
-    for (int n = 0; n < N; n++) {
-        uint8_t *dst = w2 + (size_t)n * row_bytes;
-        const uint8_t *src = codes + (size_t)n * Kp;
-        for (int b = 0; b < K2 / 256; b++)
-            for (int j = 0; j < 64; j++) {
-                unsigned byte = 0;
-                for (int s = 0; s < 4; s++) {
-                    int k = b * 256 + s * 64 + j;
-                    unsigned code = k < K ? src[k] : 1u;
-                    byte |= (code & 3u) << (2 * s);
-                }
-                dst[b * 64 + j] = (uint8_t)byte;
-            }
-    }
+    int blocks = (N + BN_T2_BLOCK - 1) / BN_T2_BLOCK, Kq = bn_t2_kq(K);
+    memset(w2, 0, bn_t2_size(N, K));
+    for (int n = 0; n < blocks * BN_T2_BLOCK; n++)
+        for (int k = 0; k < Kq; k++) {
+            int shift;
+            size_t at = t2_at(n, k, K, &shift);
+            unsigned code = n < N && k < K ? codes[(size_t)n * Kp + k] : 1u;
+            w2[at] = (uint8_t)(w2[at] | (code & 3u) << shift);
+        }
 }
 
 void bn_t2_gemv_ref(int32_t *out, const int8_t *x, int32_t x_rowsum, const uint8_t *w2,
                     int n0, int n1, int K)
 {
-    int K2 = bn_kpad2(K), row_bytes = K2 / 4;
+    int Kq = bn_t2_kq(K);
     for (int n = n0; n < n1; n++) {
-        const uint8_t *w = w2 + (size_t)n * row_bytes;
         int32_t acc = 0;
-        for (int k = 0; k < K2; k++) {
-            int b = k / 256, s = (k % 256) / 64, j = k % 64;
-            acc += (int32_t)x[k] * (int32_t)((w[b * 64 + j] >> (2 * s)) & 3u);
+        for (int k = 0; k < Kq; k++) {
+            int shift;
+            size_t at = t2_at(n, k, K, &shift);
+            acc += (int32_t)x[k] * (int32_t)((w2[at] >> shift) & 3u);
         }
         out[n] = acc - x_rowsum;
     }
@@ -56,73 +59,66 @@ static inline __attribute__((always_inline)) BN_T512 __m512i dpbusd(__m512i acc,
 #endif
 }
 
-/* One packed 64-byte group of a row against the block's four activation vectors. Each
- * 2-bit field is masked in place, not shifted down: field s then holds code * 4^s, and
- * a[s] sums 4^s times the products, an exact multiple undone at the end (4 ops a field
- * fewer; the largest masked byte, 2 * 64, times 128 stays far inside int32). */
-#define GROUP(a, p)                                                                        \
+/* Four columns of the block's 64 rows (one 64-byte load) against those columns' four
+ * activations, broadcast to every lane: lane i of a[s] sums the products of row 16s + i, so
+ * no lanes are ever added across. The bytes keep their low 2, 4, 6 and all 8 bits (3 masks,
+ * not 4): a[s] sums (code_0 + 4 code_1 + ... + 4^s code_s) x over the four row sets, and
+ * a[s] - a[s-1] is 4^s times set s's sums, an exact multiple undone at the end (a byte is at
+ * most 2 * 85, times 128, summed over K: far inside int32). */
+#define QUAD(a, p, xb)                                                                     \
     do {                                                                                   \
-        __m512i p_ = (p);                                                                  \
-        a[0] = dpbusd(a[0], _mm512_and_si512(p_, m0), x0);                                 \
-        a[1] = dpbusd(a[1], _mm512_and_si512(p_, m1), x1);                                 \
-        a[2] = dpbusd(a[2], _mm512_and_si512(p_, m2), x2);                                 \
-        a[3] = dpbusd(a[3], _mm512_and_si512(p_, m3), x3);                                 \
+        __m512i p_ = (p), x_ = (xb);                                                       \
+        a[0] = dpbusd(a[0], _mm512_and_si512(p_, m0), x_);                                 \
+        a[1] = dpbusd(a[1], _mm512_and_si512(p_, m1), x_);                                 \
+        a[2] = dpbusd(a[2], _mm512_and_si512(p_, m2), x_);                                 \
+        a[3] = dpbusd(a[3], p_, x_);                                                       \
     } while (0)
 
-/* 64 * the row's sums, per lane: a[s] holds 4^s times them. */
-BN_T512 static inline __m512i combine(const __m512i a[4])
+BN_T512 static inline __m512i x4(const int8_t *x)
 {
-    return _mm512_add_epi32(_mm512_add_epi32(_mm512_slli_epi32(a[0], 6),
-                                             _mm512_slli_epi32(a[1], 4)),
-                            _mm512_add_epi32(_mm512_slli_epi32(a[2], 2), a[3]));
+    int32_t v;
+    memcpy(&v, x, sizeof v);
+    return _mm512_set1_epi32(v);
 }
 
-/* The 16-lane sums of a, b, c, d -> (sum a, sum b, sum c, sum d) (as ternary_avx512.c). */
-BN_T512 static inline __m128i reduce4(__m512i a, __m512i b, __m512i c, __m512i d)
-{
-    __m512i ab = _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
-    __m512i cd = _mm512_add_epi32(_mm512_unpacklo_epi32(c, d), _mm512_unpackhi_epi32(c, d));
-    __m512i abcd =
-        _mm512_add_epi32(_mm512_unpacklo_epi64(ab, cd), _mm512_unpackhi_epi64(ab, cd));
-    __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(abcd),
-                                 _mm512_extracti64x4_epi64(abcd, 1));
-    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-}
-
-/* Four rows at a time: the four 64-column activation vectors of a block are loaded once
- * and serve every row. */
-BN_T512 static void rows4(int32_t *out, const int8_t *x, int32_t x_rowsum, const uint8_t *w,
-                          int row_bytes, int blocks)
+/* One block of 64 rows -> out[0 .. 63]. Two sets of accumulators (even and odd column
+ * quads) keep eight multiply-add chains in flight; they are added at the end. */
+BN_T512 static void block64(int32_t *out, const int8_t *x, int32_t x_rowsum, const uint8_t *w,
+                            int Kq)
 {
     const __m512i z = _mm512_setzero_si512();
-    __m512i a[4] = {z, z, z, z}, b1[4] = {z, z, z, z}, c[4] = {z, z, z, z},
-            e[4] = {z, z, z, z};
-    const __m512i m0 = _mm512_set1_epi8(0x03), m1 = _mm512_set1_epi8(0x0C);
-    const __m512i m2 = _mm512_set1_epi8(0x30), m3 = _mm512_set1_epi8((char)0xC0);
-    const uint8_t *w0 = w, *w1 = w + row_bytes, *w2 = w1 + row_bytes, *w3 = w2 + row_bytes;
-    for (int b = 0; b < blocks; b++) {
-        const int8_t *xb = x + b * 256;
-        __m512i x0 = _mm512_loadu_si512((const void *)xb);
-        __m512i x1 = _mm512_loadu_si512((const void *)(xb + 64));
-        __m512i x2 = _mm512_loadu_si512((const void *)(xb + 128));
-        __m512i x3 = _mm512_loadu_si512((const void *)(xb + 192));
-        GROUP(a, _mm512_loadu_si512((const void *)(w0 + b * 64)));
-        GROUP(b1, _mm512_loadu_si512((const void *)(w1 + b * 64)));
-        GROUP(c, _mm512_loadu_si512((const void *)(w2 + b * 64)));
-        GROUP(e, _mm512_loadu_si512((const void *)(w3 + b * 64)));
+    const __m512i m0 = _mm512_set1_epi8(0x03), m1 = _mm512_set1_epi8(0x0F);
+    const __m512i m2 = _mm512_set1_epi8(0x3F);
+    __m512i a[4] = {z, z, z, z}, b[4] = {z, z, z, z};
+    int q = 0, quads = Kq / 4;
+    for (; q + 2 <= quads; q += 2) {
+        QUAD(a, _mm512_loadu_si512((const void *)(w + (size_t)q * 64)), x4(x + 4 * q));
+        QUAD(b, _mm512_loadu_si512((const void *)(w + (size_t)q * 64 + 64)), x4(x + 4 * q + 4));
     }
-    __m128i sums = _mm_srai_epi32(reduce4(combine(a), combine(b1), combine(c), combine(e)), 6);
-    _mm_storeu_si128((__m128i *)(void *)out, _mm_sub_epi32(sums, _mm_set1_epi32(x_rowsum)));
+    if (q < quads)
+        QUAD(a, _mm512_loadu_si512((const void *)(w + (size_t)q * 64)), x4(x + 4 * q));
+    const __m512i rs = _mm512_set1_epi32(x_rowsum);
+    __m512i prev = z;
+    for (int s = 0; s < 4; s++) {
+        __m512i cur = _mm512_add_epi32(a[s], b[s]);
+        __m512i set = _mm512_srai_epi32(_mm512_sub_epi32(cur, prev), (unsigned)(2 * s));
+        _mm512_storeu_si512((void *)(out + 16 * s), _mm512_sub_epi32(set, rs));
+        prev = cur;
+    }
 }
 
 BN_T512 void bn_t2_gemv_avx512(int32_t *out, const int8_t *x, int32_t x_rowsum,
                                const uint8_t *w2, int n0, int n1, int K)
 {
-    int row_bytes = bn_kpad2(K) / 4, blocks = bn_kpad2(K) / 256, n = n0;
-    for (; n + 4 <= n1; n += 4)
-        rows4(out + n, x, x_rowsum, w2 + (size_t)n * row_bytes, row_bytes, blocks);
-    if (n < n1)
-        bn_t2_gemv_ref(out, x, x_rowsum, w2, n, n1, K);
+    int Kq = bn_t2_kq(K), n = n0;
+    size_t block_bytes = 16 * (size_t)Kq;
+    for (; n + BN_T2_BLOCK <= n1; n += BN_T2_BLOCK)
+        block64(out + n, x, x_rowsum, w2 + (size_t)(n / BN_T2_BLOCK) * block_bytes, Kq);
+    if (n < n1) { /* a last block cut short (its padding rows are weight 0) */
+        int32_t part[BN_T2_BLOCK];
+        block64(part, x, x_rowsum, w2 + (size_t)(n / BN_T2_BLOCK) * block_bytes, Kq);
+        memcpy(out + n, part, sizeof(int32_t) * (size_t)(n1 - n));
+    }
 }
 
 #else

@@ -116,7 +116,7 @@ static void layout(bn_decoder *d, arena *a)
     CARVE(a, d->rope_sin, S * (size_t)(m->head_dim / 2));
     CARVE(a, d->bl.rstd, S);
     CARVE(a, d->bl.xq, S * in_max);
-    CARVE(a, d->bl.xq_i8, max2(S * (size_t)bn_kpad((int)in_max), (size_t)bn_kpad2((int)in_max)));
+    CARVE(a, d->bl.xq_i8, S * (size_t)bn_kpad((int)in_max));
     CARVE(a, d->acc, widest);
     if (bn_cpu_has_avx512vnni())
         CARVE(a, d->w2, packed_bytes(m));
@@ -208,8 +208,8 @@ static void gemv_rows(void *ctx, int begin, int end, int thread)
 {
     const gemv_job *j = ctx;
     (void)thread;
-    int n1 = end * 4 < j->N ? end * 4 : j->N;
-    bn_t2_gemv_avx512(j->out, j->x, j->rowsum, j->w2, begin * 4, n1, j->K);
+    int n1 = end * BN_T2_BLOCK < j->N ? end * BN_T2_BLOCK : j->N;
+    bn_t2_gemv_avx512(j->out, j->x, j->rowsum, j->w2, begin * BN_T2_BLOCK, n1, j->K);
 }
 
 /* One token through BitLinear i of layer l on the packed weights: the quantizer and the
@@ -223,9 +223,8 @@ static void bitlinear_one(bn_decoder *d, float *y, const float *x, const float *
     int in = lin[i].in, out = lin[i].out;
     bn_quant_normed_activations(NULL, d->bl.rstd, NULL, d->bl.xq_i8, d->bl.rowsum, d->bl.sx,
                                 x, g, 1, in, (float)m->cfg.norm_eps);
-    memset(d->bl.xq_i8 + bn_kpad(in), 0, (size_t)(bn_kpad2(in) - bn_kpad(in)));
     gemv_job j = {d->acc, d->bl.xq_i8, d->bl.rowsum[0], packed(d, l, i), out, in};
-    bn_parallel_for(m->pool, (out + 3) / 4, gemv_rows, &j);
+    bn_parallel_for(m->pool, (out + BN_T2_BLOCK - 1) / BN_T2_BLOCK, gemv_rows, &j);
     float inv = 1.0f / (d->bl.sx[0] * lin[i].q->scale);
     for (int n = 0; n < out; n++)
         y[n] = (float)d->acc[n] * inv;
@@ -304,8 +303,9 @@ static void head_rows(void *ctx, int begin, int end, int thread)
 }
 
 /* One token's logits. sgemm would pack all of E (V x d) for a single row, which took most
- * of a step; dot products read it once, 64 lanes at a time (four independent vector sums). They sum in another order than the forward's
- * sgemm, a last-bit difference (README, "Inference"). */
+ * of a step; dot products read it once (kernels/dot_f32.h: one fixed order of the sums,
+ * whatever the path or the thread count). That order is not the forward's sgemm's, a
+ * last-bit difference (README, "Inference"). */
 static void head_one(bn_decoder *d, const float *x)
 {
     bn_model *m = d->m;

@@ -180,14 +180,16 @@ BN_VECTORIZE static void norm_quantize_rows(void *ctx, int begin, int end, int t
         j->scale[r] = s;
         int8_t *restrict qi = j->xq_i8 + (size_t)r * j->kp;
         float *restrict qr = j->xq ? j->xq + (size_t)r * C : NULL;
+        /* Two loops: with the int32 sum in the same loop as the int8 stores, GCC's vector
+         * code was 3x slower (a tenth of a decoded token's time). */
+#pragma omp simd
+        for (int c = 0; c < C; c++)
+            qi[c] = (int8_t)(int32_t)clampf(
+                round_even(clampf(xr[c] * rs * g[c] * s, -129.0f, 128.0f)), -128.0f, 127.0f);
         int32_t sum = 0;
 #pragma omp simd reduction(+ : sum)
-        for (int c = 0; c < C; c++) {
-            float q = clampf(round_even(clampf(xr[c] * rs * g[c] * s, -129.0f, 128.0f)),
-                             -128.0f, 127.0f);
-            qi[c] = (int8_t)q;
-            sum += (int32_t)q;
-        }
+        for (int c = 0; c < C; c++)
+            sum += qi[c];
         if (qr)
 #pragma omp simd
             for (int c = 0; c < C; c++)
