@@ -34,7 +34,7 @@ int bn_greedy_row(bn_decoder *d, int *tokens, int len, int limit, int max_new,
     if (len >= limit || max_new < 1)
         return len; /* a full row generates nothing, as in a batch */
     bn_decoder_reset(d);
-    if (bn_decoder_prefill(d, tokens, len, err) != BN_OK)
+    if (bn_decoder_feed(d, tokens, len, err) != BN_OK) /* see generate.h */
         return -1;
     const float *z = bn_decoder_logits(d, len - 1);
     for (int step = 0; step < max_new && len < limit; step++) {

@@ -7,13 +7,16 @@
 #include "model/decoder.h"
 #include "model/model.h"
 
-/* Greedy continuation of one row: reset d, prefill tokens[0..len), then take the argmax of
- * the logits and feed it, one step per token, until max_new tokens, a token in
+/* Greedy continuation of one row: reset d, feed tokens[0..len) in one pass, then take the
+ * argmax of the logits and feed it, one step per token, until max_new tokens, a token in
  * stop[0..n_stop) (kept) or a row of `limit` tokens (<= d->max_seq). tokens (room for
  * `limit`) gets the new ids after the prompt; returns the row's length (len itself when
  * the prompt already fills the row), or -1 (err) for an empty prompt or an id outside the
  * vocabulary. The same stopping rules as bn_generate_greedy for one row of a batch whose
- * cap is `limit`. */
+ * cap is `limit`. The prompt goes in with bn_decoder_feed (the logits of every row, in one
+ * product as the forward computes them), not bn_decoder_prefill, whose one-row product
+ * sums in another order (measured: 7e-7 apart at 40 tokens): so the first token is the
+ * forward's argmax bit for bit; the later ones are steps (README, "Inference"). */
 int bn_greedy_row(bn_decoder *d, int *tokens, int len, int limit, int max_new,
                   const int *stop, int n_stop, bn_error *err);
 

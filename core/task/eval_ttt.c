@@ -73,7 +73,8 @@ void bn_ttt_decoder_answer(bn_decoder *d, const bn_tokenizer *tok, const bn_ttt_
         bn_ttt_game_board(&games[r], b);
         int len = bn_ttt_prompt_ids(tok, &games[r], d->max_seq, ids);
         bn_decoder_reset(d);
-        if (len < 1 || bn_decoder_prefill(d, ids, len, NULL) != BN_OK) {
+        /* feed, not prefill: every row's logits in one product, as the forward's */
+        if (len < 1 || bn_decoder_feed(d, ids, len, NULL) != BN_OK) {
             memset(&out[r], 0, sizeof out[r]); /* cannot happen: ids of the model's tokenizer */
             continue;
         }

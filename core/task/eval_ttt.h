@@ -44,9 +44,9 @@ typedef struct {
     char example_results[BN_TTT_EVAL_EXAMPLES][BN_TTT_TEXT_MAX]; /* what the model wrote */
 } bn_ttt_eval;
 
-/* The model's answers for n positions where someone can move: any n, each prompt prefilled
- * on a decoder over the model's weights (built for this call; its logits are bit for bit
- * those of bn_model_forward on that one row). Uses the model's thread pool and leaves its
+/* The model's answers for n positions where someone can move: any n, each prompt fed in one
+ * pass to a decoder over the model's weights (built for this call; its logits are bit for
+ * bit those of bn_model_forward on that one row). Uses the model's thread pool and leaves its
  * activations alone; out is zeroed when out of memory. */
 void bn_ttt_model_answer(bn_model *m, const bn_tokenizer *tok, const bn_ttt_game *games, int n,
                          bn_ttt_answer *out);
