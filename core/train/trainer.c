@@ -502,11 +502,14 @@ static void serve_generate(bn_trainer *t, const bn_request *req)
     gen_job job = {t, req->id, 0};
     bn_error err = {0};
     bn_task_prompt(t->task, req->text, prompt, sizeof prompt);
-    bn_status s = t->task->chat_samples
-        ? bn_chat_sample(&t->model, t->tok, prompt, &req->sampling, req->seed, req->max_new,
-                         out, sizeof out, gen_token, &job, &err)
-        : bn_chat_complete(&t->model, t->tok, t->task->ends_answer, prompt, req->max_new,
-                           out, sizeof out, gen_token, &job, &err);
+    bn_status s = BN_OK;
+    out[0] = '\0';
+    if (!gen_token(&job, NULL)) /* not cancelled while it waited */
+        s = t->task->chat_samples
+            ? bn_chat_sample(&t->model, t->tok, prompt, &req->sampling, req->seed,
+                             req->max_new, out, sizeof out, gen_token, &job, &err)
+            : bn_chat_complete(&t->model, t->tok, t->task->ends_answer, prompt, req->max_new,
+                               out, sizeof out, gen_token, &job, &err);
     if (t->hooks.on_generate)
         t->hooks.on_generate(t->hooks.ctx, req->id, s == BN_OK ? out : err.msg,
                              s == BN_OK && job.stopped ? BN_GEN_STOPPED : 1);

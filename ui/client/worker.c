@@ -68,7 +68,8 @@ static void serve_generate(bn_worker *w, const bn_request *req, bn_status loaded
     char prompt[BN_CHAT_TEXT_MAX], out[BN_CHAT_ANSWER_MAX];
     bn_status s = loaded;
     token_ctx ctx = {w, req->id, 0};
-    if (s == BN_OK) {
+    out[0] = '\0';
+    if (s == BN_OK && !on_token(&ctx, NULL)) { /* not cancelled while it waited */
         bn_task_prompt(w->task, req->text, prompt, sizeof prompt);
         s = w->task->chat_samples
             ? bn_chat_sample(&w->model, w->tok, prompt, &req->sampling, req->seed,
