@@ -91,7 +91,7 @@ num_heads = 2
 num_kv_heads = 1
 ffn_size = 64
 embedding_init_std = 0.02
-max_seq_len = 128
+max_seq_len = 16384
 [training]
 num_steps = $1
 batch_size = 4
@@ -140,6 +140,22 @@ tm send-keys -t bn 4
 sleep 0.3
 check "the log names the settings and the seed" \
     log_has 'chat:temp0\.5top-p0\.95top-k40seed5:Onceuponatime'
+# Esc while a long answer streams stops it: greedy (/top_k 1; this model then repeats itself
+# without an end of text) for up to 16000 tokens, seconds of work (max_seq_len 16384 above:
+# the context; training is the same with any max_seq_len).
+tm send-keys -t bn 5
+wait_for 5 'Chat \(typing here' >/dev/null
+tm send-keys -t bn '/top_k 1' Enter '/max_tokens 16000' Enter
+check "/max_tokens 16000 is taken" wait_for 2 'answers of up to 16000 tokens'
+tm send-keys -t bn 'Lily' Enter
+check "a long answer streams (... at its end)" wait_for 20 '\.\.\. *│$'
+tm send-keys -t bn Escape
+check "Esc stops it: the pane shows it cut, [stopped]" wait_for 10 '\[stopped\] *│$'
+tm send-keys -t bn 4
+n=100
+until log_has 'chat:answerstopped\(Esc\),[0-9]+mslater' || [ $n -eq 0 ]; do sleep 0.05; n=$((n - 1)); done
+check "the log says the answer stopped, and how long after Esc" \
+    log_has 'chat:answerstopped\(Esc\),[0-9]+mslater,after[0-9]+bytes:Lily'
 tm send-keys -t bn q
 wait_exit
 check "q exits, status 0 (got $(cat status 2>/dev/null))" [ "$(cat status 2>/dev/null)" = 0 ]
