@@ -55,8 +55,10 @@ int bn_requests_take(bn_requests *r, bn_request *out)
 
 void bn_requests_done(bn_requests *r, bn_req_kind kind)
 {
-    if ((int)kind >= 0 && (int)kind < BN_REQ_KINDS)
-        r->state[kind] = SLOT_FREE, r->cancel[kind] = 0;
+    if ((int)kind >= 0 && (int)kind < BN_REQ_KINDS) {
+        r->state[kind] = SLOT_FREE;
+        r->cancel[kind] = 0;
+    }
 }
 
 int bn_requests_cancel(bn_requests *r, long id)
