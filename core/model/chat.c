@@ -53,7 +53,7 @@ static size_t piece_text(const bn_tokenizer *tok, int id, char text[64])
     return tl;
 }
 
-/* Greedy tokens after the prefilled prompt: each is fed to the decoder before the next. */
+/* Greedy tokens after the fed prompt: each is fed to the decoder before the next. */
 static bn_status complete(bn_decoder *d, const bn_tokenizer *tok, bn_chat_end_fn ends,
                           int max_new, char *out, size_t cap, bn_chat_token_fn on_token,
                           void *ctx, bn_error *err)
@@ -96,7 +96,7 @@ bn_status bn_chat_complete(bn_model *m, const bn_tokenizer *tok, bn_chat_end_fn 
     if (s == BN_OK)
         s = bn_decoder_init(&d, m, limit, err);
     if (s == BN_OK)
-        s = bn_decoder_prefill(&d, row.ids, row.len, err);
+        s = bn_decoder_feed(&d, row.ids, row.len, err); /* the forward's bits: generate.h */
     if (s == BN_OK)
         s = complete(&d, tok, ends, max_new, out, cap, on_token, ctx, err);
     bn_decoder_free(&d);
