@@ -153,9 +153,12 @@ tm send-keys -t bn Escape
 check "Esc stops it: the pane shows it cut, [stopped]" wait_for 10 '\[stopped\] *│$'
 tm send-keys -t bn 4
 n=100
-until log_has 'chat:answerstopped\(Esc\),[0-9]+mslater' || [ $n -eq 0 ]; do sleep 0.05; n=$((n - 1)); done
+until log_has 'chat:stoppedbyEscin[0-9]+ms' || [ $n -eq 0 ]; do
+    sleep 0.05
+    n=$((n - 1))
+done
 check "the log says the answer stopped, and how long after Esc" \
-    log_has 'chat:answerstopped\(Esc\),[0-9]+mslater,after[0-9]+bytes:Lily'
+    log_has 'chat:stoppedbyEscin[0-9]+ms,[0-9]+bytes:Lily'
 tm send-keys -t bn q
 wait_exit
 check "q exits, status 0 (got $(cat status 2>/dev/null))" [ "$(cat status 2>/dev/null)" = 0 ]

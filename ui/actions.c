@@ -58,8 +58,8 @@ static bn_chat_entry *chat_entry(bn_ui *ui, bn_req_origin origin, long id)
 static void log_stopped(bn_ui *ui, const bn_chat_entry *e)
 {
     double ms = e->cancelled_at > 0 ? 1000.0 * (bn_ui_now() - e->cancelled_at) : 0.0;
-    bn_ui_log(ui, BN_LOG_INFO, "chat: answer stopped (Esc), %.0f ms later, after %zu bytes: %s",
-              ms, strlen(e->completion), e->prompt);
+    bn_ui_log(ui, BN_LOG_INFO, "chat: stopped by Esc in %.0f ms, %zu bytes: %s", ms,
+              strlen(e->completion), e->prompt);
 }
 
 static void apply_event(bn_ui *ui, const bn_ui_event *ev)
@@ -478,10 +478,8 @@ void bn_ui_chat_cancel(bn_ui *ui)
             continue;
         int sent = e->origin == BN_ORIGIN_PAST_RUN ? bn_worker_cancel(&ui->worker, e->id)
                                                    : bn_session_cancel(&ui->session, e->id);
-        if (sent) {
+        if (sent)
             e->cancelled_at = bn_ui_now();
-            bn_ui_log(ui, BN_LOG_INFO, "chat: stopping the answer to: %s", e->prompt);
-        }
         return;
     }
 }

@@ -138,7 +138,7 @@ void bn_ui_open_form(bn_ui *ui, int experiment_index);
 void bn_ui_open_run(bn_ui *ui, int run_index);
 void bn_ui_chat_send(bn_ui *ui);
 /* Esc in the chat: the newest answer still streaming is cancelled (it stops at its next
- * token and shows " [stopped]"; the log says so when it has). */
+ * token and shows " [stopped]"; the log says so, one line, when it has). */
 void bn_ui_chat_cancel(bn_ui *ui);
 void bn_ui_flash(bn_ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 double bn_ui_now(void);
