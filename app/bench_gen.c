@@ -1,8 +1,9 @@
 /* bench_gen.c - `bench --generate`: how fast a model runs one row (README, "Performance").
  * Per config (random weights) and thread count: prefill tok/s (one pass over a prompt of
  * PREFILL tokens), decode tok/s at batch 1 (DECODE tokens one at a time after a 16-token
- * prompt, the KV-cache decoder), and beside them today's greedy path for the chat pane
- * (every new token re-runs the full forward over the whole text, bn_generate_greedy). */
+ * prompt, the KV-cache decoder), and beside them the greedy path the chat pane and the
+ * evaluations took before they ran on the decoder (every new token re-runs the full forward
+ * over the whole text, bn_generate_greedy; this bench is its only user now). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +71,7 @@ static double time_decode(bn_decoder *d, const int *tokens, int n, bn_error *err
 }
 
 /* The full re-forward: n greedy tokens after PROMPT, one bn_generate_greedy call each (as
- * bn_chat_complete does). */
+ * bn_chat_complete and the evaluations did before the decoder). */
 static double time_reforward(bn_model *m, const int *tokens, int n)
 {
     int cap = PROMPT + n, len = PROMPT;

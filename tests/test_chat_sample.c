@@ -1,4 +1,5 @@
-/* test_chat_sample.c - the chat pane's answer on a text run (bn_chat_sample, model/chat.h):
+/* test_chat_sample.c - the chat pane's answer on a text run (bn_chat_sample, model/chat.h;
+ * an answer cancelled by its asker stops where it said, greedy or sampled):
  * it streams the completion so far, each call extending the last, and ends with the whole
  * of it; the text is what bn_textgen_run (`generate`) writes for the same prompt, settings
  * and seed; the same seed gives the same text, another seed another; at most max_new tokens;
@@ -17,13 +18,16 @@ typedef struct {
     int calls, grew; /* calls; calls that extended the previous text */
 } stream;
 
-static void on_token(void *ctx, const char *so_far)
+static int on_token(void *ctx, const char *so_far)
 {
     stream *s = ctx;
+    if (!so_far)
+        return 0; /* only asked whether to go on */
     size_t n = strlen(s->last);
     s->grew += strlen(so_far) > n && strncmp(so_far, s->last, n) == 0;
     s->calls++;
     snprintf(s->last, sizeof s->last, "%s", so_far);
+    return 0;
 }
 
 static void to_buf(void *ctx, const char *text, size_t len)
@@ -76,6 +80,52 @@ static void check_stream(bn_model *m, const bn_tokenizer *tok)
     free(a), free(b), free(c);
 }
 
+/* An asker that cancels after `after` calls with text (or, with asks, after that many calls
+ * without). */
+typedef struct {
+    int texts, asks, after, by_asks;
+} canceller;
+
+static int cancel_after(void *ctx, const char *so_far)
+{
+    canceller *c = ctx;
+    if (so_far)
+        c->texts++;
+    else
+        c->asks++;
+    return (c->by_asks ? c->asks : c->texts) >= c->after;
+}
+
+/* Esc in the chat pane: the answer stops at the token where the asker said so, and is the
+ * start of what it would have been; greedy (bn_chat_complete) and sampled alike. */
+static void check_cancel(bn_model *m, const bn_tokenizer *tok)
+{
+    bn_error err = {0};
+    bn_sampling set = bn_sampling_defaults();
+    stream st;
+    char *full = sample(m, tok, "Once upon a time", &set, 7, 30, &st), out[BN_CHAT_ANSWER_MAX];
+    canceller c = {.after = 3};
+    CHECK(bn_chat_sample(m, tok, "Once upon a time", &set, 7, 30, out, sizeof out,
+                         cancel_after, &c, &err) == BN_OK, "%s", err.msg);
+    CHECK(c.texts == 3 && strlen(out) < strlen(full) && strncmp(out, full, strlen(out)) == 0,
+          "sampled, cancelled after 3 texts: %d texts, '%s' of '%s'", c.texts, out, full);
+    CHECK(c.asks >= 2, "asked after every token, text or not: %d", c.asks);
+    canceller a = {.after = 1, .by_asks = 1};
+    CHECK(bn_chat_sample(m, tok, "Once upon a time", &set, 7, 30, out, sizeof out,
+                         cancel_after, &a, &err) == BN_OK && a.asks == 1 && a.texts <= 1,
+          "cancelled at the first ask: %d asks, %d texts", a.asks, a.texts);
+    char greedy[BN_CHAT_ANSWER_MAX], cut[BN_CHAT_ANSWER_MAX];
+    CHECK(bn_chat_complete(m, tok, NULL, "Once upon a time", 20, greedy, sizeof greedy, NULL,
+                           NULL, &err) == BN_OK, "%s", err.msg);
+    canceller g = {.after = 1};
+    CHECK(bn_chat_complete(m, tok, NULL, "Once upon a time", 20, cut, sizeof cut,
+                           cancel_after, &g, &err) == BN_OK, "%s", err.msg);
+    CHECK(g.texts == 1 && strlen(cut) < strlen(greedy) &&
+              strncmp(cut, greedy, strlen(cut)) == 0,
+          "greedy, cancelled after 1 token: '%s' of '%s'", cut, greedy);
+    free(full);
+}
+
 static void check_refusals(bn_model *m, const bn_tokenizer *tok)
 {
     bn_error err = {0};
@@ -104,6 +154,7 @@ int main(void)
     }
     check_stream(&f.model, f.tok);
     check_refusals(&f.model, f.tok);
+    check_cancel(&f.model, f.tok);
     CHECK(text_fixture_unchanged(&f), "the model's next forward is unchanged");
     text_fixture_free(&f);
     return check_exit("test_chat_sample");

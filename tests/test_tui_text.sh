@@ -53,7 +53,7 @@ start_ui() { open_ui 80 24 LANG=C.UTF-8; }
 # keep the trained model (and so the seeded answer below) the same on CPUs with and without AMX.
 ini() {
     text_ini tinychat model.hidden_size=32 model.num_layers=1 model.num_heads=2 \
-        model.num_kv_heads=1 model.ffn_size=64 model.max_seq_len=128 training.num_steps="$1" \
+        model.num_kv_heads=1 model.ffn_size=64 model.max_seq_len=4096 training.num_steps="$1" \
         training.batch_size=4 training.warmup_steps=5 training.backward_precision=fp32
 }
 ini 60 >past.ini
@@ -87,6 +87,19 @@ check "Esc leaves the chat" wait_for 2 '─ Chat ─'
 tm send-keys -t bn 4
 check "the log names the settings and the seed" \
     wait_log 'chat:temp0\.5top-p0\.95top-k40seed5:Onceuponatime'
+# Esc while a long answer streams stops it: greedy (/top_k 1; this model then repeats itself
+# without an end of text) for up to 4000 tokens, a fraction of a second of work or more
+# (max_seq_len 4096 above: the context; training is the same with any max_seq_len). Esc
+# goes with the Enter: ncurses' 25 ms wait for a lone Esc is far shorter than the answer.
+tm send-keys -t bn 5
+wait_for 5 'Chat \(typing here' >/dev/null
+tm send-keys -t bn '/top_k 1' Enter '/max_tokens 4000' Enter
+check "/max_tokens 4000 is taken" wait_for 2 'answers of up to 4000 tokens'
+tm send-keys -t bn 'Lily' Enter Escape
+check "Esc stops it: the pane shows it cut, [stopped]" wait_for 10 '\[stopped\] *│$'
+tm send-keys -t bn 4
+check "the log says the answer stopped, and how long after Esc" \
+    wait_log 'chat:stoppedbyEscin[0-9]+ms,[0-9]+bytes:Lily'
 tm send-keys -t bn q
 wait_exit
 check "q exits, status 0 (got $(cat status 2>/dev/null))" [ "$(cat status 2>/dev/null)" = 0 ]

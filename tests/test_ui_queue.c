@@ -249,6 +249,60 @@ static void test_trainer_channels(const char *dir)
     bn_ui_queue_free(&q);
 }
 
+/* The last answer (done != 0) to request id in the queue, waiting up to 20 s: its done. */
+static int wait_answer(bn_ui_queue *q, long id, char *text, size_t cap)
+{
+    static bn_ui_event evs[256];
+    for (int tries = 0; tries < 10000; tries++) {
+        long dropped = 0;
+        int n = bn_ui_queue_drain(q, evs, 256, &dropped);
+        for (int i = 0; i < n; i++)
+            if (evs[i].kind == BN_UI_EV_GEN && evs[i].id == id && evs[i].done) {
+                snprintf(text, cap, "%s", evs[i].text);
+                return evs[i].done;
+            }
+        sleep_ms(2);
+    }
+    return 0;
+}
+
+/* Esc on a live run's answer (bn_trainer_cancel): a request cancelled before the training
+ * thread took it is answered at once, empty and marked stopped; one not cancelled is
+ * answered whole; an unknown id cannot be cancelled. */
+static void test_trainer_cancel(const char *dir)
+{
+    bn_config cfg;
+    tiny_config(&cfg, dir);
+    snprintf(cfg.log.run_id, sizeof cfg.log.run_id, "cancel");
+    bn_ui_queue q;
+    bn_ui_queue_init(&q, 1 << 12);
+    bn_trainer *t = calloc(1, sizeof *t);
+    bn_error err = {0};
+    bn_trainer_hooks hooks = {.ctx = &q, .on_generate = hook_generate};
+    CHECK(bn_trainer_init(t, &cfg, NULL, bn_kernels_find("ref", NULL), hooks, &err) == BN_OK,
+          "init: %s", err.msg);
+    long id = bn_trainer_generate(t, "12+34=", 24);
+    CHECK(id > 0 && bn_trainer_cancel(t, id) == 1, "a waiting request is cancelled");
+    CHECK(bn_trainer_cancel(t, id + 100) == 0, "an unknown id is not");
+    train_job job = {.t = t};
+    pthread_t th;
+    pthread_create(&th, NULL, train, &job);
+    char text[BN_UI_EVENT_TEXT];
+    int done = wait_answer(&q, id, text, sizeof text);
+    CHECK(done == BN_GEN_STOPPED && text[0] == '\0', "cancelled: done %d, '%s'", done, text);
+    long again = 0;
+    for (int k = 0; k < 1000 && !again; k++, sleep_ms(2))
+        again = bn_trainer_generate(t, "12+34=", 4);
+    done = wait_answer(&q, again, text, sizeof text);
+    CHECK(again > 0 && done == 1, "not cancelled: answered whole (done %d)", done);
+    bn_trainer_command(t, BN_CMD_STOP);
+    pthread_join(th, NULL);
+    CHECK(job.status == BN_OK, "run: %s", job.err.msg);
+    bn_trainer_free(t);
+    free(t);
+    bn_ui_queue_free(&q);
+}
+
 int main(void)
 {
     test_ring_full();
@@ -257,6 +311,7 @@ int main(void)
     if (!mkdtemp(dir))
         return 1;
     test_trainer_channels(dir);
+    test_trainer_cancel(dir);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

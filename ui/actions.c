@@ -13,6 +13,7 @@
 
 #define CHAT_MAX_NEW 24
 #define CHAT_STORY_TOKENS 96 /* a text run's answer: a few lines of the chat pane */
+#define CHAT_MAX_TOKENS 100000 /* /max_tokens: the context ends an answer first */
 #define SAMPLE_LINES 40
 
 double bn_ui_now(void)
@@ -53,6 +54,14 @@ static bn_chat_entry *chat_entry(bn_ui *ui, bn_req_origin origin, long id)
     return NULL;
 }
 
+/* A cancelled answer has stopped: how long after Esc, and how much of it there is. */
+static void log_stopped(bn_ui *ui, const bn_chat_entry *e)
+{
+    double ms = e->cancelled_at > 0 ? 1000.0 * (bn_ui_now() - e->cancelled_at) : 0.0;
+    bn_ui_log(ui, BN_LOG_INFO, "chat: stopped by Esc in %.0f ms, %zu bytes: %s", ms,
+              strlen(e->completion), e->prompt);
+}
+
 static void apply_event(bn_ui *ui, const bn_ui_event *ev)
 {
     switch (ev->kind) {
@@ -86,6 +95,8 @@ static void apply_event(bn_ui *ui, const bn_ui_event *ev)
         if (e) {
             snprintf(e->completion, sizeof e->completion, "%s", ev->text);
             e->state = ev->done;
+            if (ev->done == BN_GEN_STOPPED)
+                log_stopped(ui, e);
         }
         break;
     }
@@ -364,7 +375,8 @@ static bn_request chat_request(bn_ui *ui, const char *prompt)
     bn_chat_view *c = &ui->chat;
     if (!chat_samples(ui))
         return bn_request_of(BN_REQ_GENERATE, prompt, CHAT_MAX_NEW);
-    bn_request req = bn_request_of(BN_REQ_GENERATE, prompt, CHAT_STORY_TOKENS);
+    bn_request req = bn_request_of(BN_REQ_GENERATE, prompt,
+                                   c->max_tokens > 0 ? c->max_tokens : CHAT_STORY_TOKENS);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     req.sampling = c->sampling;
@@ -402,11 +414,36 @@ static long route_prompt(bn_ui *ui, const char *prompt, bn_req_origin *origin)
     return id;
 }
 
+/* "/max_tokens N" (1 .. CHAT_MAX_TOKENS): how long a story may grow, to the end of the
+ * context at most. Whether line was that command. */
+static int max_tokens_command(bn_chat_view *c, const char *line)
+{
+    static const char name[] = "/max_tokens";
+    size_t k = sizeof name - 1;
+    if (strncmp(line, name, k) != 0 || (line[k] != ' ' && line[k] != '\0'))
+        return 0;
+    char *end;
+    long n = strtol(line + k, &end, 10);
+    while (*end == ' ')
+        end++;
+    c->note_bad = end == line + k || *end || n < 1 || n > CHAT_MAX_TOKENS;
+    if (c->note_bad)
+        snprintf(c->note, sizeof c->note, "max tokens %s: must be a whole number from 1 to %d",
+                 line + k + (line[k] == ' '), CHAT_MAX_TOKENS);
+    else {
+        c->max_tokens = (int)n;
+        snprintf(c->note, sizeof c->note, "answers of up to %ld tokens", n);
+    }
+    return 1;
+}
+
 /* A /command typed into a text run's chat (model/sampling_cmd.h): the settings change, or a
  * one-line refusal changes nothing. */
 static void chat_command(bn_ui *ui, const char *line)
 {
     bn_chat_view *c = &ui->chat;
+    if (max_tokens_command(c, line))
+        return;
     bn_error err = {0};
     unsigned long long seed = c->seed;
     bn_sampling_cmd_kind kind;
@@ -415,8 +452,8 @@ static void chat_command(bn_ui *ui, const char *line)
         snprintf(c->note, sizeof c->note, "%s", err.msg);
     else if (kind == BN_SAMPLING_CMD_NONE) {
         c->note_bad = 1;
-        snprintf(c->note, sizeof c->note, "unknown command %s: /temp /top_p /top_k /seed",
-                 line);
+        snprintf(c->note, sizeof c->note,
+                 "unknown command %s: /temp /top_p /top_k /seed /max_tokens", line);
     } else if (kind == BN_SAMPLING_CMD_SEED) {
         c->seed = seed;
         c->seed_fixed = 1;
@@ -431,6 +468,20 @@ static void clear_input(bn_chat_view *c)
 {
     c->len = 0;
     c->input[0] = '\0';
+}
+
+void bn_ui_chat_cancel(bn_ui *ui)
+{
+    for (int i = ui->chat.n_entries - 1; i >= 0; i--) {
+        bn_chat_entry *e = &ui->chat.entry[i];
+        if (e->state != 0 || e->cancelled_at > 0)
+            continue;
+        int sent = e->origin == BN_ORIGIN_PAST_RUN ? bn_worker_cancel(&ui->worker, e->id)
+                                                   : bn_session_cancel(&ui->session, e->id);
+        if (sent)
+            e->cancelled_at = bn_ui_now();
+        return;
+    }
 }
 
 void bn_ui_chat_send(bn_ui *ui)

@@ -10,6 +10,12 @@
 
 #include "draw.h"
 
+/* After an answer's text: " ..." while it streams, " [stopped]" when Esc cut it. */
+static const char *entry_tail(const bn_chat_entry *e)
+{
+    return e->state == 0 ? " ..." : e->state == BN_GEN_STOPPED ? " [stopped]" : "";
+}
+
 static void draw_entry(bn_ui *ui, const bn_chat_entry *e, int y, int x, int w)
 {
     bn_draw_printf(ui, y, x, w, BN_ROLE_INPUT, "> %s", e->prompt);
@@ -20,13 +26,13 @@ static void draw_entry(bn_ui *ui, const bn_chat_entry *e, int y, int x, int w)
         bn_draw_text(ui, y, px, x + w - px, BN_ROLE_ERROR, e->completion);
     else
         bn_draw_printf(ui, y, px, x + w - px, BN_ROLE_GOOD, "%s%s", e->completion,
-                       e->state == 0 ? " ..." : "");
+                       entry_tail(e));
 }
 
 /* ---------------------------------------------------------------- a text run's stories */
 
 /* An entry's text; every line takes at least one byte of it, so it has no more lines. */
-#define STORY_BYTES (BN_CHAT_TEXT_MAX + BN_CHAT_ANSWER_MAX + 8)
+#define STORY_BYTES (BN_CHAT_TEXT_MAX + BN_CHAT_ANSWER_MAX + 16)
 
 typedef struct {
     const char *s;
@@ -132,7 +138,7 @@ static int draw_story(bn_ui *ui, const bn_chat_entry *e, int top, int bottom, in
     char text[STORY_BYTES];
     int n1 = snprintf(text, sizeof text, "> %s%s", e->prompt, e->state < 0 ? " " : "");
     size_t b1 = (size_t)(n1 < (int)sizeof text ? n1 : (int)sizeof text - 1);
-    snprintf(text + b1, sizeof text - b1, "%s%s", e->completion, e->state == 0 ? " ..." : "");
+    snprintf(text + b1, sizeof text - b1, "%s%s", e->completion, entry_tail(e));
     size_t b2 = b1 + strlen(e->completion);
     for (char *t = text; *t; t++) /* a tab or a control byte would move the cursor */
         if ((unsigned char)*t < 0x20 && *t != '\n')

@@ -138,6 +138,7 @@ static void main_key(bn_ui *ui, int key)
         return;
     }
     if (key == 27 && ui->focus == BN_PANE_CHAT) {
+        bn_ui_chat_cancel(ui); /* an answer still streaming stops */
         set_focus(ui, BN_PANE_EXPERIMENTS);
         return;
     }

@@ -61,9 +61,11 @@ typedef struct {
 typedef struct {
     char prompt[BN_CHAT_TEXT_MAX];
     char completion[BN_CHAT_ANSWER_MAX]; /* so far, while pending */
-    int state;            /* 0 pending, 1 done, -1 error (completion holds the message) */
+    int state;            /* 0 pending, 1 done, -1 error (completion holds the message),
+                           * BN_GEN_STOPPED cut by Esc (drawn with " [stopped]") */
     bn_req_origin origin; /* who answers it: the training thread or the past-run worker */
     long id;              /* request id, numbered by that server */
+    double cancelled_at;  /* when Esc cancelled it (bn_ui_now), 0 if not */
 } bn_chat_entry;
 
 typedef struct {
@@ -76,6 +78,7 @@ typedef struct {
     bn_sampling sampling;
     int seed_fixed;
     unsigned long long seed, last_seed;
+    int max_tokens;       /* a text run's answer: tokens at most (/max_tokens; 0: 96) */
     char note[160];       /* the last command's answer or refusal, one line */
     int note_bad;         /* note is a refusal */
 } bn_chat_view;
@@ -134,6 +137,9 @@ extern const bn_pane_ops bn_pane_experiments_ops, bn_pane_loss_ops, bn_pane_stat
 void bn_ui_open_form(bn_ui *ui, int experiment_index);
 void bn_ui_open_run(bn_ui *ui, int run_index);
 void bn_ui_chat_send(bn_ui *ui);
+/* Esc in the chat: the newest answer still streaming is cancelled (it stops at its next
+ * token and shows " [stopped]"; the log says so, one line, when it has). */
+void bn_ui_chat_cancel(bn_ui *ui);
 void bn_ui_flash(bn_ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 double bn_ui_now(void);
 

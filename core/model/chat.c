@@ -53,7 +53,7 @@ static size_t piece_text(const bn_tokenizer *tok, int id, char text[64])
     return tl;
 }
 
-/* Greedy tokens after the prefilled prompt: each is fed to the decoder before the next. */
+/* Greedy tokens after the fed prompt: each is fed to the decoder before the next. */
 static bn_status complete(bn_decoder *d, const bn_tokenizer *tok, bn_chat_end_fn ends,
                           int max_new, char *out, size_t cap, bn_chat_token_fn on_token,
                           void *ctx, bn_error *err)
@@ -70,8 +70,8 @@ static bn_status complete(bn_decoder *d, const bn_tokenizer *tok, bn_chat_end_fn
         for (size_t i = 0; i < tl; i++)
             answer_chars += text[i] != ' ';
         put(out, cap, &n, text, tl);
-        if (on_token)
-            on_token(ctx, out);
+        if (on_token && on_token(ctx, out))
+            break; /* cancelled */
         if (bn_decoder_pos(d) + 1 >= d->max_seq)
             break; /* the last token a forward of max_seq - 1 tokens could predict */
         z = bn_decoder_step(d, id, err);
@@ -96,7 +96,7 @@ bn_status bn_chat_complete(bn_model *m, const bn_tokenizer *tok, bn_chat_end_fn 
     if (s == BN_OK)
         s = bn_decoder_init(&d, m, limit, err);
     if (s == BN_OK)
-        s = bn_decoder_prefill(&d, row.ids, row.len, err);
+        s = bn_decoder_feed(&d, row.ids, row.len, err); /* the forward's bits: generate.h */
     if (s == BN_OK)
         s = complete(&d, tok, ends, max_new, out, cap, on_token, ctx, err);
     bn_decoder_free(&d);
@@ -108,6 +108,7 @@ typedef struct {
     char *out;
     size_t cap, n;
     int full; /* a run of characters did not fit: the rest is left out */
+    int cancelled; /* on_token said stop */
     bn_chat_token_fn on_token;
     void *ctx;
 } sample_out;
@@ -123,8 +124,17 @@ static void sample_text(void *ctx, const char *text, size_t len)
     memcpy(o->out + o->n, text, len);
     o->n += len;
     o->out[o->n] = '\0';
-    if (o->on_token)
-        o->on_token(o->ctx, o->out);
+    if (o->on_token && o->on_token(o->ctx, o->out))
+        o->cancelled = 1;
+}
+
+/* After every token, text or not: whether the asker still wants the answer. */
+static int sample_cancelled(void *ctx)
+{
+    sample_out *o = ctx;
+    if (!o->cancelled && o->on_token && o->on_token(o->ctx, NULL))
+        o->cancelled = 1;
+    return o->cancelled;
 }
 
 bn_status bn_chat_sample(bn_model *m, const bn_tokenizer *tok, const char *prompt,
@@ -142,7 +152,7 @@ bn_status bn_chat_sample(bn_model *m, const bn_tokenizer *tok, const char *promp
     if (s == BN_OK)
         s = bn_decoder_init(&d, m, m->cfg.max_seq_len, err);
     sample_out o = {.out = out, .cap = cap, .on_token = on_token, .ctx = ctx};
-    bn_textgen_opts opts = {.max_tokens = max_new};
+    bn_textgen_opts opts = {.max_tokens = max_new, .cancelled = sample_cancelled};
     bn_textgen_stats st;
     if (s == BN_OK)
         s = bn_textgen_run(&d, tok, &smp, prompt, &opts, sample_text, &o, &st, err);

@@ -16,8 +16,11 @@
 /* A sampled answer's text (bn_chat_sample), NUL included: room for ~250 tokens of stories. */
 #define BN_CHAT_ANSWER_MAX 1024
 
-/* Called after each generated token with the completion so far. */
-typedef void (*bn_chat_token_fn)(void *ctx, const char *completion_so_far);
+/* Called after each generated token with the completion so far, or with NULL when the token
+ * added no text (bn_chat_sample: part of a character, or a full answer) only to ask whether
+ * to go on; nonzero stops the answer there (the asker cancelled it: Esc in the chat pane),
+ * and it ends as if complete. */
+typedef int (*bn_chat_token_fn)(void *ctx, const char *completion_so_far);
 
 /* Whether the completion stops before `piece` (answer_chars: its non-space characters so
  * far); NULL: only </s> stops. */

@@ -1,4 +1,4 @@
-/* generate.c - batched greedy decoding over the training forward pass. */
+/* generate.c - greedy decoding: one row on a decoder, or a batch over the full forward. */
 #include "model/generate.h"
 
 #include <stddef.h>
@@ -19,6 +19,33 @@ static int is_stop(int id, const int *stop, int n_stop)
         if (id == stop[i])
             return 1;
     return 0;
+}
+
+int bn_greedy_row(bn_decoder *d, int *tokens, int len, int limit, int max_new,
+                  const int *stop, int n_stop, bn_error *err)
+{
+    int V = d->m->cfg.vocab_size;
+    if (limit > d->max_seq)
+        limit = d->max_seq;
+    if (len < 1) {
+        bn_fail(err, BN_ERR_INPUT, "greedy decoding: an empty prompt");
+        return -1;
+    }
+    if (len >= limit || max_new < 1)
+        return len; /* a full row generates nothing, as in a batch */
+    bn_decoder_reset(d);
+    if (bn_decoder_feed(d, tokens, len, err) != BN_OK) /* see generate.h */
+        return -1;
+    const float *z = bn_decoder_logits(d, len - 1);
+    for (int step = 0; step < max_new && len < limit; step++) {
+        if (step > 0 && !(z = bn_decoder_step(d, tokens[len - 1], err)))
+            return -1;
+        int next = bn_argmax(z, V);
+        tokens[len++] = next;
+        if (is_stop(next, stop, n_stop))
+            break;
+    }
+    return len;
 }
 
 void bn_generate_greedy(bn_model *m, bn_gen_batch *batch, int max_new, const int *stop,

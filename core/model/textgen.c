@@ -118,6 +118,10 @@ static bn_status sample_loop(bn_decoder *d, const bn_tokenizer *tok, bn_sampler 
             st->stop = BN_STOP_BLANK;
             break;
         }
+        if (o->cancelled && o->cancelled(t->ctx)) {
+            st->stop = BN_STOP_CANCEL;
+            break;
+        }
     }
     return BN_OK;
 }

@@ -16,11 +16,17 @@
 /* Called with each run of whole characters as it is produced. */
 typedef void (*bn_text_fn)(void *ctx, const char *text, size_t len);
 
-typedef enum { BN_STOP_EOS, BN_STOP_MAX, BN_STOP_FULL, BN_STOP_BLANK } bn_stop_reason;
+typedef enum {
+    BN_STOP_EOS, BN_STOP_MAX, BN_STOP_FULL, BN_STOP_BLANK,
+    BN_STOP_CANCEL /* opts.cancelled said so */
+} bn_stop_reason;
 
 typedef struct {
     int max_tokens;      /* new tokens at most */
     int stop_blank_line; /* also stop after a token that ends a blank line */
+    /* NULL, or asked with fn's ctx after each token: nonzero stops there (an answer the
+     * chat pane no longer wants). */
+    int (*cancelled)(void *ctx);
 } bn_textgen_opts;
 
 typedef struct {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/decoder.h"
 #include "model/generate.h"
 
 const char bn_eval_ops[5] = "+-*/";
@@ -70,27 +71,23 @@ static int build_row(const bn_arith_spec *spec, const bn_arith_problem *p, int s
     return len + plen;
 }
 
-/* Decode `rows` problems in one batch. */
-static void eval_chunk(bn_model *m, const bn_arith_spec *spec, const bn_tokenizer *tok,
-                       const bn_arith_problem *problems, int rows, int shots, bn_rng *rng,
-                       bn_gen_batch *batch, int *prompt_len, bn_arith_eval *out)
+/* Decode one problem's answer on the decoder: the row in tokens (room for cap). */
+static bn_status eval_one(bn_decoder *d, const bn_arith_spec *spec, const bn_tokenizer *tok,
+                          const bn_arith_problem *p, int shots, bn_rng *rng, int *tokens,
+                          int cap, bn_arith_eval *out, bn_error *err)
 {
-    int room = batch->cap < m->max_seq ? batch->cap : m->max_seq;
-    for (int r = 0; r < rows; r++) {
-        char text[BN_ARITH_TEXT_MAX * (BN_EVAL_MAX_SHOTS + 1) + 1];
-        int len = build_row(spec, &problems[r], shots, rng, room, text, (int)sizeof text);
-        size_t ids = bn_tok_encode(tok, text, (size_t)len,
-                                   batch->tokens + (size_t)r * batch->cap, (size_t)batch->cap);
-        prompt_len[r] = ids < (size_t)batch->cap ? (int)ids : batch->cap;
-        batch->len[r] = prompt_len[r];
-    }
-    batch->rows = rows;
+    int room = cap < d->max_seq ? cap : d->max_seq;
+    char text[BN_ARITH_TEXT_MAX * (BN_EVAL_MAX_SHOTS + 1) + 1];
+    int len = build_row(spec, p, shots, rng, room, text, (int)sizeof text);
+    size_t ids = bn_tok_encode(tok, text, (size_t)len, tokens, (size_t)cap);
+    int prompt_len = ids < (size_t)cap ? (int)ids : cap;
     int stop[2] = {0, bn_tok_special(tok, BN_TOK_EOS)};
     bn_tok_encode(tok, " ", 1, &stop[0], 1); /* the space that ends an answer */
-    bn_generate_greedy(m, batch, ANSWER_MAX, stop, 2, bn_tok_special(tok, BN_TOK_PAD));
-    for (int r = 0; r < rows; r++)
-        score_row(out, &problems[r], tok, batch->tokens + (size_t)r * batch->cap, prompt_len[r],
-                  batch->len[r]);
+    int end = bn_greedy_row(d, tokens, prompt_len, room, ANSWER_MAX, stop, 2, err);
+    if (end < 0)
+        return BN_ERR_INPUT;
+    score_row(out, p, tok, tokens, prompt_len, end);
+    return BN_OK;
 }
 
 bn_status bn_eval_arithmetic(bn_model *m, const bn_arith_spec *spec, const bn_tokenizer *tok, int n,
@@ -100,24 +97,23 @@ bn_status bn_eval_arithmetic(bn_model *m, const bn_arith_spec *spec, const bn_to
     if (shots < 0 || shots > BN_EVAL_MAX_SHOTS)
         return bn_fail(err, BN_ERR_INPUT, "shots %d: must be between 0 and %d", shots,
                        BN_EVAL_MAX_SHOTS);
-    int rows = m->max_batch, cap = BN_ARITH_TEXT_MAX * (shots + 1) + ANSWER_MAX;
+    int cap = BN_ARITH_TEXT_MAX * (shots + 1) + ANSWER_MAX;
+    int seq = cap < m->max_seq ? cap : m->max_seq; /* the rows the forward held */
     bn_arith_problem *problems = malloc(sizeof *problems * (size_t)(n > 0 ? n : 1));
-    int *tokens = malloc(sizeof(int) * (size_t)rows * cap);
-    int *len = malloc(sizeof(int) * (size_t)rows);
-    int *prompt_len = malloc(sizeof(int) * (size_t)rows);
-    if (!problems || !tokens || !len || !prompt_len) {
-        free(problems), free(tokens), free(len), free(prompt_len);
-        return bn_fail(err, BN_ERR_NOMEM, "out of memory for evaluation");
+    int *tokens = malloc(sizeof(int) * (size_t)cap);
+    bn_decoder d;
+    bn_status s = problems && tokens ? BN_OK
+                                     : bn_fail(err, BN_ERR_NOMEM, "out of memory for evaluation");
+    if (s == BN_OK)
+        s = bn_decoder_init(&d, m, seq < m->cfg.max_seq_len ? seq : m->cfg.max_seq_len, err);
+    if (s == BN_OK) {
+        bn_arith_eval_set(spec, problems, n);
+        bn_rng shot_rng; /* a fixed draw of solved examples, the same for every checkpoint */
+        bn_rng_seed(&shot_rng, 0x5407u);
+        for (int i = 0; i < n && s == BN_OK; i++)
+            s = eval_one(&d, spec, tok, &problems[i], shots, &shot_rng, tokens, cap, out, err);
+        bn_decoder_free(&d);
     }
-    bn_arith_eval_set(spec, problems, n);
-    bn_rng shot_rng; /* a fixed draw of solved examples, the same for every checkpoint */
-    bn_rng_seed(&shot_rng, 0x5407u);
-    bn_gen_batch batch = {.tokens = tokens, .len = len, .rows = rows, .cap = cap};
-    for (int first = 0; first < n; first += rows) {
-        int chunk = n - first < rows ? n - first : rows;
-        eval_chunk(m, spec, tok, problems + first, chunk, shots, &shot_rng, &batch, prompt_len,
-                   out);
-    }
-    free(problems), free(tokens), free(len), free(prompt_len);
-    return BN_OK;
+    free(problems), free(tokens);
+    return s;
 }

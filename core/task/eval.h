@@ -34,7 +34,9 @@ extern const char bn_eval_ops[5];
  * and must match exactly. Each row is `shots` solved problems from the training set
  * (a fixed draw), joined by spaces as in training, then the prompt "a op b = "; with
  * shots = 0 the prompt stands alone at the start of the row. Rows longer than the model's
- * max_seq keep fewer shots. Clobbers the model's activations. */
+ * max_seq keep fewer shots. One problem at a time on a decoder over the model's weights
+ * (bn_greedy_row: the row prefilled, then one step per token), built once per call; it
+ * uses the model's thread pool and leaves its activations alone (README, "Inference"). */
 bn_status bn_eval_arithmetic(bn_model *m, const bn_arith_spec *spec, const bn_tokenizer *tok, int n,
                              int shots, bn_arith_eval *out, bn_error *err);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "io/jsonio.h"
+#include "model/decoder.h"
 #include "model/generate.h"
 
 #define EVAL_SEED 0x5454544576616cULL /* "TTTEval" */
@@ -24,9 +25,8 @@ static int encode_prompt(const bn_tokenizer *tok, const bn_ttt_game *g, char pla
     return (int)bn_tok_encode(tok, text + start, (size_t)(n - start), ids, (size_t)max_seq);
 }
 
-/* Read one row's answer from its logits. */
-static void read_answer(const float *z, int V, const bn_tokenizer *tok, const char b[BN_TTT_CELLS],
-                        bn_ttt_answer *a)
+void bn_ttt_answer_from_logits(const float *z, int V, const bn_tokenizer *tok,
+                               const char b[BN_TTT_CELLS], bn_ttt_answer *a)
 {
     float mx = z[0];
     for (int i = 1; i < V; i++)
@@ -51,28 +51,35 @@ static void read_answer(const float *z, int V, const bn_tokenizer *tok, const ch
     a->legal = a->top_digit < BN_TTT_CELLS && b[a->top_digit] == '_';
 }
 
-/* Answer n <= max_batch positions in one forward; ids (n, max_seq), flat (n, max_seq) and
- * len (n) are scratch. */
-static void answer_rows(bn_model *m, const bn_tokenizer *tok, const bn_ttt_game *games, int n,
-                        bn_ttt_answer *out, int *ids, int *flat, int *len)
+int bn_ttt_prompt_ids(const bn_tokenizer *tok, const bn_ttt_game *g, int max_seq, int *ids)
 {
-    int T = 0, V = m->cfg.vocab_size;
+    char b[BN_TTT_CELLS];
+    bn_ttt_game_board(g, b);
+    return encode_prompt(tok, g, bn_ttt_to_move(b), max_seq, ids);
+}
+
+/* The decoder's context for the model's answers: the rows its forward held. */
+static int answer_seq(const bn_model *m)
+{
+    return m->max_seq < m->cfg.max_seq_len ? m->max_seq : m->cfg.max_seq_len;
+}
+
+void bn_ttt_decoder_answer(bn_decoder *d, const bn_tokenizer *tok, const bn_ttt_game *games,
+                           int n, bn_ttt_answer *out, int *ids)
+{
+    int V = d->m->cfg.vocab_size;
     for (int r = 0; r < n; r++) {
         char b[BN_TTT_CELLS];
         bn_ttt_game_board(&games[r], b);
+        int len = bn_ttt_prompt_ids(tok, &games[r], d->max_seq, ids);
+        bn_decoder_reset(d);
+        /* feed, not prefill: every row's logits in one product, as the forward's */
+        if (len < 1 || bn_decoder_feed(d, ids, len, NULL) != BN_OK) {
+            memset(&out[r], 0, sizeof out[r]); /* cannot happen: ids of the model's tokenizer */
+            continue;
+        }
+        bn_ttt_answer_from_logits(bn_decoder_logits(d, len - 1), V, tok, b, &out[r]);
         out[r].player = bn_ttt_to_move(b);
-        len[r] = encode_prompt(tok, &games[r], out[r].player, m->max_seq,
-                               ids + (size_t)r * m->max_seq);
-        T = len[r] > T ? len[r] : T;
-    }
-    for (int r = 0; r < n; r++)
-        for (int t = 0; t < T; t++)
-            flat[(size_t)r * T + t] = t < len[r] ? ids[(size_t)r * m->max_seq + t] : bn_tok_special(tok, BN_TOK_PAD);
-    bn_model_forward(m, flat, n, T);
-    for (int r = 0; r < n; r++) {
-        char b[BN_TTT_CELLS];
-        bn_ttt_game_board(&games[r], b);
-        read_answer(m->logits + ((size_t)r * T + len[r] - 1) * V, V, tok, b, &out[r]);
     }
 }
 
@@ -81,20 +88,15 @@ void bn_ttt_model_answer(bn_model *m, const bn_tokenizer *tok, const bn_ttt_game
 {
     if (n <= 0)
         return;
-    int rows = n < m->max_batch ? n : m->max_batch;
-    int *ids = malloc(sizeof(int) * (size_t)rows * m->max_seq);
-    int *flat = malloc(sizeof(int) * (size_t)rows * m->max_seq);
-    int *len = malloc(sizeof(int) * (size_t)rows);
-    if (!ids || !flat || !len)
+    bn_decoder d;
+    int *ids = malloc(sizeof(int) * (size_t)answer_seq(m));
+    if (ids && bn_decoder_init(&d, m, answer_seq(m), NULL) == BN_OK) {
+        bn_ttt_decoder_answer(&d, tok, games, n, out, ids);
+        bn_decoder_free(&d);
+    } else {
         memset(out, 0, sizeof *out * (size_t)n);
-    else
-        for (int first = 0; first < n; first += rows) {
-            int k = n - first < rows ? n - first : rows;
-            answer_rows(m, tok, games + first, k, out + first, ids, flat, len);
-        }
+    }
     free(ids);
-    free(flat);
-    free(len);
 }
 
 /* ---------------------------------------------------------------- games */
@@ -152,23 +154,48 @@ static void apply_answer(eval_game *e, const bn_ttt_answer *a, bn_ttt_eval *out)
     e->over = e->g.result != BN_TTT_ONGOING;
 }
 
-/* One round: opponents move, then the model answers every waiting game (in batches). */
-static int play_round(bn_model *m, const bn_tokenizer *tok, const bn_ttt_solver *s, eval_game *games,
-                      int n, bn_ttt_game *batch, bn_ttt_answer *ans, int *idx, bn_ttt_eval *out)
+/* The model's side of an evaluation: a decoder over its weights, built once, and a row of
+ * prompt ids. */
+typedef struct {
+    bn_decoder d;
+    int *ids;
+    const bn_tokenizer *tok;
+} answerer;
+
+static bn_status answerer_init(answerer *a, bn_model *m, const bn_tokenizer *tok,
+                               bn_error *err)
+{
+    memset(a, 0, sizeof *a);
+    a->tok = tok;
+    a->ids = malloc(sizeof(int) * (size_t)answer_seq(m));
+    if (!a->ids)
+        return bn_fail(err, BN_ERR_NOMEM, "out of memory for the tic-tac-toe evaluation");
+    bn_status s = bn_decoder_init(&a->d, m, answer_seq(m), err);
+    if (s != BN_OK)
+        free(a->ids);
+    return s;
+}
+
+static void answerer_free(answerer *a)
+{
+    bn_decoder_free(&a->d);
+    free(a->ids);
+}
+
+/* One round: in every game the opponent moves while it is its turn, then the model answers
+ * (each game has its own opponent RNG, so the order of the games changes nothing). */
+static int play_round(answerer *an, const bn_ttt_solver *s, eval_game *games, int n,
+                      bn_ttt_eval *out)
 {
     int waiting = 0;
     for (int i = 0; i < n; i++) {
         opponent_moves(&games[i], s);
-        if (!games[i].over)
-            idx[waiting++] = i;
-    }
-    for (int first = 0; first < waiting; first += m->max_batch) {
-        int k = waiting - first < m->max_batch ? waiting - first : m->max_batch;
-        for (int j = 0; j < k; j++)
-            batch[j] = games[idx[first + j]].g;
-        bn_ttt_model_answer(m, tok, batch, k, ans);
-        for (int j = 0; j < k; j++)
-            apply_answer(&games[idx[first + j]], &ans[j], out);
+        if (games[i].over)
+            continue;
+        bn_ttt_answer a;
+        bn_ttt_decoder_answer(&an->d, an->tok, &games[i].g, 1, &a, an->ids);
+        apply_answer(&games[i], &a, out);
+        waiting++;
     }
     return waiting;
 }
@@ -190,56 +217,50 @@ static void tally(const eval_game *e, bn_ttt_eval *out)
     }
 }
 
-/* Greedy continuation after each ended unmasked game; compare with " | Result: ...". */
-static void check_results(bn_model *m, const bn_tokenizer *tok, eval_game *games, int n,
-                          bn_ttt_eval *out)
+/* Score what the model wrote after an ended game (got) against " | Result: ...". */
+static void score_result(eval_game *e, char *got, bn_ttt_eval *out)
 {
-    int cap = m->max_seq, rows = m->max_batch, idx_n = 0;
-    int *tokens = malloc(sizeof(int) * (size_t)rows * cap), *len = malloc(sizeof(int) * rows);
-    int *idx = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1)), *plen = malloc(sizeof(int) * rows);
-    if (!tokens || !len || !idx || !plen) {
-        free(tokens), free(len), free(idx), free(plen);
-        return;
+    char want[64];
+    int wl = snprintf(want, sizeof want, " | Result: %s", bn_ttt_result_text(e->g.result));
+    int ok = strncmp(got, want, (size_t)wl) == 0 && (got[wl] == ' ' || got[wl] == '\0');
+    if (ok)
+        got[wl] = '\0'; /* what follows is the next game */
+    out->results++;
+    out->results_correct += ok;
+    /* The first game of each opponent/side, as examples. */
+    int ex = e->opp * 2 + e->side;
+    if (ex < BN_TTT_EVAL_EXAMPLES && out->examples[ex][0] == '\0') {
+        bn_ttt_format(&e->g, 1, out->examples[ex], BN_TTT_TEXT_MAX);
+        snprintf(out->example_results[ex], BN_TTT_TEXT_MAX, "%s", got);
     }
-    for (int i = 0; i < n; i++)
-        if (!games[i].masked && !games[i].forfeit)
-            idx[idx_n++] = i;
-    for (int first = 0; first < idx_n; first += rows) {
-        int k = idx_n - first < rows ? idx_n - first : rows;
-        for (int j = 0; j < k; j++) {
-            char text[BN_TTT_TEXT_MAX];
-            int tl = bn_ttt_format(&games[idx[first + j]].g, 0, text, sizeof text);
-            int start = tl > cap - RESULT_MAX_NEW ? tl - (cap - RESULT_MAX_NEW) : 0;
-            if (start < 0 || start > tl)
-                start = 0;
-            plen[j] = len[j] = (int)bn_tok_encode(tok, text + start, (size_t)(tl - start),
-                                                    tokens + (size_t)j * cap, (size_t)cap);
-        }
-        bn_gen_batch batch = {.tokens = tokens, .len = len, .rows = k, .cap = cap};
-        bn_generate_greedy(m, &batch, RESULT_MAX_NEW, NULL, 0, bn_tok_special(tok, BN_TOK_PAD));
-        for (int j = 0; j < k; j++) {
-            eval_game *e = &games[idx[first + j]];
-            char got[BN_TTT_TEXT_MAX], want[64];
-            bn_tok_decode(tok, tokens + (size_t)j * cap + plen[j], (size_t)(len[j] - plen[j]),
-                            got, sizeof got);
-            int wl = snprintf(want, sizeof want, " | Result: %s", bn_ttt_result_text(e->g.result));
-            int ok = strncmp(got, want, (size_t)wl) == 0 && (got[wl] == ' ' || got[wl] == '\0');
-            if (ok)
-                got[wl] = '\0'; /* what follows is the next game */
-            out->results++;
-            out->results_correct += ok;
-            /* The first game of each opponent/side, as examples. */
-            int ex = e->opp * 2 + e->side;
-            if (ex < BN_TTT_EVAL_EXAMPLES && out->examples[ex][0] == '\0') {
-                bn_ttt_format(&e->g, 1, out->examples[ex], BN_TTT_TEXT_MAX);
-                snprintf(out->example_results[ex], BN_TTT_TEXT_MAX, "%s", got);
-            }
-        }
+}
+
+/* Greedy continuation after each ended unmasked game; compare with " | Result: ...". */
+static bn_status check_results(answerer *an, eval_game *games, int n, bn_ttt_eval *out,
+                               bn_error *err)
+{
+    int cap = an->d.max_seq;
+    for (int i = 0; i < n; i++) {
+        eval_game *e = &games[i];
+        if (e->masked || e->forfeit)
+            continue;
+        char text[BN_TTT_TEXT_MAX], got[BN_TTT_TEXT_MAX];
+        int tl = bn_ttt_format(&e->g, 0, text, sizeof text);
+        int start = tl > cap - RESULT_MAX_NEW ? tl - (cap - RESULT_MAX_NEW) : 0;
+        if (start < 0 || start > tl)
+            start = 0;
+        int plen = (int)bn_tok_encode(an->tok, text + start, (size_t)(tl - start), an->ids,
+                                      (size_t)cap);
+        int len = bn_greedy_row(&an->d, an->ids, plen, cap, RESULT_MAX_NEW, NULL, 0, err);
+        if (len < 0)
+            return BN_ERR_INPUT;
+        bn_tok_decode(an->tok, an->ids + plen, (size_t)(len - plen), got, sizeof got);
+        score_result(e, got, out);
     }
     for (int i = 0; i < BN_TTT_EVAL_EXAMPLES; i++)
         if (out->examples[i][0])
             out->n_examples = i + 1;
-    free(tokens), free(len), free(idx), free(plen);
+    return BN_OK;
 }
 
 bn_status bn_eval_tictactoe(bn_model *m, const bn_tokenizer *tok, const bn_ttt_solver *s, int games,
@@ -248,12 +269,13 @@ bn_status bn_eval_tictactoe(bn_model *m, const bn_tokenizer *tok, const bn_ttt_s
     memset(out, 0, sizeof *out);
     int per = games / 4 > 0 ? (games + 3) / 4 : 1;
     int n = per * 8; /* 2 modes x 2 opponents x 2 sides */
+    answerer an;
+    bn_status st = answerer_init(&an, m, tok, err);
+    if (st != BN_OK)
+        return st;
     eval_game *all = calloc((size_t)n, sizeof *all);
-    bn_ttt_game *batch = malloc(sizeof *batch * (size_t)m->max_batch);
-    bn_ttt_answer *ans = malloc(sizeof *ans * (size_t)m->max_batch);
-    int *idx = malloc(sizeof(int) * (size_t)n);
-    if (!all || !batch || !ans || !idx) {
-        free(all), free(batch), free(ans), free(idx);
+    if (!all) {
+        answerer_free(&an);
         return bn_fail(err, BN_ERR_NOMEM, "out of memory for the tic-tac-toe evaluation");
     }
     out->games_per_match = per;
@@ -267,13 +289,14 @@ bn_status bn_eval_tictactoe(bn_model *m, const bn_tokenizer *tok, const bn_ttt_s
         /* The same opponent RNG for game k of a match in both modes. */
         bn_rng_seed(&e->rng, EVAL_SEED + (uint64_t)(match % 4) * 1000003u + (uint64_t)game);
     }
-    while (play_round(m, tok, s, all, n, batch, ans, idx, out) > 0)
+    while (play_round(&an, s, all, n, out) > 0)
         ;
     for (int i = 0; i < n; i++)
         tally(&all[i], out);
-    check_results(m, tok, all, n, out);
-    free(all), free(batch), free(ans), free(idx);
-    return BN_OK;
+    st = check_results(&an, all, n, out, err);
+    free(all);
+    answerer_free(&an);
+    return st;
 }
 
 /* Collect every position where someone can move, once each (DFS from the empty board). */
@@ -297,42 +320,44 @@ static void collect_positions(char b[BN_TTT_CELLS], unsigned char *seen, bn_ttt_
     }
 }
 
+/* Score the model's answer in position g (as the start board or as a game). */
+static void score_position(answerer *an, const bn_ttt_solver *s, const bn_ttt_game *g,
+                           int history, bn_ttt_position_eval *out)
+{
+    bn_ttt_answer a;
+    bn_ttt_decoder_answer(&an->d, an->tok, g, 1, &a, an->ids);
+    char now[BN_TTT_CELLS];
+    bn_ttt_game_board(g, now);
+    int moves[BN_TTT_CELLS], nb = bn_ttt_best_moves(s, now, moves), opt = 0;
+    for (int q = 0; q < nb; q++)
+        opt += moves[q] == a.cell;
+    *(history ? &out->history_legal : &out->legal) += a.legal;
+    *(history ? &out->history_optimal : &out->optimal) += opt;
+}
+
 void bn_eval_ttt_positions(bn_model *m, const bn_tokenizer *tok, const bn_ttt_solver *s,
                            bn_ttt_position_eval *out)
 {
     memset(out, 0, sizeof *out);
     unsigned char *seen = calloc(BN_TTT_POSITIONS, 1);
     bn_ttt_game *all = malloc(sizeof *all * BN_TTT_POSITIONS);
-    bn_ttt_answer *ans = malloc(sizeof *ans * (size_t)m->max_batch);
-    if (seen && all && ans) {
+    answerer an;
+    if (seen && all && answerer_init(&an, m, tok, NULL) == BN_OK) {
         char b[BN_TTT_CELLS];
         int n = 0;
         memset(b, '_', sizeof b);
         collect_positions(b, seen, all, &n);
-        for (int history = 0; history < 2; history++) {
-            if (history)
-                for (int i = 0; i < n; i++) {
-                    char start[BN_TTT_CELLS];
-                    memcpy(start, all[i].start, sizeof start);
-                    bn_ttt_game_from_position(start, &all[i]);
-                }
-            for (int first = 0; first < n; first += m->max_batch) {
-                int k = n - first < m->max_batch ? n - first : m->max_batch;
-                bn_ttt_model_answer(m, tok, all + first, k, ans);
-                for (int j = 0; j < k; j++) {
-                    char now[BN_TTT_CELLS];
-                    bn_ttt_game_board(&all[first + j], now);
-                    int moves[BN_TTT_CELLS], nb = bn_ttt_best_moves(s, now, moves), opt = 0;
-                    for (int q = 0; q < nb; q++)
-                        opt += moves[q] == ans[j].cell;
-                    *(history ? &out->history_legal : &out->legal) += ans[j].legal;
-                    *(history ? &out->history_optimal : &out->optimal) += opt;
-                }
+        for (int history = 0; history < 2; history++)
+            for (int i = 0; i < n; i++) {
+                bn_ttt_game g = all[i];
+                if (history)
+                    bn_ttt_game_from_position(all[i].start, &g);
+                score_position(&an, s, &g, history, out);
             }
-        }
         out->positions = n;
+        answerer_free(&an);
     }
-    free(seen), free(all), free(ans);
+    free(seen), free(all);
 }
 
 /* ---------------------------------------------------------------- reporting */

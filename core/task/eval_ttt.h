@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "base/error.h"
+#include "model/decoder.h"
 #include "model/model.h"
 #include "task/ttt.h"
 #include "tok/tokenizer.h"
@@ -43,10 +44,24 @@ typedef struct {
     char example_results[BN_TTT_EVAL_EXAMPLES][BN_TTT_TEXT_MAX]; /* what the model wrote */
 } bn_ttt_eval;
 
-/* The model's answers for n positions where someone can move: any n, in forwards of up to
- * m->max_batch rows. Clobbers the model's activations; out is zeroed when out of memory. */
+/* The model's answers for n positions where someone can move: any n, each prompt fed in one
+ * pass to a decoder over the model's weights (built for this call; its logits are bit for
+ * bit those of bn_model_forward on that one row). Uses the model's thread pool and leaves its
+ * activations alone; out is zeroed when out of memory. */
 void bn_ttt_model_answer(bn_model *m, const bn_tokenizer *tok, const bn_ttt_game *games, int n,
                          bn_ttt_answer *out);
+
+/* The same on a decoder the caller keeps (reset for each position); ids: room for
+ * d->max_seq prompt ids. */
+void bn_ttt_decoder_answer(bn_decoder *d, const bn_tokenizer *tok, const bn_ttt_game *games,
+                           int n, bn_ttt_answer *out, int *ids);
+
+/* The prompt of a position, "game text | X:" (its last max_seq tokens), as ids: its length. */
+int bn_ttt_prompt_ids(const bn_tokenizer *tok, const bn_ttt_game *g, int max_seq, int *ids);
+
+/* The answer read from the logits (V) after the prompt, on board b (player not set). */
+void bn_ttt_answer_from_logits(const float *z, int V, const bn_tokenizer *tok,
+                               const char b[BN_TTT_CELLS], bn_ttt_answer *a);
 
 /* Play `games` games per mode (split evenly over random/perfect x model as X/O, at least one
  * each), unmasked and masked, and check the Result text of each unmasked game that ended on

@@ -28,6 +28,7 @@ long bn_requests_post(bn_requests *r, const bn_request *req)
     r->slot[k].origin = r->origin;
     r->slot[k].id = ++r->next_id;
     r->state[k] = SLOT_PENDING;
+    r->cancel[k] = 0;
     return r->slot[k].id;
 }
 
@@ -54,6 +55,23 @@ int bn_requests_take(bn_requests *r, bn_request *out)
 
 void bn_requests_done(bn_requests *r, bn_req_kind kind)
 {
-    if ((int)kind >= 0 && (int)kind < BN_REQ_KINDS)
+    if ((int)kind >= 0 && (int)kind < BN_REQ_KINDS) {
         r->state[kind] = SLOT_FREE;
+        r->cancel[kind] = 0;
+    }
+}
+
+int bn_requests_cancel(bn_requests *r, long id)
+{
+    for (int k = 0; k < BN_REQ_KINDS; k++)
+        if (r->state[k] != SLOT_FREE && r->slot[k].id == id) {
+            r->cancel[k] = 1;
+            return 1;
+        }
+    return 0;
+}
+
+int bn_requests_cancelled(const bn_requests *r, bn_req_kind kind)
+{
+    return (int)kind >= 0 && (int)kind < BN_REQ_KINDS && r->cancel[kind];
 }

@@ -13,6 +13,10 @@
 
 #define BN_REQ_TEXT_MAX 256
 
+/* A generate request's last answer (done) when its asker cancelled it: the completion so far,
+ * cut there. The others: 0 while it grows, 1 complete, -1 an error. */
+#define BN_GEN_STOPPED 2
+
 typedef enum { BN_REQ_GENERATE, BN_REQ_MOVE } bn_req_kind;
 #define BN_REQ_KINDS 2
 
@@ -34,6 +38,7 @@ typedef struct {
 typedef struct {
     bn_request slot[BN_REQ_KINDS];
     int state[BN_REQ_KINDS];    /* 0 free, 1 pending, 2 being served */
+    int cancel[BN_REQ_KINDS];   /* the asker no longer wants the answer (bn_requests_cancel) */
     bn_req_origin origin;
     long next_id;
 } bn_requests;
@@ -55,6 +60,14 @@ int bn_requests_waiting(const bn_requests *r);
 /* Move the oldest waiting request into out (its slot stays busy until bn_requests_done):
  * 1, or 0 when none waits. */
 int bn_requests_take(bn_requests *r, bn_request *out);
+
+/* The asker no longer wants request `id` (Esc on a streaming answer): 1 when it is still
+ * pending or being served, and its server stops at its next token (bn_requests_cancelled),
+ * 0 when it was answered already. */
+int bn_requests_cancel(bn_requests *r, long id);
+
+/* Whether the request of `kind` being served was cancelled. */
+int bn_requests_cancelled(const bn_requests *r, bn_req_kind kind);
 
 /* The request of `kind` is answered: its slot takes new requests again. */
 void bn_requests_done(bn_requests *r, bn_req_kind kind);

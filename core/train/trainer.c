@@ -117,6 +117,14 @@ long bn_trainer_move(bn_trainer *t, const char *game_text)
     return post_request(t, &req);
 }
 
+int bn_trainer_cancel(bn_trainer *t, long id)
+{
+    pthread_mutex_lock(&t->lock);
+    int found = bn_requests_cancel(&t->requests, id);
+    pthread_mutex_unlock(&t->lock);
+    return found;
+}
+
 /* ---------------------------------------------------------------- init */
 
 /* A checkpoint that carries a tokenizer (text) resumes only with that tokenizer: the one the
@@ -471,13 +479,19 @@ static void fill_stats(bn_trainer *t, const step_result *r, bn_step_stats *s)
 typedef struct {
     bn_trainer *t;
     long id;
+    int stopped; /* cancelled by its asker (bn_trainer_cancel) */
 } gen_job;
 
-static void gen_token(void *ctx, const char *completion)
+/* The completion so far to the hook; stop once the asker cancelled the request. */
+static int gen_token(void *ctx, const char *completion)
 {
     gen_job *job = ctx;
-    if (job->t->hooks.on_generate)
+    if (completion && job->t->hooks.on_generate)
         job->t->hooks.on_generate(job->t->hooks.ctx, job->id, completion, 0);
+    pthread_mutex_lock(&job->t->lock);
+    job->stopped = bn_requests_cancelled(&job->t->requests, BN_REQ_GENERATE);
+    pthread_mutex_unlock(&job->t->lock);
+    return job->stopped;
 }
 
 /* Complete a generate request with the current weights: greedily to the end of an answer,
@@ -485,16 +499,20 @@ static void gen_token(void *ctx, const char *completion)
 static void serve_generate(bn_trainer *t, const bn_request *req)
 {
     char prompt[BN_CHAT_TEXT_MAX], out[BN_CHAT_ANSWER_MAX];
-    gen_job job = {t, req->id};
+    gen_job job = {t, req->id, 0};
     bn_error err = {0};
     bn_task_prompt(t->task, req->text, prompt, sizeof prompt);
-    bn_status s = t->task->chat_samples
-        ? bn_chat_sample(&t->model, t->tok, prompt, &req->sampling, req->seed, req->max_new,
-                         out, sizeof out, gen_token, &job, &err)
-        : bn_chat_complete(&t->model, t->tok, t->task->ends_answer, prompt, req->max_new,
-                           out, sizeof out, gen_token, &job, &err);
+    bn_status s = BN_OK;
+    out[0] = '\0';
+    if (!gen_token(&job, NULL)) /* not cancelled while it waited */
+        s = t->task->chat_samples
+            ? bn_chat_sample(&t->model, t->tok, prompt, &req->sampling, req->seed,
+                             req->max_new, out, sizeof out, gen_token, &job, &err)
+            : bn_chat_complete(&t->model, t->tok, t->task->ends_answer, prompt, req->max_new,
+                               out, sizeof out, gen_token, &job, &err);
     if (t->hooks.on_generate)
-        t->hooks.on_generate(t->hooks.ctx, req->id, s == BN_OK ? out : err.msg, 1);
+        t->hooks.on_generate(t->hooks.ctx, req->id, s == BN_OK ? out : err.msg,
+                             s == BN_OK && job.stopped ? BN_GEN_STOPPED : 1);
 }
 
 /* Answer a move request with the current weights. */

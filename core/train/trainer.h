@@ -83,7 +83,8 @@ typedef struct {
     void (*on_warning)(void *ctx, const char *text);
     /* The run stopped on an error (divergence): the whole message. */
     void (*on_error)(void *ctx, const char *text);
-    /* A generate request's completion so far (done = 0 while it grows, 1 at the end), with
+    /* A generate request's completion so far (done = 0 while it grows, 1 at the end,
+     * BN_GEN_STOPPED at the end of one its asker cancelled: cut where it was), with
      * the id bn_trainer_generate returned (a request of origin BN_ORIGIN_LIVE_RUN). */
     void (*on_generate)(void *ctx, long id, const char *completion, int done);
     /* A move request's answer (error == NULL), or why there is none (answer == NULL). */
@@ -144,6 +145,9 @@ long bn_trainer_generate(bn_trainer *t, const char *prompt, int max_new);
 /* Post any request (bn_request_of, then its sampling settings and seed for a text run's
  * chat, README "Requests"): its id (> 0), or 0 while one of its kind is pending. */
 long bn_trainer_request(bn_trainer *t, const bn_request *req);
+/* The asker no longer wants request id (Esc on a streaming answer): 1 when it waits or is
+ * being answered (it stops at its next token, done BN_GEN_STOPPED), 0 when answered. */
+int bn_trainer_cancel(bn_trainer *t, long id);
 /* Ask the training thread for the model's move in a tic-tac-toe game (game text or a
  * position, see bn_ttt_parse) with the current weights, between two steps (also while
  * paused). The answer arrives through hooks.on_move. Returns the request's id (> 0), or 0

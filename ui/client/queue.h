@@ -19,7 +19,8 @@
 typedef enum {
     BN_UI_EV_LOG,  /* a logged step: step, loss, loss_ema, lr */
     BN_UI_EV_TEXT, /* another line for the log: text */
-    BN_UI_EV_GEN,  /* a chat completion so far: origin, id, text, done */
+    BN_UI_EV_GEN,  /* a chat completion so far: origin, id, text, done (0 growing, 1 complete,
+                    * -1 an error in text, BN_GEN_STOPPED cancelled: cut where it was) */
     BN_UI_EV_MOVE, /* a tic-tac-toe move: origin, id, cell, top_digit, legal, probs; done -1 and text
                     * on an error */
     BN_UI_EV_EVAL,       /* an evaluation: step, text (its log line), sample (its examples),

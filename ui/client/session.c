@@ -280,6 +280,13 @@ long bn_session_generate(bn_session *s, const bn_request *req)
     return bn_trainer_request(s->trainer, req);
 }
 
+int bn_session_cancel(bn_session *s, long id)
+{
+    if (!bn_session_active(s) || phase_of(s, NULL) != BN_PHASE_RUNNING)
+        return 0;
+    return bn_trainer_cancel(s->trainer, id);
+}
+
 long bn_session_move(bn_session *s, const char *game_text)
 {
     if (!bn_session_active(s) || phase_of(s, NULL) != BN_PHASE_RUNNING)

@@ -73,6 +73,10 @@ void bn_session_command(bn_session *s, bn_train_cmd cmd);
  * if not running or one is pending. */
 long bn_session_generate(bn_session *s, const bn_request *req);
 
+/* Cancel a generate request of the training thread (bn_trainer_cancel): 1 when it was not
+ * answered yet. */
+int bn_session_cancel(bn_session *s, long id);
+
 /* A tic-tac-toe move request to the training thread (BN_UI_EV_MOVE answers it); 0 if not
  * running or one is pending. */
 long bn_session_move(bn_session *s, const char *game_text);

@@ -45,12 +45,19 @@ static void push_gen(bn_worker *w, long id, const char *text, int done)
 typedef struct {
     bn_worker *w;
     long id;
+    int stopped; /* cancelled by the UI (Esc): the answer ends where it is */
 } token_ctx;
 
-static void on_token(void *ctx, const char *completion)
+/* The completion so far to the UI; stop once the UI cancelled the request. */
+static int on_token(void *ctx, const char *completion)
 {
     token_ctx *t = ctx;
-    push_gen(t->w, t->id, completion, 0);
+    if (completion)
+        push_gen(t->w, t->id, completion, 0);
+    pthread_mutex_lock(&t->w->lock);
+    t->stopped = bn_requests_cancelled(&t->w->requests, BN_REQ_GENERATE);
+    pthread_mutex_unlock(&t->w->lock);
+    return t->stopped;
 }
 
 /* A completion, streamed (greedy, or sampled for a task whose chat samples); err holds a
@@ -60,16 +67,18 @@ static void serve_generate(bn_worker *w, const bn_request *req, bn_status loaded
 {
     char prompt[BN_CHAT_TEXT_MAX], out[BN_CHAT_ANSWER_MAX];
     bn_status s = loaded;
-    if (s == BN_OK) {
+    token_ctx ctx = {w, req->id, 0};
+    out[0] = '\0';
+    if (s == BN_OK && !on_token(&ctx, NULL)) { /* not cancelled while it waited */
         bn_task_prompt(w->task, req->text, prompt, sizeof prompt);
-        token_ctx ctx = {w, req->id};
         s = w->task->chat_samples
             ? bn_chat_sample(&w->model, w->tok, prompt, &req->sampling, req->seed,
                              req->max_new, out, sizeof out, on_token, &ctx, err)
             : bn_chat_complete(&w->model, w->tok, w->task->ends_answer, prompt, req->max_new,
                                out, sizeof out, on_token, &ctx, err);
     }
-    push_gen(w, req->id, s == BN_OK ? out : err->msg, s == BN_OK ? 1 : -1);
+    push_gen(w, req->id, s == BN_OK ? out : err->msg,
+             s != BN_OK ? -1 : ctx.stopped ? BN_GEN_STOPPED : 1);
 }
 
 /* The model's move in the game text; err holds a failed load. */
@@ -154,6 +163,16 @@ long bn_worker_post(bn_worker *w, const char *ckpt, const bn_request *req)
     }
     pthread_mutex_unlock(&w->lock);
     return id;
+}
+
+int bn_worker_cancel(bn_worker *w, long id)
+{
+    if (!w->started)
+        return 0;
+    pthread_mutex_lock(&w->lock);
+    int found = bn_requests_cancel(&w->requests, id);
+    pthread_mutex_unlock(&w->lock);
+    return found;
 }
 
 void bn_worker_stop(bn_worker *w)

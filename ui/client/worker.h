@@ -44,6 +44,11 @@ int bn_worker_start(bn_worker *w, bn_ui_queue *queue, const bn_kernels *kernels)
  * message in text. */
 long bn_worker_post(bn_worker *w, const char *ckpt, const bn_request *req);
 
+/* The UI no longer wants request id (Esc on a streaming answer): 1 when it waits or is
+ * being served, and its answer then stops at the next token (done BN_GEN_STOPPED with
+ * the completion so far); 0 when it was answered already. */
+int bn_worker_cancel(bn_worker *w, long id);
+
 /* Stop the worker after its current request and free its model. */
 void bn_worker_stop(bn_worker *w);
 
