@@ -59,7 +59,9 @@ int bn_decoder_pos(const bn_decoder *d);
  * n < 1 or an id is outside the vocabulary. */
 bn_status bn_decoder_feed(bn_decoder *d, const int *tokens, int n, bn_error *err);
 
-/* The same, computing the logits of the last token only (a prompt's prefill). */
+/* The same, computing the logits of the last token only (a prompt's prefill). Its lm_head
+ * is a one-row product, which OpenBLAS may sum in another order than the forward's over all
+ * rows (a last-bit difference, README "Inference"): use feed where bits must match. */
 bn_status bn_decoder_prefill(bn_decoder *d, const int *tokens, int n, bn_error *err);
 
 /* One token: bn_decoder_prefill of 1. Returns its logits (V), or NULL on error. */
