@@ -207,6 +207,8 @@ static const struct {
     {"prepare", "--tokenizer FILE --out DIR [options] INPUT...",
      "tokenize a corpus (.txt, .jsonl, .gz, .zst, directories) into token shards for "
      "training (prepare --help)"},
+    {"plot", "RUN [RUN...] [--png [FILE]] [--metric NAME] [options]",
+     "runs' loss (or another metric) as a chart in the terminal or a PNG (plot --help)"},
 };
 #define TUI_ROW (&subcommands[N_SUBCOMMANDS - 1])
 #define TRAIN_ROW (&subcommands[0])

@@ -38,4 +38,7 @@ int bn_cmd_tokenizer_train(int argc, char **argv);
 /* `prepare ARGS...` (argv after "prepare"); parses its own flags for the same reason. */
 int bn_cmd_prepare(int argc, char **argv);
 
+/* `plot RUN...` (argv after "plot"); parses its own flags, since it takes any number of runs. */
+int bn_cmd_plot(int argc, char **argv);
+
 #endif
