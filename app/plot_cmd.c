@@ -68,13 +68,11 @@ static bn_status take_value(plot_args *a, const char *f, const char *v, bn_error
         a->runs_dir = v;
     else if (strcmp(f, "--size") == 0)
         return parse_size(v, a, err);
-    else if (strcmp(f, "--smooth") == 0) {
+    else { /* --smooth */
         a->smooth = strtod(v, &end);
         if (!*v || *end || !(a->smooth >= 0 && a->smooth < 1))
             return bn_fail(err, BN_ERR_INPUT, "--smooth %s: must be a number in [0, 1)", v);
-    } else
-        return bn_fail(err, BN_ERR_INPUT, "%s: unknown flag (see `bitnet-tui plot --help`)",
-                       f);
+    }
     return BN_OK;
 }
 
@@ -82,6 +80,15 @@ static int ends_with_png(const char *s)
 {
     size_t n = strlen(s);
     return n > 4 && strcmp(s + n - 4, ".png") == 0;
+}
+
+static int takes_value(const char *f)
+{
+    static const char *const names[] = {"--metric", "--x", "--runs-dir", "--size", "--smooth"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(f, names[i]) == 0)
+            return 1;
+    return 0;
 }
 
 /* argv[*i] is a flag: --log, --help, --png [FILE], --name VALUE or --name=VALUE. */
@@ -100,6 +107,9 @@ static bn_status parse_flag(plot_args *a, int argc, char **argv, int *i, bn_erro
             a->png = eq + 1;
         else if (*i < argc && ends_with_png(argv[*i]))
             a->png = argv[(*i)++];
+    } else if (!takes_value(name)) {
+        return bn_fail(err, BN_ERR_INPUT, "%s: unknown flag (see `bitnet-tui plot --help`)",
+                       name);
     } else {
         const char *v = eq ? eq + 1 : *i < argc ? argv[(*i)++] : NULL;
         if (!v || !*v)
