@@ -139,6 +139,36 @@ static void test_val(void)
     bn_chart_columns_free(&c);
 }
 
+/* A second run over the first: by step, smoothed, only within the first run's steps. */
+static void test_overlay(void)
+{
+    long steps[10], ostep[20];
+    double loss[10], oloss[20];
+    for (int i = 0; i < 10; i++) {
+        steps[i] = 10 * (i + 1);
+        loss[i] = 1.0 + 0.1 * i; /* 1.0 .. 1.9 */
+    }
+    for (int j = 0; j < 20; j++) { /* steps 50 .. 240; past 100 a value that must not show */
+        ostep[j] = 50 + 10 * j;
+        oloss[j] = ostep[j] <= 100 ? 3.0 : 50.0;
+    }
+    bn_chart_overlay over = {ostep, oloss, 20};
+    bn_chart_columns c;
+    CHECK(bn_chart_columns_compute_overlay(&c, steps, loss, NULL, 10, NULL, &over, 10, 20, 0.0,
+                                           0) == 0, "compute with an overlay");
+    CHECK(c.overlay != NULL && c.columns == 10, "overlay levels");
+    CHECK(c.axis.hi == 3.0 && c.axis.lo == 1.0, "axis spans the overlay's shown part: %g..%g",
+          c.axis.lo, c.axis.hi);
+    for (int i = 0; c.overlay && i < 10; i++)
+        CHECK(c.overlay[i] == (i < 4 ? -1 : 20), "column %d: %d", i, c.overlay[i]);
+    CHECK(c.smooth[0] == 0 && c.smooth[9] == 9, "the first run's levels: %d %d", c.smooth[0],
+          c.smooth[9]);
+    bn_chart_columns_free(&c);
+    CHECK(bn_chart_columns_compute_overlay(&c, steps, loss, NULL, 10, NULL, NULL, 10, 20, 0.0,
+                                           0) == 0 && c.overlay == NULL, "no overlay");
+    bn_chart_columns_free(&c);
+}
+
 static void test_series(void)
 {
     bn_series s;
@@ -203,6 +233,7 @@ int main(void)
     test_axis();
     test_columns();
     test_val();
+    test_overlay();
     test_series();
     test_layout();
     return check_exit("test_chart");

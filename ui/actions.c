@@ -326,6 +326,31 @@ void bn_ui_open_run(bn_ui *ui, int index)
     ui->focus = BN_PANE_LOSS;
 }
 
+void bn_ui_toggle_overlay(bn_ui *ui, int index)
+{
+    const bn_run_info *run = &ui->catalog.runs[index];
+    int same = strcmp(ui->overlay_id, run->id) == 0;
+    bn_series_clear(&ui->overlay);
+    ui->overlay_id[0] = '\0';
+    if (same) {
+        bn_ui_flash(ui, "overlay off");
+        return;
+    }
+    bn_metric_point *pts = NULL;
+    int n = 0;
+    bn_error err = {0};
+    if (bn_run_read_metrics(run->dir, &pts, &n, &err) != BN_OK) {
+        bn_ui_flash(ui, "%s", err.msg);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        if (!isnan(pts[i].loss))
+            bn_series_push(&ui->overlay, pts[i].step, pts[i].loss, pts[i].lr);
+    free(pts);
+    snprintf(ui->overlay_id, sizeof ui->overlay_id, "%s", run->id);
+    bn_ui_flash(ui, "overlay: %s (%d steps); o on it again: off", run->id, ui->overlay.n);
+}
+
 /* ---------------------------------------------------------------- keys on the run */
 
 void bn_ui_toggle_pause(bn_ui *ui)

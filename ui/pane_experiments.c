@@ -140,6 +140,10 @@ static int exp_key(bn_pane *p, bn_ui *ui, int key)
         else if (ui->exp.selected < n)
             bn_ui_open_run(ui, ui->exp.selected - ui->catalog.n_exps);
         return BN_KEY_HANDLED | BN_KEY_REDRAW;
+    case 'o':
+        if (ui->exp.selected >= ui->catalog.n_exps && ui->exp.selected < n)
+            bn_ui_toggle_overlay(ui, ui->exp.selected - ui->catalog.n_exps);
+        return BN_KEY_HANDLED | BN_KEY_REDRAW;
     }
     return BN_KEY_IGNORED;
 }

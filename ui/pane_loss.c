@@ -1,7 +1,10 @@
 /* pane_loss.c - the loss chart: raw loss as bars, the smoothed loss as a line of dots, the
- * validation loss of the evaluations (text runs) as markers, the LR on its own axis; the whole history compressed to the pane's width (chart.c does the
- * arithmetic). Keys: [ and ] smoothing, g log scale, l the LR curve. */
+ * validation loss of the evaluations (text runs) as markers, the LR on its own axis, and a
+ * second run's smoothed loss when one is overlaid ('o' in the run list); the whole history
+ * compressed to the pane's width (chart.c does the arithmetic). Keys: [ and ] smoothing,
+ * g log scale, l the LR curve. */
 #include <stdio.h>
+#include <string.h>
 
 #include "client/chart.h"
 #include "draw.h"
@@ -37,12 +40,25 @@ static void draw_point(const bn_ui *ui, int x, int bottom, int rows, int level, 
     bn_draw_glyph(ui, bottom - row, x, role, glyph);
 }
 
-/* "█ raw • smooth [◆ val] [· lr]" at the right of the top border, when it fits. */
+/* "× RUN_ID" of the overlaid run, at x on the top border; returns the columns used. */
+static int draw_overlay_legend(const bn_ui *ui, int y, int x)
+{
+    if (!ui->overlay_id[0])
+        return 0;
+    int n = (int)strlen(ui->overlay_id);
+    n = n > 16 ? 16 : n;
+    bn_draw_glyph(ui, y, x, BN_ROLE_OVERLAY, ui->theme.glyphs->overlay);
+    bn_draw_printf(ui, y, x + 1, n + 2, BN_ROLE_DIM, " %.*s ", n, ui->overlay_id);
+    return n + 3;
+}
+
+/* "█ raw • smooth [× RUN] [◆ val] [· lr]" at the right of the top border, when it fits. */
 static void draw_legend(const bn_ui *ui, bn_rect r)
 {
     const bn_glyphs *g = ui->theme.glyphs;
-    int val = ui->series.n_val > 0;
-    int need = 15 + (val ? 6 : 0) + (ui->chart.show_lr ? 6 : 0);
+    int val = ui->series.n_val > 0, id = (int)strlen(ui->overlay_id);
+    int need = 15 + (val ? 6 : 0) + (ui->chart.show_lr ? 6 : 0) + (id ? (id > 16 ? 16 : id) + 3
+                                                                         : 0);
     int x = r.x + r.w - need - 6;
     if (x < r.x + 26) /* closer to the corner rather than over the title */
         x = r.x + r.w - need - 1;
@@ -53,6 +69,7 @@ static void draw_legend(const bn_ui *ui, bn_rect r)
     bn_draw_glyph(ui, r.y, x + 6, BN_ROLE_LOSS_SMOOTH, g->smooth);
     bn_draw_text(ui, r.y, x + 7, 8, BN_ROLE_DIM, " smooth ");
     x += 15;
+    x += draw_overlay_legend(ui, r.y, x);
     if (val) {
         bn_draw_glyph(ui, r.y, x, BN_ROLE_LOSS_VAL, g->val);
         bn_draw_text(ui, r.y, x + 1, 5, BN_ROLE_DIM, " val ");
@@ -103,8 +120,10 @@ static void loss_draw(bn_pane *p, bn_ui *ui)
     }
     bn_chart_columns c;
     bn_chart_points val = {s->val_step, s->val, s->n_val};
-    if (bn_chart_columns_compute(&c, s->step, s->loss, ui->chart.show_lr ? s->lr : NULL, s->n,
-                                 &val, width, rows * 8, decay_of(ui), ui->chart.log_scale) != 0)
+    bn_chart_overlay over = {ui->overlay.step, ui->overlay.loss, ui->overlay.n};
+    if (bn_chart_columns_compute_overlay(&c, s->step, s->loss, ui->chart.show_lr ? s->lr : NULL,
+                                         s->n, &val, &over, width, rows * 8, decay_of(ui),
+                                         ui->chart.log_scale) != 0)
         return;
     /* A short history is stretched: each record takes `rep` columns. */
     int bottom = in.y + rows - 1, x0 = in.x + LABEL_W, rep = width / c.columns;
@@ -116,6 +135,9 @@ static void loss_draw(bn_pane *p, bn_ui *ui)
             draw_point(ui, x, bottom, rows, c.lr[i], BN_ROLE_LR, ui->theme.glyphs->lr);
         draw_point(ui, x, bottom, rows, c.smooth[i], BN_ROLE_LOSS_SMOOTH,
                    ui->theme.glyphs->smooth);
+        if (c.overlay)
+            draw_point(ui, x, bottom, rows, c.overlay[i], BN_ROLE_OVERLAY,
+                       ui->theme.glyphs->overlay);
         if (c.val && k % rep == 0) /* over the others: evaluations are few */
             draw_point(ui, x, bottom, rows, c.val[i], BN_ROLE_LOSS_VAL, ui->theme.glyphs->val);
     }

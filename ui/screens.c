@@ -73,6 +73,7 @@ static const char *const help_lines[] = {
     "[ and ]            less / more smoothing of the loss curve",
     "g                  log scale for the loss axis",
     "l                  show the learning-rate curve",
+    "o                  on a run in the list: overlay its loss on the chart",
     "Chat pane          type a prompt such as 12+34=, Enter: greedy completion",
     "                   (a live run answers between steps; a past run from",
     "                   its latest checkpoint); a text run samples a story,",

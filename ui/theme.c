@@ -24,6 +24,7 @@ static const bn_scheme scheme_color = {
         [BN_ROLE_BOARD_O] = {COLOR_CYAN, -1, A_BOLD},
         [BN_ROLE_INPUT] = {-1, -1, A_BOLD},
         [BN_ROLE_LOSS_VAL] = {COLOR_GREEN, -1, A_BOLD},
+        [BN_ROLE_OVERLAY] = {COLOR_CYAN, -1, A_BOLD},
     },
 };
 
@@ -51,16 +52,17 @@ static const bn_scheme scheme_mono = {
         [BN_ROLE_BOARD_O] = {-1, -1, A_UNDERLINE},
         [BN_ROLE_INPUT] = {-1, -1, A_BOLD},
         [BN_ROLE_LOSS_VAL] = {-1, -1, A_BOLD | A_REVERSE},
+        [BN_ROLE_OVERLAY] = {-1, -1, A_BOLD},
     },
 };
 
 static const bn_glyphs glyphs_unicode = {
     {" ", "\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"},
-    "\u2022", "\u00b7", "\u2588", "\u2591", "\u25c6",
+    "\u2022", "\u00b7", "\u2588", "\u2591", "\u25c6", "\u00d7",
 };
 
 static const bn_glyphs glyphs_ascii = {
-    {" ", ".", ".", ".", ":", ":", ":", "|", "|"}, "*", "+", "#", "-", "o",
+    {" ", ".", ".", ".", ":", ":", ":", "|", "|"}, "*", "+", "#", "-", "o", "x",
 };
 
 void bn_theme_init(bn_theme *t, int no_color, int unicode)

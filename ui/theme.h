@@ -10,7 +10,8 @@ typedef enum {
     BN_ROLE_NORMAL, BN_ROLE_DIM, BN_ROLE_TITLE, BN_ROLE_BORDER, BN_ROLE_BORDER_FOCUS,
     BN_ROLE_SELECTED, BN_ROLE_HEADER, BN_ROLE_LOSS_RAW, BN_ROLE_LOSS_SMOOTH, BN_ROLE_LR,
     BN_ROLE_AXIS, BN_ROLE_BAR, BN_ROLE_GOOD, BN_ROLE_WARN, BN_ROLE_ERROR, BN_ROLE_KEY,
-    BN_ROLE_BOARD_X, BN_ROLE_BOARD_O, BN_ROLE_INPUT, BN_ROLE_LOSS_VAL, BN_ROLE_COUNT
+    BN_ROLE_BOARD_X, BN_ROLE_BOARD_O, BN_ROLE_INPUT, BN_ROLE_LOSS_VAL, BN_ROLE_OVERLAY,
+    BN_ROLE_COUNT
 } bn_role;
 
 typedef struct {
@@ -29,6 +30,7 @@ typedef struct {
     const char *lr;        /* the LR curve */
     const char *bar_done, *bar_todo; /* progress bar */
     const char *val;       /* the validation loss (held-out evaluations) */
+    const char *overlay;   /* a second run's smoothed loss */
 } bn_glyphs;
 
 typedef struct {

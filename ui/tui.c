@@ -251,6 +251,7 @@ static int ui_init(bn_ui *ui, const bn_tui_options *opt)
     ui->chat.sampling = bn_sampling_defaults();
     bn_session_init(&ui->session);
     bn_series_init(&ui->series);
+    bn_series_init(&ui->overlay);
     snprintf(ui->catalog.runs_dir, sizeof ui->catalog.runs_dir, "runs");
     bn_catalog_scan_experiments(&ui->catalog, opt->installed_experiments);
     bn_catalog_scan_runs(&ui->catalog);
@@ -276,6 +277,7 @@ static void ui_free(bn_ui *ui)
     }
     bn_session_close(&ui->session);
     bn_series_free(&ui->series);
+    bn_series_free(&ui->overlay);
     bn_ui_queue_free(&ui->queue);
 }
 

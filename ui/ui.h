@@ -103,6 +103,8 @@ struct bn_ui {
     bn_worker worker;           /* chat and moves for a past run, from its checkpoint */
     bn_ui_queue queue;
     bn_series series;
+    bn_series overlay;          /* a second run's loss drawn over the chart ('o' on a run) */
+    char overlay_id[BN_NAME_MAX]; /* its id, "" when none */
     bn_loglines log;
     bn_form form;
     bn_exp_view exp;
@@ -136,6 +138,8 @@ extern const bn_pane_ops bn_pane_experiments_ops, bn_pane_loss_ops, bn_pane_stat
 /* Actions panes trigger (tui.c). */
 void bn_ui_open_form(bn_ui *ui, int experiment_index);
 void bn_ui_open_run(bn_ui *ui, int run_index);
+/* Overlay that run's loss on the loss chart; the same run again takes it off. */
+void bn_ui_toggle_overlay(bn_ui *ui, int run_index);
 void bn_ui_chat_send(bn_ui *ui);
 /* Esc in the chat: the newest answer still streaming is cancelled (it stops at its next
  * token and shows " [stopped]"; the log says so, one line, when it has). */

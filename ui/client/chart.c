@@ -97,6 +97,7 @@ void bn_chart_columns_free(bn_chart_columns *c)
     free(c->smooth);
     free(c->lr);
     free(c->val);
+    free(c->overlay);
     memset(c, 0, sizeof *c);
 }
 
@@ -140,60 +141,120 @@ static void lr_levels(bn_chart_columns *c, const double *lr_cols, int levels)
         c->lr[i] = bn_chart_level(&ax, lr_cols[i], levels);
 }
 
-/* The validation series' columns and the axis widened to them; their levels come later. */
-static void fit_val(bn_chart_columns *c, const long *steps, int n, const bn_chart_points *val,
-                    double *val_cols)
+/* The axis widened to the finite values of v (cols of them). */
+static void widen_to(bn_chart_columns *c, const double *v)
 {
-    val_columns(steps, n, c->columns, val, val_cols);
     bn_chart_axis ax;
-    if (!bn_chart_axis_fit(&ax, val_cols, c->columns, NULL, 0, c->axis.log))
+    if (!bn_chart_axis_fit(&ax, v, c->columns, NULL, 0, c->axis.log))
         return;
     double lo = c->axis.lo, hi = c->axis.hi;
     c->axis.lo = ax.lo < lo ? ax.lo : lo;
     c->axis.hi = ax.hi > hi ? ax.hi : hi;
 }
 
-int bn_chart_columns_compute(bn_chart_columns *c, const long *steps, const double *loss,
-                             const double *lr, int n, const bn_chart_points *val, int width,
-                             int levels, double decay, int log)
+/* The axis widened to hold the plottable values of v (cols of them), unpadded. */
+static void widen_exact(bn_chart_columns *c, const double *v)
+{
+    for (int i = 0; i < c->columns; i++) {
+        if (!plottable(v[i], c->axis.log))
+            continue;
+        double u = to_axis(v[i], c->axis.log);
+        c->axis.lo = u < c->axis.lo ? u : c->axis.lo;
+        c->axis.hi = u > c->axis.hi ? u : c->axis.hi;
+    }
+}
+
+/* The overlay's smoothed loss by column (NaN where none), for the steps of the first run
+ * only. Returns -1 when out of memory. */
+static int overlay_values(const long *steps, int n, int cols, const bn_chart_overlay *o,
+                          double decay, double *out)
+{
+    double *ema = malloc(sizeof(double) * (size_t)o->n);
+    if (!ema)
+        return -1;
+    bn_chart_ema(o->loss, o->n, decay, ema);
+    int lo = 0, hi = o->n;
+    while (lo < hi && o->step[lo] < steps[0])
+        lo++;
+    while (hi > lo && o->step[hi - 1] > steps[n - 1])
+        hi--;
+    bn_chart_points p = {o->step + lo, ema + lo, hi - lo};
+    val_columns(steps, n, cols, &p, out);
+    free(ema);
+    return 0;
+}
+
+static int alloc_levels(bn_chart_columns *c, int cols, int lr, int val, int over)
+{
+    c->raw = malloc(sizeof(int) * (size_t)cols);
+    c->smooth = malloc(sizeof(int) * (size_t)cols);
+    c->lr = lr ? malloc(sizeof(int) * (size_t)cols) : NULL;
+    c->val = val ? malloc(sizeof(int) * (size_t)cols) : NULL;
+    c->overlay = over ? malloc(sizeof(int) * (size_t)cols) : NULL;
+    return c->raw && c->smooth && (!lr || c->lr) && (!val || c->val) && (!over || c->overlay)
+               ? 0 : -1;
+}
+
+/* The levels of the columns' values (work: raw, smoothed, -, validation, overlay). */
+static void set_levels(bn_chart_columns *c, const double *work, int levels)
+{
+    int cols = c->columns;
+    for (int i = 0; i < cols; i++) {
+        c->raw[i] = bn_chart_level(&c->axis, work[i], levels);
+        c->smooth[i] = bn_chart_level(&c->axis, work[cols + i], levels);
+        if (c->val)
+            c->val[i] = bn_chart_level(&c->axis, work[3 * cols + i], levels);
+        if (c->overlay)
+            c->overlay[i] = bn_chart_level(&c->axis, work[4 * cols + i], levels);
+    }
+}
+
+int bn_chart_columns_compute_overlay(bn_chart_columns *c, const long *steps,
+                                     const double *loss, const double *lr, int n,
+                                     const bn_chart_points *val, const bn_chart_overlay *over,
+                                     int width, int levels, double decay, int log)
 {
     memset(c, 0, sizeof *c);
     if (n <= 0 || width <= 0)
         return -1;
     int cols = n < width ? n : width, has_val = val && val->n > 0;
+    int has_over = over && over->n > 0 && steps;
     double *ema = malloc(sizeof(double) * (size_t)n);
-    double *raw_cols = malloc(sizeof(double) * (size_t)cols * 4);
-    c->raw = malloc(sizeof(int) * (size_t)cols);
-    c->smooth = malloc(sizeof(int) * (size_t)cols);
-    c->lr = lr ? malloc(sizeof(int) * (size_t)cols) : NULL;
-    c->val = has_val ? malloc(sizeof(int) * (size_t)cols) : NULL;
-    if (!ema || !raw_cols || !c->raw || !c->smooth || (lr && !c->lr) || (has_val && !c->val)) {
-        free(ema);
-        free(raw_cols);
-        bn_chart_columns_free(c);
-        return -1;
+    double *work = malloc(sizeof(double) * (size_t)cols * 5);
+    int ok = ema && work && alloc_levels(c, cols, lr != NULL, has_val, has_over) == 0;
+    double *ema_cols = ok ? work + cols : NULL, *lr_cols = ok ? work + 2 * cols : NULL;
+    if (ok) {
+        bn_chart_ema(loss, n, decay, ema);
+        c->columns = bn_chart_compress(loss, n, width, work);
+        bn_chart_compress(ema, n, width, ema_cols);
+        bn_chart_axis_fit(&c->axis, work, cols, ema_cols, cols, log);
+        if (has_val) {
+            val_columns(steps, n, cols, val, work + 3 * cols);
+            widen_to(c, work + 3 * cols);
+        }
+        ok = !has_over || overlay_values(steps, n, cols, over, decay, work + 4 * cols) == 0;
     }
-    double *ema_cols = raw_cols + cols, *lr_cols = raw_cols + 2 * cols;
-    double *val_cols = raw_cols + 3 * cols;
-    bn_chart_ema(loss, n, decay, ema);
-    c->columns = bn_chart_compress(loss, n, width, raw_cols);
-    bn_chart_compress(ema, n, width, ema_cols);
-    bn_chart_axis_fit(&c->axis, raw_cols, cols, ema_cols, cols, log);
-    if (has_val)
-        fit_val(c, steps, n, val, val_cols);
-    for (int i = 0; i < cols; i++) {
-        c->raw[i] = bn_chart_level(&c->axis, raw_cols[i], levels);
-        c->smooth[i] = bn_chart_level(&c->axis, ema_cols[i], levels);
-        if (has_val)
-            c->val[i] = bn_chart_level(&c->axis, val_cols[i], levels);
-    }
-    if (lr) {
+    if (ok && has_over)
+        widen_exact(c, work + 4 * cols);
+    if (ok)
+        set_levels(c, work, levels);
+    if (ok && lr) {
         bn_chart_compress(lr, n, width, lr_cols);
         lr_levels(c, lr_cols, levels);
     }
     c->first_step = steps ? steps[0] : 0;
     c->last_step = steps ? steps[n - 1] : n - 1;
     free(ema);
-    free(raw_cols);
-    return 0;
+    free(work);
+    if (!ok)
+        bn_chart_columns_free(c);
+    return ok ? 0 : -1;
+}
+
+int bn_chart_columns_compute(bn_chart_columns *c, const long *steps, const double *loss,
+                             const double *lr, int n, const bn_chart_points *val, int width,
+                             int levels, double decay, int log)
+{
+    return bn_chart_columns_compute_overlay(c, steps, loss, lr, n, val, NULL, width, levels,
+                                            decay, log);
 }

@@ -47,6 +47,8 @@ typedef struct {
     int *val;          /* (columns) level of the mean validation point of the column, -1 =
                           none; NULL without a validation series */
     int *lr;           /* (columns) level of the LR on its own 0..max axis, or NULL */
+    int *overlay;      /* (columns) level of a second run's smoothed loss, -1 = none; NULL
+                          without one */
     bn_chart_axis axis;
     double lr_max;
     long first_step, last_step;
@@ -61,6 +63,22 @@ typedef struct {
 int bn_chart_columns_compute(bn_chart_columns *c, const long *steps, const double *loss,
                              const double *lr, int n, const bn_chart_points *val, int width,
                              int levels, double decay, int log);
+
+/* A second run's history drawn over the first (the TUI's overlay, README "Terminal UI"):
+ * its smoothed loss (the same decay), each column the mean of its records whose step falls
+ * in that column's steps (the last record of the first run at or before it); records before
+ * the first run's first step or after its last are not shown. The y axis spans them too. */
+typedef struct {
+    const long *step;  /* ascending */
+    const double *loss;
+    int n;
+} bn_chart_overlay;
+
+/* bn_chart_columns_compute, with an overlay (NULL: none; c->overlay is NULL then). */
+int bn_chart_columns_compute_overlay(bn_chart_columns *c, const long *steps,
+                                     const double *loss, const double *lr, int n,
+                                     const bn_chart_points *val, const bn_chart_overlay *over,
+                                     int width, int levels, double decay, int log);
 
 /* The column (of `cols` over n records, as bn_chart_compress cuts them) that holds the
  * record of index j. */
