@@ -25,7 +25,7 @@
 typedef struct {
     const char *runs[MAX_RUNS], *runs_dir, *metric, *x, *png;
     char dirs[MAX_RUNS][BN_PATH_MAX], labels[MAX_RUNS][BN_NAME_MAX];
-    int n_runs, want_png, log, width, height, help;
+    int n_runs, want_png, log, width, height, help, smooth_given;
     double smooth;
 } plot_args;
 
@@ -38,7 +38,8 @@ static const char usage[] =
     "                      run]; FILE is taken when it ends in .png\n"
     "  --metric NAME       loss, val_loss, lr, grad_norm or eval_<name> [default loss]\n"
     "  --x AXIS            step, tokens (tokens seen) or time (elapsed seconds) [default step]\n"
-    "  --smooth A          EMA decay in [0, 1), debiased as the TUI's; 0 = raw [default 0.98]\n"
+    "  --smooth A          EMA decay in [0, 1), debiased as the TUI's; 0 = raw [default 0.98\n"
+    "                      for loss and grad_norm, else 0]\n"
     "  --log               log10 y axis\n"
     "  --size WxH          PNG pixels [default 1200x800]; terminal characters [default the\n"
     "                      terminal's width (else $COLUMNS, else 80) by 24]\n"
@@ -69,6 +70,7 @@ static bn_status take_value(plot_args *a, const char *f, const char *v, bn_error
     else if (strcmp(f, "--size") == 0)
         return parse_size(v, a, err);
     else { /* --smooth */
+        a->smooth_given = 1;
         a->smooth = strtod(v, &end);
         if (!*v || *end || !(a->smooth >= 0 && a->smooth < 1))
             return bn_fail(err, BN_ERR_INPUT, "--smooth %s: must be a number in [0, 1)", v);
@@ -149,6 +151,9 @@ static bn_status parse_args(plot_args *a, int argc, char **argv, bn_error *err)
                        "or eval_<name>", a->metric);
     if (!bn_curve_x_key(a->x))
         return bn_fail(err, BN_ERR_INPUT, "--x %s: must be step, tokens or time", a->x);
+    /* Per-step noise is smoothed by default; evaluations are few and the LR is smooth. */
+    if (!a->smooth_given && strcmp(a->metric, "loss") != 0 && strcmp(a->metric, "grad_norm") != 0)
+        a->smooth = 0.0;
     return BN_OK;
 }
 

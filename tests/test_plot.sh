@@ -47,6 +47,10 @@ check "torn: one warning line" [ "$(wc -l <torn_err.txt)" -eq 1 ]
 check "torn: it names the file" grep -q "torn/metrics/scalars.jsonl: the last line is cut short" torn_err.txt
 check "torn: the chart is beta's" sh -c "LC_ALL=C '$BIN' plot beta --size 50x12 | sed 's/beta/torn/' | cmp -s - torn.txt"
 
+# Evaluations and the LR are not smoothed unless asked.
+check "val_loss: raw by default" sh -c "'$BIN' plot alpha --metric val_loss | head -1 | grep -qx 'val_loss (raw) against step'"
+check "--smooth applies to it when given" sh -c "'$BIN' plot alpha --metric val_loss --smooth 0.5 | head -1 | grep -q 'EMA 0.5'"
+
 # ---- PNG ----
 is_png() { [ "$(od -An -c -N4 "$1" | tr -d ' ')" = '211PNG' ]; }
 "$BIN" plot alpha beta --png >png_out.txt 2>png_err.txt
