@@ -70,8 +70,8 @@ static void test_alpha(void)
 {
     char a[1200], b[1200];
     bn_curve c;
-    run_dir(a, sizeof a, "runs/alpha");
-    run_dir(b, sizeof b, "runs/beta");
+    run_dir(a, sizeof a, "set/alpha");
+    run_dir(b, sizeof b, "set/beta");
     CHECK(bn_curve_read(a, "loss", "tokens", &c, NULL) == BN_OK, "alpha reads");
     CHECK(c.main.n == 20 && c.main.x[0] == 2560.0 && c.main.y[0] == 3.05, "20 points, first "
           "(%g, %g)", c.main.x[0], c.main.y[0]);
@@ -91,7 +91,7 @@ static void test_torn(void)
 {
     char dir[] = "/tmp/bitnet-plot-torn.XXXXXX", cmd[2400], src[1200];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-    run_dir(src, sizeof src, "runs/beta/metrics/scalars.jsonl");
+    run_dir(src, sizeof src, "set/beta/metrics/scalars.jsonl");
     snprintf(cmd, sizeof cmd, "mkdir -p %s/metrics && cp %s %s/metrics/ && printf '{\"step\": "
              "110, \"loss\": 1.7' >> %s/metrics/scalars.jsonl", dir, src, dir, dir);
     CHECK(system(cmd) == 0, "copy");
@@ -180,8 +180,8 @@ static void test_png(void)
 {
     char a[1200], b[1200], path[] = "/tmp/bitnet-plot-test-XXXXXX";
     bn_curve c[2];
-    run_dir(a, sizeof a, "runs/alpha");
-    run_dir(b, sizeof b, "runs/beta");
+    run_dir(a, sizeof a, "set/alpha");
+    run_dir(b, sizeof b, "set/beta");
     CHECK(bn_curve_read(a, "loss", "step", &c[0], NULL) == BN_OK, "alpha");
     CHECK(bn_curve_read(b, "loss", "step", &c[1], NULL) == BN_OK, "beta");
     int fd = mkstemp(path);

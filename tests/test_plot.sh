@@ -8,7 +8,7 @@ set -u
 . "${srcdir:-.}/tests/lib.sh"
 work_dir plot
 F=$SRC/tests/fixtures/plot
-cp -r "$F/runs" runs
+cp -r "$F/set" runs
 
 # ---- the terminal chart: the fixtures' goldens at a fixed size ----
 LC_ALL=C.UTF-8 "$BIN" plot alpha beta --size 64x16 --smooth 0.5 >utf8.txt 2>err.txt

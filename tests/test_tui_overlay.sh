@@ -3,14 +3,14 @@
 # the run list overlays its smoothed loss on the chart (× points and "× RUN" in the legend)
 # over the run that is open, with the open run's validation loss as ◆ markers; o on the same
 # run again takes it off; q exits 0 (and clean under LeakSanitizer). The runs are the plot
-# fixtures (tests/fixtures/plot/runs) with an arithmetic config.
+# fixtures (tests/fixtures/plot/set) with an arithmetic config.
 set -u
 . "${srcdir:-.}/tests/lib.sh"
 tmux_work tuiover
 cp -r "$SRC/experiments" .
 for r in alpha beta; do
     mkdir -p runs/$r/meta
-    cp -r "$SRC/tests/fixtures/plot/runs/$r/metrics" runs/$r/
+    cp -r "$SRC/tests/fixtures/plot/set/$r/metrics" runs/$r/
     cp experiments/arithmetic.ini runs/$r/meta/config.ini
 done
 touch -d '2 hours ago' runs/beta/metrics/scalars.jsonl runs/beta # alpha is listed first
