@@ -139,7 +139,7 @@ static void test_experiments(const char *dir)
         {"tictactoe.ini", "tictactoe", BN_TASK_TICTACTOE, 32, 128, 4, 4, 2, 384, 128, 32,
          3000, 100},
         {"tinystories.ini", "tinystories", BN_TASK_TEXT, 2048, 384, 6, 8, 4, 1152, 256, 32,
-         30000, 250},
+         600, 250},
         {"baseline-95m.ini", "baseline-95m", BN_TASK_TEXT, 32000, 768, 12, 12, 12, 3072, 256,
          16, 400000, 375},
     };
