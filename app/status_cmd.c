@@ -140,13 +140,23 @@ static void add_evals(snapshot *s, const bn_run_status *st)
         add(s, "eval      none yet");
         return;
     }
-    for (int i = 0; i < st->n_evals; i++)
+    double val = NAN, bpb = NAN;
+    for (int i = 0; i < st->n_evals; i++) {
         if (strcmp(st->evals[i].key, "val_loss") == 0)
-            add(s, "val loss  %.4f  (step %ld)", st->evals[i].value, st->eval_step);
+            val = st->evals[i].value;
+        else if (strcmp(st->evals[i].key, "val_bpb") == 0)
+            bpb = st->evals[i].value;
+    }
+    if (!isnan(val))
+        add(s, "val loss  %.4f  %.4f bits/byte  (step %ld)", val, bpb, st->eval_step);
     add(s, "eval      step %ld", st->eval_step);
     for (int i = 0; i < st->n_evals; i++) {
-        char v[16];
-        bn_fmt_eval(v, sizeof v, &st->evals[i]);
+        const bn_run_eval_value *e = &st->evals[i];
+        char v[32];
+        if (e->integer || strncmp(e->key, "eval_", 5) == 0)
+            bn_fmt_eval(v, sizeof v, e);
+        else
+            snprintf(v, sizeof v, "%.4f", e->value);
         add(s, "  %-26s %s", st->evals[i].key, v);
     }
 }
