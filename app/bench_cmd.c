@@ -162,16 +162,17 @@ typedef struct {
 
 static void print_text(const bench_result *r)
 {
-    printf("%s: %.1fM params, %d x %d tokens, %d threads, kernel %s\n", r->config,
-           (double)r->params / 1e6, r->batch, r->seq_len, r->threads, r->kernel);
+    printf("%s: %.1fM params, %d x %d tokens, %d thread%s, kernel %s\n", r->config,
+           (double)r->params / 1e6, r->batch, r->seq_len, r->threads,
+           r->threads == 1 ? "" : "s", r->kernel);
     printf("  train      %.0f tok/s  step %.1f ms (forward %.1f, backward %.1f, optimizer %.1f)"
            "  median of %d after %d warm-up\n",
            r->tokens_per_sec, r->med.step_ms, r->med.forward_ms, r->med.backward_ms,
            r->med.optimizer_ms, r->steps, WARMUP_STEPS);
     printf("  flops      %.1f MFLOP/token, %.1f GFLOP/s = %.0f%% of the measured sgemm peak "
-           "(%.1f GFLOP/s on %d threads)\n",
+           "(%.1f GFLOP/s on %d thread%s)\n",
            r->flops_per_token / 1e6, r->gflops, 100.0 * r->gflops / r->sgemm_peak,
-           r->sgemm_peak, r->threads);
+           r->sgemm_peak, r->threads, r->threads == 1 ? "" : "s");
     printf("  BitLinear forward kernels (GOP/s, gate_up shape):");
     for (int i = 0; i < r->n_kernels; i++)
         printf(" %s %.1f%s", r->kernels[i].name, r->kernels[i].gops,

@@ -145,6 +145,13 @@ static const cli_option tui_options[] = {KERNEL, END};
 
 static const cli_option tokenizer_options[] = {END};
 
+static const cli_option runs_options[] = {
+    TEXT("runs-dir", "DIR", runs_dir, "the runs directory", "runs"),
+    {"json", NULL, OPT_SWITCH, NULL, offsetof(bn_cli, json), 0, 0, "one JSON object per run",
+     NULL},
+    END,
+};
+
 #define EXPERIMENT_NOTE                                                                     \
     "EXPERIMENT is a name from ./experiments or " BN_PKGDATADIR "/experiments\n"  \
     "(arithmetic, tictactoe, tinystories, baseline-95m), or a path to an INI file.\n"
@@ -194,6 +201,9 @@ static const bn_subcommand subcommands[] = {
      "Training one: " PROG " tokenizer train --vocab-size N --out FILE INPUT... (see\n"
      PROG " tokenizer train --help).\n",
      NULL, bn_cmd_tokenizer},
+    {"runs", BN_CMD_RUNS, "[--runs-dir DIR] [--json]",
+     "the runs, newest first: state, step, loss, last eval, speed, age, size", NULL, NULL,
+     runs_options, NULL, NULL, bn_cmd_runs},
     {"", BN_CMD_TUI, "[--kernel NAME]", "the terminal UI", NULL, NULL, tui_options, NULL,
      NULL, bn_cmd_tui},
 };
@@ -209,6 +219,8 @@ static const struct {
      "training (prepare --help)"},
     {"plot", "RUN [RUN...] [--png [FILE]] [--metric NAME] [options]",
      "runs' loss (or another metric) as a chart in the terminal or a PNG (plot --help)"},
+    {"status", "RUN [--watch [SECONDS]] [--json] [--runs-dir DIR]",
+     "one run in full; --watch redraws it until the run ends (status --help)"},
 };
 #define TUI_ROW (&subcommands[N_SUBCOMMANDS - 1])
 #define TRAIN_ROW (&subcommands[0])
@@ -468,7 +480,7 @@ static bn_status unknown_subcommand(const char *word, bn_error *err)
         return bn_fail(err, BN_ERR_INPUT, "%s: unknown subcommand; to train this experiment: "
                        "%s train %s (or %s --batch %s)", word, PROG, word, PROG, word);
     return bn_fail(err, BN_ERR_INPUT, "%s: unknown subcommand (subcommands: train, eval, "
-                   "move, play, generate, chat, bench, tokenizer, prepare; see `%s --help`)", word, PROG);
+                   "move, play, generate, chat, bench, tokenizer, prepare, runs, status, plot; see `%s --help`)", word, PROG);
 }
 
 /* tokenizer ACTION TOKENIZER: two positionals. */

@@ -13,7 +13,8 @@
 
 typedef enum {
     BN_CMD_TUI, BN_CMD_TRAIN, BN_CMD_EVAL, BN_CMD_BENCH, BN_CMD_HELP, BN_CMD_VERSION,
-    BN_CMD_MOVE, BN_CMD_PLAY, BN_CMD_TOKENIZER, BN_CMD_GENERATE, BN_CMD_CHAT
+    BN_CMD_MOVE, BN_CMD_PLAY, BN_CMD_TOKENIZER, BN_CMD_GENERATE, BN_CMD_CHAT,
+    BN_CMD_RUNS
 } bn_command;
 
 struct bn_subcommand; /* a row of the table in cli.c */
@@ -32,7 +33,8 @@ typedef struct bn_cli {
     int shots;                /* eval --shots (-1 = the checkpoint's logging.eval_shots) */
     int threads;              /* bench --threads (0 = the config's) */
     int steps;                /* bench --steps: timed steps (0 = default) */
-    int json;                 /* bench --json */
+    int json;                 /* bench --json, runs --json */
+    const char *runs_dir;     /* runs --runs-dir (NULL: runs) */
     const char *kernel;       /* --kernel, else $BITNET_KERNEL, else auto */
     const char *action;       /* tokenizer: encode, decode, info */
     const char *tokenizer;    /* tokenizer, bench --tokenizer: a tokenizer.json (or a character

@@ -35,6 +35,13 @@ int bn_cmd_bench_generate(const bn_cli *cli);
  * any number of inputs. */
 int bn_cmd_tokenizer_train(int argc, char **argv);
 
+/* `runs`: the runs of a runs directory (runs_cmd.c). */
+int bn_cmd_runs(const bn_cli *cli);
+
+/* `status ARGS...` (argv after "status"): one run in full, --watch redraws it; parses its
+ * own flags, since --watch takes an optional value (status_cmd.c). */
+int bn_cmd_status(int argc, char **argv);
+
 /* `prepare ARGS...` (argv after "prepare"); parses its own flags for the same reason. */
 int bn_cmd_prepare(int argc, char **argv);
 

@@ -15,6 +15,8 @@ int main(int argc, char **argv)
         return bn_cmd_prepare(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "plot") == 0)
         return bn_cmd_plot(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "status") == 0)
+        return bn_cmd_status(argc - 2, argv + 2);
     if (bn_cli_parse(&cli, argc, argv, &err) != BN_OK) {
         fprintf(stderr, "bitnet-tui: %s\n", err.msg);
         return BN_EXIT_INPUT;

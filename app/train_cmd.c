@@ -240,10 +240,11 @@ int bn_cmd_train(const bn_cli *cli)
         bn_trainer_free(&trainer);
         return bn_exit_status(s);
     }
-    fprintf(stderr, "run %s: %s, %zu parameters, %ld steps of %d x %d tokens, %d threads, "
+    fprintf(stderr, "run %s: %s, %zu parameters, %ld steps of %d x %d tokens, %d thread%s, "
                     "kernel %s%s\n",
             trainer.run.dir, cfg.experiment.name, trainer.model.num_params, cfg.train.num_steps,
-            cfg.train.batch_size, cfg.train.seq_len, cfg.train.threads, kernels->name,
+            cfg.train.batch_size, cfg.train.seq_len, cfg.train.threads,
+            cfg.train.threads == 1 ? "" : "s", kernels->name,
             cli->resume ? " (resumed)" : "");
     print_data(&trainer);
 

@@ -161,3 +161,30 @@ int bn_json_get_long(const json_t *object, const char *key, long *out)
     *out = (long)i;
     return 0;
 }
+
+int bn_jsonl_torn_tail(const char *path)
+{
+    enum { WINDOW = 65536 };
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    long want = size > WINDOW ? WINDOW : size;
+    char *text = want > 0 ? malloc((size_t)want) : NULL;
+    size_t got = text && fseek(f, size - want, SEEK_SET) == 0 ? fread(text, 1, (size_t)want, f)
+                                                               : 0;
+    fclose(f);
+    int torn = 0;
+    if (got > 0 && text[got - 1] != '\n') {
+        torn = 1;
+    } else if (got > 1) { /* the last whole line: from after the newline before it */
+        size_t start = got - 1;
+        while (start > 0 && text[start - 1] != '\n')
+            start--;
+        json_t *rec = json_loadb(text + start, got - 1 - start, JSON_REJECT_DUPLICATES, NULL);
+        torn = start > 0 || (size_t)size == got ? !json_is_object(rec) : 0;
+        json_decref(rec);
+    }
+    free(text);
+    return torn;
+}

@@ -57,4 +57,8 @@ bn_status bn_jsonl_each_tail(const char *path, size_t max_bytes, bn_jsonl_fn fn,
  * when missing, null, a real or out of range. Counts and steps are integers in our files. */
 int bn_json_get_long(const json_t *object, const char *key, long *out);
 
+/* Whether the last line of a JSONL file is not a whole record: no newline after it, or text
+ * that does not parse (a crash tore it while writing). 0 for a missing or empty file. */
+int bn_jsonl_torn_tail(const char *path);
+
 #endif

@@ -4,6 +4,7 @@
 #include "base/fileio.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -82,4 +83,56 @@ bn_status bn_rundir_append_record(bn_rundir *run, FILE *f, const json_t *record,
 void bn_rundir_checkpoint_path(const bn_rundir *run, long step, char *out, size_t cap)
 {
     snprintf(out, cap, "%s/checkpoints/step_%06ld", run->dir, step);
+}
+
+/* The lines of text[0, len) to keep: whole records at or before step, and records without
+ * one. Returns the kept text's length (written over text); *dropped counts the others. */
+static size_t keep_through(char *text, size_t len, long step, int *dropped)
+{
+    size_t out = 0;
+    *dropped = 0;
+    for (size_t at = 0; at < len;) {
+        char *nl = memchr(text + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        json_t *rec = nl ? json_loadb(text + at, end - at, JSON_REJECT_DUPLICATES, NULL) : NULL;
+        long s = 0;
+        int keep = json_is_object(rec) && (bn_json_get_long(rec, "step", &s) != 0 || s <= step);
+        json_decref(rec);
+        if (keep) {
+            memmove(text + out, text + at, end + 1 - at);
+            out += end + 1 - at;
+        } else {
+            (*dropped)++;
+        }
+        at = end + 1;
+    }
+    return out;
+}
+
+static bn_status drop_after(const char *path, long step, bn_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return BN_OK; /* nothing logged yet */
+    char *text = NULL;
+    size_t len = 0;
+    int dropped = 0;
+    bn_status s = bn_read_file(path, &text, &len, err);
+    if (s == BN_OK) {
+        size_t kept = keep_through(text, len, step, &dropped);
+        text[kept] = '\0';
+        if (dropped)
+            s = bn_write_file_atomic(path, text, err);
+    }
+    free(text);
+    return s;
+}
+
+bn_status bn_rundir_drop_after(const char *run_dir, long step, bn_error *err)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/metrics/scalars.jsonl", run_dir);
+    bn_status s = drop_after(path, step, err);
+    snprintf(path, sizeof path, "%s/samples/samples.jsonl", run_dir);
+    return s == BN_OK ? drop_after(path, step, err) : s;
 }

@@ -34,4 +34,10 @@ bn_status bn_rundir_append_record(bn_rundir *run, FILE *f, const json_t *record,
 /* "<dir>/checkpoints/step_NNNNNN" */
 void bn_rundir_checkpoint_path(const bn_rundir *run, long step, char *out, size_t cap);
 
+/* Resuming from the checkpoint at `step`: drop the records of scalars.jsonl and
+ * samples.jsonl after that step (and lines a crash tore), so that each step is logged once
+ * (README, "Runs on disk"). A file is rewritten through a temporary name and renamed, and
+ * only when something is dropped. Call before bn_rundir_open opens them for appending. */
+bn_status bn_rundir_drop_after(const char *run_dir, long step, bn_error *err);
+
 #endif

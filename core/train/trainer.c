@@ -214,6 +214,13 @@ static bn_status open_run_dir(bn_trainer *t, const char *resume_dir, bn_error *e
     t->config_ini = bn_config_to_string(&t->cfg);
     if (!t->config_ini)
         return bn_fail(err, BN_ERR_NOMEM, "out of memory");
+    if (resume_dir) { /* one record per step: what was logged after the checkpoint goes */
+        char dir[sizeof t->run.dir];
+        snprintf(dir, sizeof dir, "%s/%s", t->cfg.log.runs_dir, t->cfg.log.run_id);
+        bn_status s = bn_rundir_drop_after(dir, t->state.step, err);
+        if (s != BN_OK)
+            return s;
+    }
     return bn_rundir_open(&t->run, t->cfg.log.runs_dir, t->cfg.log.run_id, t->config_ini,
                           resume_dir != NULL, err);
 }
