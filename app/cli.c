@@ -480,7 +480,8 @@ static bn_status unknown_subcommand(const char *word, bn_error *err)
         return bn_fail(err, BN_ERR_INPUT, "%s: unknown subcommand; to train this experiment: "
                        "%s train %s (or %s --batch %s)", word, PROG, word, PROG, word);
     return bn_fail(err, BN_ERR_INPUT, "%s: unknown subcommand (subcommands: train, eval, "
-                   "move, play, generate, chat, bench, tokenizer, prepare, runs, status, plot; see `%s --help`)", word, PROG);
+                   "move, play, generate, chat, bench, tokenizer, prepare, runs, status, plot; "
+                   "see `%s --help`)", word, PROG);
 }
 
 /* tokenizer ACTION TOKENIZER: two positionals. */
