@@ -34,16 +34,26 @@ wait_answer() {
     screen
     return 1
 }
-# wait_answer_done: until no answer in the pane is pending (its " ..." marker gone; 20 s): a
-# server takes one prompt at a time and refuses the next while one streams.
-wait_answer_done() {
-    n=400
+# The chat's input line without spaces: ">" when empty, ">Lily" while Lily waits to be sent.
+input_line() {
+    screen | sed -n '/Chat (typing/,$p' | sed -n 's/.*││//p' | tail -n 1 | tr -d ' │'
+}
+# send_prompt: Enter until the prompt is taken (the input line empties; 20 s). A server takes
+# one prompt at a time: while the previous answer streams, Enter is refused ("busy with the
+# previous prompt") and the text stays in the input line.
+send_prompt() {
+    n=40
     while [ $n -gt 0 ]; do
-        chat_text | grep -q '\.\.\.$' || return 0
-        sleep 0.05
+        tm send-keys -t bn Enter
+        k=10
+        while [ $k -gt 0 ]; do
+            [ "$(input_line)" = ">" ] && return 0
+            sleep 0.05
+            k=$((k - 1))
+        done
         n=$((n - 1))
     done
-    echo "timed out waiting for the answer to end; the screen:"
+    echo "the prompt was never taken; the screen:"
     screen
     return 1
 }
@@ -137,8 +147,10 @@ tm send-keys -t bn 'Once upon a time'
 wait_for 2 '> Once upon a time' >/dev/null
 tm send-keys -t bn Enter
 check "live: the answer streamed into the pane" wait_answer '>Onceuponatime' 0
-check "live: the answer ends" wait_answer_done
-tm send-keys -t bn 'Lily' Enter Escape '?'
+tm send-keys -t bn 'Lily'
+wait_for 2 '> Lily' >/dev/null
+check "live: a second prompt is taken (once the first answer is done)" send_prompt
+tm send-keys -t bn Escape '?'
 check "live: Esc right after a prompt leaves the UI answering keys" wait_for 2 '─ Keys ─'
 tm send-keys -t bn Escape 4
 check "live: each prompt drew from a new seed, named in the log" \
