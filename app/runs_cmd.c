@@ -66,16 +66,6 @@ static void print_row(const bn_run_status *st, int id_width, int utf8, double no
            eval, tps, age, size);
 }
 
-static void print_json(const bn_run_status *st, double now)
-{
-    json_t *o = bn_run_status_json(st, now);
-    char *line = o ? bn_json_line(o, BN_JSON_RECORD) : NULL;
-    if (line)
-        printf("%s\n", line);
-    free(line);
-    json_decref(o);
-}
-
 /* The ID column's width: 15 at 80 columns, more on a wider terminal, at most the longest. */
 static int id_width(const bn_run_info *runs, int n)
 {
@@ -104,7 +94,7 @@ static void show_run(const bn_run_info *run, int json, int width, int utf8, doub
         fprintf(stderr, "bitnet-tui: warning: %s/metrics/scalars.jsonl: the last line is not "
                 "a whole record (a crash tore it?); skipped\n", run->dir);
     if (json)
-        print_json(&st, now);
+        bn_run_status_print_json(&st, now);
     else
         print_row(&st, width, utf8, now);
 }

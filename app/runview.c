@@ -4,6 +4,7 @@
 #include <langinfo.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -145,7 +146,7 @@ static json_t *progress_json(const bn_run_status *st)
                      "eval_value", bn_json_number(main_eval ? main_eval->value : NAN));
 }
 
-json_t *bn_run_status_json(const bn_run_status *st, double now)
+static json_t *status_json(const bn_run_status *st, double now)
 {
     int have_ckpt = st->checkpoint_step >= 0;
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", st->info.id, "dir",
@@ -166,4 +167,14 @@ json_t *bn_run_status_json(const bn_run_status *st, double now)
     json_decref(more);
     json_decref(prog);
     return o;
+}
+
+void bn_run_status_print_json(const bn_run_status *st, double now)
+{
+    json_t *o = status_json(st, now);
+    char *line = o ? bn_json_line(o, BN_JSON_RECORD) : NULL;
+    if (line)
+        printf("%s\n", line);
+    free(line);
+    json_decref(o);
 }

@@ -31,9 +31,9 @@ void bn_fmt_eval(char *out, size_t cap, const bn_run_eval_value *e);
 /* Whether the locale's characters are UTF-8 (after setlocale(LC_CTYPE, "")). */
 int bn_locale_utf8(void);
 
-/* Everything `status` shows, as one object (now: the clock, for the ages). NULL when out
- * of memory. */
-json_t *bn_run_status_json(const bn_run_status *st, double now);
+/* Everything `status` shows, as one JSON line on stdout (now: the clock, for the ages);
+ * nothing when out of memory. */
+void bn_run_status_print_json(const bn_run_status *st, double now);
 
 /* Seconds since the epoch, as the files' mtimes count them. */
 double bn_wall_clock(void);

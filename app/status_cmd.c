@@ -209,17 +209,6 @@ static void show(const snapshot *s, int tty, int first)
     fflush(stdout);
 }
 
-static void show_json(const bn_run_status *st, double now)
-{
-    json_t *o = bn_run_status_json(st, now);
-    char *line = o ? bn_json_line(o, BN_JSON_RECORD) : NULL;
-    if (line)
-        printf("%s\n", line);
-    fflush(stdout);
-    free(line);
-    json_decref(o);
-}
-
 static void pause_for(double seconds)
 {
     struct timespec ts = {(time_t)seconds, (long)((seconds - floor(seconds)) * 1e9)};
@@ -244,7 +233,8 @@ static int show_once(const char *run_dir, const status_args *a, snapshot *s, int
                 "a whole record (a crash tore it?); skipped\n", run_dir);
     double now = bn_wall_clock();
     if (a->json) {
-        show_json(&st, now);
+        bn_run_status_print_json(&st, now);
+        fflush(stdout); /* each --watch record as it comes, through a pipe too */
     } else {
         take_snapshot(s, &st, now);
         show(s, tty, !*shown);
