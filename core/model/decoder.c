@@ -181,18 +181,18 @@ static void store_kv(bn_decoder *d, int l, int n)
 }
 
 /* Attention of the n new rows of layer l (their q, k, v in d->qkv) -> d->attn_out. */
-static void attend(bn_decoder *d, int l, int n)
+static void attend(bn_decoder *d, bn_threadpool *pool, int l, int n)
 {
     bn_model *m = d->m;
     int hd = m->head_dim, half = hd / 2;
-    bn_rope_forward(m->pool, d->qkv, d->rope_cos + (size_t)d->pos * half,
+    bn_rope_forward(pool, d->qkv, d->rope_cos + (size_t)d->pos * half,
                     d->rope_sin + (size_t)d->pos * half, 1, n, m->cfg.num_heads,
                     m->cfg.num_kv_heads, hd);
     store_kv(d, l, n);
     size_t layer = (size_t)l * d->max_seq * kv_dim(m);
     bn_attn_shape s = {.B = 1, .T = n, .H = m->cfg.num_heads, .KV = m->cfg.num_kv_heads,
                        .hd = hd};
-    bn_attention_cached(m->pool, d->attn_out, d->scores, d->qkv, m->qkv_dim,
+    bn_attention_cached(pool, d->attn_out, d->scores, d->qkv, m->qkv_dim,
                         d->k_cache + layer, d->v_cache + layer, (int)kv_dim(m), n, d->pos, s);
 }
 
@@ -224,13 +224,16 @@ static void bitlinear_one(bn_decoder *d, float *y, const float *x, const float *
     bn_quant_normed_activations(NULL, d->bl.rstd, NULL, d->bl.xq_i8, d->bl.rowsum, d->bl.sx,
                                 x, g, 1, in, (float)m->cfg.norm_eps);
     gemv_job j = {d->acc, d->bl.xq_i8, d->bl.rowsum[0], packed(d, l, i), out, in};
-    bn_parallel_for(m->pool, (out + BN_T2_BLOCK - 1) / BN_T2_BLOCK, gemv_rows, &j);
+    gemv_rows(&j, 0, (out + BN_T2_BLOCK - 1) / BN_T2_BLOCK, 0);
     float inv = 1.0f / (d->bl.sx[0] * lin[i].q->scale);
     for (int n = 0; n < out; n++)
         y[n] = (float)d->acc[n] * inv;
 }
 
-/* d->x (1, D) through block l on the packed weights (layer_feed for one token). */
+/* d->x (1, D) through block l on the packed weights (layer_feed for one token). On the
+ * calling thread alone: a token's loops take microseconds, less than waking the pool's
+ * sleeping workers, which made two threads ten times slower than one (README,
+ * "Generation"). Every loop here is split by rows or heads, so the bits are the same. */
 static void layer_one(bn_decoder *d, int l)
 {
     bn_model *m = d->m;
@@ -240,7 +243,7 @@ static void layer_one(bn_decoder *d, int l)
 
     bn_rmsnorm_forward(NULL, d->xn, d->rstd, d->x, p.attn_norm, 1, D, eps);
     bitlinear_one(d, d->qkv, d->xn, p.qkv_norm, l, 0);
-    attend(d, l, 1);
+    attend(d, NULL, l, 1);
     bitlinear_one(d, d->x_mid, d->attn_out, p.out_norm, l, 1);
     add_inplace(d->x_mid, d->x, (size_t)D);
 
@@ -263,7 +266,7 @@ static void layer_feed(bn_decoder *d, int l, int n)
 
     bn_rmsnorm_forward(ex->pool, d->xn, d->rstd, d->x, p.attn_norm, n, D, eps);
     bn_bitlinear_forward(ex, d->qkv, &d->bl, d->xn, p.qkv_norm, &q->qkv, n, D, Q, eps, &d->sc);
-    attend(d, l, n);
+    attend(d, m->pool, l, n);
     bn_bitlinear_forward(ex, d->x_mid, &d->bl, d->attn_out, p.out_norm, &q->out, n, D, D, eps,
                          &d->sc);
     add_inplace(d->x_mid, d->x, (size_t)n * D);
@@ -310,7 +313,7 @@ static void head_one(bn_decoder *d, const float *x)
 {
     bn_model *m = d->m;
     head_job j = {d->logits, x, bn_model_embedding(m, m->params), m->cfg.hidden_size};
-    bn_parallel_for(m->pool, m->cfg.vocab_size, head_rows, &j);
+    head_rows(&j, 0, m->cfg.vocab_size, 0); /* on this thread, as layer_one */
 }
 
 /* n tokens through every layer; the logits of rows [first, n), one row by dot products when
