@@ -63,6 +63,7 @@ typedef struct bn_subcommand {
 static const cli_option train_options[] = {
     KEY("num-steps", "N", "training.num_steps"),
     KEY("batch-size", "N", "training.batch_size"),
+    KEY("grad-accum", "N", "training.grad_accum_steps"),
     KEY("seq-len", "N", "training.seq_len"),
     KEY("seed", "N", "training.seed"),
     THREADS,
