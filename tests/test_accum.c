@@ -5,7 +5,8 @@
  *   batch B and grad_accum_steps 2; rank 0 alone logs;
  * - a 1-process checkpoint resumes on 2 ranks and a 2-rank one on 1 process, bit for bit;
  * - a stop requested on rank 1 stops both ranks after the same step, rank 0 saves;
- * - a failure of one rank's init fails every rank's;
+ * - a failure of one rank's init fails every rank's, and rank 0's failing disk ends the
+ *   other's run too (no rank waits for ever);
  * - accum 2 x B matches batch 2B within float tolerance (same rows: the source's 2B rows
  *   are its B + B rows), with the activation memory of B. */
 #include <math.h>
@@ -116,6 +117,7 @@ typedef struct {
     bn_dist dist;       /* size 1: alone */
     long stop_at;       /* on_log asks for a stop at this step (0: never) */
     int stop_first;     /* a stop request before the first step */
+    int full_disk;      /* its metrics go to /dev/full: the first record fails */
     bn_trainer t;
     double loss[STEPS + 1]; /* by step, from on_log */
     int logs;           /* on_log calls */
@@ -141,6 +143,10 @@ static void *rank_main(void *arg)
                                      hooks, &r->dist, &r->err);
     if (r->init_s == BN_OK && r->stop_first)
         bn_trainer_command(&r->t, BN_CMD_STOP);
+    if (r->init_s == BN_OK && r->full_disk) {
+        fclose(r->t.run.scalars);
+        r->t.run.scalars = fopen("/dev/full", "w");
+    }
     r->run_s = r->init_s == BN_OK ? bn_trainer_run(&r->t, &r->err) : r->init_s;
     return NULL;
 }
@@ -316,6 +322,27 @@ static void test_init_failure_shared(void)
     free(job);
 }
 
+/* Rank 0 cannot write its metrics (a full disk) after step 1: both ranks end there. */
+static void test_rank0_failure_shared(void)
+{
+    rank_run *job = calloc(RANKS, sizeof *job);
+    for (int i = 0; i < RANKS; i++)
+        job[i].cfg = tiny_config("full", B, 1);
+    job[0].full_disk = 1;
+    run_job(job);
+    CHECK(job[0].run_s == BN_ERR_IO && strstr(job[0].err.msg, "scalars.jsonl"),
+          "rank 0: %d %s", job[0].run_s, job[0].err.msg);
+    CHECK(job[1].run_s == BN_ERR_IO && strstr(job[1].err.msg, "rank 0 stopped the run"),
+          "rank 1: %d %s", job[1].run_s, job[1].err.msg);
+    for (int i = 0; i < RANKS; i++)
+        CHECK(job[i].t.state.step == 1 && job[i].t.snap.state == BN_RUN_FAILED,
+              "rank %d ended at step %ld, %s", i, job[i].t.state.step,
+              bn_run_state_name(job[i].t.snap.state));
+    for (int i = 0; i < RANKS; i++)
+        free_run(&job[i]);
+    free(job);
+}
+
 /* The source's 2B rows are its B rows twice: a batch of 2B sees what accum 2 x B sees. */
 static void test_same_rows(void)
 {
@@ -377,6 +404,7 @@ int main(void)
     test_ranks_equal_accum(alone);
     test_resume_across_ranks(alone);
     test_init_failure_shared();
+    test_rank0_failure_shared();
     test_accum_matches_big_batch(alone);
     free_run(alone);
     free(alone);
