@@ -90,6 +90,8 @@ static const key_spec schema[] = {
      "rows per step"},
     {"training", "seq_len", KEY_INT, FIELD(train.seq_len), "64", 2, 65536, 0,
      "tokens per row"},
+    {"training", "grad_accum_steps", KEY_INT, FIELD(train.grad_accum_steps), "1", 1, 65536, 0,
+     "micro-batches of batch_size rows per optimizer step (gradient accumulation)"},
     {"training", "peak_lr", KEY_DOUBLE, FIELD(train.peak_lr), "1.5e-3", 0, 1, MIN_EXCLUSIVE,
      "learning rate at the end of warmup"},
     {"training", "warmup_steps", KEY_INT, FIELD(train.warmup_steps), "100", 0, 1e9, 0,

@@ -40,6 +40,7 @@ typedef struct {
     long num_steps;
     int batch_size;
     int seq_len;         /* tokens per row; loss over the seq_len-1 next-token predictions */
+    int grad_accum_steps; /* micro-batches of batch_size rows per optimizer step (>= 1) */
     double peak_lr;      /* 1.5e-3 */
     int warmup_steps;
     double weight_decay; /* applied in the first half, 0 in the second */

@@ -38,46 +38,67 @@ static const struct {
 };
 #define N_LAYER_TENSORS (sizeof layer_tensors / sizeof layer_tensors[0])
 
-static int64_t dim_value(const bn_model *m, dim_id id)
+static int64_t dim_value(const bn_model_config *cfg, dim_id id)
 {
     switch (id) {
-    case DIM_D: return m->cfg.hidden_size; /* == H * hd: heads divide hidden_size */
-    case DIM_Q: return m->qkv_dim;
-    case DIM_F: return m->cfg.ffn_size;
-    case DIM_2F: return 2 * (int64_t)m->cfg.ffn_size;
+    case DIM_D: return cfg->hidden_size; /* == H * hd: heads divide hidden_size */
+    case DIM_Q: return (int64_t)(cfg->num_heads + 2 * cfg->num_kv_heads) *
+                       (cfg->hidden_size / cfg->num_heads);
+    case DIM_F: return cfg->ffn_size;
+    case DIM_2F: return 2 * (int64_t)cfg->ffn_size;
     default: return 1;
     }
 }
 
-static void add_tensor(bn_model *m, const char *name, int ndim, int64_t rows, int64_t cols,
-                       size_t *offset)
+/* Append one tensor at *offset (to out when not NULL). */
+static void add_tensor(bn_tensor_info *out, int *count, const char *name, int ndim,
+                       int64_t rows, int64_t cols, size_t *offset)
 {
-    bn_tensor_info *t = &m->tensors[m->num_tensors++];
-    snprintf(t->name, sizeof t->name, "%s", name);
-    t->ndim = ndim;
-    t->shape[0] = rows;
-    t->shape[1] = ndim == 2 ? cols : 0;
-    t->numel = (size_t)rows * (size_t)(ndim == 2 ? cols : 1);
-    t->offset = *offset;
-    *offset += t->numel;
+    size_t numel = (size_t)rows * (size_t)(ndim == 2 ? cols : 1);
+    if (out) {
+        bn_tensor_info *t = &out[*count];
+        snprintf(t->name, sizeof t->name, "%s", name);
+        t->ndim = ndim;
+        t->shape[0] = rows;
+        t->shape[1] = ndim == 2 ? cols : 0;
+        t->numel = numel;
+        t->offset = *offset;
+    }
+    (*count)++;
+    *offset += numel;
 }
 
-/* Embedding, then each layer's tensors, then the final norm. */
-static void build_tensor_table(bn_model *m)
+/* Embedding, then each layer's tensors, then the final norm, into out (2 + 10 L entries)
+ * or, with out NULL, only counted. Returns the parameter count: the model's table and
+ * bn_model_param_count are this one walk, so they cannot disagree. */
+static size_t walk_tensors(const bn_model_config *cfg, bn_tensor_info *out)
 {
     size_t offset = 0;
-    int64_t d = m->cfg.hidden_size;
-    add_tensor(m, "token_embeddings.weight", 2, m->cfg.vocab_size, d, &offset);
-    for (int l = 0; l < m->cfg.num_layers; l++)
+    int count = 0;
+    int64_t d = cfg->hidden_size;
+    add_tensor(out, &count, "token_embeddings.weight", 2, cfg->vocab_size, d, &offset);
+    for (int l = 0; l < cfg->num_layers; l++)
         for (size_t i = 0; i < N_LAYER_TENSORS; i++) {
-            char name[96];
-            snprintf(name, sizeof name, "blocks.%d.%s", l, layer_tensors[i].name);
+            char name[96] = "";
+            if (out)
+                snprintf(name, sizeof name, "blocks.%d.%s", l, layer_tensors[i].name);
             int ndim = layer_tensors[i].cols == DIM_NONE ? 1 : 2;
-            add_tensor(m, name, ndim, dim_value(m, layer_tensors[i].rows),
-                       dim_value(m, layer_tensors[i].cols), &offset);
+            add_tensor(out, &count, name, ndim, dim_value(cfg, layer_tensors[i].rows),
+                       dim_value(cfg, layer_tensors[i].cols), &offset);
         }
-    add_tensor(m, "final_norm.weight", 1, d, 0, &offset);
-    m->num_params = offset;
+    add_tensor(out, &count, "final_norm.weight", 1, d, 0, &offset);
+    return offset;
+}
+
+size_t bn_model_param_count(const bn_model_config *cfg)
+{
+    return walk_tensors(cfg, NULL);
+}
+
+static void build_tensor_table(bn_model *m)
+{
+    m->num_params = walk_tensors(&m->cfg, m->tensors);
+    m->num_tensors = 2 + (int)N_LAYER_TENSORS * m->cfg.num_layers;
     m->layer_numel = 0;
     for (size_t i = 0; i < N_LAYER_TENSORS; i++)
         m->layer_numel += m->tensors[1 + i].numel;

@@ -117,6 +117,10 @@ typedef struct {
     bn_exec ex;             /* kernels + pool, as the layers take them */
 } bn_model;
 
+/* The parameter count of a model of this config, without allocating one (the same walk
+ * over the tensor table as bn_model_init, so always m->num_params). */
+size_t bn_model_param_count(const bn_model_config *cfg);
+
 /* Allocate every slab for batches up to max_batch x max_seq, and a pool of `threads`
  * compute threads (the caller's included) for the loops outside sgemm. */
 bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, int max_seq,

@@ -1,5 +1,5 @@
-/* trainer.c - the training loop: batch, forward, backward, clip, AdamW; logging, evaluation,
- * checkpoints; pause/stop/save requests from other threads. */
+/* trainer.c - the training loop around the step (step.c): logging, evaluation,
+ * checkpoints; pause/stop/save requests from other threads; one rank of a job (sync.c). */
 #include "train/trainer.h"
 
 #include <math.h>
@@ -12,10 +12,10 @@
 #include "io/runs.h"
 #include "io/sample_cache.h"
 #include "tok/bpe.h"
+#include "base/hugemem.h"
+#include "train/trainer_impl.h"
 
-#define LOSS_EMA_DECAY 0.98
-
-static double now_seconds(void)
+double bn_tr_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -225,54 +225,113 @@ static bn_status open_run_dir(bn_trainer *t, const char *resume_dir, bn_error *e
                           resume_dir != NULL, err);
 }
 
-bn_status bn_trainer_init(bn_trainer *t, const bn_config *cfg, const char *resume_dir,
-                          const bn_kernels *kernels, bn_trainer_hooks hooks, bn_error *err)
+/* What every rank builds for itself: tokenizer, data source, model, optimizer, the
+ * micro-batch and (accumulating) the gradient sum. */
+static bn_status build_local(bn_trainer *t, const bn_kernels *kernels, bn_error *err)
 {
-    memset(t, 0, sizeof *t);
-    t->cfg = *cfg;
-    t->hooks = hooks;
-    pthread_mutex_init(&t->lock, NULL);
-    pthread_cond_init(&t->wake, NULL);
-    t->task = bn_task_find(cfg->experiment.task);
-    bn_status s = bn_config_validate(cfg, err);
-    if (s == BN_OK) /* the shipped sample for an empty [data] path: t->cfg gets its dir */
-        s = bn_sample_resolve(&t->cfg, hooks.on_prepare, hooks.ctx, &t->sample, err);
-    if (s == BN_OK)
-        s = bn_task_open_tokenizer(&t->cfg, &t->tok, err);
+    const bn_train_config *tc = &t->cfg.train;
+    bn_status s = bn_task_open_tokenizer(&t->cfg, &t->tok, err);
     if (s == BN_OK)
         s = bn_task_open_source(&t->cfg, t->tok, &t->source, err);
     if (s == BN_OK)
-        s = bn_model_init(&t->model, &cfg->model, cfg->train.batch_size, cfg->train.seq_len,
-                          kernels, cfg->train.threads, err);
+        s = bn_model_init(&t->model, &t->cfg.model, tc->batch_size, tc->seq_len, kernels,
+                          tc->threads, err);
     if (s == BN_OK)
-        s = bn_model_set_backward_precision(&t->model, cfg->train.backward_precision, err);
+        s = bn_model_set_backward_precision(&t->model, tc->backward_precision, err);
     if (s == BN_OK)
-        s = bn_adamw_init(&t->opt, t->model.num_params, cfg->train.beta1, cfg->train.beta2,
-                          cfg->train.adam_eps, err);
-    t->tokens = malloc(sizeof(int) * (size_t)cfg->train.batch_size * cfg->train.seq_len);
+        s = bn_adamw_init(&t->opt, t->model.num_params, tc->beta1, tc->beta2, tc->adam_eps,
+                          err);
+    t->tokens = malloc(sizeof(int) * (size_t)tc->batch_size * tc->seq_len);
     if (s == BN_OK && !t->tokens)
         s = bn_fail(err, BN_ERR_NOMEM, "out of memory for the batch");
+    if (s == BN_OK && tc->grad_accum_steps > 1 &&
+        !(t->grad_sum = bn_huge_calloc(sizeof(float) * t->model.num_params)))
+        s = bn_fail(err, BN_ERR_NOMEM, "out of memory for the gradient sum (%zu MiB)",
+                    (sizeof(float) * t->model.num_params) >> 20);
+    return s;
+}
+
+/* Weights, optimizer and data position: fresh, or (rank 0) the run's latest checkpoint,
+ * then sent to the others; rank 0 opens the run directory. Every rank makes the same
+ * collective calls whatever fails. */
+static bn_status start_state(bn_trainer *t, bn_status s, int resuming, const char *resume_dir,
+                             bn_error *err)
+{
+    if (s == BN_OK && t->dist.rank == 0 && resuming)
+        s = resume_from(t, resume_dir, err);
+    else if (s == BN_OK)
+        s = fresh_start(t); /* the same seed: the same weights on every rank */
+    if (s == BN_OK && t->dist.rank == 0)
+        s = open_run_dir(t, resuming ? resume_dir : NULL, err);
+    s = bn_tr_agree(&t->dist, s, err);
+    if (s == BN_OK && resuming)
+        s = bn_tr_share_resume(t, err);
     if (s == BN_OK)
-        s = resume_dir ? resume_from(t, resume_dir, err) : fresh_start(t);
-    if (s == BN_OK)
-        s = open_run_dir(t, resume_dir, err);
-    if (s != BN_OK)
-        return s;
-    t->sched = (bn_schedule){.total_steps = cfg->train.num_steps,
-                             .warmup_steps = cfg->train.warmup_steps,
-                             .peak_lr = cfg->train.peak_lr,
-                             .weight_decay = cfg->train.weight_decay};
+        s = bn_tr_share_run_dir(t, err);
+    return s;
+}
+
+/* The schedule and the snapshot of a run about to start. */
+static void set_start(bn_trainer *t)
+{
+    const bn_train_config *tc = &t->cfg.train;
+    t->sched = (bn_schedule){.total_steps = tc->num_steps,
+                             .warmup_steps = tc->warmup_steps,
+                             .peak_lr = tc->peak_lr,
+                             .weight_decay = tc->weight_decay};
     t->snap.state = BN_RUN_STARTING;
     t->snap.stats.step = t->state.step;
-    t->snap.stats.total_steps = cfg->train.num_steps;
+    t->snap.stats.total_steps = tc->num_steps;
     t->snap.stats.tokens_seen = t->state.tokens_seen;
     if (t->state.ema_weight > 0) /* resumed: show where the run was */
         t->snap.stats.loss = t->snap.stats.loss_ema = t->state.loss_ema / t->state.ema_weight;
     snprintf(t->snap.run_dir, sizeof t->snap.run_dir, "%s", t->run.dir);
-    t->snap.threads = cfg->train.threads;
+    t->snap.threads = tc->threads;
     snprintf(t->snap.kernel, sizeof t->snap.kernel, "%s",
              t->model.ex.kernels ? t->model.ex.kernels->name : "?");
+}
+
+static bn_status check_dist(const bn_dist *d, bn_error *err)
+{
+    if (d->size < 1 || d->rank < 0 || d->rank >= d->size || (d->size > 1 && !d->ops))
+        return bn_fail(err, BN_ERR_INPUT, "data-parallel job: rank %d of %d processes%s",
+                       d->rank, d->size, d->size > 1 && !d->ops ? " without operations" : "");
     return BN_OK;
+}
+
+bn_status bn_trainer_init_dist(bn_trainer *t, const bn_config *cfg, const char *resume_dir,
+                               const bn_kernels *kernels, bn_trainer_hooks hooks,
+                               const bn_dist *dist, bn_error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->cfg = *cfg;
+    t->hooks = hooks;
+    t->dist = dist ? *dist : (bn_dist){.rank = 0, .size = 1};
+    pthread_mutex_init(&t->lock, NULL);
+    pthread_cond_init(&t->wake, NULL);
+    int resuming = resume_dir != NULL;
+    bn_status s = check_dist(&t->dist, err);
+    if (s == BN_OK)
+        s = bn_tr_share_config(t, &resuming, err);
+    if (s != BN_OK)
+        return s;
+    t->task = bn_task_find(t->cfg.experiment.task);
+    s = bn_config_validate(&t->cfg, err);
+    if (s == BN_OK) /* the shipped sample for an empty [data] path: t->cfg gets its dir */
+        s = bn_sample_resolve(&t->cfg, hooks.on_prepare, hooks.ctx, &t->sample, err);
+    if (s == BN_OK)
+        s = build_local(t, kernels, err);
+    s = bn_tr_agree(&t->dist, s, err);
+    s = start_state(t, s, resuming, resume_dir, err);
+    if (s == BN_OK)
+        set_start(t);
+    return s;
+}
+
+bn_status bn_trainer_init(bn_trainer *t, const bn_config *cfg, const char *resume_dir,
+                          const bn_kernels *kernels, bn_trainer_hooks hooks, bn_error *err)
+{
+    return bn_trainer_init_dist(t, cfg, resume_dir, kernels, hooks, NULL, err);
 }
 
 void bn_trainer_free(bn_trainer *t)
@@ -286,10 +345,12 @@ void bn_trainer_free(bn_trainer *t)
     t->source = NULL;
     t->tok = NULL;
     free(t->tokens);
+    free(t->grad_sum);
     free(t->config_ini);
     pthread_mutex_destroy(&t->lock);
     pthread_cond_destroy(&t->wake);
     t->tokens = NULL;
+    t->grad_sum = NULL;
     t->config_ini = NULL;
 }
 
@@ -407,49 +468,7 @@ static bn_status save_checkpoint(bn_trainer *t, bn_error *err)
     return BN_OK;
 }
 
-/* ---------------------------------------------------------------- the step */
-
-typedef struct {
-    double loss, grad_norm, lr, wd, step_ms;
-} step_result;
-
-/* "NaN", "+inf" or "-inf", for messages (printf spells NaN "-nan" on some values). */
-static const char *non_finite_name(double v)
-{
-    return isnan(v) ? "NaN" : (v > 0 ? "+inf" : "-inf");
-}
-
-/* One optimizer step. Returns BN_ERR_DIVERGED (params untouched) on a non-finite loss or
- * gradient. */
-static bn_status train_step(bn_trainer *t, step_result *r, bn_error *err)
-{
-    const bn_train_config *tc = &t->cfg.train;
-    long step = t->state.step;
-    double t0 = now_seconds();
-    bn_source_next_batch(t->source, t->tokens, tc->batch_size, tc->seq_len);
-    r->loss = bn_model_forward(&t->model, t->tokens, tc->batch_size, tc->seq_len);
-    if (!isfinite(r->loss))
-        return bn_fail(err, BN_ERR_DIVERGED, "diverged at step %ld: loss is %s", step + 1,
-                       non_finite_name(r->loss));
-    bn_model_zero_grad(&t->model);
-    bn_model_backward(&t->model, t->tokens);
-    r->grad_norm = bn_grad_norm(t->model.pool, t->model.grads, t->model.num_params);
-    if (!isfinite(r->grad_norm))
-        return bn_fail(err, BN_ERR_DIVERGED, "diverged at step %ld: gradient norm is %s",
-                       step + 1, non_finite_name(r->grad_norm));
-    bn_clip_grads(t->model.pool, t->model.grads, t->model.num_params, r->grad_norm,
-                  tc->grad_clip);
-    r->lr = bn_schedule_lr(&t->sched, step);
-    r->wd = bn_schedule_wd(&t->sched, step);
-    bn_adamw_step(&t->opt, t->model.pool, t->model.params, t->model.grads, r->lr, r->wd);
-    bn_model_params_changed(&t->model);
-    t->state.step++;
-    t->state.tokens_seen += (long)tc->batch_size * tc->seq_len;
-    t->state.loss_ema = LOSS_EMA_DECAY * t->state.loss_ema + (1.0 - LOSS_EMA_DECAY) * r->loss;
-    t->state.ema_weight = LOSS_EMA_DECAY * t->state.ema_weight + (1.0 - LOSS_EMA_DECAY);
-    r->step_ms = (now_seconds() - t0) * 1e3;
-    return BN_OK;
-}
+/* ---------------------------------------------------------------- after a step */
 
 static void set_step(bn_train_snapshot *s, const void *arg)
 {
@@ -458,9 +477,9 @@ static void set_step(bn_train_snapshot *s, const void *arg)
 }
 
 /* Build the published view of the run after a step. */
-static void fill_stats(bn_trainer *t, const step_result *r, bn_step_stats *s)
+static void fill_stats(bn_trainer *t, const bn_step_result *r, bn_step_stats *s)
 {
-    double now = now_seconds();
+    double now = bn_tr_now();
     memset(s, 0, sizeof *s);
     s->step = t->state.step;
     s->total_steps = t->cfg.train.num_steps;
@@ -578,7 +597,7 @@ static void wait_while_paused(bn_trainer *t)
         }
         t->snap.state = before;
         /* A pause must not count as training time in tokens/s. */
-        t->interval_started_at = now_seconds();
+        t->interval_started_at = bn_tr_now();
         t->interval_tokens = 0;
     }
     pthread_mutex_unlock(&t->lock);
@@ -593,7 +612,7 @@ static int take_flag(bn_trainer *t, int *flag)
     return v;
 }
 
-static int stop_pending(bn_trainer *t)
+int bn_tr_stop_pending(bn_trainer *t)
 {
     pthread_mutex_lock(&t->lock);
     int v = t->stop_requested;
@@ -602,32 +621,44 @@ static int stop_pending(bn_trainer *t)
 }
 
 /* Periodic work after a step: log, evaluate, checkpoint, honour save requests. */
-static bn_status after_step(bn_trainer *t, const step_result *r, bn_error *err)
+/* Log a due step: published on every rank, written and told to on_log on rank 0. */
+static bn_status log_step(bn_trainer *t, const bn_step_result *r, bn_error *err)
+{
+    bn_step_stats stats;
+    fill_stats(t, r, &stats);
+    publish(t, set_step, &stats);
+    bn_status s = BN_OK;
+    if (t->dist.rank == 0)
+        s = log_scalars(t, &stats, err);
+    if (t->dist.rank == 0 && t->hooks.on_log) {
+        bn_train_snapshot snap;
+        bn_trainer_snapshot(t, &snap);
+        t->hooks.on_log(t->hooks.ctx, &snap);
+    }
+    t->interval_started_at = bn_tr_now();
+    t->interval_tokens = 0;
+    return s;
+}
+
+/* Periodic work after a step: log, evaluate, checkpoint, honour save requests. Evaluations
+ * and checkpoints are rank 0's (the others wait for it at the next step's collective). */
+static bn_status after_step(bn_trainer *t, const bn_step_result *r, bn_error *err)
 {
     const bn_log_config *lc = &t->cfg.log;
     long step = t->state.step;
     int last = step == t->cfg.train.num_steps;
-    t->interval_tokens += (long)t->cfg.train.batch_size * t->cfg.train.seq_len;
+    t->interval_tokens += bn_tr_step_tokens(t);
     bn_status s = BN_OK;
-    if (step % lc->log_interval == 0 || last) {
-        bn_step_stats stats;
-        fill_stats(t, r, &stats);
-        publish(t, set_step, &stats);
-        s = log_scalars(t, &stats, err);
-        if (t->hooks.on_log) {
-            bn_train_snapshot snap;
-            bn_trainer_snapshot(t, &snap);
-            t->hooks.on_log(t->hooks.ctx, &snap);
-        }
-        t->interval_started_at = now_seconds();
-        t->interval_tokens = 0;
-    }
+    if (step % lc->log_interval == 0 || last)
+        s = log_step(t, r, err);
+    if (t->dist.rank != 0)
+        return s;
     int every = bn_config_eval_interval(&t->cfg);
     int samples_due = t->task && t->task->generates_samples && lc->sample_interval > 0 &&
                       step % lc->sample_interval == 0;
     if (s == BN_OK && ((every > 0 && step % every == 0) || samples_due) && !last) {
         s = evaluate(t, lc->eval_problems, samples_due, err);
-        t->interval_started_at = now_seconds(); /* tokens/s counts training time only */
+        t->interval_started_at = bn_tr_now(); /* tokens/s counts training time only */
         t->interval_tokens = 0;
     }
     int periodic = lc->checkpoint_interval > 0 && step % lc->checkpoint_interval == 0;
@@ -636,11 +667,13 @@ static bn_status after_step(bn_trainer *t, const step_result *r, bn_error *err)
     return s;
 }
 
-/* Persist the run's state in meta/state.json (for run lists); a failure is a warning. */
+/* Persist the run's state in meta/state.json (for run lists); a failure is a warning.
+ * Rank 0's alone. */
 static void mark_run(bn_trainer *t, bn_run_state state)
 {
     bn_error err = {0};
-    if (bn_run_marker_write(t->run.dir, bn_run_state_name(state), t->state.step,
+    if (t->dist.rank == 0 &&
+        bn_run_marker_write(t->run.dir, bn_run_state_name(state), t->state.step,
                             t->cfg.train.num_steps, &err) != BN_OK) {
         char text[sizeof err.msg + 16];
         snprintf(text, sizeof text, "warning: %s", err.msg);
@@ -655,10 +688,11 @@ static void end_run(bn_trainer *t, bn_run_state state)
     mark_run(t, state);
 }
 
+/* The last checkpoint and evaluation (rank 0's), and the final state. */
 static bn_status finish(bn_trainer *t, bn_run_state final_state, bn_error *err)
 {
-    bn_status s = save_checkpoint(t, err);
-    if (s == BN_OK)
+    bn_status s = t->dist.rank == 0 ? save_checkpoint(t, err) : BN_OK;
+    if (s == BN_OK && t->dist.rank == 0)
         s = evaluate(t, t->cfg.log.eval_problems,
                      t->task && t->task->generates_samples && t->cfg.log.sample_interval > 0,
                      err);
@@ -666,36 +700,52 @@ static bn_status finish(bn_trainer *t, bn_run_state final_state, bn_error *err)
     return s;
 }
 
+/* The run diverged at this step (on every rank alike): say so, keep the last checkpoint. */
+static bn_status diverged(bn_trainer *t, bn_error *err)
+{
+    end_run(t, BN_RUN_DIVERGED);
+    char text[1200];
+    if (t->dist.rank != 0)
+        snprintf(text, sizeof text, "%s; nothing saved from this state (rank 0 keeps the "
+                                    "run's checkpoints)", err->msg);
+    else
+        snprintf(text, sizeof text, "%s; nothing saved from this state, last good checkpoint: "
+                                    "%s", err->msg,
+                 t->snap.last_checkpoint[0] ? t->snap.last_checkpoint : "none");
+    bn_fail(err, BN_ERR_DIVERGED, "%s", text);
+    publish(t, set_message, text);
+    if (t->hooks.on_error && t->dist.rank == 0)
+        t->hooks.on_error(t->hooks.ctx, text);
+    return BN_ERR_DIVERGED;
+}
+
 bn_status bn_trainer_run(bn_trainer *t, bn_error *err)
 {
-    t->started_at = t->interval_started_at = now_seconds();
+    t->started_at = t->interval_started_at = bn_tr_now();
     set_state(t, BN_RUN_RUNNING);
     mark_run(t, BN_RUN_RUNNING);
     while (t->state.step < t->cfg.train.num_steps) {
         serve_requests(t);
         wait_while_paused(t);
-        if (stop_pending(t))
+        /* One process stops before the step; a job's ranks agree on it in the step. */
+        if (t->dist.size == 1 && bn_tr_stop_pending(t))
             return finish(t, BN_RUN_STOPPED, err);
-        step_result r = {0};
-        bn_status s = train_step(t, &r, err);
-        if (s == BN_ERR_DIVERGED) {
-            end_run(t, BN_RUN_DIVERGED);
-            char text[1200];
-            snprintf(text, sizeof text, "%s; nothing saved from this state, last good checkpoint: %s",
-                     err->msg, t->snap.last_checkpoint[0] ? t->snap.last_checkpoint : "none");
-            bn_fail(err, BN_ERR_DIVERGED, "%s", text);
-            publish(t, set_message, text);
-            if (t->hooks.on_error)
-                t->hooks.on_error(t->hooks.ctx, text);
-            return s;
-        }
-        t->steps_this_session++;
-        if (s == BN_OK)
+        bn_step_result r = {0};
+        bn_status s = bn_tr_step(t, &r, err);
+        if (s == BN_ERR_DIVERGED)
+            return diverged(t, err);
+        if (s == BN_OK) {
+            t->steps_this_session++;
             s = after_step(t, &r, err);
+            if (s != BN_OK)
+                bn_tr_share_failure(t, s);
+        }
         if (s != BN_OK) {
             end_run(t, BN_RUN_FAILED);
             return s;
         }
+        if (t->stop_agreed && t->state.step < t->cfg.train.num_steps)
+            return finish(t, BN_RUN_STOPPED, err);
     }
     return finish(t, BN_RUN_FINISHED, err);
 }

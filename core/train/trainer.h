@@ -21,6 +21,7 @@
 #include "io/rundir.h"
 #include "io/sample_cache.h"
 #include "model/schedule.h"
+#include "train/dist.h"
 #include "train/requests.h"
 
 typedef enum {
@@ -106,7 +107,11 @@ typedef struct {
     bn_schedule sched;
     bn_train_state state;
     bn_rundir run;
-    int *tokens;             /* (batch, seq_len) */
+    int *tokens;             /* (batch, seq_len): one micro-batch */
+    bn_dist dist;            /* this process's place in the job ({0, 1, NULL, NULL}: alone) */
+    float *grad_sum;         /* (num_params) sum of the step's earlier micro-batches'
+                                gradients; NULL unless grad_accum_steps > 1 */
+    int stop_agreed;         /* size > 1: a rank asked to stop, all stop after this step */
     bn_trainer_hooks hooks;
     bn_sample_outcome sample; /* whether cfg.data.path is the shipped sample (prepared now) */
 
@@ -123,13 +128,41 @@ typedef struct {
 } bn_trainer;
 
 /* Build everything for a run: validate, allocate, init or (resume_dir != NULL) load the
- * latest checkpoint of that run directory, create the run directory. */
+ * latest checkpoint of that run directory, create the run directory. One process:
+ * bn_trainer_init_dist with dist NULL. */
 bn_status bn_trainer_init(bn_trainer *t, const bn_config *cfg, const char *resume_dir,
                           const bn_kernels *kernels, bn_trainer_hooks hooks, bn_error *err);
 
+/* The same as one rank of a data-parallel job (README, "Training on many machines"); dist
+ * NULL or of size 1 is one process, exactly bn_trainer_init. Every rank of the job calls it
+ * (collectively) and then bn_trainer_run. With size > 1:
+ * - rank 0's cfg and resume_dir (whether given) are broadcast and used by every rank, each
+ *   keeping its own train.threads and data.sample (paths of its machine); the others may
+ *   pass the same arguments;
+ * - rank 0 alone creates, resumes and writes the run directory (config, metrics, samples,
+ *   checkpoints, state marker, evaluations); a resumed run's checkpoint is loaded by rank 0
+ *   and broadcast (parameters, AdamW moments, trainer state, data position), so the other
+ *   ranks never read the run directory;
+ * - hooks: on_log, on_eval, on_checkpoint, on_warning and on_error (divergence) are called
+ *   on rank 0 only; on_prepare on any rank that prepares the shipped sample (ranks on one
+ *   machine take turns on its cache, io/sample_cache.h: one prepares, the others reuse);
+ * - a failure on any rank during init fails it on every rank: the failing rank's err says
+ *   why, the others' says which rank failed;
+ * - bn_dist's operations must succeed or fail on every rank alike (an MPI error aborts the
+ *   job). */
+bn_status bn_trainer_init_dist(bn_trainer *t, const bn_config *cfg, const char *resume_dir,
+                               const bn_kernels *kernels, bn_trainer_hooks hooks,
+                               const bn_dist *dist, bn_error *err);
+
 /* Train to the end (or until stopped). Saves a checkpoint every checkpoint_interval and at
  * the end (also when stopped). BN_ERR_DIVERGED on NaN/Inf: no checkpoint of the bad state
- * is written, the last good one stays. */
+ * is written, the last good one stays.
+ * One optimizer step (README, "Gradient accumulation"): grad_accum_steps micro-batches of
+ * batch_size rows per rank, their gradients summed in order, summed over the ranks, scaled
+ * by 1 / (ranks x grad_accum_steps). With size > 1 every rank returns at the same step: a
+ * stop request on any rank stops all after the step in progress (rank 0 saves), divergence
+ * is decided on the summed loss, and a failure of rank 0's writing (disk) ends the others'
+ * run too (their err names rank 0). */
 bn_status bn_trainer_run(bn_trainer *t, bn_error *err);
 
 void bn_trainer_command(bn_trainer *t, bn_train_cmd cmd);
