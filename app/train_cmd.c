@@ -297,6 +297,8 @@ static int prepare(const bn_cli *cli, bn_job *job, bn_config *cfg, const bn_kern
             return fail_out(job, bn_exit_status(err.status), err.msg);
     }
     if ((job ? load_config_ranked(cli, job, cfg, &err) : load_config(cli, cfg, &err)) != BN_OK) {
+        if (job && job->failed)
+            return fail_out(job, BN_EXIT_RUNTIME, err.msg);
         if (!job || job->rank == 0) /* the same on every rank: one line, every rank ends */
             fprintf(stderr, "bitnet-tui: %s\n", err.msg);
         return BN_EXIT_INPUT;

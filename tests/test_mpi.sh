@@ -5,7 +5,8 @@
 # of several ranks (one line from rank 0, exit status 2); 2 ranks x batch 4 train bit for
 # bit as 1 process x batch 4 x accum 2 (losses, weights, AdamW moments), rank 1 silent; a
 # checkpoint of 1 process resumes on 2 ranks and the reverse, ending where the straight run
-# did; a rank that cannot start (its data missing) says so and the job ends with status 2;
+# did; a rank that cannot start (its data missing) says so and the job ends with status 2,
+# as does rank 0's disk failing mid-run (status 1);
 # SIGUSR1 to mpirun stops every rank with a checkpoint; a rank killed mid-run ends the job
 # with a non-zero status within 30 s, every checkpoint left whole.
 # Skipped (77) in a build --without-mpi or where mpirun is missing.
@@ -116,6 +117,25 @@ check "rank 1 says why" grep -q "^bitnet-tui: rank 1: tiny.ini: \[data\] path = 
 check "rank 0 names rank 1" grep -q "^bitnet-tui: rank 0: rank 1 failed while starting" bad.err
 check "two lines in all" [ "$(wc -l <bad.err)" -eq 2 ]
 check "no run directory" [ ! -e d0/runs/bad ]
+
+# Rank 0's disk fails mid-run (its checkpoints directory turned into a file): rank 0 says
+# why, the trainer tells rank 1 in the next step's exchange, every rank ends with status 1.
+$MPIRUN "$BIN" train tiny.ini --run-id disk --num-steps 100000 --checkpoint-interval 20 \
+    --log-interval 1000 >disk.out 2>disk.err &
+job=$!
+n=0
+while ! grep -q '^checkpoint saved' disk.err 2>/dev/null && [ $n -lt 300 ]; do
+    sleep 0.1
+    n=$((n + 1))
+done
+mv runs/disk/checkpoints runs/disk/saved && echo x >runs/disk/checkpoints
+wait $job
+st=$?
+check "rank 0's disk fails: status 1 ($st)" [ $st -eq 1 ]
+check "rank 0 says why, rank 1 is silent" \
+    [ "$(grep -c '^bitnet-tui: ' disk.err)" -eq 1 ]
+check "the message names rank 0 and the directory" \
+    grep -q '^bitnet-tui: rank 0: runs/disk/checkpoints/step_.*\.tmp: ' disk.err
 
 # ---- 6. SIGUSR1 to mpirun: every rank stops after the same step, with a checkpoint -----------
 $MPIRUN "$BIN" train tiny.ini --run-id usr1 --num-steps 100000 --checkpoint-interval 0 \
