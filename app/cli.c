@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "experiments.h"
+#include "model/model.h"
 #include "tui_cmd.h"
 
 #define PROG "bitnet-tui"
@@ -300,6 +301,39 @@ static void usage_overview(FILE *out)
             PROG);
 }
 
+/* n with thousands separators: 95,410,944. */
+static void grouped(size_t n, char *out, size_t cap)
+{
+    char digits[32];
+    int len = snprintf(digits, sizeof digits, "%zu", n), at = 0;
+    for (int i = 0; i < len && at + 2 < (int)cap; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            out[at++] = ',';
+        out[at++] = digits[i];
+    }
+    out[at] = '\0';
+}
+
+/* The shipped experiments found here with their parameter counts, from the model's own
+ * count of each INI's [model] (README's figures come from this list). */
+static void print_experiment_sizes(FILE *out)
+{
+    static const char *const names[] = {"arithmetic", "tictactoe", "tinystories",
+                                        "baseline-95m"};
+    fprintf(out, "\nParameters of the shipped experiments:\n");
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char path[BN_PATH_MAX + 32], count[32];
+        bn_config cfg;
+        bn_error err = {0};
+        bn_config_defaults(&cfg);
+        if (bn_experiment_path(names[i], path, sizeof path, &err) != BN_OK ||
+            bn_config_load(&cfg, path, &err) != BN_OK)
+            continue;
+        grouped(bn_model_param_count(&cfg.model), count, sizeof count);
+        fprintf(out, "  %-14s %12s\n", names[i], count);
+    }
+}
+
 void bn_cli_usage(FILE *out, const bn_cli *cli)
 {
     const bn_subcommand *s = cli && cli->sub ? cli->sub : TUI_ROW;
@@ -313,6 +347,8 @@ void bn_cli_usage(FILE *out, const bn_cli *cli)
     fprintf(out, "  %-26s this text\n", "--help");
     if (s->notes)
         fprintf(out, "\n%s", s->notes);
+    if (s == TRAIN_ROW)
+        print_experiment_sizes(out);
 }
 
 /* ---- applying one flag ---- */

@@ -4,6 +4,7 @@
  * experiments directory as argv[1]. */
 #include "check.h"
 #include "io/config.h"
+#include "model/model.h"
 
 #include <dirent.h>
 #include <stdbool.h>
@@ -35,7 +36,8 @@ static bool config_equal(const bn_config *a, const bn_config *b)
            am->max_seq_len == bm->max_seq_len && am->rope_theta == bm->rope_theta &&
            am->norm_eps == bm->norm_eps && am->embedding_init_std == bm->embedding_init_std &&
            at->num_steps == bt->num_steps && at->batch_size == bt->batch_size &&
-           at->seq_len == bt->seq_len && at->peak_lr == bt->peak_lr &&
+           at->seq_len == bt->seq_len && at->grad_accum_steps == bt->grad_accum_steps &&
+           at->peak_lr == bt->peak_lr &&
            at->warmup_steps == bt->warmup_steps && at->weight_decay == bt->weight_decay &&
            at->beta1 == bt->beta1 && at->beta2 == bt->beta2 && at->adam_eps == bt->adam_eps &&
            at->grad_clip == bt->grad_clip && at->seed == bt->seed &&
@@ -94,7 +96,8 @@ static void test_defaults(void)
           "model double defaults");
     CHECK(cfg.train.num_steps == 10000 && cfg.train.batch_size == 32 &&
               cfg.train.seq_len == 64 && cfg.train.warmup_steps == 100 &&
-              cfg.train.threads == 0 && cfg.train.seed == 1337,
+              cfg.train.threads == 0 && cfg.train.seed == 1337 &&
+              cfg.train.grad_accum_steps == 1,
           "training defaults");
     CHECK(cfg.train.peak_lr == 1.5e-3 && cfg.train.weight_decay == 0.1 &&
               cfg.train.beta1 == 0.9 && cfg.train.beta2 == 0.95 && cfg.train.adam_eps == 1e-8 &&
@@ -132,16 +135,19 @@ static void test_experiments(const char *dir)
         bn_task task;
         int vocab, hidden, layers, heads, kv, ffn, seq, batch;
         long steps;
-        int warmup;
+        int warmup, accum;
+        size_t params; /* bn_model_param_count */
     } want[] = {
         {"arithmetic.ini", "arithmetic", BN_TASK_ARITHMETIC, 32, 256, 4, 4, 2, 768, 64, 32,
-         6000, 100},
+         6000, 100, 1, 3162368},
         {"tictactoe.ini", "tictactoe", BN_TASK_TICTACTOE, 32, 128, 4, 4, 2, 384, 128, 32,
-         3000, 100},
+         3000, 100, 1, 794752},
         {"tinystories.ini", "tinystories", BN_TASK_TEXT, 2048, 384, 6, 8, 4, 1152, 256, 32,
-         600, 250},
-        {"baseline-95m.ini", "baseline-95m", BN_TASK_TEXT, 32000, 768, 12, 12, 12, 3072, 256,
-         16, 400000, 375},
+         600, 250, 1, 11422080},
+        /* The previous tool's baseline: 8 layers, 6 kv heads, 16 rows x 2 micro-batches;
+         * 95,410,944 parameters (its docs' 95,367,936 leaves out the BitLinear norm gains). */
+        {"baseline-95m.ini", "baseline-95m", BN_TASK_TEXT, 32000, 768, 8, 12, 6, 3072, 256,
+         16, 400000, 375, 2, 95410944},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         char path[512];
@@ -165,8 +171,11 @@ static void test_experiments(const char *dir)
               "%s: model shape", path);
         CHECK(cfg.train.seq_len == want[i].seq && cfg.train.batch_size == want[i].batch &&
                   cfg.train.num_steps == want[i].steps &&
-                  cfg.train.warmup_steps == want[i].warmup && cfg.train.peak_lr == 1.5e-3,
+                  cfg.train.warmup_steps == want[i].warmup && cfg.train.peak_lr == 1.5e-3 &&
+                  cfg.train.grad_accum_steps == want[i].accum,
               "%s: training", path);
+        CHECK(bn_model_param_count(&cfg.model) == want[i].params, "%s: %zu parameters, "
+              "expected %zu", path, bn_model_param_count(&cfg.model), want[i].params);
         /* tinystories trains on the shipped sample (empty path); baseline names its data. */
         int sample = strcmp(want[i].name, "tinystories") == 0;
         CHECK(want[i].task != BN_TASK_TEXT || (cfg.data.path[0] == '\0') == sample,
@@ -306,6 +315,9 @@ static void test_set(void)
         {"training.batch_size=abc", "--set: [training] batch_size = abc: not an integer"},
         {"training.batch_size=", "batch_size = : not an integer"},
         {"training.batch_size=0", "batch_size = 0: must be between 1 and 65536"},
+        {"training.grad_accum_steps=0", "[training] grad_accum_steps = 0: must be between 1 "
+                                        "and 65536"},
+        {"training.grad_accum_steps=2.5", "grad_accum_steps = 2.5: not an integer"},
         {"model.num_heads=5", "--set: [model] num_heads = 5: must divide hidden_size (128)"},
         {"training.seed=-1", "seed = -1: must be between 0"},
         {"experiment.task=chess", "task = chess: must be one of"},

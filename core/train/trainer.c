@@ -705,8 +705,13 @@ static bn_status diverged(bn_trainer *t, bn_error *err)
 {
     end_run(t, BN_RUN_DIVERGED);
     char text[1200];
-    snprintf(text, sizeof text, "%s; nothing saved from this state, last good checkpoint: %s",
-             err->msg, t->snap.last_checkpoint[0] ? t->snap.last_checkpoint : "none");
+    if (t->dist.rank != 0)
+        snprintf(text, sizeof text, "%s; nothing saved from this state (rank 0 keeps the "
+                                    "run's checkpoints)", err->msg);
+    else
+        snprintf(text, sizeof text, "%s; nothing saved from this state, last good checkpoint: "
+                                    "%s", err->msg,
+                 t->snap.last_checkpoint[0] ? t->snap.last_checkpoint : "none");
     bn_fail(err, BN_ERR_DIVERGED, "%s", text);
     publish(t, set_message, text);
     if (t->hooks.on_error && t->dist.rank == 0)

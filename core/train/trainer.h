@@ -144,8 +144,8 @@ bn_status bn_trainer_init(bn_trainer *t, const bn_config *cfg, const char *resum
  *   and broadcast (parameters, AdamW moments, trainer state, data position), so the other
  *   ranks never read the run directory;
  * - hooks: on_log, on_eval, on_checkpoint, on_warning and on_error (divergence) are called
- *   on rank 0 only; on_prepare on whichever rank prepares the shipped sample (rank 0 first,
- *   then the others find it prepared on a shared machine);
+ *   on rank 0 only; on_prepare on any rank that prepares the shipped sample (ranks on one
+ *   machine take turns on its cache, io/sample_cache.h: one prepares, the others reuse);
  * - a failure on any rank during init fails it on every rank: the failing rank's err says
  *   why, the others' says which rank failed;
  * - bn_dist's operations must succeed or fail on every rank alike (an MPI error aborts the
