@@ -24,7 +24,8 @@ work_dir mpi
 # unloaded, so no suppression can name them: leak detection is off for the runs under mpirun
 # only (the rank refusals below and the runs of one process keep it).
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-MPIRUN="env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 mpirun -q -np 2 --oversubscribe --bind-to none"
+MPIEXEC="env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 mpirun -q --oversubscribe --bind-to none"
+MPIRUN="$MPIEXEC -np 2"
 
 # ---- 1. the collectives --------------------------------------------------------------------
 $MPIRUN "$BUILD/tests/test_mpi_dist" >dist.txt 2>&1
@@ -109,7 +110,7 @@ same_run one r21
 # it: it says why, rank 0 names it, the job ends with status 2 and no run directory.
 mkdir d0 d1 && ln -s "$SRC/tests/fixtures/text-dataset" d0/data
 sed 's|^path = .*|path = data|' tiny.ini >d0/tiny.ini
-mpirun -q --oversubscribe --bind-to none -np 1 -wdir d0 "$BIN" train tiny.ini --run-id bad : \
+$MPIEXEC -np 1 -wdir d0 "$BIN" train tiny.ini --run-id bad : \
     -np 1 -wdir d1 "$BIN" train tiny.ini --run-id bad >bad.out 2>bad.err
 st=$?
 check "a rank without its data: status 2 ($st)" [ $st -eq 2 ]
