@@ -6,7 +6,8 @@
  * - a 1-process checkpoint resumes on 2 ranks and a 2-rank one on 1 process, bit for bit;
  * - a stop requested on rank 1 stops both ranks after the same step, rank 0 saves;
  * - a failure of one rank's init fails every rank's, and rank 0's failing disk ends the
- *   other's run too (no rank waits for ever);
+ *   other's run too (no rank waits for ever); a NaN loss on rank 1 alone is divergence on
+ *   both ranks, with nothing saved;
  * - accum 2 x B matches batch 2B within float tolerance (same rows: the source's 2B rows
  *   are its B + B rows), with the activation memory of B. */
 #include <math.h>
@@ -118,6 +119,7 @@ typedef struct {
     long stop_at;       /* on_log asks for a stop at this step (0: never) */
     int stop_first;     /* a stop request before the first step */
     int full_disk;      /* its metrics go to /dev/full: the first record fails */
+    int nan_weights;    /* its final norm gain is NaN: its loss is NaN */
     bn_trainer t;
     double loss[STEPS + 1]; /* by step, from on_log */
     int logs;           /* on_log calls */
@@ -143,6 +145,10 @@ static void *rank_main(void *arg)
                                      hooks, &r->dist, &r->err);
     if (r->init_s == BN_OK && r->stop_first)
         bn_trainer_command(&r->t, BN_CMD_STOP);
+    if (r->init_s == BN_OK && r->nan_weights) {
+        bn_model_final_norm(&r->t.model, r->t.model.params)[0] = NAN;
+        bn_model_params_changed(&r->t.model);
+    }
     if (r->init_s == BN_OK && r->full_disk) {
         fclose(r->t.run.scalars);
         r->t.run.scalars = fopen("/dev/full", "w");
@@ -343,6 +349,28 @@ static void test_rank0_failure_shared(void)
     free(job);
 }
 
+/* Rank 1's loss alone is NaN: both ranks see the summed loss and stop as diverged. */
+static void test_divergence_shared(void)
+{
+    rank_run *job = calloc(RANKS, sizeof *job);
+    for (int i = 0; i < RANKS; i++)
+        job[i].cfg = tiny_config("nan", B, 1);
+    job[1].nan_weights = 1;
+    run_job(job);
+    for (int i = 0; i < RANKS; i++)
+        CHECK(job[i].run_s == BN_ERR_DIVERGED && strstr(job[i].err.msg, "diverged at step 1: "
+                                                         "loss is NaN") &&
+                  job[i].t.state.step == 0 && job[i].t.snap.state == BN_RUN_DIVERGED,
+              "rank %d: %d %s", i, job[i].run_s, job[i].err.msg);
+    CHECK(strstr(job[1].err.msg, "rank 0 keeps"), "rank 1: %s", job[1].err.msg);
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/nan/checkpoints/step_000001", tmp_dir);
+    CHECK(!is_dir(dir), "%s saved from a diverged step", dir);
+    for (int i = 0; i < RANKS; i++)
+        free_run(&job[i]);
+    free(job);
+}
+
 /* The source's 2B rows are its B rows twice: a batch of 2B sees what accum 2 x B sees. */
 static void test_same_rows(void)
 {
@@ -405,6 +433,7 @@ int main(void)
     test_resume_across_ranks(alone);
     test_init_failure_shared();
     test_rank0_failure_shared();
+    test_divergence_shared();
     test_accum_matches_big_batch(alone);
     free_run(alone);
     free(alone);
