@@ -24,7 +24,8 @@ work_dir mpi
 # unloaded, so no suppression can name them: leak detection is off for the runs under mpirun
 # only (the rank refusals below and the runs of one process keep it).
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-MPIEXEC="env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 mpirun -q --oversubscribe --bind-to none"
+no_leaks=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+MPIEXEC="env ASAN_OPTIONS=$no_leaks mpirun -q --oversubscribe --bind-to none"
 MPIRUN="$MPIEXEC -np 2"
 
 # ---- 1. the collectives --------------------------------------------------------------------
@@ -114,7 +115,8 @@ $MPIEXEC -np 1 -wdir d0 "$BIN" train tiny.ini --run-id bad : \
     -np 1 -wdir d1 "$BIN" train tiny.ini --run-id bad >bad.out 2>bad.err
 st=$?
 check "a rank without its data: status 2 ($st)" [ $st -eq 2 ]
-check "rank 1 says why" grep -q "^bitnet-tui: rank 1: tiny.ini: \[data\] path = data: cannot open" bad.err
+check "rank 1 says why" \
+    grep -q "^bitnet-tui: rank 1: tiny.ini: \[data\] path = data: cannot open" bad.err
 check "rank 0 names rank 1" grep -q "^bitnet-tui: rank 0: rank 1 failed while starting" bad.err
 check "two lines in all" [ "$(wc -l <bad.err)" -eq 2 ]
 check "no run directory" [ ! -e d0/runs/bad ]
@@ -159,7 +161,10 @@ BN_TEST_JOB=$$ $MPIRUN -x BN_TEST_JOB "$BIN" train tiny.ini --run-id kill --num-
     --checkpoint-interval 5 >kill.out 2>kill.err &
 job=$!
 n=0
-while ! grep -q '^checkpoint saved' kill.err 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+while ! grep -q '^checkpoint saved' kill.err 2>/dev/null && [ $n -lt 300 ]; do
+    sleep 0.1
+    n=$((n + 1))
+done
 rank1=
 for e in /proc/[0-9]*/environ; do
     vars=$( (tr '\0' '\n' <"$e") 2>/dev/null) || continue
@@ -182,7 +187,11 @@ whole=0
 for d in runs/kill/checkpoints/step_*; do
     case $d in *.tmp | *.old) continue ;; esac
     if [ -s "$d/model.safetensors" ] && [ -s "$d/optimizer.safetensors" ] &&
-        [ -s "$d/trainer_state.json" ]; then whole=$((whole + 1)); else bad "partial checkpoint $d"; fi
+        [ -s "$d/trainer_state.json" ]; then
+        whole=$((whole + 1))
+    else
+        bad "partial checkpoint $d"
+    fi
 done
 check "checkpoints left ($whole)" [ $whole -ge 1 ]
 newest=$(ls -d runs/kill/checkpoints/step_* | grep -v '\.' | tail -n 1)
