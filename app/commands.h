@@ -3,6 +3,7 @@
 #define BN_COMMANDS_H
 
 #include "cli.h"
+#include "dist_mpi.h"
 #include "kernels/kernels.h"
 
 /* Exit statuses (README documents them). */
@@ -18,6 +19,9 @@ int bn_resolve_threads(int threads);
 bn_status bn_select_kernels(const char *name, const bn_kernels **out, bn_error *err);
 
 int bn_cmd_train(const bn_cli *cli);
+/* train as one of job->size > 1 ranks of an mpirun job (README, "Training on many
+ * machines"): starts MPI; a failing rank says so and ends the whole job. */
+int bn_cmd_train_ranked(const bn_cli *cli, bn_job *job);
 int bn_cmd_eval(const bn_cli *cli);
 int bn_cmd_bench(const bn_cli *cli);
 /* bench --tokenizer FILE [--corpus PATH] (bench_tok.c). */

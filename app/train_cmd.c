@@ -4,11 +4,13 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "base/fileio.h"
 #include "experiments.h"
 #include "kernels/kernels.h"
 #include "progress.h"
@@ -154,8 +156,9 @@ static int job_done(train_job *job)
 }
 
 /* Wait for the job, turning the first termination signal into a stop request. Returns the
- * signal number that stopped the run, or 0. */
-static int supervise(train_job *job, const sigset_t *signals)
+ * signal number that stopped the run, or 0. `who` goes in the message ("" for one process,
+ * "every rank " on rank 0 of a job); the other ranks pass NULL and stay quiet. */
+static int supervise(train_job *job, const sigset_t *signals, const char *who)
 {
     int stopped_by = 0;
     struct timespec tick = {0, 200 * 1000 * 1000};
@@ -163,25 +166,59 @@ static int supervise(train_job *job, const sigset_t *signals)
         int sig = sigtimedwait(signals, NULL, &tick);
         if (sig > 0 && !stopped_by) {
             stopped_by = sig;
-            fprintf(stderr, "received %s: stopping after this step and saving a checkpoint\n",
-                    strsignal(sig));
+            if (who)
+                fprintf(stderr, "received %s: stopping %safter this step and saving a "
+                        "checkpoint\n", strsignal(sig), who);
             bn_trainer_command(job->trainer, BN_CMD_STOP);
         }
     }
     return stopped_by;
 }
 
+/* The INI a run starts from: the experiment's, or the resumed run's meta/config.ini. */
+static bn_status config_path(const bn_cli *cli, char *path, size_t cap, bn_error *err)
+{
+    if (cli->resume)
+        snprintf(path, cap, "%s/meta/config.ini", cli->resume);
+    else if (bn_experiment_path(cli->experiment, path, cap, err) != BN_OK)
+        return BN_ERR_INPUT;
+    return BN_OK;
+}
+
 static bn_status load_config(const bn_cli *cli, bn_config *cfg, bn_error *err)
 {
     char path[BN_PATH_MAX + 32];
-    if (cli->resume)
-        snprintf(path, sizeof path, "%s/meta/config.ini", cli->resume);
-    else if (bn_experiment_path(cli->experiment, path, sizeof path, err) != BN_OK)
+    if (config_path(cli, path, sizeof path, err) != BN_OK)
         return BN_ERR_INPUT;
     bn_status s = bn_config_load(cfg, path, err);
     if (s == BN_OK)
         s = bn_cli_apply_sets(cli, cfg, err);
     return s == BN_OK ? locate_sample(cfg, err) : s;
+}
+
+/* In a job of several ranks rank 0 reads the INI (a resumed run's is on its machine only)
+ * and hands its path and text to the others; every rank then parses the same text with the
+ * same flags, so a bad config fails alike everywhere. */
+static bn_status load_config_ranked(const bn_cli *cli, bn_job *job, bn_config *cfg,
+                                    bn_error *err)
+{
+    char path[BN_PATH_MAX + 32];
+    char *origin = NULL, *text = NULL;
+    size_t len;
+    if (job->rank == 0 && config_path(cli, path, sizeof path, err) == BN_OK &&
+        bn_read_file(path, &text, &len, err) == BN_OK)
+        origin = path;
+    bn_status s = bn_job_share_text(job, &origin, err);
+    if (s == BN_OK)
+        s = bn_job_share_text(job, &text, err);
+    if (s == BN_OK)
+        s = bn_config_parse(cfg, text, origin, err);
+    if (s == BN_OK)
+        s = bn_cli_apply_sets(cli, cfg, err);
+    if (job->rank != 0)
+        free(origin);
+    free(text);
+    return s;
 }
 
 static void print_summary(bn_trainer *t, bn_status s, double wall)
@@ -200,75 +237,187 @@ static void print_summary(bn_trainer *t, bn_status s, double wall)
             snap.last_checkpoint[0] ? snap.last_checkpoint : "none", took);
 }
 
-int bn_cmd_train(const bn_cli *cli)
+/* The stop signals, blocked before any thread exists (MPI's own included), so that only
+ * sigtimedwait sees them; in a job of several ranks also SIGUSR1, which mpirun passes on
+ * to every rank (README, "Training on many machines"). */
+static void block_stop_signals(sigset_t *signals, const bn_job *job)
+{
+    sigemptyset(signals);
+    sigaddset(signals, SIGINT);
+    sigaddset(signals, SIGTERM);
+    sigaddset(signals, SIGHUP);
+    if (job)
+        sigaddset(signals, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, signals, NULL);
+}
+
+/* A failure before the trainer's collectives, which the other ranks cannot hear of: one
+ * line naming the rank, and the job ends on every rank. Returns the exit status. */
+static int fail_out(bn_job *job, int status, const char *msg)
+{
+    if (!job)
+        fprintf(stderr, "bitnet-tui: %s\n", msg);
+    else if (job->started || job->rank == 0)
+        fprintf(stderr, "bitnet-tui: rank %d: %s\n", job->rank, msg);
+    if (job)
+        bn_job_abort(job, status);
+    return status;
+}
+
+/* Whether a rank's message only points at another rank's (the trainer's wording when a
+ * failure reached it from there). */
+static int names_other_rank(const char *msg)
+{
+    return strstr(msg, "(its message says why)") || strstr(msg, "(their messages say why)");
+}
+
+/* The trainer failed in a job: its ranks fail together (it shares a failure with the
+ * others, README "Training on many machines"), so each failing rank says why, rank 0 for
+ * the job, and every rank ends cleanly with the status. An MPI error cannot be shared: that
+ * rank ends the job (MPI_Abort). Divergence was an event (rank 0 printed it). */
+static int job_failure(bn_job *job, bn_status s, const char *msg)
+{
+    int status = bn_exit_status(s);
+    if (job->failed || (s != BN_ERR_DIVERGED && (job->rank == 0 || !names_other_rank(msg))))
+        fprintf(stderr, "bitnet-tui: rank %d: %s\n", job->rank, msg);
+    if (job->failed)
+        bn_job_abort(job, status);
+    return status;
+}
+
+/* The config and the kernels; in a job, MPI started first. Returns 0 or the exit status. */
+static int prepare(const bn_cli *cli, bn_job *job, bn_config *cfg, const bn_kernels **kernels,
+                   sigset_t *signals)
 {
     bn_error err = {0};
-    bn_config cfg;
-    bn_config_defaults(&cfg);
-    if (load_config(cli, &cfg, &err) != BN_OK) {
-        fprintf(stderr, "bitnet-tui: %s\n", err.msg);
+    bn_config_defaults(cfg);
+    if (job) {
+        block_stop_signals(signals, job);
+        if (bn_job_start(job, NULL, NULL, &err) != BN_OK)
+            return fail_out(job, bn_exit_status(err.status), err.msg);
+    }
+    if ((job ? load_config_ranked(cli, job, cfg, &err) : load_config(cli, cfg, &err)) != BN_OK) {
+        if (job && job->failed)
+            return fail_out(job, BN_EXIT_RUNTIME, err.msg);
+        if (!job || job->rank == 0) /* the same on every rank: one line, every rank ends */
+            fprintf(stderr, "bitnet-tui: %s\n", err.msg);
         return BN_EXIT_INPUT;
     }
-    const bn_kernels *kernels = NULL;
-    if (bn_select_kernels(cli->kernel, &kernels, &err) != BN_OK) {
-        fprintf(stderr, "bitnet-tui: %s\n", err.msg);
-        return BN_EXIT_INPUT;
-    }
-    cfg.train.threads = bn_resolve_threads(cfg.train.threads);
+    if ((job && locate_sample(cfg, &err) != BN_OK) ||
+        bn_select_kernels(cli->kernel, kernels, &err) != BN_OK)
+        return fail_out(job, BN_EXIT_INPUT, err.msg);
+    cfg->train.threads = bn_resolve_threads(cfg->train.threads);
+    if (!job)
+        block_stop_signals(signals, job);
+    return 0;
+}
 
-    /* Block the stop signals before any thread exists, so only sigtimedwait sees them. */
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
-
-    bn_trainer trainer;
-    bn_progress prep;
-    bn_progress_start(&prep);
-    bn_trainer_hooks hooks = {.ctx = &prep,
+/* The other ranks of a job stay quiet unless they fail. */
+static bn_trainer_hooks batch_hooks(bn_progress *prep, const bn_job *job)
+{
+    if (job && job->rank != 0)
+        return (bn_trainer_hooks){.ctx = NULL};
+    return (bn_trainer_hooks){.ctx = prep,
                               .on_prepare = print_prepare,
                               .on_log = print_progress,
                               .on_eval = print_eval,
                               .on_checkpoint = print_checkpoint,
                               .on_warning = print_line,
                               .on_error = print_line};
-    bn_status s = bn_trainer_init(&trainer, &cfg, cli->resume, kernels, hooks, &err);
-    if (s != BN_OK) {
-        fprintf(stderr, "bitnet-tui: %s\n", err.msg);
-        bn_trainer_free(&trainer);
-        return bn_exit_status(s);
-    }
-    fprintf(stderr, "run %s: %s, %zu parameters, %ld steps of %d x %d tokens, %d thread%s, "
-                    "kernel %s%s\n",
-            trainer.run.dir, cfg.experiment.name, trainer.model.num_params, cfg.train.num_steps,
-            cfg.train.batch_size, cfg.train.seq_len, cfg.train.threads,
-            cfg.train.threads == 1 ? "" : "s", kernels->name,
-            cli->resume ? " (resumed)" : "");
-    print_data(&trainer);
+}
 
+static void print_header(const bn_trainer *t, const bn_cli *cli, const bn_kernels *kernels,
+                         const bn_job *job)
+{
+    const bn_config *cfg = &t->cfg;
+    char procs[64] = "";
+    if (job)
+        snprintf(procs, sizeof procs, "%d ranks x ", job->size);
+    fprintf(stderr, "run %s: %s, %zu parameters, %ld steps of %d x %d tokens, %s%d thread%s, "
+                    "kernel %s%s\n",
+            t->run.dir, cfg->experiment.name, t->model.num_params, cfg->train.num_steps,
+            cfg->train.batch_size, cfg->train.seq_len, procs, cfg->train.threads,
+            cfg->train.threads == 1 ? "" : "s", kernels->name,
+            cli->resume ? " (resumed)" : "");
+    print_data(t);
+}
+
+/* Rank 0 of a job: the gradient allreduce's share of the run. */
+static void print_allreduce(const bn_job *job, double wall)
+{
+    if (!job || job->rank != 0 || job->allreduce_calls == 0)
+        return;
+    fprintf(stderr, "allreduce: %.2f ms per step over %ld steps (%.1f%% of the wall time)\n",
+            job->allreduce_s * 1e3 / (double)job->allreduce_calls, job->allreduce_calls,
+            wall > 0 ? 100.0 * job->allreduce_s / wall : 0.0);
+}
+
+/* Train on a background thread until done or stopped; returns the exit status. */
+static int run_training(bn_trainer *trainer, bn_job *job, const sigset_t *signals)
+{
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    train_job job = {.trainer = &trainer};
-    pthread_mutex_init(&job.lock, NULL);
+    train_job tj = {.trainer = trainer};
+    pthread_mutex_init(&tj.lock, NULL);
     pthread_t thread;
-    if (pthread_create(&thread, NULL, train_thread, &job) != 0) {
-        fprintf(stderr, "bitnet-tui: cannot start the training thread\n");
-        bn_trainer_free(&trainer);
-        return BN_EXIT_RUNTIME;
-    }
-    int stopped_by = supervise(&job, &signals);
+    if (pthread_create(&thread, NULL, train_thread, &tj) != 0)
+        return fail_out(job, BN_EXIT_RUNTIME, "cannot start the training thread");
+    int stopped_by = supervise(&tj, signals, !job ? "" : job->rank == 0 ? "every rank " : NULL);
     pthread_join(thread, NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    pthread_mutex_destroy(&job.lock);
+    pthread_mutex_destroy(&tj.lock);
+    double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
 
-    if (job.status != BN_OK && job.status != BN_ERR_DIVERGED) /* that one was an event */
-        fprintf(stderr, "bitnet-tui: %s\n", job.err.msg);
-    print_summary(&trainer, job.status,
-                  (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
-    bn_trainer_free(&trainer);
-    if (job.status != BN_OK)
-        return bn_exit_status(job.status);
+    int quiet = job && job->rank != 0;
+    if (job && tj.status != BN_OK) {
+        int status = job_failure(job, tj.status, tj.err.msg);
+        if (!quiet)
+            print_summary(trainer, tj.status, wall);
+        return status;
+    }
+    if (tj.status != BN_OK && tj.status != BN_ERR_DIVERGED) /* that one was an event */
+        fprintf(stderr, "bitnet-tui: %s\n", tj.err.msg);
+    if (!quiet)
+        print_summary(trainer, tj.status, wall);
+    print_allreduce(job, wall);
+    if (tj.status != BN_OK)
+        return bn_exit_status(tj.status);
     return stopped_by ? 128 + stopped_by : BN_EXIT_OK;
+}
+
+static int train(const bn_cli *cli, bn_job *job)
+{
+    bn_config cfg;
+    const bn_kernels *kernels = NULL;
+    sigset_t signals;
+    int status = prepare(cli, job, &cfg, &kernels, &signals);
+    if (status != 0)
+        return status;
+    bn_error err = {0};
+    bn_trainer trainer;
+    bn_progress prep;
+    bn_progress_start(&prep);
+    bn_status s = bn_trainer_init_dist(&trainer, &cfg, cli->resume, kernels,
+                                       batch_hooks(&prep, job), job ? &job->dist : NULL, &err);
+    if (s != BN_OK) {
+        bn_trainer_free(&trainer);
+        return job ? job_failure(job, s, err.msg) : fail_out(NULL, bn_exit_status(s), err.msg);
+    }
+    if (!job || job->rank == 0)
+        print_header(&trainer, cli, kernels, job);
+    status = run_training(&trainer, job, &signals);
+    bn_trainer_free(&trainer);
+    return status;
+}
+
+int bn_cmd_train(const bn_cli *cli)
+{
+    return train(cli, NULL);
+}
+
+int bn_cmd_train_ranked(const bn_cli *cli, bn_job *job)
+{
+    int status = train(cli, job);
+    bn_job_end(job);
+    return status;
 }
