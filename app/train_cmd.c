@@ -264,22 +264,15 @@ static int fail_out(bn_job *job, int status, const char *msg)
     return status;
 }
 
-/* Whether a rank's message only points at another rank's (the trainer's wording when a
- * failure reached it from there). */
-static int names_other_rank(const char *msg)
-{
-    return strstr(msg, "(its message says why)") || strstr(msg, "(their messages say why)");
-}
-
 /* The trainer failed in a job: its ranks fail together (it shares a failure with the
  * others, README "Training on many machines"), so each failing rank says why, rank 0 for
  * the job, and every rank ends cleanly with the status. An MPI error cannot be shared: that
  * rank ends the job (MPI_Abort). Divergence was an event (rank 0 printed it). */
-static int job_failure(bn_job *job, bn_status s, const char *msg)
+static int job_failure(bn_job *job, bn_status s, const bn_error *err)
 {
     int status = bn_exit_status(s);
-    if (job->failed || (s != BN_ERR_DIVERGED && (job->rank == 0 || !names_other_rank(msg))))
-        fprintf(stderr, "bitnet-tui: rank %d: %s\n", job->rank, msg);
+    if (job->failed || (s != BN_ERR_DIVERGED && (job->rank == 0 || !err->other_rank)))
+        fprintf(stderr, "bitnet-tui: rank %d: %s\n", job->rank, err->msg);
     if (job->failed)
         bn_job_abort(job, status);
     return status;
@@ -370,7 +363,7 @@ static int run_training(bn_trainer *trainer, bn_job *job, const sigset_t *signal
 
     int quiet = job && job->rank != 0;
     if (job && tj.status != BN_OK) {
-        int status = job_failure(job, tj.status, tj.err.msg);
+        int status = job_failure(job, tj.status, &tj.err);
         if (!quiet)
             print_summary(trainer, tj.status, wall);
         return status;
@@ -401,7 +394,7 @@ static int train(const bn_cli *cli, bn_job *job)
                                        batch_hooks(&prep, job), job ? &job->dist : NULL, &err);
     if (s != BN_OK) {
         bn_trainer_free(&trainer);
-        return job ? job_failure(job, s, err.msg) : fail_out(NULL, bn_exit_status(s), err.msg);
+        return job ? job_failure(job, s, &err) : fail_out(NULL, bn_exit_status(s), err.msg);
     }
     if (!job || job->rank == 0)
         print_header(&trainer, cli, kernels, job);

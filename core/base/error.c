@@ -12,5 +12,6 @@ bn_status bn_fail(bn_error *err, bn_status status, const char *fmt, ...)
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
     err->status = status;
+    err->other_rank = 0;
     return status;
 }

@@ -17,6 +17,7 @@ typedef enum {
 typedef struct {
     bn_status status;
     char msg[1024];
+    int other_rank; /* the failure is another rank's of a job; msg only points there */
 } bn_error;
 
 /* Record an error (printf-style) and return its status, so callers can write

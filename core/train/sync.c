@@ -35,6 +35,14 @@ bn_status bn_tr_broadcast(const bn_dist *d, void *buf, size_t bytes, bn_error *e
 /* Slots of the init agreement: rank + 1 of the failing ranks, then one count per status. */
 enum { AGREE_RANK, AGREE_STATUS, AGREE_N = AGREE_STATUS + BN_ERR_NOMEM + 1 };
 
+/* Mark err as pointing at another rank's failure (the app then prints nothing of its own). */
+static bn_status other_ranks(bn_error *err, bn_status s)
+{
+    if (err)
+        err->other_rank = 1;
+    return s;
+}
+
 bn_status bn_tr_agree(const bn_dist *d, bn_status s, bn_error *err)
 {
     if (d->size == 1)
@@ -59,18 +67,21 @@ bn_status bn_tr_agree(const bn_dist *d, bn_status s, bn_error *err)
     if (failed == 0)
         return BN_OK;
     if (failed == 1)
-        return bn_fail(err, first, "rank %d failed while starting the run (its message says "
-                                   "why)", (int)v[AGREE_RANK] - 1);
-    return bn_fail(err, first, "%d ranks failed while starting the run (their messages say "
-                               "why)", failed);
+        bn_fail(err, first, "rank %d failed while starting the run (its message says why)",
+                (int)v[AGREE_RANK] - 1);
+    else
+        bn_fail(err, first, "%d ranks failed while starting the run (their messages say why)",
+                failed);
+    return other_ranks(err, first);
 }
 
 bn_status bn_tr_remote_failure(const double *shared, bn_error *err)
 {
     int st = (int)shared[BN_SHARED_FAIL];
     bn_status s = st == BN_ERR_INPUT || st == BN_ERR_NOMEM ? (bn_status)st : BN_ERR_IO;
-    return bn_fail(err, s, "rank %d stopped the run on an error (its message says why)",
-                   (int)shared[BN_SHARED_FAIL_RANK] - 1);
+    bn_fail(err, s, "rank %d stopped the run on an error (its message says why)",
+            (int)shared[BN_SHARED_FAIL_RANK] - 1);
+    return other_ranks(err, s);
 }
 
 void bn_tr_share_failure(bn_trainer *t, bn_status s)
