@@ -111,6 +111,17 @@ text_ini() {
     }' "$@"
 }
 
+# wait_line SECONDS PATTERN FILE: until a line of FILE matches (grep -E; the file may not exist
+# yet); 1 on timeout. For a background run's log: `wait_line 30 '^step 3/' run.err`.
+wait_line() {
+    n=$(($1 * 10))
+    while ! grep -Eq "$2" "$3" 2>/dev/null; do
+        [ $n -gt 0 ] || return 1
+        sleep 0.1
+        n=$((n - 1))
+    done
+}
+
 # ---- the UI in a real terminal: bitnet-tui in a detached tmux session, read with
 # capture-pane (README, "Terminal UI") ------------------------------------------------------
 # tmux_work NAME: work_dir NAME, for a test that skips (77) without tmux; tm talks to a tmux

@@ -126,11 +126,7 @@ check "no run directory" [ ! -e d0/runs/bad ]
 $MPIRUN "$BIN" train tiny.ini --run-id disk --num-steps 100000 --checkpoint-interval 20 \
     --log-interval 1000 >disk.out 2>disk.err &
 job=$!
-n=0
-while ! grep -q '^checkpoint saved' disk.err 2>/dev/null && [ $n -lt 300 ]; do
-    sleep 0.1
-    n=$((n + 1))
-done
+wait_line 30 '^checkpoint saved' disk.err
 mv runs/disk/checkpoints runs/disk/saved && echo x >runs/disk/checkpoints
 wait $job
 st=$?
@@ -144,8 +140,7 @@ check "the message names rank 0 and the directory" \
 $MPIRUN "$BIN" train tiny.ini --run-id usr1 --num-steps 100000 --checkpoint-interval 0 \
     --log-interval 1 >usr1.out 2>usr1.err &
 job=$!
-n=0
-while ! grep -q '^step 3/' usr1.err 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+wait_line 30 '^step 3/' usr1.err
 kill -USR1 $job
 wait $job
 st=$?
@@ -160,11 +155,7 @@ check "SIGUSR1: a checkpoint" grep -q '^checkpoint saved: runs/usr1/checkpoints/
 BN_TEST_JOB=$$ $MPIRUN -x BN_TEST_JOB "$BIN" train tiny.ini --run-id kill --num-steps 100000 \
     --checkpoint-interval 5 >kill.out 2>kill.err &
 job=$!
-n=0
-while ! grep -q '^checkpoint saved' kill.err 2>/dev/null && [ $n -lt 300 ]; do
-    sleep 0.1
-    n=$((n + 1))
-done
+wait_line 30 '^checkpoint saved' kill.err
 rank1=
 for e in /proc/[0-9]*/environ; do
     vars=$( (tr '\0' '\n' <"$e") 2>/dev/null) || continue

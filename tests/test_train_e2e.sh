@@ -141,8 +141,7 @@ check "divergence: summary says diverged" grep -q '^diverged: step 10/20 ' nan2.
 $BIN --batch arithmetic $SMALL --num-steps 100000 --log-interval 1 --sample-interval 0 \
     --checkpoint-interval 0 --run-id sig >/dev/null 2>sig.txt &
 pid=$!
-i=0
-while ! grep -q '^step 3/' sig.txt 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+wait_line 60 '^step 3/' sig.txt
 kill -INT $pid
 wait $pid
 status=$?
