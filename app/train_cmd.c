@@ -87,6 +87,13 @@ static void print_line(void *ctx, const char *text)
     fprintf(stderr, "%s\n", text);
 }
 
+/* A warning (a skipped checkpoint, a failed append) names the program, as errors do. */
+static void print_warning(void *ctx, const char *text)
+{
+    (void)ctx;
+    fprintf(stderr, "bitnet-tui: %s\n", text);
+}
+
 static void print_eval(void *ctx, long step, const bn_eval_report *report)
 {
     (void)ctx;
@@ -178,9 +185,13 @@ static int supervise(train_job *job, const sigset_t *signals, const char *who)
 /* The INI a run starts from: the experiment's, or the resumed run's meta/config.ini. */
 static bn_status config_path(const bn_cli *cli, char *path, size_t cap, bn_error *err)
 {
-    if (cli->resume)
-        snprintf(path, cap, "%s/meta/config.ini", cli->resume);
-    else if (bn_experiment_path(cli->experiment, path, cap, err) != BN_OK)
+    char run_dir[BN_PATH_MAX];
+    long step;
+    if (cli->resume) { /* a run directory, or RUN/checkpoints/step_N (README, "Resume") */
+        if (bn_checkpoint_resume_target(cli->resume, run_dir, sizeof run_dir, &step, err) != BN_OK)
+            return BN_ERR_INPUT;
+        snprintf(path, cap, "%s/meta/config.ini", run_dir);
+    } else if (bn_experiment_path(cli->experiment, path, cap, err) != BN_OK)
         return BN_ERR_INPUT;
     return BN_OK;
 }
@@ -315,7 +326,7 @@ static bn_trainer_hooks batch_hooks(bn_progress *prep, const bn_job *job)
                               .on_log = print_progress,
                               .on_eval = print_eval,
                               .on_checkpoint = print_checkpoint,
-                              .on_warning = print_line,
+                              .on_warning = print_warning,
                               .on_error = print_line};
 }
 

@@ -352,8 +352,11 @@ bn_status bn_checkpoint_save_tok(const char *dir, const bn_model *m, const bn_ad
         st = path_printf(old, sizeof old, err, "%s.old", clean);
     if (st == BN_OK)
         st = fresh_dir(tmp, err);
-    if (st == BN_OK)
+    if (st == BN_OK) {
         st = write_all_files(tmp, m, opt, state, config_ini, experiment, tok, err);
+        if (st != BN_OK) /* a full disk: what was written goes, the previous one stays */
+            (void)remove_dir(tmp, NULL);
+    }
     if (st == BN_OK) {
         fsync_dir(tmp); /* the files' directory entries, before the directory is renamed */
         st = swap_into_place(clean, tmp, old, err);
@@ -613,6 +616,170 @@ static long step_of(const char *name)
     if (strncmp(name, "step_", 5) != 0 || parse_count(name + 5, &step) < 0)
         return -1;
     return step;
+}
+
+/* qsort order: highest step first. */
+static int newer_first(const void *a, const void *b)
+{
+    long x = ((const bn_checkpoint_entry *)a)->step, y = ((const bn_checkpoint_entry *)b)->step;
+    return x > y ? -1 : x < y;
+}
+
+/* Add the entry called name (a "step_<digits>" directory in dir) to *list. */
+static bn_status add_entry(bn_checkpoint_list *list, const char *dir, const char *name,
+                           size_t *cap, bn_error *err)
+{
+    char entry[CK_PATH_CAP];
+    long step = step_of(name);
+    if (step < 0 || strlen(name) >= sizeof list->at[0].name ||
+        path_printf(entry, sizeof entry, NULL, "%s/%s", dir, name) != BN_OK || !is_dir(entry))
+        return BN_OK;
+    if (list->n == *cap) {
+        size_t grown = *cap ? 2 * *cap : 16;
+        bn_checkpoint_entry *at = realloc(list->at, grown * sizeof *at);
+        if (!at)
+            return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory listing checkpoints", dir);
+        list->at = at;
+        *cap = grown;
+    }
+    list->at[list->n].step = step;
+    snprintf(list->at[list->n].name, sizeof list->at[0].name, "%s", name);
+    list->n++;
+    return BN_OK;
+}
+
+bn_status bn_checkpoint_list_run(const char *run_dir, bn_checkpoint_list *list, bn_error *err)
+{
+    char dir[CK_PATH_CAP];
+    memset(list, 0, sizeof *list);
+    bn_status st = path_printf(dir, sizeof dir, err, "%s/checkpoints", run_dir);
+    DIR *d = st == BN_OK ? opendir(dir) : NULL;
+    if (!d)
+        return st; /* no checkpoints directory: none */
+    size_t cap = 0;
+    struct dirent *e;
+    while (st == BN_OK && (e = readdir(d)) != NULL)
+        st = add_entry(list, dir, e->d_name, &cap, err);
+    closedir(d);
+    if (st != BN_OK)
+        bn_checkpoint_list_free(list);
+    else if (list->n > 1)
+        qsort(list->at, list->n, sizeof *list->at, newer_first);
+    return st;
+}
+
+void bn_checkpoint_list_free(bn_checkpoint_list *list)
+{
+    free(list->at);
+    list->at = NULL;
+    list->n = 0;
+}
+
+/* Whether name ends in ".tmp". */
+static int is_tmp_name(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 4 && strcmp(name + n - 4, ".tmp") == 0;
+}
+
+bn_status bn_checkpoint_remove_tmp(const char *run_dir, int *removed, bn_error *err)
+{
+    char dir[CK_PATH_CAP], entry[CK_PATH_CAP];
+    *removed = 0;
+    bn_status st = path_printf(dir, sizeof dir, err, "%s/checkpoints", run_dir);
+    DIR *d = st == BN_OK ? opendir(dir) : NULL;
+    if (!d)
+        return st;
+    struct dirent *e;
+    while (st == BN_OK && (e = readdir(d)) != NULL) {
+        if (!is_tmp_name(e->d_name))
+            continue;
+        st = path_printf(entry, sizeof entry, err, "%s/%s", dir, e->d_name);
+        if (st == BN_OK && is_dir(entry) && (st = remove_dir(entry, err)) == BN_OK)
+            (*removed)++;
+    }
+    closedir(d);
+    return st;
+}
+
+/* Whether pruning keeps entry e, given the step just saved (README, "Runs on disk"): the
+ * saved one, the keep - 1 next below it (*below counts them), and multiples of keep_every
+ * at or below it. Those above it belong to a continuation that a resume abandoned. */
+static int kept(const bn_checkpoint_entry *e, long saved, int keep, int keep_every, int *below)
+{
+    if (e->step == saved)
+        return 1;
+    if (e->step > saved)
+        return 0;
+    if (*below < keep - 1) {
+        (*below)++;
+        return 1;
+    }
+    return keep_every > 0 && e->step % keep_every == 0;
+}
+
+bn_status bn_checkpoint_prune(const char *run_dir, long saved_step, int keep, int keep_every,
+                              bn_error *err)
+{
+    if (keep <= 0)
+        return BN_OK;
+    bn_checkpoint_list list;
+    bn_status st = bn_checkpoint_list_run(run_dir, &list, err);
+    int below = 0;
+    int have_saved = 0;
+    for (size_t i = 0; st == BN_OK && i < list.n; i++)
+        have_saved |= list.at[i].step == saved_step;
+    for (size_t i = 0; st == BN_OK && have_saved && i < list.n; i++) {
+        char entry[CK_PATH_CAP];
+        if (kept(&list.at[i], saved_step, keep, keep_every, &below))
+            continue;
+        st = path_printf(entry, sizeof entry, err, "%s/checkpoints/%s", run_dir,
+                         list.at[i].name);
+        if (st == BN_OK)
+            st = remove_dir(entry, err);
+    }
+    bn_checkpoint_list_free(&list);
+    return st;
+}
+
+/* "<run>/checkpoints/step_<digits>" with trailing slashes trimmed: the run directory (the
+ * parent's parent) into run_dir and the step; -1 if path is not of that form. */
+static int split_step_path(const char *path, char *run_dir, size_t cap, long *step)
+{
+    char p[CK_PATH_CAP];
+    snprintf(p, sizeof p, "%s", path);
+    for (size_t n = strlen(p); n > 1 && p[n - 1] == '/'; n--)
+        p[n - 1] = '\0';
+    char *base = strrchr(p, '/');
+    if (!base || (*step = step_of(base + 1)) < 0)
+        return -1;
+    *base = '\0';
+    char *parent = strrchr(p, '/');
+    const char *name = parent ? parent + 1 : p;
+    if (strcmp(name, "checkpoints") != 0)
+        return -1;
+    if (parent)
+        *parent = '\0';
+    snprintf(run_dir, cap, "%s", parent ? (p[0] ? p : "/") : ".");
+    return 0;
+}
+
+bn_status bn_checkpoint_resume_target(const char *arg, char *run_dir, size_t cap, long *step,
+                                      bn_error *err)
+{
+    *step = -1;
+    if (!arg || !*arg)
+        return bn_fail(err, BN_ERR_INPUT, "--resume: empty path");
+    if (strlen(arg) >= CK_PATH_CAP || strlen(arg) >= cap)
+        return bn_fail(err, BN_ERR_INPUT, "--resume %.200s...: path too long", arg);
+    if (split_step_path(arg, run_dir, cap, step) == 0)
+        return is_dir(arg) ? BN_OK
+                           : bn_fail(err, BN_ERR_INPUT, "--resume %s: no such checkpoint "
+                                     "directory", arg);
+    snprintf(run_dir, cap, "%s", arg);
+    for (size_t n = strlen(run_dir); n > 1 && run_dir[n - 1] == '/'; n--)
+        run_dir[n - 1] = '\0';
+    return BN_OK;
 }
 
 bn_status bn_checkpoint_latest(const char *run_dir, char *out, size_t cap, bn_error *err)

@@ -86,4 +86,38 @@ bn_status bn_checkpoint_load_training(const char *dir, const bn_model *m, bn_ada
 /* "<run_dir>/checkpoints/step_NNNNNN" of the highest step there, or BN_ERR_INPUT if none. */
 bn_status bn_checkpoint_latest(const char *run_dir, char *out, size_t cap, bn_error *err);
 
+/* A run's complete checkpoints: the directories "checkpoints/step_<digits>" (never a
+ * "*.tmp" one), highest step first. */
+typedef struct {
+    long step;
+    char name[32]; /* "step_000400" as on disk */
+} bn_checkpoint_entry;
+
+typedef struct {
+    bn_checkpoint_entry *at;
+    size_t n;
+} bn_checkpoint_list;
+
+/* List run_dir's checkpoints (none when it has no checkpoints directory). */
+bn_status bn_checkpoint_list_run(const char *run_dir, bn_checkpoint_list *list, bn_error *err);
+void bn_checkpoint_list_free(bn_checkpoint_list *list);
+
+/* Remove the "checkpoints/<name>.tmp" directories a crashed save left; *removed counts
+ * them. */
+bn_status bn_checkpoint_remove_tmp(const char *run_dir, int *removed, bn_error *err);
+
+/* After the checkpoint of saved_step is complete: delete run_dir's checkpoints but that one,
+ * the keep - 1 highest steps below it and (keep_every > 0) those whose step is a multiple of
+ * keep_every; checkpoints of a higher step (left by the continuation a resume from an
+ * earlier checkpoint abandoned) go too. keep <= 0 keeps all; nothing is deleted unless
+ * saved_step's directory is there. */
+bn_status bn_checkpoint_prune(const char *run_dir, long saved_step, int keep, int keep_every,
+                              bn_error *err);
+
+/* What --resume names: a run directory (*step = -1), or one of its checkpoints,
+ * "RUN/checkpoints/step_N" (*step = N, the run directory is its parent's parent; it must
+ * exist). run_dir gets the run directory without trailing slashes. */
+bn_status bn_checkpoint_resume_target(const char *arg, char *run_dir, size_t cap, long *step,
+                                      bn_error *err);
+
 #endif

@@ -57,6 +57,8 @@ typedef struct {
     int sample_interval;     /* 0 = never */
     int eval_interval;       /* 0 = at every sample_interval (bn_config_eval_interval) */
     int checkpoint_interval; /* 0 = only at the end */
+    int keep_checkpoints;    /* newest checkpoints kept, 0 = all (README, "Runs on disk") */
+    int keep_every;          /* also keep steps that are multiples of it, 0 = off */
     int eval_problems;       /* per evaluation: held-out problems, games per mode, or (text)
                                 rows of the val split at most */
     int eval_shots;          /* solved problems preceding each eval prompt (0 = none) */

@@ -16,6 +16,7 @@ typedef struct {
     char dir[BN_PATH_MAX + BN_NAME_MAX + 2];
     FILE *scalars;
     FILE *samples;
+    int scalars_failed, samples_failed; /* an append failed (reported once) */
 } bn_rundir;
 
 /* Create a new run directory (refusing one that exists: nothing already written is touched)

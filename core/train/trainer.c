@@ -148,16 +148,16 @@ static bn_status check_resume_tokenizer(const bn_trainer *t, const char *ckpt,
     return s;
 }
 
-static bn_status resume_from(bn_trainer *t, const char *run_dir, bn_error *err)
+/* Load the checkpoint directory ckpt: weights, AdamW moments and step, trainer state, data
+ * position. Each file is checked whole before anything is copied from it; a failure may
+ * leave the weights or optimizer of this checkpoint loaded (the caller loads another one or
+ * fails the run), never a half-copied tensor. */
+static bn_status load_checkpoint(bn_trainer *t, const char *ckpt, bn_error *err)
 {
-    char ckpt[BN_PATH_MAX + 64];
-    bn_status s = bn_checkpoint_latest(run_dir, ckpt, sizeof ckpt, err);
-    if (s != BN_OK)
-        return s;
     bn_config saved;
     bn_st_file file;
     long step = 0;
-    s = bn_checkpoint_open(ckpt, &saved, &file, &step, err);
+    bn_status s = bn_checkpoint_open(ckpt, &saved, &file, &step, err);
     if (s != BN_OK)
         return s;
     s = check_resume_tokenizer(t, ckpt, &file, err);
@@ -166,15 +166,80 @@ static bn_status resume_from(bn_trainer *t, const char *run_dir, bn_error *err)
     bn_st_free(&file);
     if (s == BN_OK)
         s = bn_checkpoint_load_training(ckpt, &t->model, &t->opt, &t->state, err);
-    if (s == BN_OK && t->state.step >= t->cfg.train.num_steps)
-        s = bn_fail(err, BN_ERR_INPUT,
-                    "%s: already at step %ld of %ld (raise --num-steps to train further)", ckpt,
-                    t->state.step, t->cfg.train.num_steps);
+    if (s == BN_OK && t->state.step != step)
+        s = bn_fail(err, BN_ERR_INPUT, "%s: trainer_state.json is at step %ld, "
+                    "model.safetensors at step %ld (files of two checkpoints?)", ckpt,
+                    t->state.step, step);
     if (s == BN_OK) {
         char what[BN_PATH_MAX + 96];
         snprintf(what, sizeof what, "%s/trainer_state.json: data", ckpt);
         s = bn_source_load_state(t->source, t->state.data, what, err);
     }
+    return s;
+}
+
+/* Say that ckpt is skipped and why (its message, without the checkpoint's own path). */
+static void warn_skipped(bn_trainer *t, const char *ckpt, const bn_error *why)
+{
+    char text[BN_PATH_MAX + sizeof why->msg + 32];
+    size_t n = strlen(ckpt);
+    const char *msg = why->msg;
+    if (strncmp(msg, ckpt, n) == 0 && (msg[n] == '/' || msg[n] == ':'))
+        msg += msg[n] == '/' ? n + 1 : n + 2;
+    snprintf(text, sizeof text, "skipping %s: %s", ckpt, msg);
+    warn(t, text);
+}
+
+/* Try the checkpoints of run_dir newest first (only step `pinned` when >= 0) until one
+ * loads whole (README, "Resume"); each skipped one is told to on_warning. */
+static bn_status load_newest_good(bn_trainer *t, const char *run_dir, long pinned,
+                                  const bn_checkpoint_list *list, char *ckpt, size_t cap,
+                                  bn_error *err)
+{
+    char tried[512] = "";
+    size_t used = 0;
+    int count = 0;
+    for (size_t i = 0; i < list->n; i++) {
+        if (pinned >= 0 && list->at[i].step != pinned)
+            continue;
+        snprintf(ckpt, cap, "%s/checkpoints/%s", run_dir, list->at[i].name);
+        bn_error why = {0};
+        bn_status s = load_checkpoint(t, ckpt, &why);
+        if (s == BN_OK)
+            return BN_OK;
+        if (s == BN_ERR_NOMEM || pinned >= 0) /* not the checkpoint's fault, or the only one */
+            return bn_fail(err, s, "%s", why.msg);
+        warn_skipped(t, ckpt, &why);
+        count++;
+        if (used < sizeof tried)
+            used += (size_t)snprintf(tried + used, sizeof tried - used, "%s%s",
+                                     used ? ", " : "", list->at[i].name);
+    }
+    if (count == 0)
+        return bn_fail(err, BN_ERR_INPUT, "%s: no checkpoints in %s/checkpoints", run_dir,
+                       run_dir);
+    return bn_fail(err, BN_ERR_INPUT, "%s: none of its %d checkpoint%s loads (%s; each "
+                   "skipped above with why)", run_dir, count, count == 1 ? "" : "s", tried);
+}
+
+/* Resume from --resume's target: a run directory's newest checkpoint that loads, or the
+ * checkpoint it names. */
+static bn_status resume_from(bn_trainer *t, const char *target, bn_error *err)
+{
+    char run_dir[BN_PATH_MAX], ckpt[BN_PATH_MAX + 64];
+    long pinned = -1;
+    bn_checkpoint_list list;
+    bn_status s = bn_checkpoint_resume_target(target, run_dir, sizeof run_dir, &pinned, err);
+    if (s == BN_OK)
+        s = bn_checkpoint_list_run(run_dir, &list, err);
+    if (s != BN_OK)
+        return s;
+    s = load_newest_good(t, run_dir, pinned, &list, ckpt, sizeof ckpt, err);
+    bn_checkpoint_list_free(&list);
+    if (s == BN_OK && t->state.step >= t->cfg.train.num_steps)
+        s = bn_fail(err, BN_ERR_INPUT,
+                    "%s: already at step %ld of %ld (raise --num-steps to train further)", ckpt,
+                    t->state.step, t->cfg.train.num_steps);
     if (s == BN_OK)
         snprintf(t->snap.last_checkpoint, sizeof t->snap.last_checkpoint, "%s", ckpt);
     return s;
@@ -190,9 +255,29 @@ static bn_status fresh_start(bn_trainer *t)
     return BN_OK;
 }
 
-static bn_status open_run_dir(bn_trainer *t, const char *resume_dir, bn_error *err)
+/* A resumed run, once its checkpoint loaded: the save directories a crash left go, and
+ * what was logged after the checkpoint (one record per step). */
+static bn_status tidy_resumed(bn_trainer *t, const char *dir, bn_error *err)
 {
-    if (resume_dir) {
+    int removed = 0;
+    bn_status s = bn_checkpoint_remove_tmp(dir, &removed, err);
+    if (s == BN_OK && removed) {
+        char text[BN_PATH_MAX + 96];
+        snprintf(text, sizeof text, "removed %d unfinished checkpoint%s (*.tmp) in "
+                 "%s/checkpoints", removed, removed == 1 ? "" : "s", dir);
+        warn(t, text);
+    }
+    return s == BN_OK ? bn_rundir_drop_after(dir, t->state.step, err) : s;
+}
+
+static bn_status open_run_dir(bn_trainer *t, const char *resume_target, bn_error *err)
+{
+    char resume_dir[BN_PATH_MAX];
+    long pinned;
+    if (resume_target && bn_checkpoint_resume_target(resume_target, resume_dir,
+                                                     sizeof resume_dir, &pinned, err) != BN_OK)
+        return BN_ERR_INPUT;
+    if (resume_target) {
         /* Reopen runs_dir/run_id as given by the resume path itself. */
         char parent[BN_PATH_MAX];
         snprintf(parent, sizeof parent, "%s", resume_dir);
@@ -214,15 +299,15 @@ static bn_status open_run_dir(bn_trainer *t, const char *resume_dir, bn_error *e
     t->config_ini = bn_config_to_string(&t->cfg);
     if (!t->config_ini)
         return bn_fail(err, BN_ERR_NOMEM, "out of memory");
-    if (resume_dir) { /* one record per step: what was logged after the checkpoint goes */
+    if (resume_target) {
         char dir[sizeof t->run.dir];
         snprintf(dir, sizeof dir, "%s/%s", t->cfg.log.runs_dir, t->cfg.log.run_id);
-        bn_status s = bn_rundir_drop_after(dir, t->state.step, err);
+        bn_status s = tidy_resumed(t, dir, err);
         if (s != BN_OK)
             return s;
     }
     return bn_rundir_open(&t->run, t->cfg.log.runs_dir, t->cfg.log.run_id, t->config_ini,
-                          resume_dir != NULL, err);
+                          resume_target != NULL, err);
 }
 
 /* What every rank builds for itself: tokenizer, data source, model, optimizer, the
@@ -356,6 +441,27 @@ void bn_trainer_free(bn_trainer *t)
 
 /* ---------------------------------------------------------------- logging */
 
+/* Append a record to run.scalars or run.samples. A write failure (a full disk) does not end
+ * the run, whose checkpoints are what matters: it is reported once per file through
+ * on_warning, and later records of that file are lost (README, "Runs on disk"). */
+static bn_status append_record(bn_trainer *t, FILE *f, const json_t *rec, bn_error *err)
+{
+    bn_error why = {0};
+    bn_status s = bn_rundir_append_record(&t->run, f, rec, &why);
+    if (s == BN_OK || s == BN_ERR_NOMEM)
+        return s == BN_OK ? BN_OK : bn_fail(err, s, "%s", why.msg);
+    clearerr(f); /* the next record is tried again: a freed disk takes it */
+    int *failed = f == t->run.scalars ? &t->run.scalars_failed : &t->run.samples_failed;
+    if (!*failed) {
+        char text[sizeof why.msg + 96];
+        snprintf(text, sizeof text, "warning: %s (training goes on; further records of this "
+                 "file may be lost and are not reported again)", why.msg);
+        warn(t, text);
+    }
+    *failed = 1;
+    return BN_OK;
+}
+
 static bn_status log_scalars(bn_trainer *t, const bn_step_stats *s, bn_error *err)
 {
     json_t *rec = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o}", "step",
@@ -368,7 +474,7 @@ static bn_status log_scalars(bn_trainer *t, const bn_step_stats *s, bn_error *er
                             bn_json_number(s->elapsed_s));
     if (!rec)
         return bn_fail(err, BN_ERR_NOMEM, "out of memory for a scalars.jsonl record");
-    bn_status st = bn_rundir_append_record(&t->run, t->run.scalars, rec, err);
+    bn_status st = append_record(t, t->run.scalars, rec, err);
     json_decref(rec);
     return st;
 }
@@ -383,7 +489,7 @@ static bn_status log_eval(bn_trainer *t, long step, const bn_eval_report *r, bn_
         if (!rec || json_object_update(rec, r->samples) != 0)
             s = bn_fail(err, BN_ERR_NOMEM, "out of memory for a samples.jsonl record");
         if (s == BN_OK)
-            s = bn_rundir_append_record(&t->run, t->run.samples, rec, err);
+            s = append_record(t, t->run.samples, rec, err);
         json_decref(rec);
     }
     if (r->n_metrics == 0) /* nothing measured (a text dataset with no val split) */
@@ -397,7 +503,7 @@ static bn_status log_eval(bn_trainer *t, long step, const bn_eval_report *r, bn_
     if (s == BN_OK && !sc)
         s = bn_fail(err, BN_ERR_NOMEM, "out of memory for a scalars.jsonl record");
     if (s == BN_OK)
-        s = bn_rundir_append_record(&t->run, t->run.scalars, sc, err);
+        s = append_record(t, t->run.scalars, sc, err);
     json_decref(sc);
     return s;
 }
@@ -450,6 +556,19 @@ static void set_checkpoint(bn_train_snapshot *s, const void *path)
     snprintf(s->message, sizeof s->message, "checkpoint saved: %s", (const char *)path);
 }
 
+/* Older checkpoints beyond keep_checkpoints go once a new one is complete; a failure to
+ * delete is a warning (README, "Runs on disk"). */
+static void prune_checkpoints(bn_trainer *t)
+{
+    bn_error err = {0};
+    if (bn_checkpoint_prune(t->run.dir, t->state.step, t->cfg.log.keep_checkpoints,
+                            t->cfg.log.keep_every, &err) != BN_OK) {
+        char text[sizeof err.msg + 48];
+        snprintf(text, sizeof text, "warning: keep_checkpoints: %s", err.msg);
+        warn(t, text);
+    }
+}
+
 static bn_status save_checkpoint(bn_trainer *t, bn_error *err)
 {
     char dir[BN_PATH_MAX + 64];
@@ -462,6 +581,7 @@ static bn_status save_checkpoint(bn_trainer *t, bn_error *err)
                                          t->cfg.experiment.name, t->tok, err);
     if (s != BN_OK)
         return s;
+    prune_checkpoints(t);
     publish(t, set_checkpoint, dir);
     if (t->hooks.on_checkpoint)
         t->hooks.on_checkpoint(t->hooks.ctx, t->state.step, dir);
