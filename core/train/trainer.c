@@ -207,7 +207,8 @@ static bn_status load_newest_good(bn_trainer *t, const char *run_dir, long pinne
         bn_status s = load_checkpoint(t, ckpt, &why);
         if (s == BN_OK)
             return BN_OK;
-        if (s == BN_ERR_NOMEM || pinned >= 0) /* not the checkpoint's fault, or the only one */
+        /* Out of memory is not the checkpoint's fault; the only one tried fails as itself. */
+        if (s == BN_ERR_NOMEM || pinned >= 0 || (count == 0 && i + 1 == list->n))
             return bn_fail(err, s, "%s", why.msg);
         warn_skipped(t, ckpt, &why);
         count++;
