@@ -44,6 +44,7 @@ static bool config_equal(const bn_config *a, const bn_config *b)
            at->threads == bt->threads && al->log_interval == bl->log_interval &&
            al->sample_interval == bl->sample_interval &&
            al->checkpoint_interval == bl->checkpoint_interval &&
+           al->keep_checkpoints == bl->keep_checkpoints && al->keep_every == bl->keep_every &&
            al->eval_problems == bl->eval_problems && strcmp(al->run_id, bl->run_id) == 0 &&
            strcmp(al->runs_dir, bl->runs_dir) == 0 && ad->max_operand == bd->max_operand &&
            strcmp(ad->operators, bd->operators) == 0 &&
@@ -104,7 +105,8 @@ static void test_defaults(void)
               cfg.train.grad_clip == 1.0,
           "optimizer defaults");
     CHECK(cfg.log.log_interval == 10 && cfg.log.sample_interval == 500 &&
-              cfg.log.checkpoint_interval == 1000 && cfg.log.eval_problems == 200 &&
+              cfg.log.checkpoint_interval == 1000 && cfg.log.keep_checkpoints == 3 &&
+              cfg.log.keep_every == 0 && cfg.log.eval_problems == 200 &&
               cfg.log.run_id[0] == '\0' && strcmp(cfg.log.runs_dir, "runs") == 0,
           "logging defaults");
     CHECK(cfg.data.max_operand == 100 && strcmp(cfg.data.operators, "+-*/") == 0 &&
