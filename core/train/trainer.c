@@ -128,9 +128,10 @@ int bn_trainer_cancel(bn_trainer *t, long id)
 /* ---------------------------------------------------------------- init */
 
 /* A checkpoint that carries a tokenizer (text) resumes only with that tokenizer: the one the
- * run opened (its dataset's, checked against the dataset's manifest) must hash the same. */
+ * run opened (its dataset's, checked against the dataset's manifest) must hash the same.
+ * *mismatch: the checkpoint is whole but this run's data is not its (not a damaged file). */
 static bn_status check_resume_tokenizer(const bn_trainer *t, const char *ckpt,
-                                        const bn_st_file *file, bn_error *err)
+                                        const bn_st_file *file, int *mismatch, bn_error *err)
 {
     bn_tokenizer *carried = NULL;
     char want[BN_TOK_HASH_CAP], have[BN_TOK_HASH_CAP];
@@ -140,10 +141,12 @@ static bn_status check_resume_tokenizer(const bn_trainer *t, const char *ckpt,
     s = bn_tok_hash(carried, want, err);
     if (s == BN_OK)
         s = bn_tok_hash(t->tok, have, err);
-    if (s == BN_OK && strcmp(want, have) != 0)
+    if (s == BN_OK && strcmp(want, have) != 0) {
+        *mismatch = 1;
         s = bn_fail(err, BN_ERR_INPUT,
                     "%s: the checkpoint's tokenizer is %s, this run's dataset tokenizer (%s) "
                     "is %s", ckpt, want, bn_tok_name(t->tok), have);
+    }
     bn_tok_free(carried);
     return s;
 }
@@ -151,8 +154,10 @@ static bn_status check_resume_tokenizer(const bn_trainer *t, const char *ckpt,
 /* Load the checkpoint directory ckpt: weights, AdamW moments and step, trainer state, data
  * position. Each file is checked whole before anything is copied from it; a failure may
  * leave the weights or optimizer of this checkpoint loaded (the caller loads another one or
- * fails the run), never a half-copied tensor. */
-static bn_status load_checkpoint(bn_trainer *t, const char *ckpt, bn_error *err)
+ * fails the run), never a half-copied tensor. *mismatch as in check_resume_tokenizer: the
+ * run's tokenizer or data (every checkpoint of the run would fail alike). */
+static bn_status load_checkpoint(bn_trainer *t, const char *ckpt, int *mismatch,
+                                 bn_error *err)
 {
     bn_config saved;
     bn_st_file file;
@@ -160,7 +165,7 @@ static bn_status load_checkpoint(bn_trainer *t, const char *ckpt, bn_error *err)
     bn_status s = bn_checkpoint_open(ckpt, &saved, &file, &step, err);
     if (s != BN_OK)
         return s;
-    s = check_resume_tokenizer(t, ckpt, &file, err);
+    s = check_resume_tokenizer(t, ckpt, &file, mismatch, err);
     if (s == BN_OK)
         s = bn_checkpoint_load_params(&t->model, &file, err);
     bn_st_free(&file);
@@ -174,6 +179,7 @@ static bn_status load_checkpoint(bn_trainer *t, const char *ckpt, bn_error *err)
         char what[BN_PATH_MAX + 96];
         snprintf(what, sizeof what, "%s/trainer_state.json: data", ckpt);
         s = bn_source_load_state(t->source, t->state.data, what, err);
+        *mismatch = s != BN_OK;
     }
     return s;
 }
@@ -204,11 +210,13 @@ static bn_status load_newest_good(bn_trainer *t, const char *run_dir, long pinne
             continue;
         snprintf(ckpt, cap, "%s/checkpoints/%s", run_dir, list->at[i].name);
         bn_error why = {0};
-        bn_status s = load_checkpoint(t, ckpt, &why);
+        int mismatch = 0;
+        bn_status s = load_checkpoint(t, ckpt, &mismatch, &why);
         if (s == BN_OK)
             return BN_OK;
-        /* Out of memory is not the checkpoint's fault; the only one tried fails as itself. */
-        if (s == BN_ERR_NOMEM || pinned >= 0 || (count == 0 && i + 1 == list->n))
+        /* Out of memory or another dataset is not the checkpoint's fault (an older one would
+         * fail alike); the only one tried fails as itself. */
+        if (s == BN_ERR_NOMEM || mismatch || pinned >= 0 || (count == 0 && i + 1 == list->n))
             return bn_fail(err, s, "%s", why.msg);
         warn_skipped(t, ckpt, &why);
         count++;
