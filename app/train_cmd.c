@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -162,20 +163,36 @@ static int job_done(train_job *job)
     return d;
 }
 
+/* A second Ctrl-C while the run stops: end now, without a checkpoint. A save under way
+ * leaves only its step_N.tmp, which is never read and goes at the next resume (README,
+ * "Resume"). _exit: the training thread is still running. */
+static void stop_now(const train_job *job, int sig)
+{
+    bn_train_snapshot snap;
+    bn_trainer_snapshot(job->trainer, &snap);
+    fprintf(stderr, "received %s again: stopping now, without a checkpoint (the last one: "
+            "%s)\n", strsignal(sig), snap.last_checkpoint[0] ? snap.last_checkpoint : "none");
+    _exit(128 + sig);
+}
+
 /* Wait for the job, turning the first termination signal into a stop request. Returns the
  * signal number that stopped the run, or 0. `who` goes in the message ("" for one process,
- * "every rank " on rank 0 of a job); the other ranks pass NULL and stay quiet. */
+ * "every rank " on rank 0 of a job); the other ranks pass NULL and stay quiet. A second
+ * SIGINT of one process stops it at once; other repeated signals change nothing. */
 static int supervise(train_job *job, const sigset_t *signals, const char *who)
 {
     int stopped_by = 0;
     struct timespec tick = {0, 200 * 1000 * 1000};
     while (!job_done(job)) {
         int sig = sigtimedwait(signals, NULL, &tick);
+        if (sig == SIGINT && stopped_by && who && !who[0])
+            stop_now(job, sig);
         if (sig > 0 && !stopped_by) {
             stopped_by = sig;
             if (who)
                 fprintf(stderr, "received %s: stopping %safter this step and saving a "
-                        "checkpoint\n", strsignal(sig), who);
+                        "checkpoint%s\n", strsignal(sig), who,
+                        who[0] ? "" : " (Ctrl-C again: stop now, without one)");
             bn_trainer_command(job->trainer, BN_CMD_STOP);
         }
     }
@@ -248,9 +265,26 @@ static void print_summary(bn_trainer *t, bn_status s, double wall)
             snap.last_checkpoint[0] ? snap.last_checkpoint : "none", took);
 }
 
-/* The stop signals, blocked before any thread exists (MPI's own included), so that only
- * sigtimedwait sees them; in a job of several ranks also SIGUSR1, which mpirun passes on
- * to every rank (README, "Training on many machines"). */
+/* A stop signal that reached a thread which has it unblocked: OpenBLAS starts its workers
+ * when the library loads, before main can block anything, and the process-directed signal
+ * may land on one of them. Block the stop signals in that thread for good (the mask in
+ * uc, restored when the handler returns) and send the signal again: it stays pending for
+ * sigtimedwait. Only async-signal-safe calls. */
+static void reroute_signal(int sig, siginfo_t *info, void *uc)
+{
+    (void)info;
+    sigset_t *mask = &((ucontext_t *)uc)->uc_sigmask;
+    sigaddset(mask, SIGINT);
+    sigaddset(mask, SIGTERM);
+    sigaddset(mask, SIGHUP);
+    sigaddset(mask, SIGUSR1);
+    kill(getpid(), sig);
+}
+
+/* The stop signals, blocked before any thread of ours exists (MPI's own included), so that
+ * only sigtimedwait sees them; in a job of several ranks also SIGUSR1, which mpirun passes
+ * on to every rank (README, "Training on many machines"). The library threads that existed
+ * before get reroute_signal. */
 static void block_stop_signals(sigset_t *signals, const bn_job *job)
 {
     sigemptyset(signals);
@@ -259,6 +293,15 @@ static void block_stop_signals(sigset_t *signals, const bn_job *job)
     sigaddset(signals, SIGHUP);
     if (job)
         sigaddset(signals, SIGUSR1);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = reroute_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sa.sa_mask = *signals;
+    static const int stops[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++)
+        if (sigismember(signals, stops[i]) == 1)
+            sigaction(stops[i], &sa, NULL);
     pthread_sigmask(SIG_BLOCK, signals, NULL);
 }
 

@@ -817,10 +817,22 @@ static void end_run(bn_trainer *t, bn_run_state state)
     mark_run(t, state);
 }
 
-/* The last checkpoint and evaluation (rank 0's), and the final state. */
+/* Whether the newest checkpoint is of this step (a stop that came during its save). */
+static int saved_this_step(bn_trainer *t)
+{
+    char dir[BN_PATH_MAX + 64];
+    bn_rundir_checkpoint_path(&t->run, t->state.step, dir, sizeof dir);
+    pthread_mutex_lock(&t->lock);
+    int same = strcmp(t->snap.last_checkpoint, dir) == 0;
+    pthread_mutex_unlock(&t->lock);
+    return same;
+}
+
+/* The last checkpoint (unless this step's is written) and evaluation (rank 0's), and the
+ * final state. */
 static bn_status finish(bn_trainer *t, bn_run_state final_state, bn_error *err)
 {
-    bn_status s = t->dist.rank == 0 ? save_checkpoint(t, err) : BN_OK;
+    bn_status s = t->dist.rank == 0 && !saved_this_step(t) ? save_checkpoint(t, err) : BN_OK;
     if (s == BN_OK && t->dist.rank == 0)
         s = evaluate(t, t->cfg.log.eval_problems,
                      t->task && t->task->generates_samples && t->cfg.log.sample_interval > 0,
