@@ -784,27 +784,13 @@ bn_status bn_checkpoint_resume_target(const char *arg, char *run_dir, size_t cap
 
 bn_status bn_checkpoint_latest(const char *run_dir, char *out, size_t cap, bn_error *err)
 {
-    char dir[CK_PATH_CAP], best_name[256] = "";
-    bn_status st = path_printf(dir, sizeof dir, err, "%s/checkpoints", run_dir);
-    if (st != BN_OK)
-        return st;
-    long best = -1;
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            long step = step_of(e->d_name);
-            char entry[CK_PATH_CAP];
-            if (step <= best || strlen(e->d_name) >= sizeof best_name ||
-                path_printf(entry, sizeof entry, NULL, "%s/%s", dir, e->d_name) != BN_OK ||
-                !is_dir(entry))
-                continue;
-            best = step;
-            snprintf(best_name, sizeof best_name, "%s", e->d_name);
-        }
-        closedir(d);
-    }
-    if (best < 0)
-        return bn_fail(err, BN_ERR_INPUT, "%s: no checkpoints in %s", run_dir, dir);
-    return path_printf(out, cap, err, "%s/%s", dir, best_name);
+    bn_checkpoint_list list;
+    bn_status st = bn_checkpoint_list_run(run_dir, &list, err);
+    if (st == BN_OK && list.n == 0)
+        st = bn_fail(err, BN_ERR_INPUT, "%s: no checkpoints in %s/checkpoints", run_dir,
+                     run_dir);
+    if (st == BN_OK)
+        st = path_printf(out, cap, err, "%s/checkpoints/%s", run_dir, list.at[0].name);
+    bn_checkpoint_list_free(&list);
+    return st;
 }
