@@ -109,7 +109,8 @@ static size_t encode_all(const bn_tokenizer *t, const char *text, size_t n, int 
 static bn_status time_encoding(tok_bench *b, const char *text, bn_error *err)
 {
     bn_tokenizer *t = NULL;
-    bn_status st = bn_tok_open(&t, b->tokenizer, err);
+    char shipped[BN_PATH_MAX];
+    bn_status st = bn_tok_open(&t, bn_tokenizer_arg(b->tokenizer, shipped, sizeof shipped), err);
     int *ids = st == BN_OK ? malloc(sizeof(int) * ENCODE_CHUNK * 2) : NULL;
     if (st == BN_OK && !ids)
         st = bn_fail(err, BN_ERR_NOMEM, "out of memory");
@@ -153,7 +154,8 @@ static bn_status time_prepare(tok_bench *b, bn_error *err)
     bn_tokenizer *t = NULL;
     if (!mkdtemp(dir))
         return bn_fail(err, BN_ERR_IO, "%s: cannot create a scratch directory", dir);
-    bn_status st = bn_tok_open(&t, b->tokenizer, err);
+    char shipped[BN_PATH_MAX];
+    bn_status st = bn_tok_open(&t, bn_tokenizer_arg(b->tokenizer, shipped, sizeof shipped), err);
     const char *inputs[] = {b->corpus};
     bn_prepare_opts o = {.tok = t, .out_dir = dir, .inputs = inputs, .n_inputs = 1,
                          .val_fraction = BN_PREPARE_VAL_FRACTION,

@@ -43,6 +43,16 @@ bn_status bn_asset_path(const char *rel, char *out, size_t cap, bn_error *err)
                    rel, BN_PKGDATADIR);
 }
 
+const char *bn_tokenizer_arg(const char *arg, char *buf, size_t cap)
+{
+    char rel[128];
+    bn_error ignored;
+    if (strchr(arg, '/') || strchr(arg, '.') || strlen(arg) > 64)
+        return arg;
+    snprintf(rel, sizeof rel, "%s/tokenizer.json", arg);
+    return bn_asset_path(rel, buf, cap, &ignored) == BN_OK ? buf : arg;
+}
+
 /* ${XDG_CACHE_HOME:-$HOME/.cache}/bitnet-tui/datasets, or "" when neither is set. */
 static void cache_dir(char *out, size_t cap)
 {
@@ -72,5 +82,9 @@ bn_status bn_text_sample_locate(bn_data_sample *s, bn_error *err)
         return st;
     }
     cache_dir(s->cache_dir, sizeof s->cache_dir);
+    /* the assets directory is where the sample's tokenizer was found, less its REL */
+    size_t rel = strlen("/tinystories/tokenizer.json");
+    snprintf(s->assets, sizeof s->assets, "%.*s", (int)(strlen(s->tokenizer) - rel),
+             s->tokenizer);
     return BN_OK;
 }

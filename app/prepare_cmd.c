@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "experiments.h"
 #include "io/prepare.h"
 #include "progress.h"
 #include "tok/bpe.h"
@@ -33,7 +34,8 @@ static const char usage[] =
     "Tokenize a corpus into llm.c token shards: DIR/train_NNNNNN.bin, DIR/val_NNNNNN.bin,\n"
     "a copy of the tokenizer (DIR/tokenizer.json) and DIR/dataset.json. Each document is\n"
     "written as the end-of-text id followed by its ids.\n"
-    "  --tokenizer FILE    a byte-level BPE tokenizer.json (at most 65536 tokens)\n"
+    "  --tokenizer FILE    a byte-level BPE tokenizer.json (at most 65536 tokens), or a\n"
+    "                      shipped one by name: gpt2, tinystories\n"
     "  --out DIR           the dataset directory (created when missing)\n"
     "  --val-fraction F    hold out document k when floor((k+1)F) > floor(kF), 0 <= F < 1\n"
     "                      [default 0.01]\n"
@@ -231,7 +233,9 @@ static void summary(const prepare_args *a, const bn_prepare_result *r)
 static bn_status run(prepare_args *a, int *stopped_by, bn_error *err)
 {
     bn_tokenizer *t = NULL;
-    bn_status st = bn_tok_open(&t, a->tokenizer, err);
+    char shipped[BN_PATH_MAX];
+    bn_status st = bn_tok_open(&t, bn_tokenizer_arg(a->tokenizer, shipped, sizeof shipped),
+                               err);
     if (st != BN_OK)
         return st;
     progress_ctx ctx;

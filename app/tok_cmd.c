@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "experiments.h"
 #include "io/jsonio.h"
 #include "tok/bpe.h"
 
@@ -148,13 +149,14 @@ int bn_cmd_tokenizer(const bn_cli *cli)
 {
     bn_error err = {0};
     bn_tokenizer *t = NULL;
+    char shipped[BN_PATH_MAX];
     bn_status st = BN_OK;
     const char *a = cli->action;
     if (strcmp(a, "encode") != 0 && strcmp(a, "decode") != 0 && strcmp(a, "info") != 0)
         st = bn_fail(&err, BN_ERR_INPUT, "tokenizer %s: unknown action (encode, decode, info)",
                      a);
     if (st == BN_OK)
-        st = bn_tok_open(&t, cli->tokenizer, &err);
+        st = bn_tok_open(&t, bn_tokenizer_arg(cli->tokenizer, shipped, sizeof shipped), &err);
     if (st == BN_OK)
         st = strcmp(a, "encode") == 0   ? encode(t, &err)
              : strcmp(a, "decode") == 0 ? decode(t, &err)

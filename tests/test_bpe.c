@@ -29,6 +29,15 @@ static const char *fixture(const char *name)
     return fixture_in("gpt2", name);
 }
 
+/* GPT-2's tokenizer.json, shipped in assets/gpt2. */
+static const char *gpt2_tokenizer(void)
+{
+    static char path[1024];
+    const char *src = getenv("srcdir");
+    snprintf(path, sizeof path, "%s/assets/gpt2/tokenizer.json", src ? src : ".");
+    return path;
+}
+
 static const char *tmp(const char *name)
 {
     static char path[1024];
@@ -153,7 +162,7 @@ static void test_gpt2_variants(void)
     for (int split = 0; split < 2; split++) {
         json_t *doc = NULL;
         bn_error err = {0};
-        CHECK(bn_json_read_file(fixture("tokenizer.json"), &doc, &err) == BN_OK, "%s",
+        CHECK(bn_json_read_file(gpt2_tokenizer(), &doc, &err) == BN_OK, "%s",
               err.msg);
         if (doc)
             check_gpt2_variant(doc, split);
@@ -176,7 +185,7 @@ static void test_gpt2(void)
 {
     bn_tokenizer *t = NULL;
     bn_error err = {0};
-    CHECK(bn_tok_load_hf(&t, fixture("tokenizer.json"), &err) == BN_OK, "%s", err.msg);
+    CHECK(bn_tok_load_hf(&t, gpt2_tokenizer(), &err) == BN_OK, "%s", err.msg);
     if (!t)
         return;
     CHECK(bn_tok_vocab_size(t) == 50257, "vocab %d", bn_tok_vocab_size(t));
@@ -277,7 +286,7 @@ static void check_other_hash(const bn_tokenizer *t)
     bn_tokenizer *gpt2 = NULL;
     bn_error err = {0};
     char h1[BN_TOK_HASH_CAP], h2[BN_TOK_HASH_CAP];
-    CHECK(bn_tok_load_hf(&gpt2, fixture("tokenizer.json"), &err) == BN_OK, "%s", err.msg);
+    CHECK(bn_tok_load_hf(&gpt2, gpt2_tokenizer(), &err) == BN_OK, "%s", err.msg);
     if (!gpt2)
         return;
     CHECK(bn_tok_hash(t, h1, &err) == BN_OK && bn_tok_hash(gpt2, h2, &err) == BN_OK, "%s",
@@ -391,7 +400,7 @@ static void test_stream(void)
 {
     bn_tokenizer *t = NULL;
     bn_error err = {0};
-    if (bn_tok_load_hf(&t, fixture("tokenizer.json"), &err) != BN_OK)
+    if (bn_tok_load_hf(&t, gpt2_tokenizer(), &err) != BN_OK)
         return;
     const char *text = "a\xF0\x9F\x98\x80 \xE4\xBD\xA0\xE5\xA5\xBD \xFF\xC3 caf\xC3\xA9";
     size_t n, len = strlen(text), at = 0;

@@ -45,8 +45,13 @@ refused "tictactoe: no player weight" "random_weight + minimax_weight + perfect_
 refused "tictactoe: epsilon above 1" "minimax_epsilon = 2" $T tictactoe --set data.minimax_epsilon=2
 refused "tinystories with a dataset that is not there" \
     "[data] path = data/tinystories: cannot open" $T tinystories --set data.path=data/tinystories
-refused "baseline without its prepared dataset" "[data] path = fineweb-edu.txt: cannot open" \
+refused "baseline without its prepared dataset, saying how to get it" \
+    "[data] path = data/fineweb-edu: cannot open: No such file or directory (a dataset directory made by bitnet-tui prepare --tokenizer T --out DIR TEXT, or llm.c's shards; the INI's [data] comments and README's \"The baseline on FineWeb-Edu\" say how to get one)" \
     $T baseline-95m
+ln -s "$SRC/assets" assets # the shipped files, found in ./assets as from a source tree
+refused "a shipped tokenizer's name that is not shipped" \
+    "[data] tokenizer = gpt3: no shipped tokenizer of that name (in assets); allowed: gpt2, tinystories, or a path to a tokenizer.json" \
+    $T tinystories --set data.tokenizer=gpt3
 refused "an experiment without train" "to train this experiment: bitnet-tui train arithmetic" \
     "$BIN" arithmetic
 

@@ -9,7 +9,7 @@
 set -u
 . "${srcdir:-.}/tests/lib.sh"
 CORPUS="$SRC/tests/fixtures/bpe_train/corpus.txt"
-GPT2="$SRC/tests/fixtures/gpt2/tokenizer.json"
+GPT2="$SRC/assets/gpt2/tokenizer.json"
 work_dir prepare
 
 # The ids of shards, in order, as one JSON array (the header's count checked too).

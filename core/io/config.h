@@ -76,6 +76,8 @@ typedef struct {
     char val[BN_PATH_MAX];        /* the held-out text (prepare --val) */
     char tokenizer[BN_PATH_MAX];  /* its tokenizer.json */
     char cache_dir[BN_PATH_MAX];  /* where prepared samples go */
+    char assets[BN_PATH_MAX];     /* the shipped assets directory: [data] tokenizer's bare
+                                     names ("gpt2") are ASSETS/NAME/tokenizer.json */
 } bn_data_sample;
 
 /* [data] */
@@ -84,7 +86,8 @@ typedef struct {
     char operators[8];      /* arithmetic: a subset of + - * and / */
     int holdout_percent;    /* arithmetic: share of problems never trained on, for eval */
     char path[BN_PATH_MAX]; /* text tasks: a dataset directory or a shard (io/dataset.h) */
-    char tokenizer[BN_PATH_MAX]; /* text tasks: its tokenizer.json ("" = the dataset's) */
+    char tokenizer[BN_PATH_MAX]; /* text tasks: its tokenizer.json ("" = the dataset's), or
+                                    a shipped one's name ("gpt2", "tinystories") */
     double random_weight;   /* tictactoe: each side's player mix (weights): random, */
     double minimax_weight;  /*   minimax with minimax_epsilon random moves, */
     double perfect_weight;  /*   perfect minimax (uniform among optimal moves) */

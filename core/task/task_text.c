@@ -33,7 +33,9 @@ static bn_status check_data_path(const bn_config *cfg, int *is_dir, bn_error *er
     if (stat(path, &sb) != 0)
         return bn_fail(err, BN_ERR_INPUT,
                        "%s: [data] path = %s: cannot open: %s (a dataset directory made by "
-                       "bitnet-tui prepare --tokenizer T --out DIR FILE)",
+                       "bitnet-tui prepare --tokenizer T --out DIR TEXT, or llm.c's shards; "
+                       "the INI's [data] comments and README's \"The baseline on "
+                       "FineWeb-Edu\" say how to get one)",
                        origin(cfg), path, strerror(errno));
     *is_dir = S_ISDIR(sb.st_mode);
     if (!*is_dir && !bn_dataset_is_shard_file(path))
@@ -44,13 +46,33 @@ static bn_status check_data_path(const bn_config *cfg, int *is_dir, bn_error *er
     return BN_OK;
 }
 
-/* The tokenizer file: [data] tokenizer, else the dataset directory's tokenizer.json. */
+/* A shipped tokenizer's name ("gpt2"): ASSETS/NAME/tokenizer.json (README, "The baseline on
+ * FineWeb-Edu"). */
+static bn_status shipped_tokenizer(const bn_config *cfg, const char *name, char *out,
+                                   size_t cap, bn_error *err)
+{
+    struct stat sb;
+    const char *assets = cfg->data.sample.assets;
+    int n = snprintf(out, cap, "%s/%s/" BN_DATASET_TOKENIZER, assets, name);
+    if (!assets[0] || n < 0 || (size_t)n >= cap || stat(out, &sb) != 0)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: [data] tokenizer = %s: no shipped tokenizer of that name (in "
+                       "%s); allowed: gpt2, tinystories, or a path to a tokenizer.json",
+                       origin(cfg), name, assets[0] ? assets : "no assets directory found");
+    return BN_OK;
+}
+
+/* The tokenizer file: [data] tokenizer (a path, or a shipped one's name without '/' or
+ * '.'), else the dataset directory's tokenizer.json. */
 static bn_status tokenizer_path(const bn_config *cfg, int is_dir, char *out, size_t cap,
                                 bn_error *err)
 {
     struct stat sb;
-    if (cfg->data.tokenizer[0]) {
-        snprintf(out, cap, "%s", cfg->data.tokenizer);
+    const char *named = cfg->data.tokenizer;
+    if (named[0] && !strchr(named, '/') && !strchr(named, '.'))
+        return shipped_tokenizer(cfg, named, out, cap, err);
+    if (named[0]) {
+        snprintf(out, cap, "%s", named);
         return BN_OK;
     }
     if (!is_dir)
