@@ -115,7 +115,7 @@ static void layout(bn_decoder *d, arena *a)
     CARVE(a, d->rope_cos, S * (size_t)(m->head_dim / 2));
     CARVE(a, d->rope_sin, S * (size_t)(m->head_dim / 2));
     CARVE(a, d->bl.rstd, S);
-    CARVE(a, d->bl.xq, S * in_max);
+    CARVE(a, d->sc.xn, S * in_max); /* Xq as float, for the sgemm kernel path */
     CARVE(a, d->bl.xq_i8, S * (size_t)bn_kpad((int)in_max));
     CARVE(a, d->acc, widest);
     if (bn_cpu_has_avx512vnni())

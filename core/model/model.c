@@ -148,7 +148,6 @@ static void *carve(arena *a, size_t bytes)
 static void carve_bitlinear(arena *a, bn_bitlinear_acts *bl, size_t N, size_t in)
 {
     CARVE(a, bl->rstd, N);
-    CARVE(a, bl->xq, N * in);
     CARVE(a, bl->xq_i8, N * (size_t)bn_kpad((int)in));
     CARVE(a, bl->rowsum, N);
     CARVE(a, bl->sx, N);
@@ -182,19 +181,17 @@ static void carve_layer(arena *a, bn_layer_acts *la, const bn_model *m, size_t N
     carve_bitlinear(a, &la->down, N, F);
 }
 
-/* The BitLinear scratch (xn and dg_partial serve only the backward; dy holds the forward's
- * int32 products too, bn_bitlinear_forward), then the backward's own buffers. Training
- * keeps the order it always had. */
+/* The BitLinear scratch (xn: the float Xq of the sgemm forward path, and the backward's;
+ * dy holds the forward's int32 products too, bn_bitlinear_forward; dg_partial serves only
+ * the backward), then the backward's own buffers. */
 static void carve_scratch(arena *a, bn_model *m, size_t N)
 {
     size_t T = (size_t)m->max_seq, d = m->cfg.hidden_size, F = m->cfg.ffn_size;
     size_t widest = max3(m->qkv_dim, 2 * F, d), narrow_max = max3(d, F, 1);
-    if (m->mode == BN_MODEL_INFERENCE) {
-        CARVE(a, m->bl_scratch.dy, N * widest);
-        return;
-    }
     CARVE(a, m->bl_scratch.xn, N * narrow_max);
     CARVE(a, m->bl_scratch.dy, N * widest);
+    if (m->mode == BN_MODEL_INFERENCE)
+        return;
     CARVE(a, m->bl_scratch.dg_partial, (size_t)BN_ROW_BLOCKS(N) * narrow_max);
     CARVE(a, m->bw.dres, N * d);
     CARVE(a, m->bw.dnorm, N * d);

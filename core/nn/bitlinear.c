@@ -22,11 +22,11 @@ void bn_bitlinear_forward(const bn_exec *ex, float *y, bn_bitlinear_acts *acts, 
                           const float *g, const bn_qweight *q, int N, int in, int out,
                           float eps, bn_bitlinear_scratch *scratch)
 {
-    /* The float copy of Xq feeds the sgemm forward path and the fp32 backward only. */
-    int need_float = !ex->bf16_backward || (!ex->kernels->ternary && !ex->kernels->amx);
-    bn_quant_normed_activations(ex->pool, acts->rstd, need_float ? acts->xq : NULL,
-                                acts->xq_i8, acts->rowsum, acts->sx, x, g, N, in, eps);
-    bn_qact_view xv = {.f = acts->xq, .i8 = acts->xq_i8, .rowsum = acts->rowsum,
+    /* Only the sgemm forward path (no integer kernel) multiplies a float copy of Xq. */
+    float *xq = !ex->kernels->ternary && !ex->kernels->amx ? scratch->xn : NULL;
+    bn_quant_normed_activations(ex->pool, acts->rstd, xq, acts->xq_i8, acts->rowsum, acts->sx,
+                                x, g, N, in, eps);
+    bn_qact_view xv = {.f = xq, .i8 = acts->xq_i8, .rowsum = acts->rowsum,
                        .scale = acts->sx};
     bn_qweight_view wv = {.f = q->wq, .codes = q->codes, .amx = q->w_amx, .scale = q->scale};
     /* The backward's dY scratch is free during the forward: it holds the int32 products. */
@@ -52,6 +52,24 @@ BN_VECTORIZE static void scale_rows(void *ctx, int begin, int end, int thread)
         float f = j->row_scale ? 1.0f / j->row_scale[n] : j->k;
         for (int c = 0; c < j->cols; c++)
             d[c] = s[c] * f;
+    }
+}
+
+typedef struct {
+    const int8_t *src;
+    float *dst;
+    int cols, kp;
+} widen_job;
+
+BN_VECTORIZE static void widen_rows(void *ctx, int begin, int end, int thread)
+{
+    const widen_job *j = ctx;
+    (void)thread;
+    for (int n = begin; n < end; n++) {
+        const int8_t *s = j->src + (size_t)n * j->kp;
+        float *d = j->dst + (size_t)n * j->cols;
+        for (int c = 0; c < j->cols; c++)
+            d[c] = (float)s[c];
     }
 }
 
@@ -83,9 +101,11 @@ void bn_bitlinear_backward(const bn_exec *ex, float *dx, float *dw, float *dg, c
     /* dW += (dY / s_x)^T . Xq : the per-row scale moves onto dY, Xq stays integer. */
     scale_job by_sx = {.src = dy, .dst = scratch->dy, .row_scale = acts->sx, .cols = out};
     bn_parallel_for(ex->pool, N, scale_rows, &by_sx);
-    bn_matmul_tn(ex->pool, dw, scratch->dy, acts->xq, out, in, N, 1);
+    widen_job xq = {.src = acts->xq_i8, .dst = scratch->xn, .cols = in, .kp = bn_kpad(in)};
+    bn_parallel_for(ex->pool, N, widen_rows, &xq);
+    bn_matmul_tn(ex->pool, dw, scratch->dy, scratch->xn, out, in, N, 1);
 
-    /* d(xn) = (dY . Wq) / s_w */
+    /* d(xn) = (dY . Wq) / s_w, into the scratch Xq was widened into: the sgemm above is done */
     float *dxn = scratch->xn;
     bn_matmul_nn(ex->pool, dxn, dy, q->wq, N, in, out, 0);
     scale_job by_sw = {.src = dxn, .dst = dxn, .k = 1.0f / q->scale, .cols = in};

@@ -23,18 +23,20 @@ typedef struct {
     int8_t *w_amx;  /* amx kernel only: the codes as quad panels (ternary_amx.h), else NULL */
 } bn_qweight;
 
-/* What one BitLinear keeps from its forward for its backward. */
+/* What one BitLinear keeps from its forward for its backward: the quantized activations as
+ * int8 only; the fp32 backward widens them to float in the scratch when it needs them, which
+ * is exact and keeps 4 bytes per activation out of every layer's memory (README, "Memory"). */
 typedef struct {
     float *rstd;     /* (N) of its RMSNorm */
-    float *xq;       /* (N, in) quantized activations (integer values as float) */
-    int8_t *xq_i8;   /* (N, Kp) the same as int8, zero-padded */
+    int8_t *xq_i8;   /* (N, Kp) quantized activations, zero-padded */
     int32_t *rowsum; /* (N) */
     float *sx;       /* (N) activation scales */
 } bn_bitlinear_acts;
 
 /* Scratch shared by all BitLinears (sized for the widest one). */
 typedef struct {
-    float *xn;         /* (N, max_in) normed input (forward) / its gradient (backward) */
+    float *xn;         /* (N, max_in) Xq as float: the sgemm forward's operand and the fp32
+                          backward's (widened from xq_i8); then d(xn) in the backward */
     float *dy;         /* (N, max_out) dY scaled by 1 / s_x (backward); int32 products (forward) */
     float *dg_partial; /* (BN_ROW_BLOCKS(N), max_in) RMSNorm gain-gradient partials */
     bn_bf16 *a_bf;     /* bf16 backward: dY (N, out) or (dY / s_x)^T (out, N) as A pair rows */
