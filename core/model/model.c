@@ -159,26 +159,37 @@ static size_t max3(size_t a, size_t b, size_t c)
     return m > c ? m : c;
 }
 
-/* One layer's forward activations for N tokens (att for B rows of T). */
-static void carve_layer(arena *a, bn_layer_acts *la, const bn_model *m, size_t N)
+/* One layer's forward activations for N tokens (att for B rows of T). With `shared` set,
+ * the ones the backward recomputes (the pre-norm outputs, the attention probabilities and
+ * h: cheap next to the products that need them) are shared's, not carved again (README,
+ * "Memory"). */
+static void carve_layer(arena *a, bn_layer_acts *la, const bn_model *m, size_t N,
+                        const bn_layer_acts *shared)
 {
     size_t T = (size_t)m->max_seq, d = m->cfg.hidden_size, F = m->cfg.ffn_size;
     size_t Q = m->qkv_dim, H = m->cfg.num_heads;
     CARVE(a, la->x_in, N * d);
-    CARVE(a, la->attn_n, N * d);
     CARVE(a, la->attn_rstd, N);
     carve_bitlinear(a, &la->qkv, N, d);
     CARVE(a, la->qkv_out, N * Q);
-    CARVE(a, la->att, (size_t)m->max_batch * H * T * T);
     CARVE(a, la->attn_out, N * d);
     carve_bitlinear(a, &la->out, N, d);
     CARVE(a, la->x_mid, N * d);
-    CARVE(a, la->ffn_n, N * d);
     CARVE(a, la->ffn_rstd, N);
     carve_bitlinear(a, &la->gate_up, N, d);
     CARVE(a, la->gu, N * 2 * F);
-    CARVE(a, la->h, N * F);
     carve_bitlinear(a, &la->down, N, F);
+    if (shared) {
+        la->attn_n = shared->attn_n;
+        la->att = shared->att;
+        la->ffn_n = shared->ffn_n;
+        la->h = shared->h;
+        return;
+    }
+    CARVE(a, la->attn_n, N * d);
+    CARVE(a, la->att, (size_t)m->max_batch * H * T * T);
+    CARVE(a, la->ffn_n, N * d);
+    CARVE(a, la->h, N * F);
 }
 
 /* The BitLinear scratch (xn: the float Xq of the sgemm forward path, and the backward's;
@@ -201,9 +212,9 @@ static void carve_scratch(arena *a, bn_model *m, size_t N)
 }
 
 /* Lay out every activation and scratch buffer for N = max_batch * max_seq tokens. Training
- * keeps each layer's activations for the backward. Inference runs the layers in turn over
- * one set: a layer reads x_in last when it forms x_mid, so its output may overwrite x_in
- * (layer_forward). */
+ * keeps each layer's activations for the backward, except those it recomputes (carve_layer).
+ * Inference runs the layers in turn over one set: a layer reads x_in last when it forms
+ * x_mid, so its output may overwrite x_in (layer_forward). */
 static void layout_activations(bn_model *m, arena *a)
 {
     size_t N = (size_t)m->max_batch * m->max_seq, T = (size_t)m->max_seq;
@@ -211,7 +222,7 @@ static void layout_activations(bn_model *m, arena *a)
     int training = m->mode == BN_MODEL_TRAINING;
     for (int l = 0; l < m->cfg.num_layers; l++) {
         if (training || l == 0)
-            carve_layer(a, &m->acts[l], m, N);
+            carve_layer(a, &m->acts[l], m, N, l > 0 ? &m->acts[0] : NULL);
         else
             m->acts[l] = m->acts[0];
     }
@@ -610,8 +621,16 @@ static void layer_backward(bn_model *m, int l, int B, int T)
 
     const bn_exec *ex = &m->ex;
     float *dgp = sc->dg_partial;
+    float eps = (float)m->cfg.norm_eps;
+    /* The shared activations (carve_layer) hold the last layer's: recompute the others', by
+     * the forward's own functions on the same inputs, so the bits are the same. */
+    int recompute = l < m->cfg.num_layers - 1;
 
     /* FFN: x_out = x_mid + down(h); dres already holds d(x_out) = d(x_mid) via the skip. */
+    if (recompute) {
+        bn_sqrelu_gate_forward(ex->pool, a->h, a->gu, N, F);
+        bn_rmsnorm_forward(ex->pool, a->ffn_n, a->ffn_rstd, a->x_mid, p.ffn_norm, N, d, eps);
+    }
     bn_bitlinear_backward(ex, bw->dnarrow, g.down_w, g.down_norm, bw->dres, &a->down, a->h,
                           p.down_norm, &q->down, N, F, d, sc);
     bn_sqrelu_gate_backward(ex->pool, bw->dwide, bw->dnarrow, a->gu, N, F);
@@ -623,6 +642,10 @@ static void layer_backward(bn_model *m, int l, int B, int T)
     /* Attention: x_mid = x_in + out_proj(attn(qkv_proj(norm(x_in)))). */
     bn_bitlinear_backward(ex, bw->dnarrow, g.out_w, g.out_norm, bw->dres, &a->out, a->attn_out,
                           p.out_norm, &q->out, N, d, d, sc);
+    if (recompute) { /* attn_out is written again with the same values */
+        bn_attention_forward(ex->pool, a->attn_out, a->att, a->qkv_out, attn_shape(m, B, T));
+        bn_rmsnorm_forward(ex->pool, a->attn_n, a->attn_rstd, a->x_in, p.attn_norm, N, d, eps);
+    }
     bn_attention_backward(ex->pool, bw->dwide, bw->datt, bw->dnarrow, a->qkv_out, a->att,
                           attn_shape(m, B, T));
     bn_rope_backward(ex->pool, bw->dwide, m->rope_cos, m->rope_sin, B, T, m->cfg.num_heads,
