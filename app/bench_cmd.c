@@ -51,7 +51,7 @@ static step_times timed_step(bn_model *m, bn_adamw *opt, const int *tokens, int 
 {
     step_times st;
     double t0 = now_s();
-    bn_model_forward(m, tokens, B, T);
+    bn_model_forward_train(m, tokens, B, T);
     double t1 = now_s();
     bn_model_zero_grad(m);
     bn_model_backward(m, tokens);

@@ -192,14 +192,17 @@ static void carve_layer(arena *a, bn_layer_acts *la, const bn_model *m, size_t N
     CARVE(a, la->h, N * F);
 }
 
-/* The BitLinear scratch (xn: the float Xq of the sgemm forward path, and the backward's;
+/* The BitLinear scratch (xn: the float Xq of the sgemm forward path, and the backward's,
+ * so inference needs it only without an integer kernel;
  * dy holds the forward's int32 products too, bn_bitlinear_forward; dg_partial serves only
  * the backward), then the backward's own buffers. */
 static void carve_scratch(arena *a, bn_model *m, size_t N)
 {
     size_t T = (size_t)m->max_seq, d = m->cfg.hidden_size, F = m->cfg.ffn_size;
     size_t widest = max3(m->qkv_dim, 2 * F, d), narrow_max = max3(d, F, 1);
-    CARVE(a, m->bl_scratch.xn, N * narrow_max);
+    int sgemm_forward = !m->ex.kernels->ternary && !m->ex.kernels->amx;
+    if (m->mode == BN_MODEL_TRAINING || sgemm_forward)
+        CARVE(a, m->bl_scratch.xn, N * narrow_max);
     CARVE(a, m->bl_scratch.dy, N * widest);
     if (m->mode == BN_MODEL_INFERENCE)
         return;
@@ -229,11 +232,28 @@ static void layout_activations(bn_model *m, arena *a)
     CARVE(a, m->x_final, N * d);
     CARVE(a, m->final_n, N * d);
     CARVE(a, m->final_rstd, N);
-    CARVE(a, m->logits, N * V);
+    CARVE(a, m->logits, (size_t)m->logit_rows * V);
+    if (training)
+        CARVE(a, m->head_grad, V * d);
     CARVE(a, m->row_loss, N);
     CARVE(a, m->rope_cos, T * (size_t)(m->head_dim / 2));
     CARVE(a, m->rope_sin, T * (size_t)(m->head_dim / 2));
     carve_scratch(a, m, N);
+}
+
+/* Positions whose logits a training model holds at once: about LOGIT_CHUNK_BYTES of them
+ * (256 positions at a 32000-token vocabulary), a multiple of 16; inference keeps them all
+ * (its callers read every position's logits). */
+#define LOGIT_CHUNK_BYTES (32u << 20)
+static int logit_chunk_rows(const bn_model *m)
+{
+    int N = m->max_batch * m->max_seq;
+    if (m->mode == BN_MODEL_INFERENCE)
+        return N;
+    size_t rows = LOGIT_CHUNK_BYTES / (sizeof(float) * (size_t)m->cfg.vocab_size) / 16 * 16;
+    if (rows < 16)
+        rows = 16;
+    return rows < (size_t)N ? (int)rows : N;
 }
 
 /* The four BitLinears of layer l: their qweights, weights and shapes (out, in). */
@@ -346,6 +366,7 @@ bn_status bn_model_init_mode(bn_model *m, const bn_model_config *cfg, int max_ba
     m->qkv_dim = (cfg->num_heads + 2 * cfg->num_kv_heads) * m->head_dim;
     m->max_batch = max_batch;
     m->max_seq = max_seq;
+    m->logit_rows = logit_chunk_rows(m);
     bn_matmul_init(); /* OpenBLAS single-threaded: the pool splits its products */
     if (threads > 1) {
         bn_status s = bn_threadpool_create(&m->pool, threads, err);
@@ -397,9 +418,10 @@ static size_t layout_bf16(bn_model *m, char *base)
             b_max = max3(b_max, bn_bf16_panels_size(N, in), 0);
         }
     }
-    /* the lm_head's weight gradient: d(logits)^T (V, N) and final_n as panels */
-    a_max = max3(a_max, (size_t)bn_bf16_rows(m->cfg.vocab_size) * bn_bf16_pair_ld(N), 0);
-    b_max = max3(b_max, bn_bf16_panels_size(N, m->cfg.hidden_size), 0);
+    /* the lm_head's weight gradient per chunk: d(logits)^T (V, rows), final_n as panels */
+    int rows = m->logit_rows;
+    a_max = max3(a_max, (size_t)bn_bf16_rows(m->cfg.vocab_size) * bn_bf16_pair_ld(rows), 0);
+    b_max = max3(b_max, bn_bf16_panels_size(rows, m->cfg.hidden_size), 0);
     if (base) {
         m->bl_scratch.a_bf = (bn_bf16 *)(void *)(base + used);
         m->bl_scratch.b_bf = (bn_bf16 *)(void *)(base + used + ((a_max * 2 + 63) & ~(size_t)63));
@@ -518,6 +540,59 @@ void bn_model_ternary_shares(const bn_model *m, double shares[3])
         shares[k] = total ? (double)counts[k] / (double)total : 0.0;
 }
 
+/* ---------------------------------------------------------------- lm_head */
+
+/* The tied lm_head's weight gradient for positions first.., in bf16 on AMX (like the
+ * BitLinears' with bf16_backward): head_grad (+)= d(logits)^T . final_n, sums in fp32. The
+ * input gradient d(final_n) = d(logits) . E stays an fp32 sgemm: it feeds every layer's
+ * backward, and rounding it too doubled the gradient error against PyTorch (test_reference). */
+static void head_weight_grad_bf16(bn_model *m, const float *xn, int rows, int accumulate)
+{
+    int d = m->cfg.hidden_size, V = m->cfg.vocab_size;
+    bn_bitlinear_scratch *sc = &m->bl_scratch;
+    bn_bf16_pack_transposed(m->pool, sc->a_bf, m->logits, V, NULL, rows, V);
+    bn_bf16_pack_panels(m->pool, sc->b_bf, xn, d, rows, d);
+    bn_bf16_gemm(m->pool, m->head_grad, d, sc->a_bf, bn_bf16_pair_ld(rows), sc->b_bf, V, d,
+                 rows, 1.0f, accumulate);
+}
+
+/* The lm_head's backward for the chunk of positions first.. whose logits m->logits holds:
+ * they become d(logits); d(final_n) for those positions goes into bw.dnorm, and the head's
+ * weight gradient into head_grad (written by the first chunk, added to by the others). */
+static void head_backward_chunk(bn_model *m, const int *tokens, int first, int rows)
+{
+    int d = m->cfg.hidden_size, V = m->cfg.vocab_size;
+    const float *emb = bn_model_embedding(m, m->params);
+    const float *xn = m->final_n + (size_t)first * d;
+    bn_cross_entropy_backward_rows(m->pool, m->logits, tokens, m->last_B, m->last_T, V, first,
+                                   rows);
+    if (m->ex.bf16_backward)
+        head_weight_grad_bf16(m, xn, rows, first > 0);
+    else
+        bn_matmul_tn(m->pool, m->head_grad, m->logits, xn, V, d, rows, first > 0);
+    bn_matmul_nn(m->pool, m->bw.dnorm + (size_t)first * d, m->logits, emb, rows, d, V, 0);
+}
+
+/* The tied lm_head (E, not quantized) and the loss, logit_rows positions at a time, with
+ * each chunk's backward when asked. Returns the mean loss (0 for T == 1). */
+static double lm_head(bn_model *m, const int *tokens, int with_backward)
+{
+    int B = m->last_B, T = m->last_T, N = B * T, d = m->cfg.hidden_size;
+    int V = m->cfg.vocab_size;
+    const float *emb = bn_model_embedding(m, m->params);
+    for (int first = 0; first < N; first += m->logit_rows) {
+        int rows = N - first < m->logit_rows ? N - first : m->logit_rows;
+        bn_matmul_nt(m->pool, m->logits, m->final_n + (size_t)first * d, emb, rows, V, d, 0);
+        if (T > 1)
+            bn_cross_entropy_forward_rows(m->pool, m->logits, tokens, T, V, first, rows,
+                                          m->row_loss);
+        if (with_backward)
+            head_backward_chunk(m, tokens, first, rows);
+    }
+    m->head_done = with_backward;
+    return T > 1 ? bn_cross_entropy_mean(m->row_loss, B, T) : 0.0;
+}
+
 /* ---------------------------------------------------------------- forward */
 
 static bn_attn_shape attn_shape(const bn_model *m, int B, int T)
@@ -579,25 +654,36 @@ bn_status bn_model_check_shape(const bn_model *m, int B, int T, bn_error *err)
     return BN_OK;
 }
 
-double bn_model_forward(bn_model *m, const int *tokens, int B, int T)
+/* Everything up to the final norm; 0 for a shape the model refuses. */
+static int forward_body(bn_model *m, const int *tokens, int B, int T)
 {
-    int N = B * T, d = m->cfg.hidden_size, V = m->cfg.vocab_size, L = m->cfg.num_layers;
+    int N = B * T, d = m->cfg.hidden_size, L = m->cfg.num_layers;
     m->last_B = m->last_T = 0;
+    m->head_done = 0;
     if (bn_model_check_shape(m, B, T, NULL) != BN_OK)
-        return NAN; /* refused: the buffers hold max_batch x max_seq tokens */
+        return 0; /* refused: the buffers hold max_batch x max_seq tokens */
     bn_model_quantize(m);
     m->last_B = B;
     m->last_T = T;
-    float *emb = bn_model_embedding(m, m->params);
-    embed_forward(m->acts[0].x_in, emb, tokens, N, d);
+    embed_forward(m->acts[0].x_in, bn_model_embedding(m, m->params), tokens, N, d);
     /* For inference acts[l + 1].x_in is acts[l].x_in (layout_activations). */
     for (int l = 0; l < L; l++)
         layer_forward(m, l, l + 1 < L ? m->acts[l + 1].x_in : m->x_final, B, T);
     bn_rmsnorm_forward(m->pool, m->final_n, m->final_rstd, m->x_final,
                        bn_model_final_norm(m, m->params), N, d, (float)m->cfg.norm_eps);
-    bn_matmul_nt(m->pool, m->logits, m->final_n, emb, N, V, d, 0); /* tied lm_head: E, not quantized */
-    return T > 1 ? bn_cross_entropy_forward(m->pool, m->logits, tokens, B, T, V, m->row_loss)
-                 : 0.0;
+    return 1;
+}
+
+double bn_model_forward(bn_model *m, const int *tokens, int B, int T)
+{
+    return forward_body(m, tokens, B, T) ? lm_head(m, tokens, 0) : NAN;
+}
+
+double bn_model_forward_train(bn_model *m, const int *tokens, int B, int T)
+{
+    if (!forward_body(m, tokens, B, T))
+        return NAN;
+    return lm_head(m, tokens, m->mode == BN_MODEL_TRAINING);
 }
 
 /* ---------------------------------------------------------------- backward */
@@ -662,38 +748,22 @@ static void embed_backward(float *demb, const float *dx, const int *tokens, int 
         add_inplace(demb + (size_t)tokens[n] * d, dx + (size_t)n * d, (size_t)d);
 }
 
-/* The tied lm_head's weight gradient in bf16 on AMX (like the BitLinears' with
- * bf16_backward): dE += d(logits)^T . final_n, sums in fp32. The input gradient
- * d(final_n) = d(logits) . E stays an fp32 sgemm: it feeds every layer's backward, and
- * rounding it too doubled the gradient error against PyTorch (test_reference). */
-static void lm_head_weight_grad_bf16(bn_model *m, float *demb, int N)
-{
-    int d = m->cfg.hidden_size, V = m->cfg.vocab_size;
-    bn_bitlinear_scratch *sc = &m->bl_scratch;
-    bn_bf16_pack_transposed(m->pool, sc->a_bf, m->logits, V, NULL, N, V);
-    bn_bf16_pack_panels(m->pool, sc->b_bf, m->final_n, d, N, d);
-    bn_bf16_gemm(m->pool, demb, d, sc->a_bf, bn_bf16_pair_ld(N), sc->b_bf, V, d, N, 1.0f, 1);
-}
-
 void bn_model_backward(bn_model *m, const int *tokens)
 {
     if (m->mode != BN_MODEL_TRAINING || m->last_B == 0)
         return; /* no gradients, or no forward to go back through */
-    int B = m->last_B, T = m->last_T, N = B * T;
-    int d = m->cfg.hidden_size, V = m->cfg.vocab_size;
-    float *emb = bn_model_embedding(m, m->params), *demb = bn_model_embedding(m, m->grads);
+    int N = m->last_B * m->last_T, d = m->cfg.hidden_size, V = m->cfg.vocab_size;
+    float *demb = bn_model_embedding(m, m->grads);
     bn_backward_scratch *bw = &m->bw;
 
-    bn_cross_entropy_backward(m->pool, m->logits, tokens, B, T, V); /* now d(logits) */
-    if (m->ex.bf16_backward)
-        lm_head_weight_grad_bf16(m, demb, N);
-    else
-        bn_matmul_tn(m->pool, demb, m->logits, m->final_n, V, d, N, 1); /* lm_head half of the tie */
-    bn_matmul_nn(m->pool, bw->dnorm, m->logits, emb, N, d, V, 0);
+    if (!m->head_done) /* a plain forward: the logits are gone, compute them again */
+        lm_head(m, tokens, 1);
+    m->head_done = 0;
+    add_inplace(demb, m->head_grad, (size_t)V * d); /* the lm_head half of the tie */
     bn_rmsnorm_backward(m->pool, bw->dres, bn_model_final_norm(m, m->grads),
                         m->bl_scratch.dg_partial, bw->dnorm, m->x_final,
                         bn_model_final_norm(m, m->params), m->final_rstd, N, d, 0);
     for (int l = m->cfg.num_layers - 1; l >= 0; l--)
-        layer_backward(m, l, B, T);
+        layer_backward(m, l, m->last_B, m->last_T);
     embed_backward(demb, bw->dres, tokens, N, d);
 }

@@ -104,7 +104,10 @@ typedef struct {
     float *x_final;         /* (N, d) residual after the last layer */
     float *final_n;         /* (N, d) */
     float *final_rstd;      /* (N) */
-    float *logits;          /* (N, V); the backward turns it into d(logits) */
+    float *logits;          /* (logit_rows, V): the lm_head's output for a chunk of positions */
+    int logit_rows;         /* N for inference; training holds a chunk (README, "Memory") */
+    float *head_grad;       /* (V, d) training: the lm_head's share of d(embedding) */
+    int head_done;          /* the last forward also ran the lm_head's backward */
     double *row_loss;       /* (N) per-position losses, summed in order */
     float *rope_cos, *rope_sin; /* (max_seq, hd/2) */
     bn_bitlinear_scratch bl_scratch;
@@ -150,16 +153,24 @@ float *bn_model_final_norm(const bn_model *m, float *slab); /* (d) */
  * not come from the model's own limits checks here first. */
 bn_status bn_model_check_shape(const bn_model *m, int B, int T, bn_error *err);
 
-/* Forward tokens (B, T) -> m->logits (B*T, V). Returns the mean next-token loss (0 for
- * T == 1). A shape that bn_model_check_shape refuses is refused here too: nothing is
- * computed or written, and the result is NAN. */
+/* Forward tokens (B, T). Returns the mean next-token loss (0 for T == 1), with each
+ * position's loss in m->row_loss. An inference model leaves every position's logits in
+ * m->logits (B*T, V); a training model computes them a chunk of logit_rows positions at a
+ * time and keeps only the last chunk. A shape that bn_model_check_shape refuses is refused
+ * here too: nothing is computed or written, and the result is NAN. */
 double bn_model_forward(bn_model *m, const int *tokens, int B, int T);
+
+/* The training forward: bn_model_forward, and with each chunk of logits, while it is
+ * there, the lm_head's backward (d(logits), d(final_n), the head's share of d(embedding)),
+ * so the next bn_model_backward need not compute the logits again. Same results. */
+double bn_model_forward_train(bn_model *m, const int *tokens, int B, int T);
 
 /* Zero the gradients (nothing to do for inference). */
 void bn_model_zero_grad(bn_model *m);
 
-/* Backward of the last forward (same tokens): accumulates into m->grads. Consumes logits.
- * Does nothing for an inference model, or after a refused forward. */
+/* Backward of the last forward (same tokens): accumulates into m->grads. After a plain
+ * bn_model_forward it computes the logits again, a chunk at a time. Does nothing for an
+ * inference model, or after a refused forward. */
 void bn_model_backward(bn_model *m, const int *tokens);
 
 /* Call after changing m->params (optimizer step, checkpoint load). */

@@ -11,8 +11,9 @@ typedef struct {
     const float *logits_in; /* forward: read only */
     float *logits;          /* backward: overwritten with the gradient */
     const int *tokens;
-    double *row_loss;
+    double *row_loss;       /* indexed by position */
     int T, V;
+    int first;              /* the position of the logits' row 0 */
     float inv_count;
 } ce_job;
 
@@ -32,12 +33,13 @@ BN_VECTORIZE static void forward_rows(void *ctx, int begin, int end, int thread)
 {
     const ce_job *j = ctx;
     (void)thread;
-    for (int n = begin; n < end; n++) {
+    for (int i = begin; i < end; i++) {
+        int n = j->first + i;
         if (!has_target(j, n)) {
             j->row_loss[n] = 0.0;
             continue;
         }
-        const float *z = j->logits_in + (size_t)n * j->V;
+        const float *z = j->logits_in + (size_t)i * j->V;
         float mx = row_max(z, j->V);
         float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
@@ -47,23 +49,36 @@ BN_VECTORIZE static void forward_rows(void *ctx, int begin, int end, int thread)
     }
 }
 
-double bn_cross_entropy_forward(bn_threadpool *pool, const float *logits, const int *tokens,
-                                int B, int T, int V, double *row_loss)
+void bn_cross_entropy_forward_rows(bn_threadpool *pool, const float *logits, const int *tokens,
+                                   int T, int V, int first, int rows, double *row_loss)
 {
-    ce_job j = {.logits_in = logits, .tokens = tokens, .row_loss = row_loss, .T = T, .V = V};
-    bn_parallel_for(pool, B * T, forward_rows, &j);
+    ce_job j = {.logits_in = logits, .tokens = tokens, .row_loss = row_loss, .T = T, .V = V,
+                .first = first};
+    bn_parallel_for(pool, rows, forward_rows, &j);
+}
+
+double bn_cross_entropy_mean(const double *row_loss, int B, int T)
+{
     double total = 0.0;
     for (int n = 0; n < B * T; n++)
         total += row_loss[n];
     return total / ((double)B * (T - 1));
 }
 
+double bn_cross_entropy_forward(bn_threadpool *pool, const float *logits, const int *tokens,
+                                int B, int T, int V, double *row_loss)
+{
+    bn_cross_entropy_forward_rows(pool, logits, tokens, T, V, 0, B * T, row_loss);
+    return bn_cross_entropy_mean(row_loss, B, T);
+}
+
 BN_VECTORIZE static void backward_rows(void *ctx, int begin, int end, int thread)
 {
     const ce_job *j = ctx;
     (void)thread;
-    for (int n = begin; n < end; n++) {
-        float *z = j->logits + (size_t)n * j->V;
+    for (int i = begin; i < end; i++) {
+        int n = j->first + i;
+        float *z = j->logits + (size_t)i * j->V;
         if (!has_target(j, n)) {
             memset(z, 0, sizeof(float) * (size_t)j->V);
             continue;
@@ -83,10 +98,16 @@ BN_VECTORIZE static void backward_rows(void *ctx, int begin, int end, int thread
     }
 }
 
+void bn_cross_entropy_backward_rows(bn_threadpool *pool, float *logits, const int *tokens,
+                                    int B, int T, int V, int first, int rows)
+{
+    ce_job j = {.logits = logits, .tokens = tokens, .T = T, .V = V, .first = first,
+                .inv_count = 1.0f / (float)((size_t)B * (T - 1))};
+    bn_parallel_for(pool, rows, backward_rows, &j);
+}
+
 void bn_cross_entropy_backward(bn_threadpool *pool, float *logits, const int *tokens, int B,
                                int T, int V)
 {
-    ce_job j = {.logits = logits, .tokens = tokens, .T = T, .V = V,
-                .inv_count = 1.0f / (float)((size_t)B * (T - 1))};
-    bn_parallel_for(pool, B * T, backward_rows, &j);
+    bn_cross_entropy_backward_rows(pool, logits, tokens, B, T, V, 0, B * T);
 }

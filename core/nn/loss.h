@@ -15,4 +15,14 @@ double bn_cross_entropy_forward(bn_threadpool *pool, const float *logits, const 
 void bn_cross_entropy_backward(bn_threadpool *pool, float *logits, const int *tokens, int B,
                                int T, int V);
 
+/* The same over positions first .. first + rows - 1 of the B*T, whose logits are the rows
+ * (rows, V) of `logits`: a vocabulary-wide chunk of the positions at a time, so the logits
+ * of the whole batch are never held (README, "Memory"). row_loss is indexed by position. */
+void bn_cross_entropy_forward_rows(bn_threadpool *pool, const float *logits, const int *tokens,
+                                   int T, int V, int first, int rows, double *row_loss);
+void bn_cross_entropy_backward_rows(bn_threadpool *pool, float *logits, const int *tokens,
+                                    int B, int T, int V, int first, int rows);
+/* The mean over the B*(T-1) predicted positions of row_loss (B*T), summed in order. */
+double bn_cross_entropy_mean(const double *row_loss, int B, int T);
+
 #endif

@@ -75,7 +75,7 @@ static double micro_batches(bn_trainer *t)
         bn_source_next_batch(t->source, t->tokens, tc->batch_size, tc->seq_len);
         if (k / accum != t->dist.rank || !isfinite(loss_sum))
             continue;
-        loss_sum += bn_model_forward(&t->model, t->tokens, tc->batch_size, tc->seq_len);
+        loss_sum += bn_model_forward_train(&t->model, t->tokens, tc->batch_size, tc->seq_len);
         if (!isfinite(loss_sum))
             continue;
         bn_model_zero_grad(&t->model);
