@@ -115,7 +115,10 @@ static void layout(bn_decoder *d, arena *a)
     CARVE(a, d->rope_cos, S * (size_t)(m->head_dim / 2));
     CARVE(a, d->rope_sin, S * (size_t)(m->head_dim / 2));
     CARVE(a, d->bl.rstd, S);
-    CARVE(a, d->sc.xn, S * in_max); /* Xq as float, for the sgemm kernel path */
+    if (bn_bitlinear_sgemm_forward(&m->ex)) { /* Xq and Wq as float for the sgemm path */
+        CARVE(a, d->sc.xn, S * in_max);
+        CARVE(a, d->sc.wf, max2(max2((size_t)m->qkv_dim * D, 2 * F * D), D * F));
+    }
     CARVE(a, d->bl.xq_i8, S * (size_t)bn_kpad((int)in_max));
     CARVE(a, d->acc, widest);
     if (bn_cpu_has_avx512vnni())

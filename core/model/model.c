@@ -192,6 +192,13 @@ static void carve_layer(arena *a, bn_layer_acts *la, const bn_model *m, size_t N
     CARVE(a, la->h, N * F);
 }
 
+/* Floats in the largest linear weight (out * in). */
+static size_t widest_weight(const bn_model *m)
+{
+    size_t d = m->cfg.hidden_size, F = m->cfg.ffn_size;
+    return max3(m->qkv_dim * d, 2 * F * d, d * F);
+}
+
 /* The BitLinear scratch (xn: the float Xq of the sgemm forward path, and the backward's,
  * so inference needs it only without an integer kernel;
  * dy holds the forward's int32 products too, bn_bitlinear_forward; dg_partial serves only
@@ -200,9 +207,11 @@ static void carve_scratch(arena *a, bn_model *m, size_t N)
 {
     size_t T = (size_t)m->max_seq, d = m->cfg.hidden_size, F = m->cfg.ffn_size;
     size_t widest = max3(m->qkv_dim, 2 * F, d), narrow_max = max3(d, F, 1);
-    int sgemm_forward = !m->ex.kernels->ternary && !m->ex.kernels->amx;
-    if (m->mode == BN_MODEL_TRAINING || sgemm_forward)
+    int sgemm_forward = bn_bitlinear_sgemm_forward(&m->ex);
+    if (m->mode == BN_MODEL_TRAINING || sgemm_forward) {
         CARVE(a, m->bl_scratch.xn, N * narrow_max);
+        CARVE(a, m->bl_scratch.wf, widest_weight(m));
+    }
     CARVE(a, m->bl_scratch.dy, N * widest);
     if (m->mode == BN_MODEL_INFERENCE)
         return;
@@ -275,7 +284,7 @@ static void layer_linears(bn_model *m, int l, linear_ref out[4])
 }
 
 /* Bytes of every linear's padded codes (codes_slab == NULL), or point each qweight into
- * the slabs (the ternary floats at the weights' own offsets, codes back to back). */
+ * the slab (codes back to back). */
 static size_t bind_qweights(bn_model *m)
 {
     size_t codes = 0;
@@ -284,7 +293,6 @@ static size_t bind_qweights(bn_model *m)
         layer_linears(m, l, lin);
         for (int i = 0; i < 4; i++) {
             if (m->codes_slab) {
-                lin[i].q->wq = m->qw_slab + (lin[i].w - m->params);
                 lin[i].q->codes = m->codes_slab + codes;
                 lin[i].q->scale = 1.0f;
             }
@@ -327,11 +335,9 @@ static int alloc_weights(bn_model *m)
     m->params = COUNTED_HUGE(m, sizeof(float) * m->num_params);
     if (m->mode == BN_MODEL_TRAINING)
         m->grads = COUNTED_HUGE(m, sizeof(float) * m->num_params);
-    m->qw_slab = COUNTED_CALLOC(m, m->num_params, sizeof(float));
     size_t codes = bind_qweights(m);
     m->codes_slab = counted(m, malloc(codes), codes);
-    if (!m->params || (!m->grads && m->mode == BN_MODEL_TRAINING) || !m->qw_slab ||
-        !m->codes_slab)
+    if (!m->params || (!m->grads && m->mode == BN_MODEL_TRAINING) || !m->codes_slab)
         return 0;
     bind_qweights(m);
     if (m->ex.kernels->amx) {
@@ -462,7 +468,6 @@ void bn_model_free(bn_model *m)
     free(m->acts);
     free(m->params);
     free(m->grads);
-    free(m->qw_slab);
     free(m->codes_slab);
     free(m->act_slab);
     memset(m, 0, sizeof *m);
@@ -502,7 +507,8 @@ static void quantize_all_weights(bn_model *m)
         linear_ref lin[4];
         layer_linears(m, l, lin);
         for (int i = 0; i < 4; i++)
-            bn_bitlinear_quantize_weights(&m->ex, lin[i].q, lin[i].w, lin[i].out, lin[i].in);
+            bn_bitlinear_quantize_weights(&m->ex, lin[i].q, lin[i].w, lin[i].out, lin[i].in,
+                                          &m->bl_scratch);
     }
     m->weights_quantized = 1;
     m->quant_version++;
@@ -525,16 +531,27 @@ double bn_model_train_flops_per_token(const bn_model_config *cfg, int seq_len)
     return 3.0 * forward;
 }
 
+/* Add the codes 0/1/2 (weights -1/0/+1) of one linear's (out, in) to counts. */
+static void count_codes(const uint8_t *codes, int out, int in, size_t counts[3])
+{
+    int kp = bn_kpad(in);
+    for (int r = 0; r < out; r++)
+        for (int c = 0; c < in; c++)
+            counts[codes[(size_t)r * kp + c]]++;
+}
+
 void bn_model_ternary_shares(const bn_model *m, double shares[3])
 {
     size_t counts[3] = {0, 0, 0}, total = 0;
-    for (int i = 1; i < m->num_tensors; i++) {
-        const bn_tensor_info *t = &m->tensors[i];
-        if (t->ndim != 2)
-            continue;
-        for (size_t j = 0; j < t->numel; j++)
-            counts[(int)m->qw_slab[t->offset + j] + 1]++;
-        total += t->numel;
+    int d = m->cfg.hidden_size, F = m->cfg.ffn_size;
+    const int out[4] = {m->qkv_dim, d, 2 * F, d}, in[4] = {d, d, d, F};
+    for (int l = 0; l < m->cfg.num_layers; l++) {
+        const bn_layer_qweights *q = &m->qweights[l];
+        const bn_qweight *w[4] = {&q->qkv, &q->out, &q->gate_up, &q->down};
+        for (int i = 0; i < 4; i++) {
+            count_codes(w[i]->codes, out[i], in[i], counts);
+            total += (size_t)out[i] * (size_t)in[i];
+        }
     }
     for (int k = 0; k < 3; k++)
         shares[k] = total ? (double)counts[k] / (double)total : 0.0;

@@ -90,7 +90,6 @@ typedef struct {
 
     float *params;          /* (num_params) latent fp32 weights */
     float *grads;           /* (num_params); NULL for inference */
-    float *qw_slab;         /* (num_params) ternary values at the linear weights' offsets */
     uint8_t *codes_slab;    /* every linear's (out, Kp) codes w + 1, back to back */
     bn_layer_qweights *qweights; /* (L) */
     int weights_quantized;  /* 0 after an update: the next forward re-ternarizes */

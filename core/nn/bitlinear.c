@@ -8,12 +8,45 @@
 #include "nn/rmsnorm.h"
 #include "base/simd.h"
 
-void bn_bitlinear_quantize_weights(const bn_exec *ex, bn_qweight *q, const float *w, int out,
-                                   int in)
+typedef struct {
+    const uint8_t *codes;
+    float *wf;
+    int in, kp;
+} decode_job;
+
+BN_VECTORIZE static void decode_rows(void *ctx, int begin, int end, int thread)
 {
-    q->scale = bn_quant_weights(ex->pool, q->wq, q->codes, w, out, in);
+    const decode_job *j = ctx;
+    (void)thread;
+    for (int r = begin; r < end; r++) {
+        const uint8_t *c = j->codes + (size_t)r * j->kp;
+        float *w = j->wf + (size_t)r * j->in;
+        for (int k = 0; k < j->in; k++)
+            w[k] = (float)c[k] - 1.0f;
+    }
+}
+
+/* Wq (out, in) as float into wf, from the codes: exact. */
+static const float *decode_weights(const bn_exec *ex, const bn_qweight *q, int out, int in,
+                                   float *wf)
+{
+    decode_job j = {.codes = q->codes, .wf = wf, .in = in, .kp = bn_kpad(in)};
+    bn_parallel_for(ex->pool, out, decode_rows, &j);
+    return wf;
+}
+
+int bn_bitlinear_sgemm_forward(const bn_exec *ex)
+{
+    return !ex->kernels->ternary && !ex->kernels->amx;
+}
+
+void bn_bitlinear_quantize_weights(const bn_exec *ex, bn_qweight *q, const float *w, int out,
+                                   int in, bn_bitlinear_scratch *scratch)
+{
+    q->scale = bn_quant_weights(ex->pool, NULL, q->codes, w, out, in);
     if (ex->bf16_backward)
-        bn_bf16_pack_panels(ex->pool, q->wq_bf, q->wq, in, out, in);
+        bn_bf16_pack_panels(ex->pool, q->wq_bf, decode_weights(ex, q, out, in, scratch->wf),
+                            in, out, in);
     if (ex->kernels->amx)
         bn_amx_pack_weights(ex->pool, q->w_amx, q->codes, out, bn_kpad(in));
 }
@@ -23,12 +56,14 @@ void bn_bitlinear_forward(const bn_exec *ex, float *y, bn_bitlinear_acts *acts, 
                           float eps, bn_bitlinear_scratch *scratch)
 {
     /* Only the sgemm forward path (no integer kernel) multiplies a float copy of Xq. */
-    float *xq = !ex->kernels->ternary && !ex->kernels->amx ? scratch->xn : NULL;
+    int sgemm = bn_bitlinear_sgemm_forward(ex);
+    float *xq = sgemm ? scratch->xn : NULL;
     bn_quant_normed_activations(ex->pool, acts->rstd, xq, acts->xq_i8, acts->rowsum, acts->sx,
                                 x, g, N, in, eps);
     bn_qact_view xv = {.f = xq, .i8 = acts->xq_i8, .rowsum = acts->rowsum,
                        .scale = acts->sx};
-    bn_qweight_view wv = {.f = q->wq, .codes = q->codes, .amx = q->w_amx, .scale = q->scale};
+    bn_qweight_view wv = {.f = sgemm ? decode_weights(ex, q, out, in, scratch->wf) : NULL,
+                          .codes = q->codes, .amx = q->w_amx, .scale = q->scale};
     /* The backward's dY scratch is free during the forward: it holds the int32 products. */
     bn_bitlinear_gemm(ex->kernels, ex->pool, y, (int32_t *)(void *)scratch->dy, &xv, &wv, N,
                       out, in);
@@ -107,7 +142,8 @@ void bn_bitlinear_backward(const bn_exec *ex, float *dx, float *dw, float *dg, c
 
     /* d(xn) = (dY . Wq) / s_w, into the scratch Xq was widened into: the sgemm above is done */
     float *dxn = scratch->xn;
-    bn_matmul_nn(ex->pool, dxn, dy, q->wq, N, in, out, 0);
+    bn_matmul_nn(ex->pool, dxn, dy, decode_weights(ex, q, out, in, scratch->wf), N, in, out,
+                 0);
     scale_job by_sw = {.src = dxn, .dst = dxn, .k = 1.0f / q->scale, .cols = in};
     bn_parallel_for(ex->pool, N, scale_rows, &by_sw);
 

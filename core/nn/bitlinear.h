@@ -14,10 +14,11 @@
 #include "kernels/kernels.h"
 #include "base/threadpool.h"
 
-/* A weight matrix ternarized once per optimizer step. */
+/* A weight matrix ternarized once per optimizer step, held as codes only: the paths that
+ * multiply floats decode them into the scratch when they run (bn_bitlinear_scratch.wf),
+ * which is exact and keeps a float copy of every weight out of memory (README, "Memory"). */
 typedef struct {
-    float *wq;      /* (out, in) values -1/0/+1 */
-    uint8_t *codes; /* (out, Kp) wq + 1, for the integer kernels */
+    uint8_t *codes; /* (out, Kp) Wq + 1, the values -1/0/+1 as 0/1/2 */
     float scale;    /* s_w */
     bn_bf16 *wq_bf; /* bf16 backward only: wq as B panels (K = out, N = in), else NULL */
     int8_t *w_amx;  /* amx kernel only: the codes as quad panels (ternary_amx.h), else NULL */
@@ -39,6 +40,8 @@ typedef struct {
                           backward's (widened from xq_i8); then d(xn) in the backward */
     float *dy;         /* (N, max_out) dY scaled by 1 / s_x (backward); int32 products (forward) */
     float *dg_partial; /* (BN_ROW_BLOCKS(N), max_in) RMSNorm gain-gradient partials */
+    float *wf;         /* (max out * in) Wq as float, decoded from the codes for the sgemm
+                          forward, the fp32 backward and the bf16 packing */
     bn_bf16 *a_bf;     /* bf16 backward: dY (N, out) or (dY / s_x)^T (out, N) as A pair rows */
     bn_bf16 *b_bf;     /* bf16 backward: Xq (K = N, max_in) as B panels */
 } bn_bitlinear_scratch;
@@ -49,9 +52,14 @@ typedef struct {
     int bf16_backward; /* the two backward products on AMX in bf16 (gemm_bf16.h) */
 } bn_exec;
 
-/* Ternarize w (out, in) into q (buffers preallocated). */
+/* Ternarize w (out, in) into q (buffers preallocated; the bf16 packing goes through
+ * scratch->wf). */
 void bn_bitlinear_quantize_weights(const bn_exec *ex, bn_qweight *q, const float *w, int out,
-                                   int in);
+                                   int in, bn_bitlinear_scratch *scratch);
+
+/* Whether the forward multiplies floats (no integer kernel): then it needs scratch->xn and
+ * scratch->wf. */
+int bn_bitlinear_sgemm_forward(const bn_exec *ex);
 
 /* x (N, in), g (in) -> y (N, out). */
 void bn_bitlinear_forward(const bn_exec *ex, float *y, bn_bitlinear_acts *acts, const float *x,

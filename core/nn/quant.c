@@ -61,15 +61,19 @@ BN_VECTORIZE static void ternarize_rows(void *ctx, int begin, int end, int threa
     (void)thread;
     for (int r = begin; r < end; r++) {
         const float *restrict wr = j->w + (size_t)r * j->cols;
-        float *restrict qr = j->wq + (size_t)r * j->cols;
         uint8_t *restrict cr = j->codes + (size_t)r * j->kp;
         const float scale = j->scale;
         const int cols = j->cols; /* a local: the byte stores below may alias *j */
 #pragma omp simd
         for (int c = 0; c < cols; c++) {
             float q = clampf(round_even(clampf(wr[c] * scale, -2.0f, 2.0f)), -1.0f, 1.0f);
-            qr[c] = q;
             cr[c] = (uint8_t)(int)(q + 1.0f);
+        }
+        if (j->wq) {
+            float *restrict qr = j->wq + (size_t)r * cols;
+#pragma omp simd
+            for (int c = 0; c < cols; c++)
+                qr[c] = (float)cr[c] - 1.0f;
         }
         memset(cr + cols, 1, (size_t)(j->kp - cols));
     }

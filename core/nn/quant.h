@@ -20,8 +20,8 @@
 
 #define BN_QUANT_EPS 1e-5f
 
-/* Ternarize w (rows, cols): wq (rows, cols) -1/0/+1 as float; codes (rows, Kp) = wq + 1 with
- * the padding columns set to 1 (weight 0). Returns s_w. */
+/* Ternarize w (rows, cols): wq (rows, cols) -1/0/+1 as float (NULL: not wanted); codes
+ * (rows, Kp) = wq + 1 with the padding columns set to 1 (weight 0). Returns s_w. */
 float bn_quant_weights(bn_threadpool *pool, float *wq, uint8_t *codes, const float *w,
                        int rows, int cols);
 
