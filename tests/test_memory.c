@@ -1,0 +1,139 @@
+/* test_memory.c - what the training model does to hold less (README, "Memory"): the lm_head
+ * over chunks of positions gives the loss and gradients of the whole-batch head whatever the
+ * chunk (also chunks that cut a row), the fused training forward gives the same bits as a
+ * plain forward followed by the backward, the layers share the activations the backward
+ * recomputes, and the BitLinears keep neither a float copy of the quantized activations nor
+ * of the ternary weights. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "kernels/kernels.h"
+#include "model/model.h"
+#include "base/rng.h"
+
+#define B 3
+#define T 7
+#define V 300
+
+static void tiny(bn_model_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->vocab_size = V;
+    c->hidden_size = 32;
+    c->num_layers = 3;
+    c->num_heads = 4;
+    c->num_kv_heads = 2;
+    c->ffn_size = 48;
+    c->max_seq_len = T;
+    c->rope_theta = 10000.0;
+    c->norm_eps = 1e-5;
+    c->embedding_init_std = 1.0;
+}
+
+/* A training model with the weights of seed 5, its logits held `rows` positions at a time
+ * (0: the default). */
+static int make(bn_model *m, const char *kernel, int threads, int rows)
+{
+    bn_model_config c;
+    bn_error err = {0};
+    tiny(&c);
+    if (bn_model_init(m, &c, B, T, bn_kernels_find(kernel, NULL), threads, &err) != BN_OK) {
+        fprintf(stderr, "init: %s\n", err.msg);
+        return -1;
+    }
+    bn_rng rng;
+    bn_rng_seed(&rng, 5);
+    bn_model_init_weights(m, &rng);
+    if (rows > 0)
+        m->logit_rows = rows; /* smaller than allocated: the buffer holds it */
+    return 0;
+}
+
+static void tokens_of(int *tok)
+{
+    bn_rng rng;
+    bn_rng_seed(&rng, 11);
+    for (int i = 0; i < B * T; i++)
+        tok[i] = (int)bn_rng_below(&rng, V);
+}
+
+/* Largest |a - b| / (|b| + 1e-3) over n values. */
+static double max_rel(const float *a, const float *b, size_t n)
+{
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double r = fabs((double)a[i] - b[i]) / (fabs((double)b[i]) + 1e-3);
+        worst = r > worst ? r : worst;
+    }
+    return worst;
+}
+
+/* One training pass: the fused forward (or the plain one), then the backward. */
+static double pass(bn_model *m, const int *tok, int fused)
+{
+    double loss = fused ? bn_model_forward_train(m, tok, B, T) : bn_model_forward(m, tok, B, T);
+    bn_model_zero_grad(m);
+    bn_model_backward(m, tok);
+    return loss;
+}
+
+static void test_chunks(const char *kernel)
+{
+    int tok[B * T];
+    tokens_of(tok);
+    bn_model whole, cut;
+    if (make(&whole, kernel, 1, 0) != 0 || make(&cut, kernel, 2, 5) != 0)
+        return;
+    CHECK(whole.logit_rows == B * T, "a %d-token vocabulary holds every position's logits "
+          "(%d)", V, whole.logit_rows);
+    double l1 = pass(&whole, tok, 1), l2 = pass(&cut, tok, 1);
+    CHECK(fabs(l1 - l2) <= 1e-6 * fabs(l1), "%s: loss %.9f whole, %.9f in chunks of 5", kernel,
+          l1, l2);
+    double r = max_rel(cut.grads, whole.grads, whole.num_params);
+    CHECK(r < 1e-4, "%s: gradients in chunks of 5 differ from the whole batch's by %.3g",
+          kernel, r);
+    for (int n = 0; n < B * T; n++)
+        CHECK(fabs(cut.row_loss[n] - whole.row_loss[n]) <= 1e-5 * (fabs(whole.row_loss[n]) + 1),
+              "position %d: loss %.9f vs %.9f", n, cut.row_loss[n], whole.row_loss[n]);
+
+    /* The plain forward, then the backward (which computes the logits again): same bits. */
+    float *fused = malloc(sizeof(float) * cut.num_params);
+    if (fused) {
+        memcpy(fused, cut.grads, sizeof(float) * cut.num_params);
+        double l3 = pass(&cut, tok, 0);
+        CHECK(l3 == l2 && memcmp(fused, cut.grads, sizeof(float) * cut.num_params) == 0,
+              "%s: the fused training forward and forward + backward give the same bits",
+              kernel);
+        free(fused);
+    }
+    bn_model_free(&whole);
+    bn_model_free(&cut);
+}
+
+static void test_sharing(void)
+{
+    bn_model m;
+    if (make(&m, "ref", 1, 0) != 0)
+        return;
+    for (int l = 1; l < m.cfg.num_layers; l++) {
+        CHECK(m.acts[l].att == m.acts[0].att && m.acts[l].h == m.acts[0].h &&
+                  m.acts[l].attn_n == m.acts[0].attn_n && m.acts[l].ffn_n == m.acts[0].ffn_n,
+              "layer %d shares the recomputed activations", l);
+        CHECK(m.acts[l].x_in != m.acts[0].x_in && m.acts[l].gu != m.acts[0].gu &&
+                  m.acts[l].qkv_out != m.acts[0].qkv_out,
+              "layer %d keeps its own inputs, gate|up and q|k|v", l);
+    }
+    bn_model_free(&m);
+}
+
+int main(void)
+{
+    test_chunks("ref");
+    if (bn_kernels_find("avx512", NULL))
+        test_chunks("avx512");
+    test_chunks("blas");
+    test_sharing();
+    return check_exit("test_memory");
+}
