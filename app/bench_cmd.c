@@ -254,6 +254,8 @@ static bn_status bench_config(const bn_config *cfg, const bn_kernels *k, int ste
     bn_status s = tokens ? bn_model_init(&m, &cfg->model, B, T, k, cfg->train.threads, err)
                          : bn_fail(err, BN_ERR_NOMEM, "out of memory");
     if (s == BN_OK)
+        s = bn_model_set_low_memory(&m, cfg->train.low_memory, err);
+    if (s == BN_OK)
         s = bn_model_set_backward_precision(&m, cfg->train.backward_precision, err);
     if (s == BN_OK)
         s = bn_adamw_init(&opt, m.num_params, 0.9, 0.95, 1e-8, err);

@@ -2,8 +2,8 @@
  * over chunks of positions gives the loss and gradients of the whole-batch head whatever the
  * chunk (also chunks that cut a row), the fused training forward gives the same bits as a
  * plain forward followed by the backward, the layers share the activations the backward
- * recomputes, and the BitLinears keep neither a float copy of the quantized activations nor
- * of the ternary weights. */
+ * recomputes (with low_memory gate|up too, the same bits), and the BitLinears keep neither a
+ * float copy of the quantized activations nor of the ternary weights. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +112,31 @@ static void test_chunks(const char *kernel)
     bn_model_free(&cut);
 }
 
+/* low_memory: one gate|up buffer, computed again in the backward: the same bits. */
+static void test_low_memory(void)
+{
+    int tok[B * T];
+    tokens_of(tok);
+    bn_model keep, low;
+    bn_error err = {0};
+    if (make(&keep, "ref", 2, 0) != 0 || make(&low, "ref", 2, 0) != 0)
+        return;
+    size_t before = low.alloc_bytes;
+    CHECK(bn_model_set_low_memory(&low, 1, &err) == BN_OK, "%s", err.msg);
+    CHECK(low.acts[1].gu == low.acts[0].gu && keep.acts[1].gu != keep.acts[0].gu,
+          "low_memory shares gate|up between the layers");
+    size_t saved = (size_t)(low.cfg.num_layers - 1) * B * T * 2 * low.cfg.ffn_size * 4;
+    CHECK(before - low.alloc_bytes >= saved, "low_memory allocates %zu bytes less (at least %zu)",
+          before - low.alloc_bytes, saved);
+    double l1 = pass(&keep, tok, 1), l2 = pass(&low, tok, 1);
+    CHECK(l1 == l2 && memcmp(keep.grads, low.grads, sizeof(float) * keep.num_params) == 0,
+          "low_memory: the same loss and gradients, bit for bit");
+    CHECK(bn_model_set_low_memory(&low, 0, &err) == BN_OK && low.acts[1].gu != low.acts[0].gu,
+          "and back");
+    bn_model_free(&keep);
+    bn_model_free(&low);
+}
+
 static void test_sharing(void)
 {
     bn_model m;
@@ -135,5 +160,6 @@ int main(void)
         test_chunks("avx512");
     test_chunks("blas");
     test_sharing();
+    test_low_memory();
     return check_exit("test_memory");
 }

@@ -112,6 +112,8 @@ static const key_spec schema[] = {
      "compute threads, 0 = number of cores"},
     {"training", "backward_precision", KEY_PRECISION, FIELD(train.backward_precision), "auto",
      0, 0, 0, "BitLinear backward products: fp32, bf16 (AMX) or auto (bf16 where AMX is)"},
+    {"training", "low_memory", KEY_INT, FIELD(train.low_memory), "0", 0, 1, 0,
+     "1 = the backward computes each layer's gate|up product again instead of keeping it"},
 
     {"logging", "log_interval", KEY_INT, FIELD(log.log_interval), "10", 1, INT_MAX, 0,
      "steps between metric records"},

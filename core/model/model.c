@@ -161,8 +161,8 @@ static size_t max3(size_t a, size_t b, size_t c)
 
 /* One layer's forward activations for N tokens (att for B rows of T). With `shared` set,
  * the ones the backward recomputes (the pre-norm outputs, the attention probabilities and
- * h: cheap next to the products that need them) are shared's, not carved again (README,
- * "Memory"). */
+ * h: cheap next to the products that need them; with low_memory gate|up too) are shared's,
+ * not carved again (README, "Memory"). */
 static void carve_layer(arena *a, bn_layer_acts *la, const bn_model *m, size_t N,
                         const bn_layer_acts *shared)
 {
@@ -177,8 +177,11 @@ static void carve_layer(arena *a, bn_layer_acts *la, const bn_model *m, size_t N
     CARVE(a, la->x_mid, N * d);
     CARVE(a, la->ffn_rstd, N);
     carve_bitlinear(a, &la->gate_up, N, d);
-    CARVE(a, la->gu, N * 2 * F);
     carve_bitlinear(a, &la->down, N, F);
+    if (shared && m->share_gate_up)
+        la->gu = shared->gu;
+    else
+        CARVE(a, la->gu, N * 2 * F);
     if (shared) {
         la->attn_n = shared->attn_n;
         la->att = shared->att;
@@ -351,13 +354,20 @@ static int alloc_weights(bn_model *m)
 
 static int alloc_activations(bn_model *m)
 {
+    if (m->act_slab) { /* laid out again (bn_model_set_low_memory) */
+        free(m->act_slab);
+        m->act_slab = NULL;
+        m->alloc_bytes -= m->act_bytes;
+    }
     arena measure = {NULL, 0};
     layout_activations(m, &measure);
+    m->act_bytes = measure.used;
     m->act_slab = COUNTED_HUGE(m, measure.used);
     if (!m->act_slab)
         return 0;
     arena real = {m->act_slab, 0};
     layout_activations(m, &real);
+    bn_rope_tables(m->rope_cos, m->rope_sin, m->max_seq, m->head_dim, m->cfg.rope_theta);
     return 1;
 }
 
@@ -389,7 +399,6 @@ bn_status bn_model_init_mode(bn_model *m, const bn_model_config *cfg, int max_ba
     build_tensor_table(m);
     if (!alloc_weights(m) || !alloc_activations(m))
         goto nomem;
-    bn_rope_tables(m->rope_cos, m->rope_sin, max_seq, m->head_dim, cfg->rope_theta);
     return BN_OK;
 nomem:
     bn_model_free(m);
@@ -433,6 +442,17 @@ static size_t layout_bf16(bn_model *m, char *base)
         m->bl_scratch.b_bf = (bn_bf16 *)(void *)(base + used + ((a_max * 2 + 63) & ~(size_t)63));
     }
     return used + ((a_max * 2 + 63) & ~(size_t)63) + ((b_max * 2 + 63) & ~(size_t)63);
+}
+
+bn_status bn_model_set_low_memory(bn_model *m, int low_memory, bn_error *err)
+{
+    if (m->mode == BN_MODEL_INFERENCE || !low_memory == !m->share_gate_up)
+        return BN_OK; /* no backward, or nothing changes */
+    m->share_gate_up = low_memory != 0;
+    if (!alloc_activations(m))
+        return bn_fail(err, BN_ERR_NOMEM, "out of memory laying out the activations again "
+                                          "([training] low_memory = %d)", low_memory);
+    return BN_OK;
 }
 
 bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, bn_error *err)
@@ -731,8 +751,11 @@ static void layer_backward(bn_model *m, int l, int B, int T)
 
     /* FFN: x_out = x_mid + down(h); dres already holds d(x_out) = d(x_mid) via the skip. */
     if (recompute) {
-        bn_sqrelu_gate_forward(ex->pool, a->h, a->gu, N, F);
         bn_rmsnorm_forward(ex->pool, a->ffn_n, a->ffn_rstd, a->x_mid, p.ffn_norm, N, d, eps);
+        if (m->share_gate_up) /* its acts are written again with the same values */
+            bn_bitlinear_forward(ex, a->gu, &a->gate_up, a->ffn_n, p.gate_up_norm,
+                                 &q->gate_up, N, d, 2 * F, eps, sc);
+        bn_sqrelu_gate_forward(ex->pool, a->h, a->gu, N, F);
     }
     bn_bitlinear_backward(ex, bw->dnarrow, g.down_w, g.down_norm, bw->dres, &a->down, a->h,
                           p.down_norm, &q->down, N, F, d, sc);

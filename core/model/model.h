@@ -99,6 +99,7 @@ typedef struct {
     int num_tensors;
 
     void *act_slab;
+    size_t act_bytes;       /* its size */
     bn_layer_acts *acts;    /* (L); for inference L copies of one set (layers run in turn) */
     float *x_final;         /* (N, d) residual after the last layer */
     float *final_n;         /* (N, d) */
@@ -107,6 +108,7 @@ typedef struct {
     int logit_rows;         /* N for inference; training holds a chunk (README, "Memory") */
     float *head_grad;       /* (V, d) training: the lm_head's share of d(embedding) */
     int head_done;          /* the last forward also ran the lm_head's backward */
+    int share_gate_up;      /* low_memory: the layers share gu, the backward recomputes it */
     double *row_loss;       /* (N) per-position losses, summed in order */
     float *rope_cos, *rope_sin; /* (max_seq, hd/2) */
     bn_bitlinear_scratch bl_scratch;
@@ -138,6 +140,11 @@ void bn_model_free(bn_model *m);
  * AMX: asking for it elsewhere is BN_ERR_INPUT naming the key; auto falls back to fp32.
  * Allocates the bf16 buffers once. */
 bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, bn_error *err);
+
+/* low_memory 1: the layers share one gate|up buffer and the backward computes each layer's
+ * again (one more int8 product per layer; README, "Memory"); 0: each layer keeps its own.
+ * Lays the activations out again, so call it before the first forward. */
+bn_status bn_model_set_low_memory(bn_model *m, int low_memory, bn_error *err);
 
 /* PyTorch-default init: Linear U(-1/sqrt(in), 1/sqrt(in)); embedding N(0, std); gains 1. */
 void bn_model_init_weights(bn_model *m, bn_rng *rng);

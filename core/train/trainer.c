@@ -331,6 +331,8 @@ static bn_status build_local(bn_trainer *t, const bn_kernels *kernels, bn_error 
         s = bn_model_init(&t->model, &t->cfg.model, tc->batch_size, tc->seq_len, kernels,
                           tc->threads, err);
     if (s == BN_OK)
+        s = bn_model_set_low_memory(&t->model, tc->low_memory, err);
+    if (s == BN_OK)
         s = bn_model_set_backward_precision(&t->model, tc->backward_precision, err);
     if (s == BN_OK)
         s = bn_adamw_init(&t->opt, t->model.num_params, tc->beta1, tc->beta2, tc->adam_eps,
