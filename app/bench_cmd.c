@@ -266,6 +266,10 @@ static bn_status bench_config(const bn_config *cfg, const bn_kernels *k, int ste
         for (int i = 0; i < B * T; i++)
             tokens[i] = (int)bn_rng_below(&rng, (uint64_t)cfg->model.vocab_size);
         time_steps(&m, &opt, tokens, cfg, steps, r);
+        /* the training's peak, before the measurements below allocate their own buffers */
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        r->peak_rss_mib = (double)ru.ru_maxrss / 1024.0;
         r->params = m.num_params;
         r->tokens_per_sec = (double)B * T / (r->med.step_ms / 1e3);
         r->flops_per_token = bn_model_train_flops_per_token(&cfg->model, T);
@@ -274,9 +278,6 @@ static bn_status bench_config(const bn_config *cfg, const bn_kernels *k, int ste
         int M = B * T < 2048 ? B * T : 2048;
         r->n_kernels = measure_kernels(m.pool, M, 2 * cfg->model.ffn_size,
                                        cfg->model.hidden_size, r->kernels);
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        r->peak_rss_mib = (double)ru.ru_maxrss / 1024.0;
     }
     bn_adamw_free(&opt);
     bn_model_free(&m);
