@@ -718,6 +718,21 @@ static int kept(const bn_checkpoint_entry *e, long saved, int keep, int keep_eve
     return keep_every > 0 && e->step % keep_every == 0;
 }
 
+/* Delete checkpoint directory dir: renamed to "<dir>.tmp" first, so that a crash while its
+ * files go leaves an unfinished save (removed when the run restarts), never a torn
+ * checkpoint under its real name (README, "Resume"). */
+static bn_status remove_checkpoint(const char *dir, bn_error *err)
+{
+    char aside[CK_PATH_CAP];
+    bn_status st = path_printf(aside, sizeof aside, err, "%s.tmp", dir);
+    if (st == BN_OK)
+        st = remove_dir(aside, err); /* a stale one would make the rename fail */
+    if (st == BN_OK && rename(dir, aside) != 0)
+        st = bn_fail(err, BN_ERR_IO, "%s: cannot rename to %s: %s", dir, aside,
+                     strerror(errno));
+    return st == BN_OK ? remove_dir(aside, err) : st;
+}
+
 bn_status bn_checkpoint_prune(const char *run_dir, long saved_step, int keep, int keep_every,
                               bn_error *err)
 {
@@ -736,7 +751,7 @@ bn_status bn_checkpoint_prune(const char *run_dir, long saved_step, int keep, in
         st = path_printf(entry, sizeof entry, err, "%s/checkpoints/%s", run_dir,
                          list.at[i].name);
         if (st == BN_OK)
-            st = remove_dir(entry, err);
+            st = remove_checkpoint(entry, err);
     }
     bn_checkpoint_list_free(&list);
     return st;
