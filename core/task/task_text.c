@@ -59,7 +59,7 @@ static bn_status tokenizer_path(const bn_config *cfg, int is_dir, char *out, siz
                        "tokenizer.json its ids belong to", origin(cfg), cfg->data.path);
     int n = snprintf(out, cap, "%s/" BN_DATASET_TOKENIZER, cfg->data.path);
     if (n < 0 || (size_t)n >= cap)
-        return bn_fail(err, BN_ERR_INPUT, "%s: [data] path: too long", origin(cfg));
+        return bn_path_too_long(err, cfg->data.path, n);
     if (stat(out, &sb) != 0)
         return bn_fail(err, BN_ERR_INPUT,
                        "%s: missing: set [data] tokenizer to the tokenizer.json the shards' "
@@ -89,7 +89,7 @@ static bn_status check_tokenizer(const bn_config *cfg, const bn_tokenizer *tok,
 
 static bn_status text_tokenizer(const bn_config *cfg, bn_tokenizer **out, bn_error *err)
 {
-    char file[BN_PATH_MAX + 32];
+    char file[BN_PATH_MAX];
     int is_dir = 0;
     *out = NULL;
     bn_status st = check_data_path(cfg, &is_dir, err);
