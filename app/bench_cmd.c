@@ -286,7 +286,7 @@ static bn_status bench_config(const bn_config *cfg, const bn_kernels *k, int ste
 static bn_status bench_load(const bn_cli *cli, const char *name, int threads, bn_config *cfg,
                             bn_error *err)
 {
-    char path[BN_PATH_MAX + 32];
+    char path[BN_PATH_MAX];
     bn_config_defaults(cfg);
     bn_status s = bn_experiment_path(name, path, sizeof path, err);
     if (s == BN_OK)

@@ -152,7 +152,7 @@ static void print_result(const gen_result *r, int json)
 static bn_status load_model_config(const bn_cli *cli, const char *name, bn_config *cfg,
                                    bn_error *err)
 {
-    char path[BN_PATH_MAX + 32];
+    char path[BN_PATH_MAX];
     bn_config_defaults(cfg);
     bn_status s = bn_experiment_path(name, path, sizeof path, err);
     if (s == BN_OK)

@@ -135,7 +135,7 @@ static void remove_scratch(const char *dir)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
-    char path[4096];
+    char path[BN_PATH_MAX];
     while (d && (e = readdir(d)) != NULL)
         if (e->d_name[0] != '.' &&
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
@@ -229,7 +229,7 @@ static int print_tok_json(const tok_bench *b)
 
 int bn_cmd_bench_tokenizer(const bn_cli *cli)
 {
-    char sample[4096];
+    char sample[BN_PATH_MAX];
     tok_bench b = {.tokenizer = cli->tokenizer, .corpus = cli->corpus,
                    .threads = bn_resolve_threads(cli->threads)};
     bn_error err = {0};

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/path.h"
 #include "client/chart.h"
 
 #define PI 3.14159265358979323846
@@ -321,8 +322,10 @@ bn_status bn_pngplot_write(const char *path, const bn_curve *curves,
                            const char *const *labels, int n, const bn_pngplot_opts *o,
                            bn_error *err)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    char tmp[BN_PATH_MAX];
+    bn_status bst = bn_path_printf(tmp, err, "%s.tmp.%ld", path, (long)getpid());
+    if (bst != BN_OK)
+        return bst;
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, o->width, o->height);
     cairo_t *cr = cairo_create(s);
     draw_all(cr, curves, labels, n, o);
