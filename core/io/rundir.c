@@ -29,11 +29,14 @@ static bn_status open_append(FILE **f, const char *dir, const char *name, bn_err
 static bn_status run_paths_fit(bn_rundir *run, const char *runs_dir, const char *run_id,
                                bn_error *err)
 {
-    char longest[BN_PATH_MAX];
     bn_status s = bn_path_join(run->dir, runs_dir, run_id, err);
-    if (s == BN_OK)
-        s = bn_path_printf(longest, err, "%s/checkpoints/step_%06ld.tmp/%s", run->dir,
-                           LONG_MAX, "optimizer.safetensors.tmp");
+    int room = snprintf(NULL, 0, "/checkpoints/step_%06ld.tmp/optimizer.safetensors.tmp",
+                        LONG_MAX);
+    size_t len = strlen(run->dir);
+    if (s == BN_OK && len + (size_t)room >= BN_PATH_MAX)
+        s = bn_fail(err, BN_ERR_INPUT, "%.80s...: path too long for a run directory (%zu "
+                    "bytes; at most %d, so that its checkpoint files' paths fit in %d)",
+                    run->dir, len, BN_PATH_MAX - 1 - room, BN_PATH_MAX - 1);
     return s;
 }
 
