@@ -226,7 +226,7 @@ static void check_ttt(void)
     bn_rng_seed(&rng, 9);
     for (int i = 0; i < N; i++)
         random_position(&rng, &g[i]);
-    bn_ttt_model_answer(&m, tok, g, N, got);
+    bn_ttt_model_answer(&m, tok, g, N, got, NULL);
     for (int first = 0; first < N; first += ROWS)
         batched_answers(&m, tok, g + first, ROWS, batched + first);
     for (int i = 0; i < N; i++)

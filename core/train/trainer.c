@@ -690,8 +690,9 @@ static void serve_move(bn_trainer *t, const bn_request *req)
         why = bn_ttt_check_position(b);
     }
     bn_ttt_answer a;
-    if (!why)
-        bn_ttt_model_answer(&t->model, t->tok, &g, 1, &a);
+    bn_error err = {0};
+    if (!why && bn_ttt_model_answer(&t->model, t->tok, &g, 1, &a, &err) != BN_OK)
+        why = err.msg;
     if (t->hooks.on_move)
         t->hooks.on_move(t->hooks.ctx, req->id, why ? NULL : &a, why);
 }
