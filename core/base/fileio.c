@@ -54,8 +54,11 @@ bn_status bn_read_file(const char *path, char **text, size_t *len, bn_error *err
     }
     int failed = ferror(f);
     fclose(f);
-    if (!buf)
-        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
+    if (!buf) {
+        char what[BN_PATH_MAX + 32];
+        snprintf(what, sizeof what, "the contents of %s", path); /* a message: cut is fine */
+        return bn_nomem(err, what, cap);
+    }
     if (failed) {
         free(buf);
         return bn_fail(err, BN_ERR_INPUT, "%s: cannot read", path);

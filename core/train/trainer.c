@@ -312,7 +312,8 @@ static bn_status open_run_dir(bn_trainer *t, const char *resume_target, bn_error
     free(t->config_ini);
     t->config_ini = bn_config_to_string(&t->cfg);
     if (!t->config_ini)
-        return bn_fail(err, BN_ERR_NOMEM, "out of memory");
+        return bn_fail(err, BN_ERR_NOMEM,
+                       "out of memory allocating the run's configuration text");
     if (resume_target) {
         char dir[BN_PATH_MAX];
         bn_status s = bn_path_join(dir, t->cfg.log.runs_dir, t->cfg.log.run_id, err);
@@ -343,11 +344,11 @@ static bn_status build_local(bn_trainer *t, const bn_kernels *kernels, bn_error 
                           err);
     t->tokens = malloc(sizeof(int) * (size_t)tc->batch_size * tc->seq_len);
     if (s == BN_OK && !t->tokens)
-        s = bn_fail(err, BN_ERR_NOMEM, "out of memory for the batch");
+        s = bn_nomem(err, "the batch's tokens",
+                     sizeof(int) * (size_t)tc->batch_size * tc->seq_len);
     if (s == BN_OK && tc->grad_accum_steps > 1 &&
         !(t->grad_sum = bn_huge_calloc(sizeof(float) * t->model.num_params)))
-        s = bn_fail(err, BN_ERR_NOMEM, "out of memory for the gradient sum (%zu MiB)",
-                    (sizeof(float) * t->model.num_params) >> 20);
+        s = bn_nomem(err, "the gradient sum", sizeof(float) * t->model.num_params);
     return s;
 }
 
