@@ -98,12 +98,35 @@ typedef struct {
     double gops;
 } kernel_speed;
 
+/* Best of 3 of each kernel this CPU has on the operands; returns how many were timed. The
+ * scalar reference gets fewer rows so it finishes quickly. */
+static int time_kernels(bn_threadpool *pool, const bn_qact_view *xv, const bn_qweight_view *wv,
+                        float *y, int32_t *acc, int M, int N, int K, kernel_speed *out)
+{
+    static const char *const names[] = {"ref", "avx2", "avx512", "amx", "blas"};
+    int n_out = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const bn_kernels *k = bn_kernels_find(names[i], NULL);
+        if (!k)
+            continue;
+        int rows = strcmp(names[i], "ref") == 0 && M > 128 ? 128 : M;
+        double best = 0.0;
+        for (int rep = 0; rep < 3; rep++) {
+            double t0 = now_s();
+            bn_bitlinear_gemm(k, pool, y, acc, xv, wv, rows, N, K);
+            double g = 2.0 * rows * N * K / (now_s() - t0) / 1e9;
+            best = g > best ? g : best;
+        }
+        out[n_out++] = (kernel_speed){names[i], best};
+    }
+    return n_out;
+}
+
 /* GOP/s of each BitLinear forward path on the config's gate_up shape (M tokens, N = 2F,
- * K = d), on the pool. The scalar reference gets fewer rows so it finishes quickly. */
+ * K = d), on the pool. */
 static bn_status measure_kernels(bn_threadpool *pool, int M, int N, int K, kernel_speed *out,
                                  int *n_speeds, bn_error *err)
 {
-    static const char *const names[] = {"ref", "avx2", "avx512", "amx", "blas"};
     int kp = bn_kpad(K), n_out = 0;
     bn_status s = BN_OK;
     float *xf = calloc((size_t)M * K, sizeof(float)), *wf = calloc((size_t)N * K, sizeof(float));
@@ -137,20 +160,8 @@ static bn_status measure_kernels(bn_threadpool *pool, int M, int N, int K, kerne
         else
             s = bn_nomem(err, "the AMX benchmark's weight panels", bn_amx_panels_size(N, kp));
         bn_qweight_view wv = {.f = wf, .codes = codes, .amx = panels, .scale = 1.0f};
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-            const bn_kernels *k = bn_kernels_find(names[i], NULL);
-            if (!k || (k->amx && !panels) || s != BN_OK)
-                continue;
-            int rows = strcmp(names[i], "ref") == 0 && M > 128 ? 128 : M;
-            double best = 0.0;
-            for (int rep = 0; rep < 3; rep++) {
-                double t0 = now_s();
-                bn_bitlinear_gemm(k, pool, y, acc, &xv, &wv, rows, N, K);
-                double g = 2.0 * rows * N * K / (now_s() - t0) / 1e9;
-                best = g > best ? g : best;
-            }
-            out[n_out++] = (kernel_speed){names[i], best};
-        }
+        if (s == BN_OK)
+            n_out = time_kernels(pool, &xv, &wv, y, acc, M, N, K, out);
         free(panels);
     } else {
         s = bn_nomem(err, "the kernel benchmark's operands",
