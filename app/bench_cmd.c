@@ -69,13 +69,16 @@ static step_times timed_step(bn_model *m, bn_adamw *opt, const int *tokens, int 
 }
 
 /* Best of a few square sgemms over the pool: the machine's fp32 roof, in GFLOP/s. */
-static double measure_sgemm_peak(bn_threadpool *pool)
+static bn_status measure_sgemm_peak(bn_threadpool *pool, double *peak, bn_error *err)
 {
     int n = 1536;
     float *a = malloc(sizeof(float) * (size_t)n * n), *b = malloc(sizeof(float) * (size_t)n * n);
     float *c = malloc(sizeof(float) * (size_t)n * n);
     double best = 0.0;
-    if (a && b && c) {
+    bn_status s = a && b && c ? BN_OK
+                              : bn_nomem(err, "the sgemm benchmark's matrices",
+                                         3 * sizeof(float) * (size_t)n * n);
+    if (s == BN_OK) {
         for (size_t i = 0; i < (size_t)n * n; i++)
             a[i] = b[i] = (float)(i % 7) * 0.25f;
         for (int rep = 0; rep < 5; rep++) {
@@ -86,7 +89,8 @@ static double measure_sgemm_peak(bn_threadpool *pool)
         }
     }
     free(a), free(b), free(c);
-    return best;
+    *peak = best;
+    return s;
 }
 
 typedef struct {
@@ -94,12 +98,37 @@ typedef struct {
     double gops;
 } kernel_speed;
 
-/* GOP/s of each BitLinear forward path on the config's gate_up shape (M tokens, N = 2F,
- * K = d), on the pool. The scalar reference gets fewer rows so it finishes quickly. */
-static int measure_kernels(bn_threadpool *pool, int M, int N, int K, kernel_speed *out)
+/* Best of 3 of each kernel this CPU has on the operands; returns how many were timed. The
+ * scalar reference gets fewer rows so it finishes quickly. */
+static int time_kernels(bn_threadpool *pool, const bn_qact_view *xv, const bn_qweight_view *wv,
+                        float *y, int32_t *acc, int M, int N, int K, kernel_speed *out)
 {
     static const char *const names[] = {"ref", "avx2", "avx512", "amx", "blas"};
+    int n_out = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const bn_kernels *k = bn_kernels_find(names[i], NULL);
+        if (!k)
+            continue;
+        int rows = strcmp(names[i], "ref") == 0 && M > 128 ? 128 : M;
+        double best = 0.0;
+        for (int rep = 0; rep < 3; rep++) {
+            double t0 = now_s();
+            bn_bitlinear_gemm(k, pool, y, acc, xv, wv, rows, N, K);
+            double g = 2.0 * rows * N * K / (now_s() - t0) / 1e9;
+            best = g > best ? g : best;
+        }
+        out[n_out++] = (kernel_speed){names[i], best};
+    }
+    return n_out;
+}
+
+/* GOP/s of each BitLinear forward path on the config's gate_up shape (M tokens, N = 2F,
+ * K = d), on the pool. */
+static bn_status measure_kernels(bn_threadpool *pool, int M, int N, int K, kernel_speed *out,
+                                 int *n_speeds, bn_error *err)
+{
     int kp = bn_kpad(K), n_out = 0;
+    bn_status s = BN_OK;
     float *xf = calloc((size_t)M * K, sizeof(float)), *wf = calloc((size_t)N * K, sizeof(float));
     int8_t *xi = calloc((size_t)M * kp, 1);
     uint8_t *codes = calloc((size_t)N * kp, 1);
@@ -128,25 +157,20 @@ static int measure_kernels(bn_threadpool *pool, int M, int N, int K, kernel_spee
         int8_t *panels = malloc(bn_amx_panels_size(N, kp));
         if (panels)
             bn_amx_pack_weights(pool, panels, codes, N, kp);
+        else
+            s = bn_nomem(err, "the AMX benchmark's weight panels", bn_amx_panels_size(N, kp));
         bn_qweight_view wv = {.f = wf, .codes = codes, .amx = panels, .scale = 1.0f};
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-            const bn_kernels *k = bn_kernels_find(names[i], NULL);
-            if (!k || (k->amx && !panels))
-                continue;
-            int rows = strcmp(names[i], "ref") == 0 && M > 128 ? 128 : M;
-            double best = 0.0;
-            for (int rep = 0; rep < 3; rep++) {
-                double t0 = now_s();
-                bn_bitlinear_gemm(k, pool, y, acc, &xv, &wv, rows, N, K);
-                double g = 2.0 * rows * N * K / (now_s() - t0) / 1e9;
-                best = g > best ? g : best;
-            }
-            out[n_out++] = (kernel_speed){names[i], best};
-        }
+        if (s == BN_OK)
+            n_out = time_kernels(pool, &xv, &wv, y, acc, M, N, K, out);
         free(panels);
+    } else {
+        s = bn_nomem(err, "the kernel benchmark's operands",
+                     (size_t)M * K * 5 + (size_t)N * K * 4 + (size_t)N * kp +
+                         (size_t)M * N * 8 + (size_t)M * 8);
     }
     free(xf), free(wf), free(xi), free(codes), free(rowsum), free(acc), free(scale), free(y);
-    return n_out;
+    *n_speeds = n_out;
+    return s;
 }
 
 typedef struct {
@@ -224,15 +248,15 @@ static int print_json(const bench_result *r)
 }
 
 /* Time `steps` steps (after warm-up) and fill the step medians. */
-static void time_steps(bn_model *m, bn_adamw *opt, const int *tokens, const bn_config *cfg,
-                       int steps, bench_result *r)
+static bn_status time_steps(bn_model *m, bn_adamw *opt, const int *tokens, const bn_config *cfg,
+                            int steps, bench_result *r, bn_error *err)
 {
     int B = cfg->train.batch_size, T = cfg->train.seq_len;
     for (int i = 0; i < WARMUP_STEPS; i++)
         timed_step(m, opt, tokens, B, T);
     double *f = malloc(sizeof(double) * 4 * (size_t)steps);
     if (!f)
-        return;
+        return bn_nomem(err, "the step timings", sizeof(double) * 4 * (size_t)steps);
     for (int i = 0; i < steps; i++) {
         step_times st = timed_step(m, opt, tokens, B, T);
         f[i] = st.forward_ms, f[steps + i] = st.backward_ms;
@@ -241,6 +265,7 @@ static void time_steps(bn_model *m, bn_adamw *opt, const int *tokens, const bn_c
     r->med = (step_times){median(f, steps), median(f + steps, steps),
                           median(f + 2 * steps, steps), median(f + 3 * steps, steps)};
     free(f);
+    return BN_OK;
 }
 
 static bn_status bench_config(const bn_config *cfg, const bn_kernels *k, int steps,
@@ -252,7 +277,7 @@ static bn_status bench_config(const bn_config *cfg, const bn_kernels *k, int ste
     bn_adamw opt = {0};
     int *tokens = malloc(sizeof(int) * (size_t)B * T);
     bn_status s = tokens ? bn_model_init(&m, &cfg->model, B, T, k, cfg->train.threads, err)
-                         : bn_fail(err, BN_ERR_NOMEM, "out of memory");
+                         : bn_nomem(err, "the benchmark's tokens", sizeof(int) * (size_t)B * T);
     if (s == BN_OK)
         s = bn_model_set_low_memory(&m, cfg->train.low_memory, err);
     if (s == BN_OK)
@@ -265,19 +290,23 @@ static bn_status bench_config(const bn_config *cfg, const bn_kernels *k, int ste
         bn_model_init_weights(&m, &rng);
         for (int i = 0; i < B * T; i++)
             tokens[i] = (int)bn_rng_below(&rng, (uint64_t)cfg->model.vocab_size);
-        time_steps(&m, &opt, tokens, cfg, steps, r);
+        s = time_steps(&m, &opt, tokens, cfg, steps, r, err);
         /* the training's peak, before the measurements below allocate their own buffers */
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         r->peak_rss_mib = (double)ru.ru_maxrss / 1024.0;
+    }
+    if (s == BN_OK) {
         r->params = m.num_params;
         r->tokens_per_sec = (double)B * T / (r->med.step_ms / 1e3);
         r->flops_per_token = bn_model_train_flops_per_token(&cfg->model, T);
         r->gflops = r->flops_per_token * r->tokens_per_sec / 1e9;
-        r->sgemm_peak = measure_sgemm_peak(m.pool);
+        s = measure_sgemm_peak(m.pool, &r->sgemm_peak, err);
+    }
+    if (s == BN_OK) {
         int M = B * T < 2048 ? B * T : 2048;
-        r->n_kernels = measure_kernels(m.pool, M, 2 * cfg->model.ffn_size,
-                                       cfg->model.hidden_size, r->kernels);
+        s = measure_kernels(m.pool, M, 2 * cfg->model.ffn_size, cfg->model.hidden_size,
+                            r->kernels, &r->n_kernels, err);
     }
     bn_adamw_free(&opt);
     bn_model_free(&m);
@@ -289,7 +318,7 @@ static bn_status bench_config(const bn_config *cfg, const bn_kernels *k, int ste
 static bn_status bench_load(const bn_cli *cli, const char *name, int threads, bn_config *cfg,
                             bn_error *err)
 {
-    char path[BN_PATH_MAX + 32];
+    char path[BN_PATH_MAX];
     bn_config_defaults(cfg);
     bn_status s = bn_experiment_path(name, path, sizeof path, err);
     if (s == BN_OK)

@@ -72,17 +72,20 @@ static double time_decode(bn_decoder *d, const int *tokens, int n, bn_error *err
 
 /* The full re-forward: n greedy tokens after PROMPT, one bn_generate_greedy call each (as
  * bn_chat_complete and the evaluations did before the decoder). */
-static double time_reforward(bn_model *m, const int *tokens, int n)
+static double time_reforward(bn_model *m, const int *tokens, int n, bn_error *err)
 {
     int cap = PROMPT + n, len = PROMPT;
     int *row = malloc(sizeof(int) * (size_t)cap);
-    if (!row)
+    if (!row) {
+        bn_nomem(err, "the re-forward's row", sizeof(int) * (size_t)cap);
         return NAN;
+    }
     memcpy(row, tokens, sizeof(int) * PROMPT);
     bn_gen_batch batch = {.tokens = row, .len = &len, .rows = 1, .cap = cap};
     double t0 = now_s();
     for (int i = 0; i < n; i++)
-        bn_generate_greedy(m, &batch, 1, NULL, 0, 0);
+        if (bn_generate_greedy(m, &batch, 1, NULL, 0, 0, err) != BN_OK)
+            break;
     double rate = (len - PROMPT) / (now_s() - t0);
     free(row);
     return rate;
@@ -101,7 +104,7 @@ static bn_status bench_one(const bn_model_config *mc, const bn_kernels *k, gen_r
     int *tokens = malloc(sizeof(int) * (size_t)S);
     bn_status s = tokens ? bn_model_init_mode(&m, mc, 1, PROMPT + reforward, k, r->threads,
                                               BN_MODEL_INFERENCE, err)
-                         : bn_fail(err, BN_ERR_NOMEM, "out of memory");
+                         : bn_nomem(err, "the benchmark's tokens", sizeof(int) * (size_t)S);
     if (s == BN_OK) {
         bn_rng rng;
         bn_rng_seed(&rng, 1337);
@@ -114,7 +117,8 @@ static bn_status bench_one(const bn_model_config *mc, const bn_kernels *k, gen_r
     if (s == BN_OK) {
         r->prefill = time_prefill(&d, tokens, S, err);
         r->decode = time_decode(&d, tokens, r->decode_len, err);
-        r->reforward = time_reforward(&m, tokens, reforward);
+        r->reforward = time_reforward(&m, tokens, reforward, err);
+        s = err->status; /* a timing that failed says why (NaN alone would be silent) */
     }
     bn_decoder_free(&d);
     if (tokens)
@@ -152,7 +156,7 @@ static void print_result(const gen_result *r, int json)
 static bn_status load_model_config(const bn_cli *cli, const char *name, bn_config *cfg,
                                    bn_error *err)
 {
-    char path[BN_PATH_MAX + 32];
+    char path[BN_PATH_MAX];
     bn_config_defaults(cfg);
     bn_status s = bn_experiment_path(name, path, sizeof path, err);
     if (s == BN_OK)

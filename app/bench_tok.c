@@ -110,7 +110,7 @@ static bn_status time_encoding(tok_bench *b, const char *text, bn_error *err)
 {
     bn_tokenizer *t = NULL;
     char shipped[BN_PATH_MAX];
-    bn_status st = bn_tok_open(&t, bn_tokenizer_arg(b->tokenizer, shipped, sizeof shipped), err);
+    bn_status st = bn_tok_open(&t, bn_tokenizer_arg(b->tokenizer, shipped), err);
     int *ids = st == BN_OK ? malloc(sizeof(int) * ENCODE_CHUNK * 2) : NULL;
     if (st == BN_OK && !ids)
         st = bn_fail(err, BN_ERR_NOMEM, "out of memory");
@@ -136,7 +136,7 @@ static void remove_scratch(const char *dir)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
-    char path[4096];
+    char path[BN_PATH_MAX];
     while (d && (e = readdir(d)) != NULL)
         if (e->d_name[0] != '.' &&
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
@@ -155,7 +155,7 @@ static bn_status time_prepare(tok_bench *b, bn_error *err)
     if (!mkdtemp(dir))
         return bn_fail(err, BN_ERR_IO, "%s: cannot create a scratch directory", dir);
     char shipped[BN_PATH_MAX];
-    bn_status st = bn_tok_open(&t, bn_tokenizer_arg(b->tokenizer, shipped, sizeof shipped), err);
+    bn_status st = bn_tok_open(&t, bn_tokenizer_arg(b->tokenizer, shipped), err);
     const char *inputs[] = {b->corpus};
     bn_prepare_opts o = {.tok = t, .out_dir = dir, .inputs = inputs, .n_inputs = 1,
                          .val_fraction = BN_PREPARE_VAL_FRACTION,
@@ -231,7 +231,7 @@ static int print_tok_json(const tok_bench *b)
 
 int bn_cmd_bench_tokenizer(const bn_cli *cli)
 {
-    char sample[4096];
+    char sample[BN_PATH_MAX];
     tok_bench b = {.tokenizer = cli->tokenizer, .corpus = cli->corpus,
                    .threads = bn_resolve_threads(cli->threads)};
     bn_error err = {0};

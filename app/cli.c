@@ -322,7 +322,7 @@ static void print_experiment_sizes(FILE *out)
                                         "baseline-95m"};
     fprintf(out, "\nParameters of the shipped experiments:\n");
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        char path[BN_PATH_MAX + 32], count[32];
+        char path[BN_PATH_MAX], count[32];
         bn_config cfg;
         bn_error err = {0};
         bn_config_defaults(&cfg);
@@ -358,10 +358,11 @@ static bn_status add_set(bn_cli *cli, const char *key, const char *value, bn_err
     if (cli->n_sets == BN_CLI_MAX_SETS)
         return bn_fail(err, BN_ERR_INPUT, "too many --set options (at most %d)", BN_CLI_MAX_SETS);
     char *slot = cli->set_storage[cli->n_sets];
-    if (key)
-        snprintf(slot, sizeof cli->set_storage[0], "%s=%s", key, value);
-    else
-        snprintf(slot, sizeof cli->set_storage[0], "%s", value);
+    int n = key ? snprintf(slot, sizeof cli->set_storage[0], "%s=%s", key, value)
+                : snprintf(slot, sizeof cli->set_storage[0], "%s", value);
+    if (n < 0 || (size_t)n >= sizeof cli->set_storage[0]) /* never a cut value */
+        return bn_fail(err, BN_ERR_INPUT, "%.80s...: too long (a value of at most %d "
+                       "characters)", slot, BN_PATH_MAX - 1);
     cli->sets[cli->n_sets++] = slot;
     return BN_OK;
 }

@@ -13,15 +13,20 @@ static int ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+/* A path snprintf wrote n bytes of into out[cap]: refused by name when it did not fit. */
+static bn_status fits(const char *out, size_t cap, bn_error *err, int n)
+{
+    return n >= 0 && (size_t)n < cap ? BN_OK : bn_path_too_long(err, out, n);
+}
+
 bn_status bn_experiment_path(const char *name, char *out, size_t cap, bn_error *err)
 {
-    if (strchr(name, '/') || ends_with(name, ".ini")) {
-        snprintf(out, cap, "%s", name);
-        return BN_OK;
-    }
+    if (strchr(name, '/') || ends_with(name, ".ini"))
+        return fits(out, cap, err, snprintf(out, cap, "%s", name));
     const char *const dirs[] = {"experiments", BN_PKGDATADIR "/experiments"};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        snprintf(out, cap, "%s/%s.ini", dirs[i], name);
+        if (fits(out, cap, err, snprintf(out, cap, "%s/%s.ini", dirs[i], name)) != BN_OK)
+            return BN_ERR_INPUT;
         if (access(out, R_OK) == 0)
             return BN_OK;
     }
@@ -35,7 +40,8 @@ bn_status bn_asset_path(const char *rel, char *out, size_t cap, bn_error *err)
 {
     const char *const dirs[] = {"assets", BN_PKGDATADIR "/assets"};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        snprintf(out, cap, "%s/%s", dirs[i], rel);
+        if (fits(out, cap, err, snprintf(out, cap, "%s/%s", dirs[i], rel)) != BN_OK)
+            return BN_ERR_INPUT;
         if (access(out, R_OK) == 0)
             return BN_OK;
     }
@@ -43,26 +49,27 @@ bn_status bn_asset_path(const char *rel, char *out, size_t cap, bn_error *err)
                    rel, BN_PKGDATADIR);
 }
 
-const char *bn_tokenizer_arg(const char *arg, char *buf, size_t cap)
+const char *bn_tokenizer_arg(const char *arg, char buf[BN_PATH_MAX])
 {
     char rel[128];
     bn_error ignored;
     if (strchr(arg, '/') || strchr(arg, '.') || strlen(arg) > 64)
         return arg;
     snprintf(rel, sizeof rel, "%s/tokenizer.json", arg);
-    return bn_asset_path(rel, buf, cap, &ignored) == BN_OK ? buf : arg;
+    return bn_asset_path(rel, buf, BN_PATH_MAX, &ignored) == BN_OK ? buf : arg;
 }
 
-/* ${XDG_CACHE_HOME:-$HOME/.cache}/bitnet-tui/datasets, or "" when neither is set. */
-static void cache_dir(char *out, size_t cap)
+/* ${XDG_CACHE_HOME:-$HOME/.cache}/bitnet-tui/datasets (BN_PATH_MAX bytes), or "" when
+ * neither is set. */
+static bn_status cache_dir(char *out, bn_error *err)
 {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    out[0] = '\0';
     if (xdg && xdg[0] == '/')
-        snprintf(out, cap, "%s/bitnet-tui/datasets", xdg);
-    else if (home && home[0])
-        snprintf(out, cap, "%s/.cache/bitnet-tui/datasets", home);
-    else
-        out[0] = '\0';
+        return bn_path_printf(out, err, "%s/bitnet-tui/datasets", xdg);
+    if (home && home[0])
+        return bn_path_printf(out, err, "%s/.cache/bitnet-tui/datasets", home);
+    return BN_OK;
 }
 
 bn_status bn_text_sample_locate(bn_data_sample *s, bn_error *err)
@@ -81,7 +88,11 @@ bn_status bn_text_sample_locate(bn_data_sample *s, bn_error *err)
         s->train[0] = '\0';
         return st;
     }
-    cache_dir(s->cache_dir, sizeof s->cache_dir);
+    st = cache_dir(s->cache_dir, err);
+    if (st != BN_OK) {
+        s->train[0] = '\0';
+        return st;
+    }
     /* the assets directory is where the sample's tokenizer was found, less its REL */
     size_t rel = strlen("/tinystories/tokenizer.json");
     snprintf(s->assets, sizeof s->assets, "%.*s", (int)(strlen(s->tokenizer) - rel),

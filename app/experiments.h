@@ -16,9 +16,9 @@ bn_status bn_experiment_path(const char *name_or_path, char *out, size_t cap, bn
 bn_status bn_asset_path(const char *rel, char *out, size_t cap, bn_error *err);
 
 /* A --tokenizer argument: a shipped tokenizer's name ("gpt2", "tinystories": no '/' or '.')
- * becomes its bn_asset_path, written into buf; anything else (a path, "arithmetic",
+ * becomes its bn_asset_path, written into buf (BN_PATH_MAX bytes); anything else (a path, "arithmetic",
  * "tictactoe", a name with no shipped tokenizer) is returned as it is. */
-const char *bn_tokenizer_arg(const char *arg, char *buf, size_t cap);
+const char *bn_tokenizer_arg(const char *arg, char buf[BN_PATH_MAX]);
 
 /* The shipped TinyStories sample that a text run with an empty [data] path trains on
  * (README, "Shipped data"): its texts and tokenizer (bn_asset_path) and the cache directory

@@ -168,13 +168,15 @@ static int is_dir(const char *path)
 static bn_status resolve_run(plot_args *a, int i, bn_error *err)
 {
     const char *run = a->runs[i];
-    char in_runs[BN_PATH_MAX + 8];
-    snprintf(in_runs, sizeof in_runs, "%s/%s", a->runs_dir, run);
+    char in_runs[BN_PATH_MAX];
+    bn_status s = bn_path_printf(a->dirs[i], err, "%s", run);
+    if (s == BN_OK)
+        s = bn_path_join(in_runs, a->runs_dir, run, err);
+    if (s != BN_OK)
+        return s;
     if (!strchr(run, '/') && is_dir(in_runs))
         snprintf(a->dirs[i], sizeof a->dirs[i], "%s", in_runs);
-    else if (is_dir(run))
-        snprintf(a->dirs[i], sizeof a->dirs[i], "%s", run);
-    else
+    else if (!is_dir(run))
         return bn_fail(err, BN_ERR_INPUT, "%s: no such run (not a run directory, nor a run id "
                        "in %s)", run, a->runs_dir);
     size_t n = strlen(a->dirs[i]);
@@ -239,23 +241,22 @@ static int plot_terminal(const plot_args *a, const bn_curve *curves)
 }
 
 /* The PNG's path: --png FILE, else the first run's plots/METRIC.png (plots/ made). */
-static bn_status png_path(const plot_args *a, char *out, size_t cap, bn_error *err)
+static bn_status png_path(const plot_args *a, char *out, bn_error *err)
 {
-    if (a->png) {
-        snprintf(out, cap, "%s", a->png);
-        return BN_OK;
-    }
-    snprintf(out, cap, "%s/plots", a->dirs[0]);
-    if (mkdir(out, 0777) != 0 && errno != EEXIST)
+    if (a->png)
+        return bn_path_printf(out, err, "%s", a->png);
+    bn_status s = bn_path_printf(out, err, "%s/plots/%s.png", a->dirs[0], a->metric);
+    if (s == BN_OK)
+        s = bn_path_join(out, a->dirs[0], "plots", err);
+    if (s == BN_OK && mkdir(out, 0777) != 0 && errno != EEXIST)
         return bn_fail(err, BN_ERR_INPUT, "%s: cannot make the directory (%s)", out,
                        strerror(errno));
-    snprintf(out, cap, "%s/plots/%s.png", a->dirs[0], a->metric);
-    return BN_OK;
+    return s == BN_OK ? bn_path_printf(out, err, "%s/plots/%s.png", a->dirs[0], a->metric) : s;
 }
 
 static bn_status plot_png(const plot_args *a, const bn_curve *curves, bn_error *err)
 {
-    char path[BN_PATH_MAX + 64], title[512];
+    char path[BN_PATH_MAX], title[512];
     snprintf(title, sizeof title, "%s: ", a->metric);
     const char *labels[MAX_RUNS];
     for (int i = 0; i < a->n_runs; i++) {
@@ -266,7 +267,7 @@ static bn_status plot_png(const plot_args *a, const bn_curve *curves, bn_error *
     if (a->width && (a->width < 200 || a->height < 150))
         return bn_fail(err, BN_ERR_INPUT, "--size %dx%d: a PNG is at least 200x150", a->width,
                        a->height);
-    bn_status s = png_path(a, path, sizeof path, err);
+    bn_status s = png_path(a, path, err);
     bn_pngplot_opts o = {a->width ? a->width : 1200, a->height ? a->height : 800, a->smooth,
                          a->log, a->metric, x_unit(a->x), title};
     if (s == BN_OK)

@@ -234,7 +234,7 @@ static bn_status run(prepare_args *a, int *stopped_by, bn_error *err)
 {
     bn_tokenizer *t = NULL;
     char shipped[BN_PATH_MAX];
-    bn_status st = bn_tok_open(&t, bn_tokenizer_arg(a->tokenizer, shipped, sizeof shipped),
+    bn_status st = bn_tok_open(&t, bn_tokenizer_arg(a->tokenizer, shipped),
                                err);
     if (st != BN_OK)
         return st;

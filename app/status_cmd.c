@@ -366,9 +366,9 @@ int bn_cmd_status(int argc, char **argv)
         usage(stdout);
     if (r != 0)
         return r == 1 ? BN_EXIT_OK : r;
-    char dir[BN_PATH_MAX + BN_NAME_MAX + 2];
+    char dir[BN_PATH_MAX];
     bn_error err = {0};
-    if (bn_run_resolve(a.runs_dir, a.run, dir, sizeof dir, &err) != BN_OK) {
+    if (bn_run_resolve(a.runs_dir, a.run, dir, &err) != BN_OK) {
         fprintf(stderr, "bitnet-tui: %s\n", err.msg);
         return BN_EXIT_INPUT;
     }

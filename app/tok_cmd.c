@@ -156,7 +156,7 @@ int bn_cmd_tokenizer(const bn_cli *cli)
         st = bn_fail(&err, BN_ERR_INPUT, "tokenizer %s: unknown action (encode, decode, info)",
                      a);
     if (st == BN_OK)
-        st = bn_tok_open(&t, bn_tokenizer_arg(cli->tokenizer, shipped, sizeof shipped), &err);
+        st = bn_tok_open(&t, bn_tokenizer_arg(cli->tokenizer, shipped), &err);
     if (st == BN_OK)
         st = strcmp(a, "encode") == 0   ? encode(t, &err)
              : strcmp(a, "decode") == 0 ? decode(t, &err)

@@ -77,9 +77,11 @@ static bn_status parse_flag(train_args *a, int argc, char **argv, int *i, bn_err
 /* --out's directory must exist: refused before any work, not after it. */
 static bn_status check_out(const char *out, bn_error *err)
 {
-    char dir[4096];
+    char dir[BN_PATH_MAX];
     const char *slash = strrchr(out, '/');
     struct stat sb;
+    if (strlen(out) >= BN_PATH_MAX)
+        return bn_path_too_long(err, out, (long)strlen(out));
     if (!slash)
         return BN_OK;
     snprintf(dir, sizeof dir, "%.*s", (int)(slash - out) + (slash == out), out);

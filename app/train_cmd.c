@@ -207,7 +207,9 @@ static bn_status config_path(const bn_cli *cli, char *path, size_t cap, bn_error
     if (cli->resume) { /* a run directory, or RUN/checkpoints/step_N (README, "Resume") */
         if (bn_checkpoint_resume_target(cli->resume, run_dir, sizeof run_dir, &step, err) != BN_OK)
             return BN_ERR_INPUT;
-        snprintf(path, cap, "%s/meta/config.ini", run_dir);
+        int n = snprintf(path, cap, "%s/meta/config.ini", run_dir);
+        if (n < 0 || (size_t)n >= cap)
+            return bn_path_too_long(err, path, n);
     } else if (bn_experiment_path(cli->experiment, path, cap, err) != BN_OK)
         return BN_ERR_INPUT;
     return BN_OK;
@@ -215,7 +217,7 @@ static bn_status config_path(const bn_cli *cli, char *path, size_t cap, bn_error
 
 static bn_status load_config(const bn_cli *cli, bn_config *cfg, bn_error *err)
 {
-    char path[BN_PATH_MAX + 32];
+    char path[BN_PATH_MAX];
     if (config_path(cli, path, sizeof path, err) != BN_OK)
         return BN_ERR_INPUT;
     bn_status s = bn_config_load(cfg, path, err);
@@ -230,7 +232,7 @@ static bn_status load_config(const bn_cli *cli, bn_config *cfg, bn_error *err)
 static bn_status load_config_ranked(const bn_cli *cli, bn_job *job, bn_config *cfg,
                                     bn_error *err)
 {
-    char path[BN_PATH_MAX + 32];
+    char path[BN_PATH_MAX];
     char *origin = NULL, *text = NULL;
     size_t len;
     if (job->rank == 0 && config_path(cli, path, sizeof path, err) == BN_OK &&

@@ -77,7 +77,8 @@ static json_t *answer_record(const char b[BN_TTT_CELLS], const bn_ttt_answer *a)
                      a->top_digit, "legal_unmasked", a->legal, "probs", probs);
 }
 
-/* Answer one line; returns 0 when it was refused. */
+/* Answer one line; returns 0 when it was refused, -1 when the model could not answer (out
+ * of memory: said on stderr). */
 static int answer_line(bn_model *m, const bn_tokenizer *tok, const char *line, char player)
 {
     bn_ttt_game g;
@@ -106,7 +107,11 @@ static int answer_line(bn_model *m, const bn_tokenizer *tok, const char *line, c
             g.moves[g.n_moves++] = rest.moves[i];
     }
     bn_ttt_answer a;
-    bn_ttt_model_answer(m, tok, &g, 1, &a);
+    bn_error err = {0};
+    if (bn_ttt_model_answer(m, tok, &g, 1, &a, &err) != BN_OK) {
+        fprintf(stderr, "bitnet-tui: %s\n", err.msg);
+        return -1;
+    }
     print_record(answer_record(b, &a));
     return 1;
 }
@@ -125,7 +130,8 @@ int bn_cmd_move(const bn_cli *cli)
     }
     int status = BN_EXIT_OK;
     if (cli->board) {
-        status = answer_line(&m, tok, cli->board, cli->player) ? BN_EXIT_OK : BN_EXIT_INPUT;
+        int r = answer_line(&m, tok, cli->board, cli->player);
+        status = r > 0 ? BN_EXIT_OK : r == 0 ? BN_EXIT_INPUT : BN_EXIT_RUNTIME;
     } else {
         char line[LINE_MAX_LEN];
         while (fgets(line, sizeof line, stdin)) {
@@ -137,8 +143,9 @@ int bn_cmd_move(const bn_cli *cli)
                 while ((c = getchar()) != EOF && c != '\n')
                     ;
                 print_error(line, "line too long for a tic-tac-toe position");
-            } else if (line[0] != '\0') {
-                answer_line(&m, tok, line, cli->player);
+            } else if (line[0] != '\0' && answer_line(&m, tok, line, cli->player) < 0) {
+                status = BN_EXIT_RUNTIME;
+                break;
             }
             fflush(stdout);
         }
@@ -183,8 +190,9 @@ static int read_move(const char b[BN_TTT_CELLS])
     }
 }
 
-/* One game; returns its result, or BN_TTT_ONGOING when the person quit. */
-static bn_ttt_result play_game(bn_model *m, const bn_tokenizer *tok, char human)
+/* One game; returns its result, or BN_TTT_ONGOING when the person quit or the model could
+ * not answer (err set). */
+static bn_ttt_result play_game(bn_model *m, const bn_tokenizer *tok, char human, bn_error *err)
 {
     bn_ttt_game g;
     memset(&g, 0, sizeof g);
@@ -200,7 +208,8 @@ static bn_ttt_result play_game(bn_model *m, const bn_tokenizer *tok, char human)
                 return BN_TTT_ONGOING;
         } else {
             bn_ttt_answer a;
-            bn_ttt_model_answer(m, tok, &g, 1, &a);
+            if (bn_ttt_model_answer(m, tok, &g, 1, &a, err) != BN_OK)
+                return BN_TTT_ONGOING;
             cell = a.cell;
             printf("model (%c) plays %d (p %.0f%%%s)\n", me, cell, 100.0 * a.probs[cell],
                    a.legal ? "" : "; its top digit was not a free cell");
@@ -237,7 +246,7 @@ int bn_cmd_play(const bn_cli *cli)
     printf("You play %c, the model %c; cells are numbered 0-8 row by row.\n", human,
            human == 'X' ? 'O' : 'X');
     for (;;) {
-        bn_ttt_result r = play_game(&m, tok, human);
+        bn_ttt_result r = play_game(&m, tok, human, &err);
         if (r == BN_TTT_ONGOING)
             break;
         you += r == (human == 'X' ? BN_TTT_X_WINS : BN_TTT_O_WINS);
@@ -254,7 +263,9 @@ int bn_cmd_play(const bn_cli *cli)
             break;
     }
     printf("\n");
+    if (err.status != BN_OK)
+        fprintf(stderr, "bitnet-tui: %s\n", err.msg);
     bn_tok_free(tok);
     bn_model_free(&m);
-    return BN_EXIT_OK;
+    return bn_exit_status(err.status);
 }

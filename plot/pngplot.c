@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/path.h"
 #include "client/chart.h"
 
 #define PI 3.14159265358979323846
@@ -37,9 +38,10 @@ void bn_pngplot_layout(int width, int height, int has_lr, bn_rect *main, bn_rect
     *lr = (bn_rect){left, top + main->h + gap, main->w, lr_h};
 }
 
-void bn_pngplot_ranges(const bn_curve *curves, int n, const bn_pngplot_opts *o, bn_scale *xs,
-                       bn_scale *ys)
+int bn_pngplot_ranges(const bn_curve *curves, int n, const bn_pngplot_opts *o, bn_scale *xs,
+                      bn_scale *ys)
 {
+    int r = 0;
     bn_scale_begin(xs, 0);
     bn_scale_begin(ys, o->log);
     for (int i = 0; i < n; i++) {
@@ -51,11 +53,14 @@ void bn_pngplot_ranges(const bn_curve *curves, int n, const bn_pngplot_opts *o, 
         if (ema) {
             bn_chart_ema(c->main.y, c->main.n, o->smooth, ema);
             bn_scale_widen(ys, ema, c->main.n);
+        } else {
+            r = -1;
         }
         free(ema);
     }
     bn_scale_end(xs, 0.0);
     bn_scale_end(ys, 0.05);
+    return r;
 }
 
 static double px_x(const panel *p, double v)
@@ -170,10 +175,12 @@ static void marker(cairo_t *cr, double x, double y, int hollow)
 
 /* Run i's metric: raw faint, smoothed bold, then its validation and evaluation markers
  * (evaluations on the right-hand 0..1 axis). */
-static void draw_run(const panel *p, const bn_curve *c, int i, double smooth)
+static int draw_run(const panel *p, const bn_curve *c, int i, double smooth)
 {
     double *ema = malloc(sizeof(double) * (size_t)(c->main.n + 1));
-    int smoothed = smooth > 0 && ema;
+    if (!ema)
+        return -1;
+    int smoothed = smooth > 0;
     set_color(p->cr, i, smoothed ? 0.25 : 1.0);
     polyline(p, c->main.x, c->main.y, c->main.n, smoothed ? 1.0 : 2.0);
     if (smoothed) {
@@ -189,6 +196,7 @@ static void draw_run(const panel *p, const bn_curve *c, int i, double smooth)
     for (int k = 0; k < c->eval.n; k++)
         marker(p->cr, px_x(p, c->eval.x[k]),
                p->r.y + (1 - bn_scale_frac(&unit, c->eval.y[k])) * p->r.h, 1);
+    return 0;
 }
 
 /* The right-hand axis of the evaluations (0..1), when a run has any. */
@@ -280,13 +288,14 @@ static int any(const bn_curve *curves, int n, size_t member)
     return 0;
 }
 
-static void draw_all(cairo_t *cr, const bn_curve *curves, const char *const *labels, int n,
-                     const bn_pngplot_opts *o)
+/* -1 when out of memory. */
+static int draw_all(cairo_t *cr, const bn_curve *curves, const char *const *labels, int n,
+                    const bn_pngplot_opts *o)
 {
     int has_lr = any(curves, n, offsetof(bn_curve, lr));
     panel mp = {cr, {0, 0, 0, 0}, {0, 0, 0}, {0, 0, 0}}, lp = mp;
     bn_pngplot_layout(o->width, o->height, has_lr, &mp.r, &lp.r);
-    bn_pngplot_ranges(curves, n, o, &mp.xs, &mp.ys);
+    int r = bn_pngplot_ranges(curves, n, o, &mp.xs, &mp.ys);
     lp.xs = mp.xs;
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
@@ -303,8 +312,8 @@ static void draw_all(cairo_t *cr, const bn_curve *curves, const char *const *lab
     cairo_save(cr); /* curves stay in the panel; markers on its edge show whole */
     cairo_rectangle(cr, mp.r.x - 8, mp.r.y - 8, mp.r.w + 16, mp.r.h + 16);
     cairo_clip(cr);
-    for (int i = 0; i < n; i++)
-        draw_run(&mp, &curves[i], i, o->smooth);
+    for (int i = 0; i < n && r == 0; i++)
+        r = draw_run(&mp, &curves[i], i, o->smooth);
     cairo_restore(cr);
     if (any(curves, n, offsetof(bn_curve, eval)))
         eval_axis(&mp);
@@ -315,18 +324,21 @@ static void draw_all(cairo_t *cr, const bn_curve *curves, const char *const *lab
         cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
         text_at(cr, mp.r.x + mp.r.w / 2, mp.r.y + mp.r.h + 40, 0.5, o->x_unit);
     }
+    return r;
 }
 
 bn_status bn_pngplot_write(const char *path, const bn_curve *curves,
                            const char *const *labels, int n, const bn_pngplot_opts *o,
                            bn_error *err)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    char tmp[BN_PATH_MAX];
+    bn_status bst = bn_path_printf(tmp, err, "%s.tmp.%ld", path, (long)getpid());
+    if (bst != BN_OK)
+        return bst;
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, o->width, o->height);
     cairo_t *cr = cairo_create(s);
-    draw_all(cr, curves, labels, n, o);
-    cairo_status_t st = cairo_status(cr);
+    cairo_status_t st = draw_all(cr, curves, labels, n, o) == 0 ? cairo_status(cr)
+                                                                 : CAIRO_STATUS_NO_MEMORY;
     cairo_destroy(cr);
     if (st == CAIRO_STATUS_SUCCESS)
         st = cairo_surface_write_to_png(s, tmp);

@@ -27,8 +27,8 @@ typedef struct {
 void bn_pngplot_layout(int width, int height, int has_lr, bn_rect *main, bn_rect *lr);
 
 /* The x range (unpadded) and the metric's y range (raw, smoothed and validation values,
- * padded 5%) that the image uses. */
-void bn_pngplot_ranges(const bn_curve *curves, int n, const bn_pngplot_opts *o, bn_scale *xs,
+ * padded 5%) that the image uses; -1 when out of memory (for the smoothed values). */
+int bn_pngplot_ranges(const bn_curve *curves, int n, const bn_pngplot_opts *o, bn_scale *xs,
                        bn_scale *ys);
 
 /* Draw curves[0..n) (labelled labels[i]) into path. An unwritable path is BN_ERR_INPUT

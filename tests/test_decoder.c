@@ -323,7 +323,7 @@ static void check_chat_complete(void)
             continue;
         }
         bn_gen_batch batch = {.tokens = ids, .len = &len, .rows = 1, .cap = s.S};
-        bn_generate_greedy(&m, &batch, 30, &eos, 1, 0);
+        bn_generate_greedy(&m, &batch, 30, &eos, 1, 0, NULL);
         for (int t = start; t < len && ids[t] != eos; t++) {
             const char *piece;
             size_t n = bn_tok_piece(tok, ids[t], &piece);

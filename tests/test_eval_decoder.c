@@ -131,7 +131,7 @@ static void check_greedy(void)
         for (int r = 0; r < ROWS; r++)
             plen[r] = len[r] = arith_prompt(tok, &rng, batch + r * S, S - MAX_NEW);
         bn_gen_batch b = {.tokens = batch, .len = len, .rows = ROWS, .cap = S};
-        bn_generate_greedy(&m, &b, MAX_NEW, stop, 2, pad);
+        bn_generate_greedy(&m, &b, MAX_NEW, stop, 2, pad, NULL);
         for (int r = 0; r < ROWS; r++) {
             memcpy(row, batch + r * S, sizeof(int) * (size_t)plen[r]);
             int n = bn_greedy_row(&d, row, plen[r], S, MAX_NEW, stop, 2, &err);
@@ -226,7 +226,7 @@ static void check_ttt(void)
     bn_rng_seed(&rng, 9);
     for (int i = 0; i < N; i++)
         random_position(&rng, &g[i]);
-    bn_ttt_model_answer(&m, tok, g, N, got);
+    bn_ttt_model_answer(&m, tok, g, N, got, NULL);
     for (int first = 0; first < N; first += ROWS)
         batched_answers(&m, tok, g + first, ROWS, batched + first);
     for (int i = 0; i < N; i++)

@@ -242,10 +242,10 @@ static void test_ttt_answers(void)
     bn_ttt_answer *ac = calloc(N_POS, sizeof *ac), *ab = calloc(N_POS, sizeof *ab);
     random_positions(g, N_POS);
     for (int i = 0; i < N_POS; i++)
-        bn_ttt_model_answer(&one, v, &g[i], 1, &a1[i]);
-    bn_ttt_model_answer(&wide, v, g, N_POS, aw);    /* one forward of 300 rows */
-    bn_ttt_model_answer(&chunked, v, g, N_POS, ac); /* forwards of 7 rows */
-    bn_ttt_model_answer(&one, v, g, N_POS, ab);    /* forwards of 1 row, in one call */
+        bn_ttt_model_answer(&one, v, &g[i], 1, &a1[i], NULL);
+    bn_ttt_model_answer(&wide, v, g, N_POS, aw, NULL);    /* one forward of 300 rows */
+    bn_ttt_model_answer(&chunked, v, g, N_POS, ac, NULL); /* forwards of 7 rows */
+    bn_ttt_model_answer(&one, v, g, N_POS, ab, NULL);    /* forwards of 1 row, in one call */
     int same_w = 0, same_c = 0, same_b = 0, answered = 0;
     for (int i = 0; i < N_POS; i++) {
         same_w += same_answer(&a1[i], &aw[i]);

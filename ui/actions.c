@@ -299,9 +299,9 @@ static void load_samples_and_checkpoints(bn_ui *ui)
         len += snprintf(text + len, sizeof text - (size_t)len, " %ld", steps[i]);
     bn_ui_log(ui, k ? BN_LOG_INFO : BN_LOG_WARN, "%s%s", text,
               k ? "; chat uses the latest" : " none: chat needs one");
-    if (k)
-        snprintf(ui->session.snap.last_checkpoint, sizeof ui->session.snap.last_checkpoint,
-                 "%s/checkpoints/step_%06ld", ui->session.run_dir, steps[k - 1]);
+    if (k && bn_path_printf(ui->session.snap.last_checkpoint, NULL, "%s/checkpoints/step_%06ld",
+                            ui->session.run_dir, steps[k - 1]) != BN_OK)
+        bn_ui_log(ui, BN_LOG_WARN, "%.80s...: path too long", ui->session.run_dir);
 }
 
 void bn_ui_open_run(bn_ui *ui, int index)
@@ -426,7 +426,7 @@ static long route_prompt(bn_ui *ui, const char *prompt, bn_req_origin *origin)
                                                            : "busy with the previous prompt");
         return id;
     }
-    char ckpt[BN_PATH_MAX + 64];
+    char ckpt[BN_PATH_MAX];
     bn_error err = {0};
     if (bn_checkpoint_latest(s->run_dir, ckpt, sizeof ckpt, &err) != BN_OK) {
         bn_ui_flash(ui, "this run has no checkpoint to chat with");

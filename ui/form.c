@@ -110,9 +110,11 @@ bn_status bn_form_config(const bn_form *f, bn_config *out, bn_error *err)
     if (s != BN_OK)
         return s;
     if (out->log.run_id[0]) {
-        char dir[BN_PATH_MAX + BN_NAME_MAX + 2];
+        char dir[BN_PATH_MAX];
         struct stat st;
-        snprintf(dir, sizeof dir, "%s/%s", out->log.runs_dir, out->log.run_id);
+        s = bn_path_join(dir, out->log.runs_dir, out->log.run_id, err);
+        if (s != BN_OK)
+            return s;
         if (stat(dir, &st) == 0)
             return bn_fail(err, BN_ERR_INPUT, "run id '%s': %s exists; choose another",
                            out->log.run_id, dir);

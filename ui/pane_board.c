@@ -44,7 +44,7 @@ static void board_ask(bn_ui *ui)
     if (bn_session_active(s)) {
         id = bn_session_move(s, text);
     } else {
-        char ckpt[BN_PATH_MAX + 64];
+        char ckpt[BN_PATH_MAX];
         bn_error err = {0};
         if (bn_checkpoint_latest(s->run_dir, ckpt, sizeof ckpt, &err) != BN_OK) {
             snprintf(g->message, sizeof g->message, "this run has no checkpoint to play");

@@ -4,6 +4,7 @@
 #define BN_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 typedef enum {
     BN_OK = 0,
@@ -24,5 +25,10 @@ typedef struct {
  * `return bn_fail(err, BN_ERR_INPUT, "%s: ...", path);`. Safe with err == NULL. */
 bn_status bn_fail(bn_error *err, bn_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* An allocation of `bytes` that failed: BN_ERR_NOMEM "out of memory allocating <what>
+ * (<bytes> in bytes, KiB, MiB or GiB)", e.g. "out of memory allocating the AdamW moments
+ * (1526.0 MiB)". Out of memory is a resource failure, like a full disk: exit status 1. */
+bn_status bn_nomem(bn_error *err, const char *what, size_t bytes);
 
 #endif

@@ -1,5 +1,6 @@
 /* fileio.c - whole-file reads, atomic writes, directory creation. */
 #include "base/fileio.h"
+#include "base/path.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,9 +11,10 @@
 
 bn_status bn_mkdirs(const char *path, bn_error *err)
 {
-    char buf[1024];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return bn_fail(err, BN_ERR_INPUT, "%s: path too long", path);
+    char buf[BN_PATH_MAX];
+    bn_status s = bn_path_printf(buf, err, "%s", path);
+    if (s != BN_OK)
+        return s;
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/')
             continue;
@@ -52,8 +54,11 @@ bn_status bn_read_file(const char *path, char **text, size_t *len, bn_error *err
     }
     int failed = ferror(f);
     fclose(f);
-    if (!buf)
-        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
+    if (!buf) {
+        char what[BN_PATH_MAX + 32];
+        snprintf(what, sizeof what, "the contents of %s", path); /* a message: cut is fine */
+        return bn_nomem(err, what, cap);
+    }
     if (failed) {
         free(buf);
         return bn_fail(err, BN_ERR_INPUT, "%s: cannot read", path);
@@ -67,9 +72,10 @@ bn_status bn_read_file(const char *path, char **text, size_t *len, bn_error *err
 bn_status bn_write_parts_atomic(const char *path, const bn_bytes *parts, int n_parts,
                                 bn_error *err)
 {
-    char tmp[1100];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return bn_fail(err, BN_ERR_INPUT, "%s: path too long", path);
+    char tmp[BN_PATH_MAX];
+    bn_status s = bn_path_printf(tmp, err, "%s.tmp", path);
+    if (s != BN_OK)
+        return s;
     FILE *f = fopen(tmp, "wb");
     if (!f)
         return bn_fail(err, BN_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));

@@ -18,7 +18,6 @@
 #include "io/jsonio.h"
 #include "tok/bpe.h"
 
-#define CK_PATH_CAP 4096
 #define FORMAT_NAME "bitnet-tui"
 #define FORMAT_VERSION "1"
 #define MODEL_FILE "model.safetensors"
@@ -45,7 +44,7 @@ static bn_status path_printf(char *out, size_t cap, bn_error *err, const char *f
     int n = vsnprintf(out, cap, fmt, ap);
     va_end(ap);
     if (n < 0 || (size_t)n >= cap)
-        return bn_fail(err, BN_ERR_INPUT, "%.200s...: path too long", out);
+        return bn_path_too_long(err, out, n);
     return BN_OK;
 }
 
@@ -126,7 +125,7 @@ static bn_status remove_dir(const char *path, bn_error *err)
     while (st == BN_OK && (e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        char file[CK_PATH_CAP];
+        char file[BN_PATH_MAX];
         st = path_printf(file, sizeof file, err, "%s/%s", path, e->d_name);
         if (st == BN_OK && unlink(file) != 0)
             st = bn_fail(err, BN_ERR_IO, "%s: cannot remove: %s", file, strerror(errno));
@@ -262,7 +261,7 @@ static bn_status fresh_dir(const char *path, bn_error *err)
 static bn_status write_tokenizer(const char *tmp, const bn_tokenizer *tok,
                                  char hash[BN_TOK_HASH_CAP], bn_error *err)
 {
-    char path[CK_PATH_CAP];
+    char path[BN_PATH_MAX];
     hash[0] = '\0';
     if (!tok || !bn_tok_is_bpe(tok))
         return BN_OK;
@@ -279,7 +278,7 @@ static bn_status write_all_files(const char *tmp, const bn_model *m, const bn_ad
                                  const char *experiment, const bn_tokenizer *tok,
                                  bn_error *err)
 {
-    char path[CK_PATH_CAP], hash[BN_TOK_HASH_CAP];
+    char path[BN_PATH_MAX], hash[BN_TOK_HASH_CAP];
     bn_status st = write_tokenizer(tmp, tok, hash, err);
     if (st == BN_OK)
         st = path_printf(path, sizeof path, err, "%s/" MODEL_FILE, tmp);
@@ -314,7 +313,7 @@ static bn_status swap_into_place(const char *dir, const char *tmp, const char *o
     if (rename(tmp, dir) != 0)
         return bn_fail(err, BN_ERR_IO, "%s: cannot rename %s into place: %s", dir, tmp,
                        strerror(errno));
-    char parent[CK_PATH_CAP];
+    char parent[BN_PATH_MAX];
     parent_dir(dir, parent, sizeof parent);
     fsync_dir(parent);
     return remove_dir(old, err);
@@ -332,7 +331,7 @@ bn_status bn_checkpoint_save_tok(const char *dir, const bn_model *m, const bn_ad
                                  const char *experiment, const bn_tokenizer *tok,
                                  bn_error *err)
 {
-    char clean[CK_PATH_CAP], tmp[CK_PATH_CAP], old[CK_PATH_CAP];
+    char clean[BN_PATH_MAX], tmp[BN_PATH_MAX], old[BN_PATH_MAX];
     if (!dir || !*dir)
         return bn_fail(err, BN_ERR_INPUT, "checkpoint: empty directory name");
     if (!config_ini)
@@ -394,7 +393,7 @@ static bn_status check_format(const char *path, const bn_st_file *file, long *st
 bn_status bn_checkpoint_open(const char *path, bn_config *cfg, bn_st_file *file,
                              long *step, bn_error *err)
 {
-    char model_path[CK_PATH_CAP], origin[CK_PATH_CAP];
+    char model_path[BN_PATH_MAX], origin[BN_PATH_MAX];
     memset(file, 0, sizeof *file);
     if (!path || !*path)
         return bn_fail(err, BN_ERR_INPUT, "checkpoint: empty path");
@@ -426,17 +425,17 @@ bn_status bn_checkpoint_open(const char *path, bn_config *cfg, bn_st_file *file,
 bn_status bn_checkpoint_tokenizer(const char *path, const bn_st_file *file,
                                   bn_tokenizer **out, bn_error *err)
 {
-    char dir[CK_PATH_CAP], tok_path[CK_PATH_CAP], have[BN_TOK_HASH_CAP];
+    char dir[BN_PATH_MAX], tok_path[BN_PATH_MAX], have[BN_TOK_HASH_CAP];
     const char *want = bn_st_meta_get(file, TOKENIZER_HASH_KEY);
     struct stat sb;
     *out = NULL;
     if (!want)
         return BN_OK;
-    if (is_dir(path))
-        snprintf(dir, sizeof dir, "%s", path);
-    else
+    bn_status st = path_printf(dir, sizeof dir, err, "%s", path);
+    if (st == BN_OK && !is_dir(path))
         parent_dir(path, dir, sizeof dir);
-    bn_status st = path_printf(tok_path, sizeof tok_path, err, "%s/" TOKENIZER_FILE, dir);
+    if (st == BN_OK)
+        st = path_printf(tok_path, sizeof tok_path, err, "%s/" TOKENIZER_FILE, dir);
     if (st == BN_OK && stat(tok_path, &sb) != 0)
         return bn_fail(err, BN_ERR_INPUT,
                        "%s: missing: the checkpoint's metadata names tokenizer %.32s", tok_path,
@@ -576,7 +575,7 @@ static bn_status read_opt_step(const bn_st_file *file, long *t, bn_error *err)
 bn_status bn_checkpoint_load_training(const char *dir, const bn_model *m, bn_adamw *opt,
                                       bn_train_state *state, bn_error *err)
 {
-    char opt_path[CK_PATH_CAP], state_path[CK_PATH_CAP];
+    char opt_path[BN_PATH_MAX], state_path[BN_PATH_MAX];
     if (opt->n != m->num_params)
         return bn_fail(err, BN_ERR_INPUT, "%s: optimizer holds %zu values, model has %zu",
                        dir, opt->n, m->num_params);
@@ -629,7 +628,7 @@ static int newer_first(const void *a, const void *b)
 static bn_status add_entry(bn_checkpoint_list *list, const char *dir, const char *name,
                            size_t *cap, bn_error *err)
 {
-    char entry[CK_PATH_CAP];
+    char entry[BN_PATH_MAX];
     long step = step_of(name);
     if (step < 0 || strlen(name) >= sizeof list->at[0].name ||
         path_printf(entry, sizeof entry, NULL, "%s/%s", dir, name) != BN_OK || !is_dir(entry))
@@ -650,7 +649,7 @@ static bn_status add_entry(bn_checkpoint_list *list, const char *dir, const char
 
 bn_status bn_checkpoint_list_run(const char *run_dir, bn_checkpoint_list *list, bn_error *err)
 {
-    char dir[CK_PATH_CAP];
+    char dir[BN_PATH_MAX];
     memset(list, 0, sizeof *list);
     bn_status st = path_printf(dir, sizeof dir, err, "%s/checkpoints", run_dir);
     DIR *d = st == BN_OK ? opendir(dir) : NULL;
@@ -684,7 +683,7 @@ static int is_tmp_name(const char *name)
 
 bn_status bn_checkpoint_remove_tmp(const char *run_dir, int *removed, bn_error *err)
 {
-    char dir[CK_PATH_CAP], entry[CK_PATH_CAP];
+    char dir[BN_PATH_MAX], entry[BN_PATH_MAX];
     *removed = 0;
     bn_status st = path_printf(dir, sizeof dir, err, "%s/checkpoints", run_dir);
     DIR *d = st == BN_OK ? opendir(dir) : NULL;
@@ -718,6 +717,21 @@ static int kept(const bn_checkpoint_entry *e, long saved, int keep, int keep_eve
     return keep_every > 0 && e->step % keep_every == 0;
 }
 
+/* Delete checkpoint directory dir: renamed to "<dir>.tmp" first, so that a crash while its
+ * files go leaves an unfinished save (removed when the run restarts), never a torn
+ * checkpoint under its real name (README, "Resume"). */
+static bn_status remove_checkpoint(const char *dir, bn_error *err)
+{
+    char aside[BN_PATH_MAX];
+    bn_status st = path_printf(aside, sizeof aside, err, "%s.tmp", dir);
+    if (st == BN_OK)
+        st = remove_dir(aside, err); /* a stale one would make the rename fail */
+    if (st == BN_OK && rename(dir, aside) != 0)
+        st = bn_fail(err, BN_ERR_IO, "%s: cannot rename to %s: %s", dir, aside,
+                     strerror(errno));
+    return st == BN_OK ? remove_dir(aside, err) : st;
+}
+
 bn_status bn_checkpoint_prune(const char *run_dir, long saved_step, int keep, int keep_every,
                               bn_error *err)
 {
@@ -730,13 +744,13 @@ bn_status bn_checkpoint_prune(const char *run_dir, long saved_step, int keep, in
     for (size_t i = 0; st == BN_OK && i < list.n; i++)
         have_saved |= list.at[i].step == saved_step;
     for (size_t i = 0; st == BN_OK && have_saved && i < list.n; i++) {
-        char entry[CK_PATH_CAP];
+        char entry[BN_PATH_MAX];
         if (kept(&list.at[i], saved_step, keep, keep_every, &below))
             continue;
         st = path_printf(entry, sizeof entry, err, "%s/checkpoints/%s", run_dir,
                          list.at[i].name);
         if (st == BN_OK)
-            st = remove_dir(entry, err);
+            st = remove_checkpoint(entry, err);
     }
     bn_checkpoint_list_free(&list);
     return st;
@@ -746,7 +760,7 @@ bn_status bn_checkpoint_prune(const char *run_dir, long saved_step, int keep, in
  * parent's parent) into run_dir and the step; -1 if path is not of that form. */
 static int split_step_path(const char *path, char *run_dir, size_t cap, long *step)
 {
-    char p[CK_PATH_CAP];
+    char p[BN_PATH_MAX];
     snprintf(p, sizeof p, "%s", path);
     for (size_t n = strlen(p); n > 1 && p[n - 1] == '/'; n--)
         p[n - 1] = '\0';
@@ -770,8 +784,8 @@ bn_status bn_checkpoint_resume_target(const char *arg, char *run_dir, size_t cap
     *step = -1;
     if (!arg || !*arg)
         return bn_fail(err, BN_ERR_INPUT, "--resume: empty path");
-    if (strlen(arg) >= CK_PATH_CAP || strlen(arg) >= cap)
-        return bn_fail(err, BN_ERR_INPUT, "--resume %.200s...: path too long", arg);
+    if (strlen(arg) >= BN_PATH_MAX || strlen(arg) >= cap)
+        return bn_path_too_long(err, arg, (long)strlen(arg));
     if (split_step_path(arg, run_dir, cap, step) == 0)
         return is_dir(arg) ? BN_OK
                            : bn_fail(err, BN_ERR_INPUT, "--resume %s: no such checkpoint "

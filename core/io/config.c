@@ -690,8 +690,9 @@ static bn_status load_ini(bn_config *cfg, const char *path, const char *origin,
     iniparser_freedict(d);
     if (st != BN_OK)
         return st;
-    snprintf(next.source_path, sizeof next.source_path, "%s", origin);
-    st = validate(&next, origin, err);
+    st = bn_path_printf(next.source_path, err, "%s", origin);
+    if (st == BN_OK)
+        st = validate(&next, origin, err);
     if (st == BN_OK)
         *cfg = next;
     return st;

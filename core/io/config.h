@@ -11,9 +11,9 @@
 #include <stdio.h>
 
 #include "base/error.h"
+#include "base/path.h"
 
 #define BN_NAME_MAX 64
-#define BN_PATH_MAX 512
 
 typedef enum { BN_TASK_ARITHMETIC, BN_TASK_TICTACTOE, BN_TASK_TEXT } bn_task;
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/path.h"
 #include "io/jsonio.h"
 #include "io/metrics.h"
 
@@ -76,12 +77,14 @@ bn_status bn_curve_read(const char *run_dir, const char *metric, const char *x, 
                         bn_error *err)
 {
     memset(c, 0, sizeof *c);
-    char path[2048];
-    snprintf(path, sizeof path, "%s/metrics/scalars.jsonl", run_dir);
+    char path[BN_PATH_MAX];
+    bn_status s = bn_path_join(path, run_dir, "metrics/scalars.jsonl", err);
+    if (s != BN_OK)
+        return s;
     const char *xkey = bn_curve_x_key(x);
     if (!xkey)
         return bn_fail(err, BN_ERR_INPUT, "--x %s: must be step, tokens or time", x);
-    bn_status s = bn_jsonl_each(path, find_eval_key, c->eval_key, err);
+    s = bn_jsonl_each(path, find_eval_key, c->eval_key, err);
     if (s != BN_OK)
         return s;
     const char *keys[5] = {metric, "val_loss", "lr", xkey, c->eval_key[0] ? c->eval_key

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/path.h"
 #include "io/jsonio.h"
 
-#define DS_PATH_CAP 4096
 
 static void split_close(bn_dataset_split *s)
 {
@@ -34,11 +34,11 @@ void bn_dataset_close(bn_dataset *d)
 static bn_status split_add(bn_dataset_split *s, const char *dir, const char *name,
                            int vocab_size, bn_error *err)
 {
-    char path[DS_PATH_CAP];
+    char path[BN_PATH_MAX];
     int n = dir ? snprintf(path, sizeof path, "%s/%s", dir, name)
                 : snprintf(path, sizeof path, "%s", name);
     if (n < 0 || (size_t)n >= sizeof path)
-        return bn_fail(err, BN_ERR_INPUT, "%.200s...: path too long", path);
+        return bn_path_too_long(err, path, n);
     bn_shard *grown = realloc(s->shards, (size_t)(s->n_shards + 1) * sizeof *grown);
     if (!grown)
         return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
@@ -220,11 +220,11 @@ static bn_status open_file(bn_dataset *d, const char *path, int vocab_size, bn_e
 
 static bn_status open_dir(bn_dataset *d, const char *path, int vocab_size, bn_error *err)
 {
-    char manifest[DS_PATH_CAP];
+    char manifest[BN_PATH_MAX];
     struct stat sb;
     int n = snprintf(manifest, sizeof manifest, "%s/" BN_DATASET_MANIFEST, path);
     if (n < 0 || (size_t)n >= sizeof manifest)
-        return bn_fail(err, BN_ERR_INPUT, "%.200s...: path too long", path);
+        return bn_path_too_long(err, path, n);
     if (stat(manifest, &sb) == 0)
         return open_manifest(d, path, manifest, vocab_size, err);
     bn_status st = open_llmc(d, path, vocab_size, err);
@@ -254,12 +254,12 @@ bn_status bn_dataset_open(bn_dataset *d, const char *path, int vocab_size, bn_er
 
 bn_status bn_dataset_manifest_hash(const char *dir, char out[BN_TOK_HASH_CAP], bn_error *err)
 {
-    char file[DS_PATH_CAP];
+    char file[BN_PATH_MAX];
     struct stat sb;
     out[0] = '\0';
     int n = snprintf(file, sizeof file, "%s/" BN_DATASET_MANIFEST, dir);
     if (n < 0 || (size_t)n >= sizeof file)
-        return bn_fail(err, BN_ERR_INPUT, "%.200s...: path too long", dir);
+        return bn_path_too_long(err, file, n);
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || stat(file, &sb) != 0)
         return BN_OK;
     json_t *root = NULL;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/path.h"
 #include "io/dataset.h"
 #include "io/jsonio.h"
 
@@ -53,15 +54,16 @@ static json_t *manifest_json(const bn_dataset_manifest *m)
 bn_status bn_dataset_manifest_write(const char *dir, const bn_dataset_manifest *m,
                                     bn_error *err)
 {
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/%s", dir, BN_DATASET_MANIFEST) >= (int)sizeof path)
-        return bn_fail(err, BN_ERR_INPUT, "%s: path too long", dir);
+    char path[BN_PATH_MAX];
+    bn_status st = bn_path_join(path, dir, BN_DATASET_MANIFEST, err);
+    if (st != BN_OK)
+        return st;
     json_t *doc = manifest_json(m);
     if (!doc)
         return bn_fail(err, BN_ERR_INPUT, "%s: cannot build it (out of memory, or a source "
                        "path that is not UTF-8)", path);
     /* 15 digits: a fraction given as 0.01 is written as 0.01, not 0.010000000000000000208 */
-    bn_status st = bn_json_write_file(path, doc, JSON_REAL_PRECISION(15), err);
+    st = bn_json_write_file(path, doc, JSON_REAL_PRECISION(15), err);
     json_decref(doc);
     return st;
 }

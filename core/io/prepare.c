@@ -56,7 +56,8 @@ static bn_status check_opts(const bn_prepare_opts *o, bn_error *err)
     if (o->threads < 1 || o->threads > BN_THREADPOOL_MAX)
         return bn_fail(err, BN_ERR_INPUT, "threads %d: must be 1..%d", o->threads,
                        BN_THREADPOOL_MAX);
-    return BN_OK;
+    char longest[BN_PATH_MAX]; /* refused before anything is written, not half way */
+    return bn_prep_shard_path(longest, o->out_dir, "train", 999999, err);
 }
 
 /* Byte-level BPE, an end-of-text id, every id a uint16. */
@@ -98,10 +99,9 @@ static bn_status list_inputs(prep *p, bn_error *err)
 
 static int exists(const char *dir, const char *name)
 {
-    char path[4096];
+    char path[BN_PATH_MAX];
     struct stat sb;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return stat(path, &sb) == 0;
+    return bn_path_join(path, dir, name, NULL) == BN_OK && stat(path, &sb) == 0;
 }
 
 /* Without force, a directory holding our dataset or shards is refused; with it, they go. */
@@ -120,13 +120,15 @@ static bn_status clear_out_dir(prep *p, bn_error *err)
     if (held && !p->o->force)
         return bn_fail(err, BN_ERR_INPUT, "--out %s: already holds a dataset (%s); --force "
                        "replaces it", dir, held);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, BN_DATASET_MANIFEST);
+    char path[BN_PATH_MAX];
+    bn_status st = bn_path_join(path, dir, BN_DATASET_MANIFEST, err);
+    if (st != BN_OK)
+        return st;
     unlink(path); /* first: what is left is no longer a finished dataset */
     for (int s = 0; s < 2; s++)
         for (int i = 0;; i++) {
-            bn_prep_shard_path(path, sizeof path, dir, s ? "val" : "train", i);
-            if (unlink(path) != 0)
+            if (bn_prep_shard_path(path, dir, s ? "val" : "train", i, NULL) != BN_OK ||
+                unlink(path) != 0)
                 break;
         }
     return BN_OK;
@@ -263,9 +265,10 @@ static bn_status read_all(prep *p, bn_error *err)
 static bn_status write_manifest(prep *p, bn_error *err)
 {
     const bn_prepare_opts *o = p->o;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", o->out_dir, BN_DATASET_TOKENIZER);
-    bn_status st = bn_tok_save_hf(o->tok, path, err);
+    char path[BN_PATH_MAX];
+    bn_status st = bn_path_join(path, o->out_dir, BN_DATASET_TOKENIZER, err);
+    if (st == BN_OK)
+        st = bn_tok_save_hf(o->tok, path, err);
     p->wrote_tokenizer = st == BN_OK;
     if (st != BN_OK)
         return st;
@@ -297,9 +300,9 @@ static void undo(prep *p)
     bn_prep_split_remove(&p->train);
     bn_prep_split_remove(&p->val);
     if (p->wrote_tokenizer) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", p->o->out_dir, BN_DATASET_TOKENIZER);
-        unlink(path);
+        char path[BN_PATH_MAX];
+        if (bn_path_join(path, p->o->out_dir, BN_DATASET_TOKENIZER, NULL) == BN_OK)
+            unlink(path);
     }
     if (p->made_dir)
         rmdir(p->o->out_dir); /* only when empty: nothing of anyone else's goes */

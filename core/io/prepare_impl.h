@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "base/path.h"
 #include "base/threadpool.h"
 #include "io/corpus.h"
 #include "io/dataset.h"
@@ -95,6 +96,7 @@ void bn_prep_batch_clear(bn_prep_batch *d);
 void bn_prep_batch_free(bn_prep_batch *d);
 
 /* "<dir>/<name>_NNNNNN.bin" into path (cap bytes). */
-void bn_prep_shard_path(char *path, size_t cap, const char *dir, const char *name, int i);
+bn_status bn_prep_shard_path(char *path, const char *dir, const char *name, int i,
+                             bn_error *err);
 
 #endif

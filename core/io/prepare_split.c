@@ -8,18 +8,20 @@
 #include "io/prepare_impl.h"
 #include "io/shard.h"
 
-void bn_prep_shard_path(char *path, size_t cap, const char *dir, const char *name, int i)
+bn_status bn_prep_shard_path(char *path, const char *dir, const char *name, int i,
+                             bn_error *err)
 {
     char file[64];
     snprintf(file, sizeof file, BN_DATASET_SHARD_NAME, name, i);
-    snprintf(path, cap, "%s/%s", dir, file);
+    return bn_path_join(path, dir, file, err);
 }
 
 static bn_status write_shard(bn_prep_split *s, bn_error *err)
 {
-    char path[4096];
-    bn_prep_shard_path(path, sizeof path, s->dir, s->name, s->c.n_shards);
-    bn_status st = bn_shard_write(path, s->buf, s->n, err);
+    char path[BN_PATH_MAX];
+    bn_status st = bn_prep_shard_path(path, s->dir, s->name, s->c.n_shards, err);
+    if (st == BN_OK)
+        st = bn_shard_write(path, s->buf, s->n, err);
     if (st == BN_OK) {
         s->c.n_shards++;
         s->n = 0;
@@ -74,9 +76,9 @@ bn_status bn_prep_split_finish(bn_prep_split *s, bn_error *err)
 void bn_prep_split_remove(const bn_prep_split *s)
 {
     for (int i = 0; i < s->c.n_shards; i++) {
-        char path[4096];
-        bn_prep_shard_path(path, sizeof path, s->dir, s->name, i);
-        unlink(path);
+        char path[BN_PATH_MAX];
+        if (bn_prep_shard_path(path, s->dir, s->name, i, NULL) == BN_OK)
+            unlink(path);
     }
 }
 

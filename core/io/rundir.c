@@ -4,6 +4,7 @@
 #include "base/fileio.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,8 +12,10 @@
 
 static bn_status open_append(FILE **f, const char *dir, const char *name, bn_error *err)
 {
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char path[BN_PATH_MAX];
+    bn_status s = bn_path_join(path, dir, name, err);
+    if (s != BN_OK)
+        return s;
     *f = fopen(path, "a");
     if (!*f)
         return bn_fail(err, BN_ERR_IO, "%s: cannot open for appending: %s", path,
@@ -20,11 +23,30 @@ static bn_status open_append(FILE **f, const char *dir, const char *name, bn_err
     return BN_OK;
 }
 
+/* run->dir = "<runs_dir>/<run_id>", refused up front when the longest path the run will
+ * build under it (a checkpoint file's temporary name) would not fit, rather than at its
+ * first checkpoint, hours later. */
+static bn_status run_paths_fit(bn_rundir *run, const char *runs_dir, const char *run_id,
+                               bn_error *err)
+{
+    bn_status s = bn_path_join(run->dir, runs_dir, run_id, err);
+    int room = snprintf(NULL, 0, "/checkpoints/step_%06ld.tmp/optimizer.safetensors.tmp",
+                        LONG_MAX);
+    size_t len = strlen(run->dir);
+    if (s == BN_OK && len + (size_t)room >= BN_PATH_MAX)
+        s = bn_fail(err, BN_ERR_INPUT, "%.80s...: path too long for a run directory (%zu "
+                    "bytes; at most %d, so that its checkpoint files' paths fit in %d)",
+                    run->dir, len, BN_PATH_MAX - 1 - room, BN_PATH_MAX - 1);
+    return s;
+}
+
 bn_status bn_rundir_open(bn_rundir *run, const char *runs_dir, const char *run_id,
                          const char *config_ini, int resume, bn_error *err)
 {
     memset(run, 0, sizeof *run);
-    snprintf(run->dir, sizeof run->dir, "%s/%s", runs_dir, run_id);
+    bn_status s = run_paths_fit(run, runs_dir, run_id, err);
+    if (s != BN_OK)
+        return s;
     struct stat st;
     int exists = stat(run->dir, &st) == 0;
     if (exists && !resume)
@@ -35,20 +57,22 @@ bn_status bn_rundir_open(bn_rundir *run, const char *runs_dir, const char *run_i
     if (!exists && resume)
         return bn_fail(err, BN_ERR_INPUT, "%s: no such run directory to resume", run->dir);
     static const char *const subdirs[] = {"meta", "metrics", "samples", "checkpoints"};
-    char path[1200];
+    char path[BN_PATH_MAX];
     for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", run->dir, subdirs[i]);
-        bn_status s = bn_mkdirs(path, err);
+        s = bn_path_join(path, run->dir, subdirs[i], err);
+        if (s == BN_OK)
+            s = bn_mkdirs(path, err);
         if (s != BN_OK)
             return s;
     }
     if (config_ini) { /* on resume too: overrides such as --num-steps change it */
-        snprintf(path, sizeof path, "%s/meta/config.ini", run->dir);
-        bn_status s = bn_write_file_atomic(path, config_ini, err);
+        s = bn_path_join(path, run->dir, "meta/config.ini", err);
+        if (s == BN_OK)
+            s = bn_write_file_atomic(path, config_ini, err);
         if (s != BN_OK)
             return s;
     }
-    bn_status s = open_append(&run->scalars, run->dir, "metrics/scalars.jsonl", err);
+    s = open_append(&run->scalars, run->dir, "metrics/scalars.jsonl", err);
     if (s == BN_OK)
         s = open_append(&run->samples, run->dir, "samples/samples.jsonl", err);
     if (s != BN_OK)
@@ -65,24 +89,19 @@ void bn_rundir_close(bn_rundir *run)
     run->scalars = run->samples = NULL;
 }
 
-/* "<run dir>/metrics/scalars.jsonl" or ".../samples/samples.jsonl", for messages. */
-static void file_name(const bn_rundir *run, const FILE *f, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s/%s", run->dir,
-             f == run->scalars ? "metrics/scalars.jsonl" : "samples/samples.jsonl");
-}
-
 bn_status bn_rundir_append_record(bn_rundir *run, FILE *f, const json_t *record,
                                   bn_error *err)
 {
-    char what[sizeof run->dir + 32];
-    file_name(run, f, what, sizeof what);
-    return bn_jsonl_append(f, what, record, err);
+    char what[BN_PATH_MAX]; /* the file, for messages; it fits (run_paths_fit) */
+    bn_status s = bn_path_join(what, run->dir, f == run->scalars ? "metrics/scalars.jsonl"
+                                                                 : "samples/samples.jsonl",
+                               err);
+    return s == BN_OK ? bn_jsonl_append(f, what, record, err) : s;
 }
 
-void bn_rundir_checkpoint_path(const bn_rundir *run, long step, char *out, size_t cap)
+bn_status bn_rundir_checkpoint_path(const bn_rundir *run, long step, char *out, bn_error *err)
 {
-    snprintf(out, cap, "%s/checkpoints/step_%06ld", run->dir, step);
+    return bn_path_printf(out, err, "%s/checkpoints/step_%06ld", run->dir, step);
 }
 
 /* The lines of text[0, len) to keep: whole records at or before step, and records without
@@ -130,9 +149,11 @@ static bn_status drop_after(const char *path, long step, bn_error *err)
 
 bn_status bn_rundir_drop_after(const char *run_dir, long step, bn_error *err)
 {
-    char path[1200];
-    snprintf(path, sizeof path, "%s/metrics/scalars.jsonl", run_dir);
-    bn_status s = drop_after(path, step, err);
-    snprintf(path, sizeof path, "%s/samples/samples.jsonl", run_dir);
+    char path[BN_PATH_MAX];
+    bn_status s = bn_path_join(path, run_dir, "metrics/scalars.jsonl", err);
+    if (s == BN_OK)
+        s = drop_after(path, step, err);
+    if (s == BN_OK)
+        s = bn_path_join(path, run_dir, "samples/samples.jsonl", err);
     return s == BN_OK ? drop_after(path, step, err) : s;
 }

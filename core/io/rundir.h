@@ -13,13 +13,14 @@
 #include "base/error.h"
 
 typedef struct {
-    char dir[BN_PATH_MAX + BN_NAME_MAX + 2];
+    char dir[BN_PATH_MAX];
     FILE *scalars;
     FILE *samples;
     int scalars_failed, samples_failed; /* an append failed (reported once) */
 } bn_rundir;
 
-/* Create a new run directory (refusing one that exists: nothing already written is touched)
+/* Create a new run directory (refusing one that exists, or one whose files' paths would not
+ * fit BN_PATH_MAX: nothing already written is touched)
  * and write meta/config.ini; or, with resume, open an existing one (and rewrite its
  * config.ini with the resolved config, when config_ini is not NULL). Opens both JSONL files
  * for appending. */
@@ -32,8 +33,8 @@ void bn_rundir_close(bn_rundir *run);
 bn_status bn_rundir_append_record(bn_rundir *run, FILE *f, const json_t *record,
                                   bn_error *err);
 
-/* "<dir>/checkpoints/step_NNNNNN" */
-void bn_rundir_checkpoint_path(const bn_rundir *run, long step, char *out, size_t cap);
+/* "<dir>/checkpoints/step_NNNNNN" into out (BN_PATH_MAX bytes). */
+bn_status bn_rundir_checkpoint_path(const bn_rundir *run, long step, char *out, bn_error *err);
 
 /* Resuming from the checkpoint at `step`: drop the records of scalars.jsonl and
  * samples.jsonl after that step (and lines a crash tore), so that each step is logged once

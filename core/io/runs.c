@@ -23,14 +23,16 @@
 bn_status bn_run_marker_write(const char *run_dir, const char *state, long step,
                               long total_steps, bn_error *err)
 {
-    char path[BN_PATH_MAX + BN_NAME_MAX + 32];
-    snprintf(path, sizeof path, "%s/meta/state.json", run_dir);
+    char path[BN_PATH_MAX];
+    bn_status s = bn_path_join(path, run_dir, "meta/state.json", err);
+    if (s != BN_OK)
+        return s;
     json_t *doc = json_pack("{s:s, s:I, s:I, s:I}", "state", state, "pid",
                             (json_int_t)getpid(), "step", (json_int_t)step, "total_steps",
                             (json_int_t)total_steps);
     if (!doc)
         return bn_fail(err, BN_ERR_INPUT, "%s: cannot write state %s", path, state);
-    bn_status s = bn_json_write_file(path, doc, BN_JSON_RECORD, err);
+    s = bn_json_write_file(path, doc, BN_JSON_RECORD, err);
     json_decref(doc);
     return s;
 }
@@ -44,11 +46,11 @@ static int process_alive(long pid)
  * between two logged steps). */
 static void read_marker(const char *run_dir, char *state, size_t cap, long *step)
 {
-    char path[BN_PATH_MAX + BN_NAME_MAX + 32];
+    char path[BN_PATH_MAX];
     json_t *doc = NULL;
     state[0] = '\0';
-    snprintf(path, sizeof path, "%s/meta/state.json", run_dir);
-    if (bn_json_read_file(path, &doc, NULL) != BN_OK)
+    if (bn_path_join(path, run_dir, "meta/state.json", NULL) != BN_OK ||
+        bn_json_read_file(path, &doc, NULL) != BN_OK)
         return;
     long at = 0, pid = 0;
     if (bn_json_get_long(doc, "step", &at) == 0 && at > *step)
@@ -87,10 +89,11 @@ static void read_last_loss(const char *path, bn_run_info *info)
 
 int bn_run_info_read(const char *run_dir, bn_run_info *info)
 {
-    char path[BN_PATH_MAX + BN_NAME_MAX + 32], value[BN_NAME_MAX];
+    char path[BN_PATH_MAX], value[BN_NAME_MAX];
     memset(info, 0, sizeof *info);
-    snprintf(path, sizeof path, "%s/meta/config.ini", run_dir);
-    if (bn_config_peek(path, "experiment.name", info->experiment, sizeof info->experiment,
+    if (strlen(run_dir) >= sizeof info->dir || /* a path too long is no run of ours */
+        bn_path_join(path, run_dir, "meta/config.ini", NULL) != BN_OK ||
+        bn_config_peek(path, "experiment.name", info->experiment, sizeof info->experiment,
                        NULL) != BN_OK ||
         bn_config_peek(path, "training.num_steps", value, sizeof value, NULL) != BN_OK)
         return -1;
@@ -99,7 +102,8 @@ int bn_run_info_read(const char *run_dir, bn_run_info *info)
     snprintf(info->id, sizeof info->id, "%s", slash ? slash + 1 : run_dir);
     info->total_steps = atol(value);
 
-    snprintf(path, sizeof path, "%s/metrics/scalars.jsonl", run_dir);
+    if (bn_path_join(path, run_dir, "metrics/scalars.jsonl", NULL) != BN_OK)
+        path[0] = '\0';
     struct stat st;
     if (stat(path, &st) == 0 || stat(run_dir, &st) == 0)
         info->mtime = (double)st.st_mtime;
@@ -130,9 +134,9 @@ int bn_runs_scan(const char *runs_dir, bn_run_info *out, int cap)
     while (n < cap && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        char dir[BN_PATH_MAX + BN_NAME_MAX + 2];
-        snprintf(dir, sizeof dir, "%s/%s", runs_dir, e->d_name);
-        if (bn_run_info_read(dir, &out[n]) == 0)
+        char dir[BN_PATH_MAX];
+        if (bn_path_join(dir, runs_dir, e->d_name, NULL) == BN_OK &&
+            bn_run_info_read(dir, &out[n]) == 0)
             n++;
     }
     closedir(d);
@@ -171,12 +175,14 @@ static bn_metric_point row_point(const bn_metric_row *r)
 bn_status bn_run_read_metrics(const char *run_dir, bn_metric_point **points, int *n,
                               bn_error *err)
 {
-    char path[BN_PATH_MAX + BN_NAME_MAX + 32];
+    char path[BN_PATH_MAX];
     bn_metric_table t;
     *points = NULL;
     *n = 0;
-    snprintf(path, sizeof path, "%s/metrics/scalars.jsonl", run_dir);
-    bn_status s = bn_metrics_read(path, history_keys, N_KEYS, &t, err);
+    bn_status s = bn_path_join(path, run_dir, "metrics/scalars.jsonl", err);
+    if (s != BN_OK)
+        return s;
+    s = bn_metrics_read(path, history_keys, N_KEYS, &t, err);
     bn_metric_point *pts = s == BN_OK ? malloc(sizeof *pts * (size_t)(t.n_rows + 1)) : NULL;
     if (s == BN_OK && !pts)
         s = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
@@ -250,10 +256,9 @@ static int take_sample(void *ctx, const json_t *rec)
 
 int bn_run_read_samples(const char *run_dir, char *lines, int width, int cap)
 {
-    char path[BN_PATH_MAX + BN_NAME_MAX + 32];
+    char path[BN_PATH_MAX];
     samples_read r = {lines, width, cap, 0};
-    snprintf(path, sizeof path, "%s/samples/samples.jsonl", run_dir);
-    if (cap <= 0 || width <= 0 || bn_jsonl_each(path, take_sample, &r, NULL) != BN_OK)
+    if (bn_path_join(path, run_dir, "samples/samples.jsonl", NULL) != BN_OK || cap <= 0 || width <= 0 || bn_jsonl_each(path, take_sample, &r, NULL) != BN_OK)
         return 0;
     return r.count;
 }
@@ -266,9 +271,8 @@ static int ascending(const void *a, const void *b)
 
 int bn_run_checkpoints(const char *run_dir, long *steps, int cap)
 {
-    char path[BN_PATH_MAX + BN_NAME_MAX + 32];
-    snprintf(path, sizeof path, "%s/checkpoints", run_dir);
-    DIR *d = opendir(path);
+    char path[BN_PATH_MAX];
+    DIR *d = bn_path_join(path, run_dir, "checkpoints", NULL) == BN_OK ? opendir(path) : NULL;
     if (!d)
         return 0;
     int n = 0;

@@ -17,7 +17,7 @@
 
 typedef struct {
     char id[BN_NAME_MAX];
-    char dir[BN_PATH_MAX + BN_NAME_MAX + 2];
+    char dir[BN_PATH_MAX];
     char experiment[BN_NAME_MAX];
     char state[16];      /* running | finished | stopped | diverged | failed */
     long step, total_steps;

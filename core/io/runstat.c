@@ -10,7 +10,6 @@
 
 #include "io/jsonio.h"
 
-#define RUN_PATH (BN_PATH_MAX + BN_NAME_MAX + 64)
 #define DISK_DEPTH 8 /* run/checkpoints/step_N/file is 3 deep; more is not ours */
 
 /* ---------------------------------------------------------------- scalars.jsonl */
@@ -85,10 +84,9 @@ static long long dir_bytes(const char *path, int depth)
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        char sub[RUN_PATH + 256];
+        char sub[BN_PATH_MAX];
         struct stat s;
-        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        if (lstat(sub, &s) != 0)
+        if (bn_path_join(sub, path, e->d_name, NULL) != BN_OK || lstat(sub, &s) != 0)
             continue;
         if (S_ISDIR(s.st_mode) && depth > 0)
             total += dir_bytes(sub, depth - 1);
@@ -102,14 +100,14 @@ static long long dir_bytes(const char *path, int depth)
 /* meta/state.json's pid; a file there that does not parse is bad input. */
 static bn_status read_pid(const char *run_dir, long *pid, bn_error *err)
 {
-    char path[RUN_PATH];
+    char path[BN_PATH_MAX];
     struct stat s;
     json_t *doc = NULL;
     *pid = 0;
-    snprintf(path, sizeof path, "%s/meta/state.json", run_dir);
-    if (stat(path, &s) != 0)
-        return BN_OK; /* an older run: no marker */
-    bn_status st = bn_json_read_file(path, &doc, err);
+    bn_status st = bn_path_join(path, run_dir, "meta/state.json", err);
+    if (st != BN_OK || stat(path, &s) != 0)
+        return st; /* BN_OK: an older run, no marker */
+    st = bn_json_read_file(path, &doc, err);
     if (st == BN_OK && !json_is_string(json_object_get(doc, "state")))
         st = bn_fail(err, BN_ERR_INPUT, "%s: no \"state\" string (running, finished, "
                      "stopped, diverged or failed)", path);
@@ -121,8 +119,9 @@ static bn_status read_pid(const char *run_dir, long *pid, bn_error *err)
 
 static void read_config(const char *run_dir, bn_run_status *st)
 {
-    char path[RUN_PATH], value[BN_NAME_MAX];
-    snprintf(path, sizeof path, "%s/meta/config.ini", run_dir);
+    char path[BN_PATH_MAX], value[BN_NAME_MAX];
+    if (bn_path_join(path, run_dir, "meta/config.ini", NULL) != BN_OK)
+        return; /* cannot be: bn_run_info_read read it */
     bn_config_peek(path, "experiment.task", st->task, sizeof st->task, NULL);
     if (bn_config_peek(path, "training.warmup_steps", value, sizeof value, NULL) == BN_OK)
         st->warmup_steps = atol(value);
@@ -135,10 +134,10 @@ static void read_checkpoint(const char *run_dir, bn_run_status *st)
     st->checkpoint_step = n > 0 ? steps[n - 1] : -1;
     if (n == 0)
         return;
-    char path[RUN_PATH];
+    char path[BN_PATH_MAX];
     struct stat s;
-    snprintf(path, sizeof path, "%s/checkpoints/step_%06ld", run_dir, steps[n - 1]);
-    if (stat(path, &s) == 0)
+    if (bn_path_printf(path, NULL, "%s/checkpoints/step_%06ld", run_dir, steps[n - 1]) ==
+            BN_OK && stat(path, &s) == 0)
         st->checkpoint_mtime = (double)s.st_mtime;
 }
 
@@ -150,15 +149,17 @@ bn_status bn_run_status_read(const char *run_dir, size_t tail_bytes, bn_run_stat
     st->logged_step = -1;
     st->loss = st->loss_ema = st->lr = st->wd = st->grad_norm = NAN;
     st->tokens_per_sec = st->elapsed_s = NAN;
+    char path[BN_PATH_MAX];
+    bn_status s = bn_path_join(path, run_dir, "metrics/scalars.jsonl", err);
+    if (s != BN_OK)
+        return s;
     if (bn_run_info_read(run_dir, &st->info) != 0)
         return bn_fail(err, BN_ERR_INPUT, "%s: not a run directory (no meta/config.ini with "
                        "experiment.name and training.num_steps)", run_dir);
-    bn_status s = read_pid(run_dir, &st->pid, err);
+    s = read_pid(run_dir, &st->pid, err);
     if (s != BN_OK)
         return s;
     read_config(run_dir, st);
-    char path[RUN_PATH];
-    snprintf(path, sizeof path, "%s/metrics/scalars.jsonl", run_dir);
     if (tail_bytes)
         bn_jsonl_each_tail(path, tail_bytes, take_record, st, NULL);
     else
@@ -202,10 +203,9 @@ double bn_run_status_eta(const bn_run_status *st)
 
 static int is_run(const char *dir)
 {
-    char path[RUN_PATH];
+    char path[BN_PATH_MAX];
     struct stat s;
-    snprintf(path, sizeof path, "%s/meta/config.ini", dir);
-    return stat(path, &s) == 0;
+    return bn_path_join(path, dir, "meta/config.ini", NULL) == BN_OK && stat(path, &s) == 0;
 }
 
 /* The one id in runs_dir that starts with run (else contains it): 1 found, 0 none, -1 several. */
@@ -216,9 +216,9 @@ static int match_id(const char *runs_dir, const char *run, char *id, size_t cap)
     char by_prefix[BN_NAME_MAX * 4] = "", by_inside[BN_NAME_MAX * 4] = "";
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
-        char dir[RUN_PATH];
-        snprintf(dir, sizeof dir, "%s/%s", runs_dir, e->d_name);
-        if (e->d_name[0] == '.' || !strstr(e->d_name, run) || !is_run(dir))
+        char dir[BN_PATH_MAX];
+        if (e->d_name[0] == '.' || !strstr(e->d_name, run) ||
+            bn_path_join(dir, runs_dir, e->d_name, NULL) != BN_OK || !is_run(dir))
             continue;
         int starts = strncmp(e->d_name, run, strlen(run)) == 0;
         snprintf(starts ? by_prefix : by_inside, sizeof by_prefix, "%s", e->d_name);
@@ -232,22 +232,18 @@ static int match_id(const char *runs_dir, const char *run, char *id, size_t cap)
     return n == 1 ? 1 : n == 0 ? 0 : -1;
 }
 
-bn_status bn_run_resolve(const char *runs_dir, const char *run, char *out, size_t cap,
-                         bn_error *err)
+bn_status bn_run_resolve(const char *runs_dir, const char *run, char *out, bn_error *err)
 {
     char id[BN_NAME_MAX * 4];
-    if (is_run(run)) {
-        snprintf(out, cap, "%s", run);
-        return BN_OK;
-    }
-    snprintf(out, cap, "%s/%s", runs_dir, run);
-    if (!strchr(run, '/') && is_run(out))
-        return BN_OK;
+    bn_status s = bn_path_printf(out, err, "%s", run);
+    if (s != BN_OK || is_run(run))
+        return s;
+    s = bn_path_join(out, runs_dir, run, err);
+    if (s != BN_OK || (!strchr(run, '/') && is_run(out)))
+        return s;
     int found = strchr(run, '/') || !run[0] ? 0 : match_id(runs_dir, run, id, sizeof id);
-    if (found == 1) {
-        snprintf(out, cap, "%s/%s", runs_dir, id);
-        return BN_OK;
-    }
+    if (found == 1)
+        return bn_path_join(out, runs_dir, id, err);
     if (found < 0)
         return bn_fail(err, BN_ERR_INPUT, "%s: several runs in %s match (give more of the id)",
                        run, runs_dir);

@@ -53,8 +53,8 @@ int bn_run_status_stage(const bn_run_status *st);
 double bn_run_status_eta(const bn_run_status *st);
 
 /* RUN as a path to a run directory, else an id in runs_dir (exact, else the one id that
- * starts with or contains it). BN_ERR_INPUT naming RUN when there is no such run or several. */
-bn_status bn_run_resolve(const char *runs_dir, const char *run, char *out, size_t cap,
-                         bn_error *err);
+ * starts with or contains it), into out (BN_PATH_MAX bytes). BN_ERR_INPUT naming RUN when
+ * there is no such run or several, or the path does not fit. */
+bn_status bn_run_resolve(const char *runs_dir, const char *run, char *out, bn_error *err);
 
 #endif

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,17 +15,22 @@
 #include "io/dataset.h"
 #include "tok/bpe.h"
 
-#define DIR_CAP (BN_PATH_MAX + BN_NAME_MAX + 64)
 
-/* CACHE/NAME-<hex>, the hex of "fnv1a64:<hex>" (the whole hash if it has no ':'). */
+/* CACHE/NAME-<hex>, the hex of "fnv1a64:<hex>" (the whole hash if it has no ':'), into
+ * out (BN_PATH_MAX bytes): refused when the longest path built from it (a shard in a
+ * moved-aside directory, side_name) would not fit, so that none of them can fail later. */
 static bn_status dir_for_hash(const bn_data_sample *s, const char *hash, char *out,
-                              size_t cap, bn_error *err)
+                              bn_error *err)
 {
     const char *colon = strchr(hash, ':');
-    int n = snprintf(out, cap, "%s/%s-%s", s->cache_dir, s->name, colon ? colon + 1 : hash);
-    if (n < 0 || (size_t)n >= cap || n >= BN_PATH_MAX) /* it becomes [data] path */
-        return bn_fail(err, BN_ERR_INPUT, "%s: cache directory name too long", s->cache_dir);
-    return BN_OK;
+    char longest[BN_PATH_MAX];
+    bn_status st = bn_path_printf(out, err, "%s/%s-%s", s->cache_dir, s->name,
+                                  colon ? colon + 1 : hash);
+    if (st == BN_OK)
+        st = bn_path_printf(longest, err, "%s/.%s-%s.damaged-%ld-%ld/val_000000.bin.tmp",
+                            s->cache_dir, s->name, colon ? colon + 1 : hash, LONG_MAX,
+                            LONG_MAX);
+    return st;
 }
 
 static bn_status open_tokenizer(const bn_data_sample *s, bn_tokenizer **tok,
@@ -42,7 +48,9 @@ bn_status bn_sample_dir(const bn_data_sample *s, char *out, size_t cap, bn_error
     char hash[BN_TOK_HASH_CAP];
     bn_status st = open_tokenizer(s, &tok, hash, err);
     if (st == BN_OK)
-        st = dir_for_hash(s, hash, out, cap, err);
+        st = cap >= BN_PATH_MAX ? dir_for_hash(s, hash, out, err)
+                                : bn_fail(err, BN_ERR_INPUT, "bn_sample_dir: a buffer of %zu "
+                                          "bytes, under BN_PATH_MAX", cap);
     bn_tok_free(tok);
     return st;
 }
@@ -67,11 +75,11 @@ static void remove_flat(const char *dir)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
-    char path[DIR_CAP + 300];
+    char path[BN_PATH_MAX];
     while (d && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+            bn_path_join(path, dir, e->d_name, NULL) != BN_OK)
             continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         unlink(path);
     }
     if (d)
@@ -79,15 +87,16 @@ static void remove_flat(const char *dir)
     rmdir(dir);
 }
 
-/* A name beside `dir` that no other process uses: CACHE/.NAME-<hex>.<what>-<pid>-<ns>. */
-static void side_name(const bn_data_sample *s, const char *dir, const char *what, char *out,
-                      size_t cap)
+/* A name beside `dir` that no other process uses: CACHE/.NAME-<hex>.<what>-<pid>-<ns>
+ * (it fits: dir_for_hash). */
+static bn_status side_name(const bn_data_sample *s, const char *dir, const char *what,
+                           char *out, bn_error *err)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     const char *base = strrchr(dir, '/');
-    snprintf(out, cap, "%s/.%s.%s-%ld-%ld", s->cache_dir, base ? base + 1 : dir, what,
-             (long)getpid(), (long)ts.tv_nsec);
+    return bn_path_printf(out, err, "%s/.%s.%s-%ld-%ld", s->cache_dir, base ? base + 1 : dir,
+                          what, (long)getpid(), (long)ts.tv_nsec);
 }
 
 static bn_status prepare_into(const bn_data_sample *s, const bn_tokenizer *tok,
@@ -108,7 +117,7 @@ static bn_status prepare_into(const bn_data_sample *s, const bn_tokenizer *tok,
 static bn_status install(const bn_data_sample *s, const char *tmp, const char *dir,
                          const char *hash, int vocab, bn_error *err)
 {
-    char aside[DIR_CAP + 64];
+    char aside[BN_PATH_MAX];
     for (int tries = 0; tries < 4; tries++) {
         if (rename(tmp, dir) == 0)
             return BN_OK;
@@ -118,8 +127,7 @@ static bn_status install(const bn_data_sample *s, const char *tmp, const char *d
             remove_flat(tmp);
             return BN_OK;
         }
-        side_name(s, dir, "damaged", aside, sizeof aside);
-        if (rename(dir, aside) == 0)
+        if (side_name(s, dir, "damaged", aside, NULL) == BN_OK && rename(dir, aside) == 0)
             remove_flat(aside);
     }
     int e = errno;
@@ -133,9 +141,10 @@ static bn_status install(const bn_data_sample *s, const char *tmp, const char *d
  * Returns the descriptor, or -1 with err set. */
 static int lock_cache(const bn_data_sample *s, const char *dir, bn_error *err)
 {
-    char path[DIR_CAP + 16];
+    char path[BN_PATH_MAX];
     const char *base = strrchr(dir, '/');
-    snprintf(path, sizeof path, "%s/.%s.lock", s->cache_dir, base ? base + 1 : dir);
+    if (bn_path_printf(path, err, "%s/.%s.lock", s->cache_dir, base ? base + 1 : dir) != BN_OK)
+        return -1;
     int fd = open(path, O_RDWR | O_CREAT, 0644);
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
     int rc = -1;
@@ -153,7 +162,7 @@ static int lock_cache(const bn_data_sample *s, const char *dir, bn_error *err)
  * (.NAME-<hex>.tmp-*, .NAME-<hex>.damaged-*) are left by runs that were killed: remove them. */
 static void remove_leftovers(const bn_data_sample *s, const char *dir)
 {
-    char prefix[DIR_CAP], path[DIR_CAP + 300];
+    char prefix[BN_PATH_MAX], path[BN_PATH_MAX];
     const char *base = strrchr(dir, '/');
     int n = snprintf(prefix, sizeof prefix, ".%s.", base ? base + 1 : dir);
     DIR *d = opendir(s->cache_dir);
@@ -163,8 +172,8 @@ static void remove_leftovers(const bn_data_sample *s, const char *dir)
         if (strncmp(e->d_name, prefix, (size_t)n) != 0 ||
             (strncmp(rest, "tmp-", 4) != 0 && strncmp(rest, "damaged-", 8) != 0))
             continue;
-        snprintf(path, sizeof path, "%s/%s", s->cache_dir, e->d_name);
-        remove_flat(path);
+        if (bn_path_join(path, s->cache_dir, e->d_name, NULL) == BN_OK)
+            remove_flat(path);
     }
     if (d)
         closedir(d);
@@ -176,7 +185,7 @@ static bn_status ensure(const bn_data_sample *s, const bn_tokenizer *tok, const 
                         const char *dir, int threads, bn_prepare_progress_fn progress,
                         void *ctx, bn_sample_outcome *outcome, bn_error *err)
 {
-    char tmp[DIR_CAP + 64];
+    char tmp[BN_PATH_MAX];
     int vocab = bn_tok_vocab_size(tok);
     *outcome = BN_SAMPLE_REUSED;
     if (is_ready(dir, hash, vocab))
@@ -188,8 +197,9 @@ static bn_status ensure(const bn_data_sample *s, const bn_tokenizer *tok, const 
     if (!is_ready(dir, hash, vocab)) {
         *outcome = BN_SAMPLE_PREPARED;
         remove_leftovers(s, dir);
-        side_name(s, dir, "tmp", tmp, sizeof tmp);
-        st = prepare_into(s, tok, tmp, threads, progress, ctx, err);
+        st = side_name(s, dir, "tmp", tmp, err);
+        if (st == BN_OK)
+            st = prepare_into(s, tok, tmp, threads, progress, ctx, err);
         if (st == BN_OK)
             st = install(s, tmp, dir, hash, vocab, err);
     }
@@ -220,10 +230,10 @@ bn_status bn_sample_resolve(bn_config *cfg, bn_prepare_progress_fn progress, voi
                        "directory for the shipped sample: set XDG_CACHE_HOME or HOME",
                        cfg->source_path[0] ? cfg->source_path : cfg->experiment.name);
     bn_tokenizer *tok = NULL;
-    char hash[BN_TOK_HASH_CAP], dir[DIR_CAP];
+    char hash[BN_TOK_HASH_CAP], dir[BN_PATH_MAX];
     bn_status st = open_tokenizer(s, &tok, hash, err);
     if (st == BN_OK)
-        st = dir_for_hash(s, hash, dir, sizeof dir, err);
+        st = dir_for_hash(s, hash, dir, err);
     if (st == BN_OK && uses_sample(cfg, dir)) {
         st = ensure(s, tok, hash, dir, cfg->train.threads, progress, ctx, outcome, err);
         if (st == BN_OK)

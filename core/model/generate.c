@@ -48,16 +48,17 @@ int bn_greedy_row(bn_decoder *d, int *tokens, int len, int limit, int max_new,
     return len;
 }
 
-void bn_generate_greedy(bn_model *m, bn_gen_batch *batch, int max_new, const int *stop,
-                        int n_stop, int pad)
+bn_status bn_generate_greedy(bn_model *m, bn_gen_batch *batch, int max_new, const int *stop,
+                             int n_stop, int pad, bn_error *err)
 {
     int limit = batch->cap < m->max_seq ? batch->cap : m->max_seq;
     int V = m->cfg.vocab_size, rows = batch->rows;
     if (bn_model_check_shape(m, rows, 1, NULL) != BN_OK)
-        return; /* more rows than the model holds: nothing generated (see generate.h) */
+        return BN_OK; /* more rows than the model holds: nothing generated (see generate.h) */
     char *done = calloc((size_t)rows, 1);
     if (!done)
-        return;
+        return bn_nomem(err, "the generation's row flags", (size_t)rows);
+    bn_status s = BN_OK;
     for (int step = 0; step < max_new; step++) {
         int T = 0, active = 0;
         for (int r = 0; r < rows; r++) {
@@ -72,8 +73,10 @@ void bn_generate_greedy(bn_model *m, bn_gen_batch *batch, int max_new, const int
             break;
         /* Lay the rows out as (rows, T) with the padding after each row's end. */
         int *flat = malloc(sizeof(int) * (size_t)rows * T);
-        if (!flat)
+        if (!flat) {
+            s = bn_nomem(err, "the generation's batch", sizeof(int) * (size_t)rows * T);
             break;
+        }
         for (int r = 0; r < rows; r++)
             for (int t = 0; t < T; t++)
                 flat[(size_t)r * T + t] =
@@ -91,4 +94,5 @@ void bn_generate_greedy(bn_model *m, bn_gen_batch *batch, int max_new, const int
         }
     }
     free(done);
+    return s;
 }

@@ -35,8 +35,8 @@ typedef struct {
  * stop[0..n_stop). rows must be 1..m->max_batch (other counts generate nothing) and lengths
  * stay <= min(cap, m->max_seq).
  * pad is the id used to fill the unused tail of shorter rows. */
-void bn_generate_greedy(bn_model *m, bn_gen_batch *batch, int max_new, const int *stop,
-                        int n_stop, int pad);
+bn_status bn_generate_greedy(bn_model *m, bn_gen_batch *batch, int max_new, const int *stop,
+                             int n_stop, int pad, bn_error *err);
 
 /* Index of the largest of x[0..n). */
 int bn_argmax(const float *x, int n);

@@ -333,26 +333,27 @@ static void *counted(bn_model *m, void *p, size_t bytes)
 #define COUNTED_HUGE(m, bytes) counted((m), bn_huge_calloc(bytes), (bytes))
 
 /* The weight slabs: latent params, their gradients (training only), the ternary forms. */
-static int alloc_weights(bn_model *m)
+static bn_status alloc_weights(bn_model *m, bn_error *err)
 {
-    m->params = COUNTED_HUGE(m, sizeof(float) * m->num_params);
-    if (m->mode == BN_MODEL_TRAINING)
-        m->grads = COUNTED_HUGE(m, sizeof(float) * m->num_params);
+    size_t bytes = sizeof(float) * m->num_params;
+    if (!(m->params = COUNTED_HUGE(m, bytes)))
+        return bn_nomem(err, "the model's weights", bytes);
+    if (m->mode == BN_MODEL_TRAINING && !(m->grads = COUNTED_HUGE(m, bytes)))
+        return bn_nomem(err, "the model's gradients", bytes);
     size_t codes = bind_qweights(m);
-    m->codes_slab = counted(m, malloc(codes), codes);
-    if (!m->params || (!m->grads && m->mode == BN_MODEL_TRAINING) || !m->codes_slab)
-        return 0;
+    if (!(m->codes_slab = counted(m, malloc(codes), codes)))
+        return bn_nomem(err, "the model's packed ternary codes", codes);
     bind_qweights(m);
     if (m->ex.kernels->amx) {
-        m->amx_slab = COUNTED_HUGE(m, bind_amx_panels(m));
-        if (!m->amx_slab)
-            return 0;
+        size_t panels = bind_amx_panels(m);
+        if (!(m->amx_slab = COUNTED_HUGE(m, panels)))
+            return bn_nomem(err, "the model's AMX weight panels", panels);
         bind_amx_panels(m);
     }
-    return 1;
+    return BN_OK;
 }
 
-static int alloc_activations(bn_model *m)
+static bn_status alloc_activations(bn_model *m, bn_error *err)
 {
     if (m->act_slab) { /* laid out again (bn_model_set_low_memory) */
         free(m->act_slab);
@@ -364,11 +365,11 @@ static int alloc_activations(bn_model *m)
     m->act_bytes = measure.used;
     m->act_slab = COUNTED_HUGE(m, measure.used);
     if (!m->act_slab)
-        return 0;
+        return bn_nomem(err, "the model's activations", measure.used);
     arena real = {m->act_slab, 0};
     layout_activations(m, &real);
     bn_rope_tables(m->rope_cos, m->rope_sin, m->max_seq, m->head_dim, m->cfg.rope_theta);
-    return 1;
+    return BN_OK;
 }
 
 bn_status bn_model_init_mode(bn_model *m, const bn_model_config *cfg, int max_batch,
@@ -394,16 +395,22 @@ bn_status bn_model_init_mode(bn_model *m, const bn_model_config *cfg, int max_ba
     m->tensors = COUNTED_CALLOC(m, 2 + N_LAYER_TENSORS * L, sizeof *m->tensors);
     m->qweights = COUNTED_CALLOC(m, L, sizeof *m->qweights);
     m->acts = COUNTED_CALLOC(m, L, sizeof *m->acts);
-    if (!m->tensors || !m->qweights || !m->acts)
-        goto nomem;
-    build_tensor_table(m);
-    if (!alloc_weights(m) || !alloc_activations(m))
-        goto nomem;
+    bn_status s = m->tensors && m->qweights && m->acts
+                      ? BN_OK
+                      : bn_nomem(err, "the model's tables",
+                                 (2 + N_LAYER_TENSORS * L) * sizeof *m->tensors +
+                                     L * (sizeof *m->qweights + sizeof *m->acts));
+    if (s == BN_OK) {
+        build_tensor_table(m);
+        s = alloc_weights(m, err);
+    }
+    if (s == BN_OK)
+        s = alloc_activations(m, err);
+    if (s != BN_OK) {
+        bn_model_free(m);
+        return s;
+    }
     return BN_OK;
-nomem:
-    bn_model_free(m);
-    return bn_fail(err, BN_ERR_NOMEM, "out of memory allocating the model (%d layers, d=%d)",
-                   cfg->num_layers, cfg->hidden_size);
 }
 
 bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, int max_seq,
@@ -449,10 +456,7 @@ bn_status bn_model_set_low_memory(bn_model *m, int low_memory, bn_error *err)
     if (m->mode == BN_MODEL_INFERENCE || !low_memory == !m->share_gate_up)
         return BN_OK; /* no backward, or nothing changes */
     m->share_gate_up = low_memory != 0;
-    if (!alloc_activations(m))
-        return bn_fail(err, BN_ERR_NOMEM, "out of memory laying out the activations again "
-                                          "([training] low_memory = %d)", low_memory);
-    return BN_OK;
+    return alloc_activations(m, err);
 }
 
 bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, bn_error *err)
@@ -469,8 +473,7 @@ bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, b
         size_t bytes = layout_bf16(m, NULL);
         m->bf16_slab = COUNTED_HUGE(m, bytes);
         if (!m->bf16_slab)
-            return bn_fail(err, BN_ERR_NOMEM, "out of memory for the bf16 backward (%zu MiB)",
-                           bytes >> 20);
+            return bn_nomem(err, "the bf16 backward's buffers", bytes);
         layout_bf16(m, m->bf16_slab);
     }
     m->ex.bf16_backward = have;

@@ -22,7 +22,7 @@ bn_status bn_adamw_init(bn_adamw *opt, size_t n, double beta1, double beta2, dou
     opt->v = bn_huge_calloc(sizeof(float) * n);
     if (!opt->m || !opt->v) {
         bn_adamw_free(opt);
-        return bn_fail(err, BN_ERR_NOMEM, "out of memory for optimizer state (%zu params)", n);
+        return bn_nomem(err, "the AdamW moments", 2 * sizeof(float) * n);
     }
     return BN_OK;
 }

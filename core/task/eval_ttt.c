@@ -83,20 +83,24 @@ void bn_ttt_decoder_answer(bn_decoder *d, const bn_tokenizer *tok, const bn_ttt_
     }
 }
 
-void bn_ttt_model_answer(bn_model *m, const bn_tokenizer *tok, const bn_ttt_game *games, int n,
-                         bn_ttt_answer *out)
+bn_status bn_ttt_model_answer(bn_model *m, const bn_tokenizer *tok, const bn_ttt_game *games,
+                              int n, bn_ttt_answer *out, bn_error *err)
 {
     if (n <= 0)
-        return;
+        return BN_OK;
     bn_decoder d;
-    int *ids = malloc(sizeof(int) * (size_t)answer_seq(m));
-    if (ids && bn_decoder_init(&d, m, answer_seq(m), NULL) == BN_OK) {
+    size_t bytes = sizeof(int) * (size_t)answer_seq(m);
+    int *ids = malloc(bytes);
+    bn_status s = ids ? bn_decoder_init(&d, m, answer_seq(m), err)
+                      : bn_nomem(err, "a tic-tac-toe answer's prompt", bytes);
+    if (s == BN_OK) {
         bn_ttt_decoder_answer(&d, tok, games, n, out, ids);
         bn_decoder_free(&d);
     } else {
         memset(out, 0, sizeof *out * (size_t)n);
     }
     free(ids);
+    return s;
 }
 
 /* ---------------------------------------------------------------- games */
@@ -169,7 +173,7 @@ static bn_status answerer_init(answerer *a, bn_model *m, const bn_tokenizer *tok
     a->tok = tok;
     a->ids = malloc(sizeof(int) * (size_t)answer_seq(m));
     if (!a->ids)
-        return bn_fail(err, BN_ERR_NOMEM, "out of memory for the tic-tac-toe evaluation");
+        return bn_nomem(err, "a tic-tac-toe answer's prompt", sizeof(int) * (size_t)answer_seq(m));
     bn_status s = bn_decoder_init(&a->d, m, answer_seq(m), err);
     if (s != BN_OK)
         free(a->ids);
@@ -276,7 +280,7 @@ bn_status bn_eval_tictactoe(bn_model *m, const bn_tokenizer *tok, const bn_ttt_s
     eval_game *all = calloc((size_t)n, sizeof *all);
     if (!all) {
         answerer_free(&an);
-        return bn_fail(err, BN_ERR_NOMEM, "out of memory for the tic-tac-toe evaluation");
+        return bn_nomem(err, "the tic-tac-toe evaluation's games", (size_t)n * sizeof *all);
     }
     out->games_per_match = per;
     for (int i = 0; i < n; i++) {
@@ -335,14 +339,17 @@ static void score_position(answerer *an, const bn_ttt_solver *s, const bn_ttt_ga
     *(history ? &out->history_optimal : &out->optimal) += opt;
 }
 
-void bn_eval_ttt_positions(bn_model *m, const bn_tokenizer *tok, const bn_ttt_solver *s,
-                           bn_ttt_position_eval *out)
+bn_status bn_eval_ttt_positions(bn_model *m, const bn_tokenizer *tok, const bn_ttt_solver *s,
+                                bn_ttt_position_eval *out, bn_error *err)
 {
     memset(out, 0, sizeof *out);
     unsigned char *seen = calloc(BN_TTT_POSITIONS, 1);
     bn_ttt_game *all = malloc(sizeof *all * BN_TTT_POSITIONS);
     answerer an;
-    if (seen && all && answerer_init(&an, m, tok, NULL) == BN_OK) {
+    bn_status st = seen && all ? answerer_init(&an, m, tok, err)
+                               : bn_nomem(err, "the tic-tac-toe positions",
+                                          (sizeof *all + 1) * BN_TTT_POSITIONS);
+    if (st == BN_OK) {
         char b[BN_TTT_CELLS];
         int n = 0;
         memset(b, '_', sizeof b);
@@ -358,6 +365,7 @@ void bn_eval_ttt_positions(bn_model *m, const bn_tokenizer *tok, const bn_ttt_so
         answerer_free(&an);
     }
     free(seen), free(all);
+    return st;
 }
 
 /* ---------------------------------------------------------------- reporting */

@@ -47,9 +47,10 @@ typedef struct {
 /* The model's answers for n positions where someone can move: any n, each prompt fed in one
  * pass to a decoder over the model's weights (built for this call; its logits are bit for
  * bit those of bn_model_forward on that one row). Uses the model's thread pool and leaves its
- * activations alone; out is zeroed when out of memory. */
-void bn_ttt_model_answer(bn_model *m, const bn_tokenizer *tok, const bn_ttt_game *games, int n,
-                         bn_ttt_answer *out);
+ * activations alone. When the decoder cannot be built (out of memory) out is zeroed and
+ * the error says what was allocated. */
+bn_status bn_ttt_model_answer(bn_model *m, const bn_tokenizer *tok, const bn_ttt_game *games,
+                              int n, bn_ttt_answer *out, bn_error *err);
 
 /* The same on a decoder the caller keeps (reset for each position); ids: room for
  * d->max_seq prompt ids. */
@@ -78,8 +79,9 @@ typedef struct {
     int history_legal, history_optimal;        /* as bn_ttt_game_from_position's game */
 } bn_ttt_position_eval;
 
-void bn_eval_ttt_positions(bn_model *m, const bn_tokenizer *tok, const bn_ttt_solver *s,
-                           bn_ttt_position_eval *out);
+/* Every position once (out zeroed, and the error set, when out of memory). */
+bn_status bn_eval_ttt_positions(bn_model *m, const bn_tokenizer *tok, const bn_ttt_solver *s,
+                                bn_ttt_position_eval *out, bn_error *err);
 
 /* Shares, 0 when there were no games: legal-move rate, not lost (wins + draws) and draws
  * for one mode/opponent/side. */

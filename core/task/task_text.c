@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/path.h"
 #include "io/dataset.h"
 #include "io/jsonio.h"
 #include "task/eval_text.h"
@@ -48,13 +49,15 @@ static bn_status check_data_path(const bn_config *cfg, int *is_dir, bn_error *er
 
 /* A shipped tokenizer's name ("gpt2"): ASSETS/NAME/tokenizer.json (README, "The baseline on
  * FineWeb-Edu"). */
-static bn_status shipped_tokenizer(const bn_config *cfg, const char *name, char *out,
-                                   size_t cap, bn_error *err)
+static bn_status shipped_tokenizer(const bn_config *cfg, const char *name,
+                                   char out[BN_PATH_MAX], bn_error *err)
 {
     struct stat sb;
     const char *assets = cfg->data.sample.assets;
-    int n = snprintf(out, cap, "%s/%s/" BN_DATASET_TOKENIZER, assets, name);
-    if (!assets[0] || n < 0 || (size_t)n >= cap || stat(out, &sb) != 0)
+    bn_status st = bn_path_printf(out, err, "%s/%s/" BN_DATASET_TOKENIZER, assets, name);
+    if (st != BN_OK)
+        return st;
+    if (!assets[0] || stat(out, &sb) != 0)
         return bn_fail(err, BN_ERR_INPUT,
                        "%s: [data] tokenizer = %s: no shipped tokenizer of that name (in "
                        "%s); allowed: gpt2, tinystories, or a path to a tokenizer.json",
@@ -64,24 +67,22 @@ static bn_status shipped_tokenizer(const bn_config *cfg, const char *name, char 
 
 /* The tokenizer file: [data] tokenizer (a path, or a shipped one's name without '/' or
  * '.'), else the dataset directory's tokenizer.json. */
-static bn_status tokenizer_path(const bn_config *cfg, int is_dir, char *out, size_t cap,
+static bn_status tokenizer_path(const bn_config *cfg, int is_dir, char out[BN_PATH_MAX],
                                 bn_error *err)
 {
     struct stat sb;
     const char *named = cfg->data.tokenizer;
     if (named[0] && !strchr(named, '/') && !strchr(named, '.'))
-        return shipped_tokenizer(cfg, named, out, cap, err);
-    if (named[0]) {
-        snprintf(out, cap, "%s", named);
-        return BN_OK;
-    }
+        return shipped_tokenizer(cfg, named, out, err);
+    if (named[0])
+        return bn_path_printf(out, err, "%s", named);
     if (!is_dir)
         return bn_fail(err, BN_ERR_INPUT,
                        "%s: [data] path = %s is a single shard: set [data] tokenizer to the "
                        "tokenizer.json its ids belong to", origin(cfg), cfg->data.path);
-    int n = snprintf(out, cap, "%s/" BN_DATASET_TOKENIZER, cfg->data.path);
-    if (n < 0 || (size_t)n >= cap)
-        return bn_fail(err, BN_ERR_INPUT, "%s: [data] path: too long", origin(cfg));
+    bn_status st = bn_path_join(out, cfg->data.path, BN_DATASET_TOKENIZER, err);
+    if (st != BN_OK)
+        return st;
     if (stat(out, &sb) != 0)
         return bn_fail(err, BN_ERR_INPUT,
                        "%s: missing: set [data] tokenizer to the tokenizer.json the shards' "
@@ -111,12 +112,12 @@ static bn_status check_tokenizer(const bn_config *cfg, const bn_tokenizer *tok,
 
 static bn_status text_tokenizer(const bn_config *cfg, bn_tokenizer **out, bn_error *err)
 {
-    char file[BN_PATH_MAX + 32];
+    char file[BN_PATH_MAX];
     int is_dir = 0;
     *out = NULL;
     bn_status st = check_data_path(cfg, &is_dir, err);
     if (st == BN_OK)
-        st = tokenizer_path(cfg, is_dir, file, sizeof file, err);
+        st = tokenizer_path(cfg, is_dir, file, err);
     if (st == BN_OK)
         st = bn_tok_load_hf(out, file, err);
     if (st == BN_OK)

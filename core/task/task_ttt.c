@@ -137,9 +137,10 @@ static bn_status ttt_eval_checkpoint(bn_model *m, const bn_tokenizer *tok,
     bn_ttt_eval *ev = NULL;
     bn_status s = play_games(m, tok, opt->games > 0 ? opt->games : EVAL_DEFAULT_GAMES,
                              &solver, &ev, err);
+    bn_ttt_position_eval pos;
+    if (s == BN_OK)
+        s = bn_eval_ttt_positions(m, tok, solver, &pos, err);
     if (s == BN_OK) {
-        bn_ttt_position_eval pos;
-        bn_eval_ttt_positions(m, tok, solver, &pos);
         *out = json_pack("{s:s, s:i, s:s, s:o, s:o}", "task", "tictactoe", "games",
                          4 * ev->games_per_match, "move",
                          "most probable digit after the game text + ' | X:' (or O)", "eval",

@@ -199,8 +199,7 @@ static void warn_skipped(bn_trainer *t, const char *ckpt, const bn_error *why)
 /* Try the checkpoints of run_dir newest first (only step `pinned` when >= 0) until one
  * loads whole (README, "Resume"); each skipped one is told to on_warning. */
 static bn_status load_newest_good(bn_trainer *t, const char *run_dir, long pinned,
-                                  const bn_checkpoint_list *list, char *ckpt, size_t cap,
-                                  bn_error *err)
+                                  const bn_checkpoint_list *list, char *ckpt, bn_error *err)
 {
     char tried[512] = "";
     size_t used = 0;
@@ -208,10 +207,12 @@ static bn_status load_newest_good(bn_trainer *t, const char *run_dir, long pinne
     for (size_t i = 0; i < list->n; i++) {
         if (pinned >= 0 && list->at[i].step != pinned)
             continue;
-        snprintf(ckpt, cap, "%s/checkpoints/%s", run_dir, list->at[i].name);
+        bn_status s = bn_path_printf(ckpt, err, "%s/checkpoints/%s", run_dir, list->at[i].name);
+        if (s != BN_OK)
+            return s;
         bn_error why = {0};
         int mismatch = 0;
-        bn_status s = load_checkpoint(t, ckpt, &mismatch, &why);
+        s = load_checkpoint(t, ckpt, &mismatch, &why);
         if (s == BN_OK)
             return BN_OK;
         /* Out of memory or another dataset is not the checkpoint's fault (an older one would
@@ -235,7 +236,7 @@ static bn_status load_newest_good(bn_trainer *t, const char *run_dir, long pinne
  * checkpoint it names. */
 static bn_status resume_from(bn_trainer *t, const char *target, bn_error *err)
 {
-    char run_dir[BN_PATH_MAX], ckpt[BN_PATH_MAX + 64];
+    char run_dir[BN_PATH_MAX], ckpt[BN_PATH_MAX];
     long pinned = -1;
     bn_checkpoint_list list;
     bn_status s = bn_checkpoint_resume_target(target, run_dir, sizeof run_dir, &pinned, err);
@@ -243,7 +244,7 @@ static bn_status resume_from(bn_trainer *t, const char *target, bn_error *err)
         s = bn_checkpoint_list_run(run_dir, &list, err);
     if (s != BN_OK)
         return s;
-    s = load_newest_good(t, run_dir, pinned, &list, ckpt, sizeof ckpt, err);
+    s = load_newest_good(t, run_dir, pinned, &list, ckpt, err);
     bn_checkpoint_list_free(&list);
     if (s == BN_OK && t->state.step >= t->cfg.train.num_steps)
         s = bn_fail(err, BN_ERR_INPUT,
@@ -294,7 +295,11 @@ static bn_status open_run_dir(bn_trainer *t, const char *resume_target, bn_error
         while (n > 1 && parent[n - 1] == '/')
             parent[--n] = '\0';
         char *slash = strrchr(parent, '/');
-        snprintf(t->cfg.log.run_id, sizeof t->cfg.log.run_id, "%s", slash ? slash + 1 : parent);
+        const char *id = slash ? slash + 1 : parent;
+        if (strlen(id) >= sizeof t->cfg.log.run_id) /* never a cut name: another run's */
+            return bn_fail(err, BN_ERR_INPUT, "--resume %s: a run id of at most %zu "
+                           "characters", resume_target, sizeof t->cfg.log.run_id - 1);
+        snprintf(t->cfg.log.run_id, sizeof t->cfg.log.run_id, "%s", id);
         if (slash)
             *slash = '\0';
         else
@@ -307,11 +312,13 @@ static bn_status open_run_dir(bn_trainer *t, const char *resume_target, bn_error
     free(t->config_ini);
     t->config_ini = bn_config_to_string(&t->cfg);
     if (!t->config_ini)
-        return bn_fail(err, BN_ERR_NOMEM, "out of memory");
+        return bn_fail(err, BN_ERR_NOMEM,
+                       "out of memory allocating the run's configuration text");
     if (resume_target) {
-        char dir[sizeof t->run.dir];
-        snprintf(dir, sizeof dir, "%s/%s", t->cfg.log.runs_dir, t->cfg.log.run_id);
-        bn_status s = tidy_resumed(t, dir, err);
+        char dir[BN_PATH_MAX];
+        bn_status s = bn_path_join(dir, t->cfg.log.runs_dir, t->cfg.log.run_id, err);
+        if (s == BN_OK)
+            s = tidy_resumed(t, dir, err);
         if (s != BN_OK)
             return s;
     }
@@ -339,11 +346,11 @@ static bn_status build_local(bn_trainer *t, const bn_kernels *kernels, bn_error 
                           err);
     t->tokens = malloc(sizeof(int) * (size_t)tc->batch_size * tc->seq_len);
     if (s == BN_OK && !t->tokens)
-        s = bn_fail(err, BN_ERR_NOMEM, "out of memory for the batch");
+        s = bn_nomem(err, "the batch's tokens",
+                     sizeof(int) * (size_t)tc->batch_size * tc->seq_len);
     if (s == BN_OK && tc->grad_accum_steps > 1 &&
         !(t->grad_sum = bn_huge_calloc(sizeof(float) * t->model.num_params)))
-        s = bn_fail(err, BN_ERR_NOMEM, "out of memory for the gradient sum (%zu MiB)",
-                    (sizeof(float) * t->model.num_params) >> 20);
+        s = bn_nomem(err, "the gradient sum", sizeof(float) * t->model.num_params);
     return s;
 }
 
@@ -582,14 +589,16 @@ static void prune_checkpoints(bn_trainer *t)
 
 static bn_status save_checkpoint(bn_trainer *t, bn_error *err)
 {
-    char dir[BN_PATH_MAX + 64];
-    bn_rundir_checkpoint_path(&t->run, t->state.step, dir, sizeof dir);
+    char dir[BN_PATH_MAX];
+    bn_status s = bn_rundir_checkpoint_path(&t->run, t->state.step, dir, err);
+    if (s != BN_OK)
+        return s;
     bn_train_state_clear(&t->state);
     t->state.data = bn_source_save_state(t->source);
     if (!t->state.data)
         return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory for the data position", dir);
-    bn_status s = bn_checkpoint_save_tok(dir, &t->model, &t->opt, &t->state, t->config_ini,
-                                         t->cfg.experiment.name, t->tok, err);
+    s = bn_checkpoint_save_tok(dir, &t->model, &t->opt, &t->state, t->config_ini,
+                               t->cfg.experiment.name, t->tok, err);
     if (s != BN_OK)
         return s;
     prune_checkpoints(t);
@@ -684,8 +693,9 @@ static void serve_move(bn_trainer *t, const bn_request *req)
         why = bn_ttt_check_position(b);
     }
     bn_ttt_answer a;
-    if (!why)
-        bn_ttt_model_answer(&t->model, t->tok, &g, 1, &a);
+    bn_error err = {0};
+    if (!why && bn_ttt_model_answer(&t->model, t->tok, &g, 1, &a, &err) != BN_OK)
+        why = err.msg;
     if (t->hooks.on_move)
         t->hooks.on_move(t->hooks.ctx, req->id, why ? NULL : &a, why);
 }
@@ -822,8 +832,9 @@ static void end_run(bn_trainer *t, bn_run_state state)
 /* Whether the newest checkpoint is of this step (a stop that came during its save). */
 static int saved_this_step(bn_trainer *t)
 {
-    char dir[BN_PATH_MAX + 64];
-    bn_rundir_checkpoint_path(&t->run, t->state.step, dir, sizeof dir);
+    char dir[BN_PATH_MAX];
+    if (bn_rundir_checkpoint_path(&t->run, t->state.step, dir, NULL) != BN_OK)
+        return 0; /* cannot be: the run's paths fit (bn_rundir_open) */
     pthread_mutex_lock(&t->lock);
     int same = strcmp(t->snap.last_checkpoint, dir) == 0;
     pthread_mutex_unlock(&t->lock);

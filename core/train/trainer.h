@@ -64,8 +64,8 @@ typedef struct {
     bn_eval_summary eval;
     int threads;          /* compute threads of the engine */
     char kernel[16];      /* BitLinear kernel path in use ("avx512", ...) */
-    char run_dir[BN_PATH_MAX + BN_NAME_MAX + 2];
-    char last_checkpoint[BN_PATH_MAX + BN_NAME_MAX + 40];
+    char run_dir[BN_PATH_MAX];
+    char last_checkpoint[BN_PATH_MAX];
     char message[256];    /* the latest event, for status lines */
 } bn_train_snapshot;
 

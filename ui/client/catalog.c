@@ -28,9 +28,11 @@ static void scan_dir(bn_catalog *c, const char *dir)
         snprintf(name, sizeof name, "%.*s", (int)(n - 4), e->d_name);
         if (known(c, name))
             continue;
-        bn_experiment_entry *x = &c->exps[c->n_exps++];
+        bn_experiment_entry *x = &c->exps[c->n_exps];
+        if (bn_path_join(x->path, dir, e->d_name, NULL) != BN_OK)
+            continue; /* not listed: its path could not be opened */
+        c->n_exps++;
         snprintf(x->name, sizeof x->name, "%s", name);
-        snprintf(x->path, sizeof x->path, "%s/%s", dir, e->d_name);
         /* Unreadable or not INI: listed without a description; picking it says why. */
         bn_config_peek(x->path, "experiment.description", x->description,
                        sizeof x->description, NULL);

@@ -10,7 +10,7 @@
 
 typedef struct {
     char name[BN_NAME_MAX];
-    char path[BN_PATH_MAX + BN_NAME_MAX + 8];
+    char path[BN_PATH_MAX];
     char description[160];
 } bn_experiment_entry;
 

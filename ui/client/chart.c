@@ -107,15 +107,17 @@ int bn_chart_column_of(int j, int n, int cols)
     return (int)(((long)(j + 1) * cols + n - 1) / n) - 1;
 }
 
-/* Each column's mean validation point (NaN where none): out (cols). */
-static void val_columns(const long *steps, int n, int cols, const bn_chart_points *val,
-                        double *out)
+/* Each column's mean validation point (NaN where none): out (cols). -1 when out of memory. */
+static int val_columns(const long *steps, int n, int cols, const bn_chart_points *val,
+                       double *out)
 {
     int *count = calloc((size_t)cols, sizeof *count);
+    if (!count)
+        return -1;
     for (int c = 0; c < cols; c++)
         out[c] = 0.0;
     int j = 0; /* the last record at or before the point's step */
-    for (int i = 0; count && i < val->n; i++) {
+    for (int i = 0; i < val->n; i++) {
         if (!isfinite(val->v[i]))
             continue;
         while (steps && j + 1 < n && steps[j + 1] <= val->step[i])
@@ -125,8 +127,9 @@ static void val_columns(const long *steps, int n, int cols, const bn_chart_point
         count[c]++;
     }
     for (int c = 0; c < cols; c++)
-        out[c] = count && count[c] ? out[c] / count[c] : NAN;
+        out[c] = count[c] ? out[c] / count[c] : NAN;
     free(count);
+    return 0;
 }
 
 /* Levels of the LR on its own axis, 0 .. its maximum. */
@@ -179,9 +182,9 @@ static int overlay_values(const long *steps, int n, int cols, const bn_chart_ove
     while (hi > lo && o->step[hi - 1] > steps[n - 1])
         hi--;
     bn_chart_points p = {o->step + lo, ema + lo, hi - lo};
-    val_columns(steps, n, cols, &p, out);
+    int r = val_columns(steps, n, cols, &p, out);
     free(ema);
-    return 0;
+    return r;
 }
 
 static int alloc_levels(bn_chart_columns *c, int cols, int lr, int val, int over)
@@ -228,11 +231,9 @@ int bn_chart_columns_compute_overlay(bn_chart_columns *c, const long *steps,
         c->columns = bn_chart_compress(loss, n, width, work);
         bn_chart_compress(ema, n, width, ema_cols);
         bn_chart_axis_fit(&c->axis, work, cols, ema_cols, cols, log);
-        if (has_val) {
-            val_columns(steps, n, cols, val, work + 3 * cols);
+        if (has_val && (ok = val_columns(steps, n, cols, val, work + 3 * cols) == 0))
             widen_to(c, work + 3 * cols);
-        }
-        ok = !has_over || overlay_values(steps, n, cols, over, decay, work + 4 * cols) == 0;
+        ok = ok && (!has_over || overlay_values(steps, n, cols, over, decay, work + 4 * cols) == 0);
     }
     if (ok && has_over)
         widen_exact(c, work + 4 * cols);

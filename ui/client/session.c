@@ -177,12 +177,12 @@ bn_status bn_session_start(bn_session *s, const bn_config *cfg, const bn_kernels
  * config (a run directory copied without meta/); NULL when neither reads. */
 static const bn_task_ops *past_task(const char *dir)
 {
-    char path[BN_PATH_MAX + BN_NAME_MAX + 64];
+    char path[BN_PATH_MAX];
     bn_config cfg;
     bn_error err = {0};
     bn_config_defaults(&cfg);
-    snprintf(path, sizeof path, "%s/meta/config.ini", dir);
-    if (bn_config_load(&cfg, path, &err) == BN_OK)
+    if (bn_path_join(path, dir, "meta/config.ini", &err) == BN_OK &&
+        bn_config_load(&cfg, path, &err) == BN_OK)
         return bn_task_find(cfg.experiment.task);
     bn_st_file file;
     long step;

@@ -21,7 +21,7 @@ typedef enum { BN_POLL_NOTHING, BN_POLL_STARTED, BN_POLL_ENDED, BN_POLL_INIT_FAI
 
 typedef struct {
     bn_session_kind kind;
-    char run_dir[BN_PATH_MAX + BN_NAME_MAX + 2];
+    char run_dir[BN_PATH_MAX];
     char experiment[BN_NAME_MAX];
     const bn_task_ops *task; /* NULL: a past run whose config could not be read */
     char state[16];          /* running | paused | finished | stopped | ... */

@@ -97,8 +97,9 @@ static void serve_move(bn_worker *w, const bn_request *req, bn_status loaded, bn
         why = bn_ttt_check_position(b);
     }
     bn_ttt_answer a;
-    if (!why)
-        bn_ttt_model_answer(&w->model, w->tok, &g, 1, &a);
+    bn_error answer_err = {0};
+    if (!why && bn_ttt_model_answer(&w->model, w->tok, &g, 1, &a, &answer_err) != BN_OK)
+        why = answer_err.msg;
     bn_ui_move_event(&ev, why ? NULL : &a, why);
     ev.id = req->id;
     bn_ui_queue_push(w->queue, &ev);

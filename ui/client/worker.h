@@ -22,13 +22,13 @@ typedef struct {
     pthread_mutex_t lock;         /* guards requests, ckpt and quit */
     pthread_cond_t wake;
     bn_requests requests;
-    char ckpt[BN_REQ_KINDS][BN_PATH_MAX + 64]; /* the checkpoint each kind's request asks */
+    char ckpt[BN_REQ_KINDS][BN_PATH_MAX]; /* the checkpoint each kind's request asks */
     int quit;
 
     /* worker-owned */
     bn_model model;
     int loaded;
-    char loaded_ckpt[BN_PATH_MAX + 64];
+    char loaded_ckpt[BN_PATH_MAX];
     const bn_task_ops *task;
     bn_tokenizer *tok;
     bn_ui_queue *queue;
