@@ -1,6 +1,6 @@
 /* checkpoint.c - fuzz target: a checkpoint directory (io/checkpoint.h), one input split at
  * "--8<--" lines into model.safetensors, optimizer.safetensors, trainer_state.json and
- * tokenizer.json (a missing part: no such file). Loaded as --resume loads it (open, its
+ * tokenizer.json (a missing or empty part: no such file). Loaded as --resume loads it (open, its
  * tokenizer, parameters, optimizer and trainer state) and as `eval`/`move` load it
  * (bn_inference_load). A model beyond a small size is not built (the fuzzer's memory, not a
  * loader rule): its parameters are checked by the same code at any size. */
@@ -93,7 +93,7 @@ int bn_fuzz_checkpoint(const uint8_t *data, size_t size)
         return 0;
     int ok = 1;
     for (int i = 0; i < n; i++)
-        ok = ok && bn_fuzz_write(part_names[i], parts[i], sizes[i]);
+        ok = ok && (sizes[i] == 0 || bn_fuzz_write(part_names[i], parts[i], sizes[i]));
     if (ok) {
         load_resume(dir);
         load_inference(dir);

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/model.h"
+
 typedef int (*bn_fuzz_fn)(const uint8_t *data, size_t size);
 
 int bn_fuzz_config(const uint8_t *data, size_t size);
@@ -49,6 +51,10 @@ char *bn_fuzz_cstr(const uint8_t *data, size_t size);
 #define BN_FUZZ_SEPARATOR "\n--8<--\n"
 int bn_fuzz_split(const uint8_t *data, size_t size, const uint8_t **parts, size_t *sizes,
                   int n);
+
+/* A training-mode model of random weights (seed 5) over vocab ids: d=16, one layer of 2
+ * heads, contexts of max_seq tokens, one thread; 0 when it cannot be made. */
+int bn_fuzz_tiny_model(bn_model *m, int vocab, int max_seq);
 
 /* A named input was rejected where a crash would have been: a broken invariant. Aborts so
  * that the fuzzer stops with the input (never reached on correct code). */

@@ -8,6 +8,9 @@
 
 #include <sys/stat.h>
 
+#include "base/rng.h"
+#include "kernels/kernels.h"
+
 /* One directory per process: the fuzz driver is the only mutable global here (core/ keeps
  * none). */
 static char fuzz_dir[256];
@@ -98,4 +101,19 @@ void bn_fuzz_invariant(int ok, const char *what)
         fprintf(stderr, "fuzz: invariant broken: %s\n", what);
         abort();
     }
+}
+
+int bn_fuzz_tiny_model(bn_model *m, int vocab, int max_seq)
+{
+    bn_model_config c = {.vocab_size = vocab, .hidden_size = 16, .num_layers = 1,
+                         .num_heads = 2, .num_kv_heads = 1, .ffn_size = 32,
+                         .max_seq_len = max_seq, .rope_theta = 10000.0, .norm_eps = 1e-5,
+                         .embedding_init_std = 1.0};
+    bn_error err = {0};
+    if (bn_model_init(m, &c, 1, max_seq, bn_kernels_find(NULL, NULL), 1, &err) != BN_OK)
+        return 0;
+    bn_rng rng;
+    bn_rng_seed(&rng, 5);
+    bn_model_init_weights(m, &rng);
+    return 1;
 }
