@@ -64,8 +64,8 @@ int bn_fuzz_arith_prompt(const uint8_t *data, size_t size)
     char prompt[BN_CHAT_TEXT_MAX], out[BN_CHAT_ANSWER_MAX];
     bn_task_prompt(&bn_task_arithmetic, req.text, prompt, sizeof prompt);
     bn_error err = {0};
-    bn_chat_complete(&fx.m, fx.tok, bn_task_arithmetic.ends_answer, prompt, req.max_new, out,
-                     sizeof out, NULL, NULL, &err);
+    bn_status st = bn_chat_complete(&fx.m, fx.tok, bn_task_arithmetic.ends_answer, prompt,
+                                    req.max_new, out, sizeof out, NULL, NULL, &err);
     free(typed);
-    return 0;
+    return st == BN_OK;
 }

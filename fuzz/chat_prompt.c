@@ -52,7 +52,7 @@ static int ready(void)
     return fx.made == 2;
 }
 
-static void story(const char *line, const bn_sampling *set, unsigned long long seed)
+static int story(const char *line, const bn_sampling *set, unsigned long long seed)
 {
     int *ids = NULL, n = 0;
     bn_error err = {0};
@@ -61,8 +61,8 @@ static void story(const char *line, const bn_sampling *set, unsigned long long s
     bn_request req = bn_request_of(BN_REQ_GENERATE, line, MAX_NEW);
     char prompt[BN_CHAT_TEXT_MAX], out[BN_CHAT_ANSWER_MAX];
     bn_task_prompt(&bn_task_text, req.text, prompt, sizeof prompt);
-    bn_chat_sample(&fx.m, fx.tok, prompt, set, seed, req.max_new, out, sizeof out, NULL, NULL,
-                   &err);
+    return bn_chat_sample(&fx.m, fx.tok, prompt, set, seed, req.max_new, out, sizeof out, NULL,
+                          NULL, &err) == BN_OK;
 }
 
 int bn_fuzz_chat_prompt(const uint8_t *data, size_t size)
@@ -75,6 +75,7 @@ int bn_fuzz_chat_prompt(const uint8_t *data, size_t size)
     bn_sampling set = bn_sampling_defaults();
     unsigned long long seed = 1;
     char *line = text;
+    int taken = 1;
     for (int i = 0; i < MAX_LINES && line; i++) {
         char *next = strchr(line, '\n');
         if (next)
@@ -82,11 +83,11 @@ int bn_fuzz_chat_prompt(const uint8_t *data, size_t size)
         bn_error err = {0};
         bn_sampling_cmd_kind kind;
         if (line[0] == '/')
-            bn_sampling_command(line, &set, &seed, &kind, &err);
+            taken = bn_sampling_command(line, &set, &seed, &kind, &err) == BN_OK && taken;
         else
-            story(line, &set, seed);
+            taken = story(line, &set, seed) && taken;
         line = next;
     }
     free(text);
-    return 0;
+    return taken;
 }

@@ -29,36 +29,38 @@ static int small_enough(const bn_config *cfg)
 }
 
 /* --resume: parameters into a training model, then the optimizer and trainer state. */
-static void load_for_training(const char *dir, const bn_config *cfg, const bn_st_file *file)
+static int load_for_training(const char *dir, const bn_config *cfg, const bn_st_file *file)
 {
     bn_model m;
     bn_error err = {0};
     if (bn_model_init(&m, &cfg->model, 1, 8, bn_kernels_find(NULL, NULL), 1, &err) != BN_OK)
-        return;
+        return 0;
     bn_adamw opt = {0};
     bn_train_state state = {0};
-    if (bn_checkpoint_load_params(&m, file, &err) == BN_OK &&
-        bn_adamw_init(&opt, m.num_params, cfg->train.beta1, cfg->train.beta2,
-                      cfg->train.adam_eps, &err) == BN_OK)
-        bn_checkpoint_load_training(dir, &m, &opt, &state, &err);
+    int loaded = bn_checkpoint_load_params(&m, file, &err) == BN_OK &&
+                 bn_adamw_init(&opt, m.num_params, cfg->train.beta1, cfg->train.beta2,
+                               cfg->train.adam_eps, &err) == BN_OK &&
+                 bn_checkpoint_load_training(dir, &m, &opt, &state, &err) == BN_OK;
     bn_train_state_clear(&state);
     bn_adamw_free(&opt);
     bn_model_free(&m);
+    return loaded;
 }
 
-static void load_resume(const char *dir)
+static int load_resume(const char *dir)
 {
     bn_config cfg;
     bn_st_file file;
     long step = 0;
     bn_error err = {0};
     if (bn_checkpoint_open(dir, &cfg, &file, &step, &err) != BN_OK)
-        return;
+        return 0;
     bn_tokenizer *tok = NULL;
-    if (bn_checkpoint_tokenizer(dir, &file, &tok, &err) == BN_OK && small_enough(&cfg))
-        load_for_training(dir, &cfg, &file);
+    int loaded = bn_checkpoint_tokenizer(dir, &file, &tok, &err) == BN_OK &&
+                 small_enough(&cfg) && load_for_training(dir, &cfg, &file);
     bn_tok_free(tok);
     bn_st_free(&file);
+    return loaded;
 }
 
 static bn_status refuse_large(void *ctx, bn_config *cfg, bn_infer_opts *opts, bn_error *err)
@@ -69,7 +71,7 @@ static bn_status refuse_large(void *ctx, bn_config *cfg, bn_infer_opts *opts, bn
 }
 
 /* eval, move, play and the UI's past runs. */
-static void load_inference(const char *dir)
+static int load_inference(const char *dir)
 {
     bn_tokenizer *tok = NULL;
     bn_infer_opts opts = {.max_batch = 1, .max_seq = 8, .kernels = bn_kernels_find(NULL, NULL),
@@ -78,9 +80,11 @@ static void load_inference(const char *dir)
     bn_config cfg;
     long step = 0;
     bn_error err = {0};
-    if (bn_inference_load(dir, &opts, &m, &cfg, &step, &err) == BN_OK)
+    int loaded = bn_inference_load(dir, &opts, &m, &cfg, &step, &err) == BN_OK;
+    if (loaded)
         bn_model_free(&m);
     bn_tok_free(tok);
+    return loaded;
 }
 
 int bn_fuzz_checkpoint(const uint8_t *data, size_t size)
@@ -91,15 +95,15 @@ int bn_fuzz_checkpoint(const uint8_t *data, size_t size)
     char dir[512];
     if (!bn_fuzz_path("ckpt", dir, sizeof dir) || (mkdir(dir, 0700) != 0 && errno != EEXIST))
         return 0;
-    int ok = 1;
+    int ok = 1, loaded = 0;
     for (int i = 0; i < n; i++)
         ok = ok && (sizes[i] == 0 || bn_fuzz_write(part_names[i], parts[i], sizes[i]));
     if (ok) {
-        load_resume(dir);
-        load_inference(dir);
+        loaded = load_resume(dir);
+        loaded = load_inference(dir) && loaded;
     }
     for (int i = 0; i < N_PARTS; i++)
         bn_fuzz_remove(part_names[i]);
     bn_fuzz_remove("ckpt");
-    return 0;
+    return loaded;
 }

@@ -47,7 +47,8 @@ int bn_fuzz_config(const uint8_t *data, size_t size)
         return 0;
     bn_config cfg;
     bn_error err = {0};
-    if (bn_config_load(&cfg, path, &err) == BN_OK) {
+    int loaded = bn_config_load(&cfg, path, &err) == BN_OK;
+    if (loaded) {
         check_round_trip(&cfg);
         try_override(&cfg, data, size);
     }
@@ -55,5 +56,5 @@ int bn_fuzz_config(const uint8_t *data, size_t size)
     bn_config_peek(path, "model.hidden_size", value, sizeof value, &err);
     bn_config_peek(path, "experiment.task", value, sizeof value, &err);
     bn_fuzz_remove("experiment.ini");
-    return 0;
+    return loaded;
 }

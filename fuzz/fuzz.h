@@ -1,8 +1,10 @@
 /* fuzz.h - the fuzz targets' entry points and what they share (README, "Fuzzing").
  *
  * Each target is one function over one input (bytes, any length) that feeds it to a loader
- * the way a user's file or typed line reaches it, and returns 0. It must not exit, leak or
- * write outside its temporary directory: a bad input comes back from core/ as an error.
+ * the way a user's file or typed line reaches it, and returns 1 when the loader took it
+ * whole, else 0 (every seed must be taken: tests/test_fuzz_replay.c checks). It must not
+ * exit, leak or write outside its temporary directory: a bad input comes back from core/
+ * as an error.
  * fuzz/libfuzzer.c turns one of them into a libFuzzer binary (clang, `make fuzz`);
  * tests/test_fuzz_replay.c runs every committed input through all of them under the
  * normal build (`make check`). */

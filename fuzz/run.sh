@@ -12,6 +12,10 @@ src=${srcdir:-.}
 targets=${*:-$(cat "$src/fuzz/TARGETS")}
 failed=""
 summary=""
+# The targets' temporary files stay under OUTDIR.
+mkdir -p "$out/tmp"
+TMPDIR=$(cd "$out/tmp" && pwd)
+export TMPDIR srcdir="$src"
 for t in $targets; do
     mkdir -p "$out/corpus/$t"
     log="$out/fuzz_$t.log"

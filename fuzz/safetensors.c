@@ -38,7 +38,8 @@ int bn_fuzz_safetensors(const uint8_t *data, size_t size)
         return 0;
     bn_st_file f;
     bn_error err = {0};
-    if (bn_st_load(&f, path, &err) == BN_OK) {
+    int loaded = bn_st_load(&f, path, &err) == BN_OK;
+    if (loaded) {
         check_tensors(&f);
         const int64_t shape[2] = {32, 16};
         const bn_st_tensor *t = NULL;
@@ -47,5 +48,5 @@ int bn_fuzz_safetensors(const uint8_t *data, size_t size)
         bn_st_free(&f);
     }
     bn_fuzz_remove("model.safetensors");
-    return 0;
+    return loaded;
 }

@@ -21,6 +21,8 @@ static const char *const dirs[] = {"run", "run/meta", "run/metrics", "run/sample
 enum { N_DIRS = 4 };
 static const char state_json[] =
     "{\"state\": \"finished\", \"pid\": 0, \"step\": 4, \"total_steps\": 4}\n";
+static const char config_ini[] = "[experiment]\nname = fuzz\ntask = text\n"
+                                 "[training]\nnum_steps = 4\nwarmup_steps = 1\n";
 
 static int count_record(void *ctx, const json_t *record)
 {
@@ -41,13 +43,13 @@ static void read_curves(const char *run)
     }
 }
 
-static void read_run(const char *run, const char *scalars)
+static int read_run(const char *run, const char *scalars)
 {
     static const char *const keys[] = {"loss", "val_loss", "lr", "eval_accuracy",
                                        "tokens_seen", "elapsed_s"};
     bn_metric_table t;
     bn_error err = {0};
-    bn_metrics_read(scalars, keys, 6, &t, &err);
+    int loaded = bn_metrics_read(scalars, keys, 6, &t, &err) == BN_OK;
     bn_metrics_free(&t);
     read_curves(run);
     bn_jsonl_last_line_torn(scalars);
@@ -56,15 +58,18 @@ static void read_run(const char *run, const char *scalars)
     bn_jsonl_each(scalars, count_record, &records, &err);
     bn_jsonl_each_tail(scalars, 128, count_record, &records, &err);
     bn_run_status st;
-    bn_run_status_read(run, 0, &st, &err);
+    loaded = bn_run_status_read(run, 0, &st, &err) == BN_OK && loaded;
     bn_run_status_read(run, 200, &st, &err);
     bn_metric_point *points = NULL;
     int n = 0;
     if (bn_run_read_metrics(run, &points, &n, &err) == BN_OK)
         free(points);
+    else
+        loaded = 0;
     char lines[4][80];
     bn_run_read_samples(run, &lines[0][0], 80, 4);
     bn_rundir_drop_after(run, 3, &err);
+    return loaded;
 }
 
 int bn_fuzz_scalars(const uint8_t *data, size_t size)
@@ -73,6 +78,7 @@ int bn_fuzz_scalars(const uint8_t *data, size_t size)
     size_t sizes[2];
     int n = bn_fuzz_split(data, size, parts, sizes, 2);
     char run[512], scalars[512];
+    int loaded = 0;
     for (int i = 0; i < N_DIRS; i++) {
         char dir[512];
         if (!bn_fuzz_path(dirs[i], dir, sizeof dir) || (mkdir(dir, 0700) != 0 && errno != EEXIST))
@@ -81,13 +87,15 @@ int bn_fuzz_scalars(const uint8_t *data, size_t size)
     if (bn_fuzz_path("run", run, sizeof run) &&
         bn_fuzz_path("run/metrics/scalars.jsonl", scalars, sizeof scalars) &&
         bn_fuzz_write("run/meta/state.json", state_json, sizeof state_json - 1) &&
+        bn_fuzz_write("run/meta/config.ini", config_ini, sizeof config_ini - 1) &&
         bn_fuzz_write("run/metrics/scalars.jsonl", parts[0], sizes[0]) &&
         (n < 2 || bn_fuzz_write("run/samples/samples.jsonl", parts[1], sizes[1])))
-        read_run(run, scalars);
+        loaded = read_run(run, scalars);
     bn_fuzz_remove("run/meta/state.json");
+    bn_fuzz_remove("run/meta/config.ini");
     bn_fuzz_remove("run/metrics/scalars.jsonl");
     bn_fuzz_remove("run/samples/samples.jsonl");
     for (int i = N_DIRS - 1; i >= 0; i--)
         bn_fuzz_remove(dirs[i]);
-    return 0;
+    return loaded;
 }

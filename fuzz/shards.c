@@ -29,11 +29,12 @@ static void check_split(const bn_dataset_split *sp)
     bn_fuzz_invariant(sum == sp->tokens, "a split's token count is not its shards'");
 }
 
-static void open_dataset(const char *path)
+static int open_dataset(const char *path)
 {
     bn_dataset d;
     bn_error err = {0};
-    if (bn_dataset_open(&d, path, VOCAB, &err) == BN_OK) {
+    int opened = bn_dataset_open(&d, path, VOCAB, &err) == BN_OK;
+    if (opened) {
         check_split(&d.train);
         check_split(&d.val);
         bn_dataset_close(&d);
@@ -44,6 +45,7 @@ static void open_dataset(const char *path)
         bn_source_next_batch(src, tokens, ROWS, SEQ);
         bn_source_close(src);
     }
+    return opened;
 }
 
 int bn_fuzz_shards(const uint8_t *data, size_t size)
@@ -55,22 +57,23 @@ int bn_fuzz_shards(const uint8_t *data, size_t size)
     if (!bn_fuzz_path("one.bin", one, sizeof one) || !bn_fuzz_path("ds", dir, sizeof dir) ||
         (mkdir(dir, 0700) != 0 && errno != EEXIST))
         return 0;
-    int ok = 1;
+    int ok = 1, loaded = 0;
     for (int i = 0; i < n; i++)
         ok = ok && (sizes[i] == 0 || bn_fuzz_write(part_names[i], parts[i], sizes[i]));
     if (ok) {
         bn_shard s;
         bn_error err = {0};
-        if (bn_shard_open(&s, one, VOCAB, &err) == BN_OK)
+        loaded = bn_shard_open(&s, one, VOCAB, &err) == BN_OK; /* and the directory's */
+        if (loaded)
             bn_shard_close(&s);
         bn_dataset_is_shard_file(one);
         open_dataset(one);
         char hash[BN_TOK_HASH_CAP];
         bn_dataset_manifest_hash(dir, hash, &err);
-        open_dataset(dir);
+        loaded = (open_dataset(dir) || n == 1) && loaded;
     }
     for (int i = 0; i < N_PARTS; i++)
         bn_fuzz_remove(part_names[i]);
     bn_fuzz_remove("ds");
-    return 0;
+    return loaded;
 }

@@ -60,7 +60,8 @@ int bn_fuzz_tokenizer(const uint8_t *data, size_t size)
         return 0;
     bn_tokenizer *t = NULL;
     bn_error err = {0};
-    if (bn_tok_load_hf(&t, path, &err) == BN_OK) {
+    int loaded = bn_tok_load_hf(&t, path, &err) == BN_OK;
+    if (loaded) {
         static const char sample[] = "Once upon a time, <|endoftext|> caf\xc3\xa9 \xff\xfe 12+34= "
                                      "\xe2\x82\xac\n\n  tabs\tand  spaces";
         check_text(t, sample, sizeof sample - 1);
@@ -73,5 +74,5 @@ int bn_fuzz_tokenizer(const uint8_t *data, size_t size)
     }
     bn_tok_free(t);
     bn_fuzz_remove("tokenizer.json");
-    return 0;
+    return loaded;
 }

@@ -98,14 +98,17 @@ int bn_fuzz_trainer_state(const uint8_t *data, size_t size)
         return 0;
     bn_train_state state = {0};
     bn_error err = {0};
+    int restored = 0; /* by the source of its kind */
     if (bn_checkpoint_load_training(dir, &fx.m, &fx.opt, &state, &err) == BN_OK) {
         int tokens[ROWS * SEQ];
         for (int i = 0; i < N_SOURCES; i++) {
             bn_data_source *s = fx.sources[i];
-            if (s && bn_source_load_state(s, state.data, "fuzz: data", &err) == BN_OK)
+            if (s && bn_source_load_state(s, state.data, "fuzz: data", &err) == BN_OK) {
                 bn_source_next_batch(s, tokens, ROWS, SEQ);
+                restored = 1;
+            }
         }
     }
     bn_train_state_clear(&state);
-    return 0;
+    return restored;
 }

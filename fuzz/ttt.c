@@ -54,16 +54,16 @@ static void check_format(const bn_ttt_game *g)
 }
 
 /* As `move` answers a line (app/ttt_cmd.c answer_line). */
-static void answer(const char *line)
+static int answer(const char *line)
 {
     bn_ttt_game g;
     if (bn_ttt_parse(line, &g) != NULL)
-        return;
+        return 0;
     check_format(&g);
     char b[BN_TTT_CELLS];
     bn_ttt_game_board(&g, b);
     if (bn_ttt_check_position(b) != NULL)
-        return;
+        return 0;
     bn_ttt_to_move(b);
     if (memchr(g.start, 'X', BN_TTT_CELLS) || memchr(g.start, 'O', BN_TTT_CELLS)) {
         bn_ttt_game rest = g;
@@ -79,6 +79,7 @@ static void answer(const char *line)
     bn_ttt_model_answer(&fx.m, fx.tok, &g, 1, &a);
     bn_fuzz_invariant(a.cell >= 0 && a.cell < BN_TTT_CELLS && b[a.cell] == '_',
                       "the masked move is not an empty cell");
+    return 1;
 }
 
 int bn_fuzz_ttt(const uint8_t *data, size_t size)
@@ -89,8 +90,7 @@ int bn_fuzz_ttt(const uint8_t *data, size_t size)
     while (n < size && data[n] != '\n' && data[n] != '\r')
         n++;
     char *line = bn_fuzz_cstr(data, n);
-    if (line)
-        answer(line);
+    int answered = line && answer(line);
     free(line);
-    return 0;
+    return answered;
 }
