@@ -1,8 +1,8 @@
 /* checkpoint.c - fuzz target: a checkpoint directory (io/checkpoint.h), one input split at
  * "--8<--" lines into model.safetensors, optimizer.safetensors, trainer_state.json and
- * tokenizer.json (a missing or empty part: no such file). Loaded as --resume loads it (open, its
- * tokenizer, parameters, optimizer and trainer state) and as `eval`/`move` load it
- * (bn_inference_load). A model beyond a small size is not built (the fuzzer's memory, not a
+ * tokenizer.json (a missing or empty part: no such file). Loaded as --resume loads it
+ * (open, its tokenizer, parameters, optimizer and trainer state) and as `eval`/`move` load
+ * it (bn_inference_load). A model beyond a small size is not built (the fuzzer's memory, not a
  * loader rule): its parameters are checked by the same code at any size. */
 #include "fuzz.h"
 

@@ -81,7 +81,8 @@ int bn_fuzz_scalars(const uint8_t *data, size_t size)
     int loaded = 0;
     for (int i = 0; i < N_DIRS; i++) {
         char dir[512];
-        if (!bn_fuzz_path(dirs[i], dir, sizeof dir) || (mkdir(dir, 0700) != 0 && errno != EEXIST))
+        if (!bn_fuzz_path(dirs[i], dir, sizeof dir) ||
+            (mkdir(dir, 0700) != 0 && errno != EEXIST))
             return 0;
     }
     if (bn_fuzz_path("run", run, sizeof run) &&

@@ -62,8 +62,8 @@ int bn_fuzz_tokenizer(const uint8_t *data, size_t size)
     bn_error err = {0};
     int loaded = bn_tok_load_hf(&t, path, &err) == BN_OK;
     if (loaded) {
-        static const char sample[] = "Once upon a time, <|endoftext|> caf\xc3\xa9 \xff\xfe 12+34= "
-                                     "\xe2\x82\xac\n\n  tabs\tand  spaces";
+        static const char sample[] = "Once upon a time, <|endoftext|> caf\xc3\xa9 \xff\xfe "
+                                     "12+34= \xe2\x82\xac\n\n  tabs\tand  spaces";
         check_text(t, sample, sizeof sample - 1);
         check_text(t, (const char *)data, size < 512 ? size : 512);
         for (int id = -1; id <= bn_tok_vocab_size(t); id++) {
