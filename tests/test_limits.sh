@@ -31,7 +31,7 @@ resource() {
 # AddressSanitizer reserves terabytes of shadow memory, so under it no such limit can hold.
 # OpenBLAS's own worker thread retries a failed buffer forever (and exit waits for it):
 # OPENBLAS_NUM_THREADS=1 starts none; SIGKILL after 60 s keeps a hang from stalling make check.
-if grep -q AddressSanitizer "$BIN" 2>/dev/null; then
+if grep -q -e __asan_init -e AddressSanitizer "$BIN" 2>/dev/null; then
     echo "test_limits: sanitizer build: the out-of-memory checks are skipped"
 elif ! command -v prlimit >/dev/null 2>&1; then
     echo "test_limits: no prlimit: the out-of-memory checks are skipped"
