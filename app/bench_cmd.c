@@ -2,8 +2,9 @@
  *
  * Per config: tokens/s (median of N steps after warm-up) with the step split into forward,
  * backward and optimizer; model FLOPs per token and the achieved GFLOP/s as a share of the
- * sgemm peak measured in the same run; the int8 BitLinear kernel's GOP/s for each path this
- * CPU has; peak RSS. Each config runs in its own child process so its RSS is its own. */
+ * sgemm peak measured in the same run; each multiply-add unit's peak and the share of it the
+ * forward and backward reach (bench_roof.h); the int8 BitLinear kernel's GOP/s for each path
+ * this CPU has; peak RSS. Each config runs in its own child process so its RSS is its own. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_roof.h"
 #include "commands.h"
 #include "experiments.h"
 #include "nn/matmul.h"
@@ -182,6 +184,7 @@ typedef struct {
     double tokens_per_sec, flops_per_token, gflops, sgemm_peak, peak_rss_mib;
     kernel_speed kernels[5];
     int n_kernels;
+    bench_roofs roofs;
 } bench_result;
 
 static void print_text(const bench_result *r)
@@ -197,6 +200,7 @@ static void print_text(const bench_result *r)
            "(%.1f GFLOP/s on %d thread%s)\n",
            r->flops_per_token / 1e6, r->gflops, 100.0 * r->gflops / r->sgemm_peak,
            r->sgemm_peak, r->threads, r->threads == 1 ? "" : "s");
+    bench_roofs_print(&r->roofs, r->med.forward_ms, r->med.backward_ms);
     printf("  BitLinear forward kernels (GOP/s, gate_up shape):");
     for (int i = 0; i < r->n_kernels; i++)
         printf(" %s %.1f%s", r->kernels[i].name, r->kernels[i].gops,
@@ -220,7 +224,7 @@ static json_t *bench_record(const bench_result *r)
                             bn_json_number(round_to(r->kernels[i].gops, 2)));
     return json_pack(
         "{s:s, s:I, s:i, s:s, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, "
-        "s:o, s:o}",
+        "s:o, s:o, s:o}",
         "config", r->config, "params", (json_int_t)r->params, "threads", r->threads, "kernel",
         r->kernel, "batch", r->batch, "seq_len", r->seq_len, "steps", r->steps,
         "tokens_per_sec", bn_json_number(round_to(r->tokens_per_sec, 1)), "step_ms",
@@ -232,7 +236,8 @@ static json_t *bench_record(const bench_result *r)
         bn_json_number(round_to(r->gflops, 2)), "sgemm_peak_gflops",
         bn_json_number(round_to(r->sgemm_peak, 2)), "peak_share",
         bn_json_number(round_to(r->gflops / r->sgemm_peak, 4)), "kernel_gops", gops,
-        "peak_rss_mib", bn_json_number(round_to(r->peak_rss_mib, 1)));
+        "peak_rss_mib", bn_json_number(round_to(r->peak_rss_mib, 1)), "roofs",
+        bench_roofs_json(&r->roofs, r->med.forward_ms, r->med.backward_ms));
 }
 
 /* One JSON line on stdout; 0, or -1 when out of memory. */
@@ -303,6 +308,8 @@ static bn_status bench_config(const bn_config *cfg, const bn_kernels *k, int ste
         r->gflops = r->flops_per_token * r->tokens_per_sec / 1e9;
         s = measure_sgemm_peak(m.pool, &r->sgemm_peak, err);
     }
+    if (s == BN_OK)
+        bench_roofs_measure(&m, B, T, &r->roofs);
     if (s == BN_OK) {
         int M = B * T < 2048 ? B * T : 2048;
         s = measure_kernels(m.pool, M, 2 * cfg->model.ffn_size, cfg->model.hidden_size,
