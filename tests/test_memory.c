@@ -112,7 +112,8 @@ static void test_chunks(const char *kernel)
     bn_model_free(&cut);
 }
 
-/* low_memory: one gate|up buffer, computed again in the backward: the same bits. */
+/* low_memory: the layers share everything but x_in and down's int8 input, computed again in
+ * the backward: the same bits. */
 static void test_low_memory(void)
 {
     int tok[B * T];
@@ -123,9 +124,19 @@ static void test_low_memory(void)
         return;
     size_t before = low.alloc_bytes;
     CHECK(bn_model_set_low_memory(&low, 1, &err) == BN_OK, "%s", err.msg);
-    CHECK(low.acts[1].gu == low.acts[0].gu && keep.acts[1].gu != keep.acts[0].gu,
-          "low_memory shares gate|up between the layers");
-    size_t saved = (size_t)(low.cfg.num_layers - 1) * B * T * 2 * low.cfg.ffn_size * 4;
+    for (int l = 1; l < low.cfg.num_layers; l++) {
+        const bn_layer_acts *a = &low.acts[l], *a0 = &low.acts[0];
+        CHECK(a->gu == a0->gu && a->qkv_out == a0->qkv_out && a->attn_out == a0->attn_out &&
+                  a->x_mid == a0->x_mid && a->qkv.xq_i8 == a0->qkv.xq_i8 &&
+                  a->out.xq_i8 == a0->out.xq_i8 && a->gate_up.xq_i8 == a0->gate_up.xq_i8,
+              "low_memory: layer %d shares q|k|v, attn_out, x_mid, gate|up and their inputs", l);
+        CHECK(a->x_in != a0->x_in && a->down.xq_i8 != a0->down.xq_i8,
+              "low_memory: layer %d keeps its input and down's", l);
+    }
+    CHECK(keep.acts[1].gu != keep.acts[0].gu, "without low_memory each layer keeps gate|up");
+    /* per layer past the first: gate|up, q|k|v, attn_out and x_mid in floats */
+    size_t d = low.cfg.hidden_size, per_token = 2 * low.cfg.ffn_size + low.qkv_dim + 2 * d;
+    size_t saved = (size_t)(low.cfg.num_layers - 1) * B * T * per_token * 4;
     CHECK(before - low.alloc_bytes >= saved, "low_memory allocates %zu bytes less (at least %zu)",
           before - low.alloc_bytes, saved);
     double l1 = pass(&keep, tok, 1), l2 = pass(&low, tok, 1);

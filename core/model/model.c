@@ -161,14 +161,23 @@ static size_t max3(size_t a, size_t b, size_t c)
 
 /* One layer's forward activations for N tokens (att for B rows of T). With `shared` set,
  * the ones the backward recomputes (the pre-norm outputs, the attention probabilities and
- * h: cheap next to the products that need them; with low_memory gate|up too) are shared's,
- * not carved again (README, "Memory"). */
+ * h: cheap next to the products that need them) are shared's, not carved again; with
+ * low_memory everything but the layer's input and the down projection's int8 input is
+ * (README, "Memory"). */
 static void carve_layer(arena *a, bn_layer_acts *la, const bn_model *m, size_t N,
                         const bn_layer_acts *shared)
 {
     size_t T = (size_t)m->max_seq, d = m->cfg.hidden_size, F = m->cfg.ffn_size;
     size_t Q = m->qkv_dim, H = m->cfg.num_heads;
     CARVE(a, la->x_in, N * d);
+    carve_bitlinear(a, &la->down, N, F);
+    if (shared && m->low_memory) {
+        bn_layer_acts own = *la;
+        *la = *shared;
+        la->x_in = own.x_in;
+        la->down = own.down;
+        return;
+    }
     CARVE(a, la->attn_rstd, N);
     carve_bitlinear(a, &la->qkv, N, d);
     CARVE(a, la->qkv_out, N * Q);
@@ -177,11 +186,7 @@ static void carve_layer(arena *a, bn_layer_acts *la, const bn_model *m, size_t N
     CARVE(a, la->x_mid, N * d);
     CARVE(a, la->ffn_rstd, N);
     carve_bitlinear(a, &la->gate_up, N, d);
-    carve_bitlinear(a, &la->down, N, F);
-    if (shared && m->share_gate_up)
-        la->gu = shared->gu;
-    else
-        CARVE(a, la->gu, N * 2 * F);
+    CARVE(a, la->gu, N * 2 * F);
     if (shared) {
         la->attn_n = shared->attn_n;
         la->att = shared->att;
@@ -356,7 +361,7 @@ static bn_status alloc_weights(bn_model *m, bn_error *err)
 static bn_status alloc_activations(bn_model *m, bn_error *err)
 {
     if (m->act_slab) { /* laid out again (bn_model_set_low_memory) */
-        free(m->act_slab);
+        bn_huge_free(m->act_slab);
         m->act_slab = NULL;
         m->alloc_bytes -= m->act_bytes;
     }
@@ -453,9 +458,9 @@ static size_t layout_bf16(bn_model *m, char *base)
 
 bn_status bn_model_set_low_memory(bn_model *m, int low_memory, bn_error *err)
 {
-    if (m->mode == BN_MODEL_INFERENCE || !low_memory == !m->share_gate_up)
+    if (m->mode == BN_MODEL_INFERENCE || !low_memory == !m->low_memory)
         return BN_OK; /* no backward, or nothing changes */
-    m->share_gate_up = low_memory != 0;
+    m->low_memory = low_memory != 0;
     return alloc_activations(m, err);
 }
 
@@ -483,16 +488,16 @@ bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, b
 
 void bn_model_free(bn_model *m)
 {
-    free(m->bf16_slab);
-    free(m->amx_slab);
+    bn_huge_free(m->bf16_slab);
+    bn_huge_free(m->amx_slab);
     bn_threadpool_destroy(m->pool);
     free(m->tensors);
     free(m->qweights);
     free(m->acts);
-    free(m->params);
-    free(m->grads);
+    bn_huge_free(m->params);
+    bn_huge_free(m->grads);
     free(m->codes_slab);
-    free(m->act_slab);
+    bn_huge_free(m->act_slab);
     memset(m, 0, sizeof *m);
 }
 
@@ -734,6 +739,27 @@ void bn_model_zero_grad(bn_model *m)
         memset(m->grads, 0, sizeof(float) * m->num_params);
 }
 
+/* low_memory: layer l's attention half again from its input, as layer_forward ran it
+ * (the same bits): attn_n, q|k|v, the probabilities, attn_out and x_mid. */
+static void recompute_attention(bn_model *m, int l, int B, int T)
+{
+    int N = B * T, d = m->cfg.hidden_size, Q = m->qkv_dim;
+    float eps = (float)m->cfg.norm_eps;
+    bn_layer_params p = bn_model_layer_view(m, m->params, l);
+    bn_layer_acts *a = &m->acts[l];
+    bn_layer_qweights *q = &m->qweights[l];
+    const bn_exec *ex = &m->ex;
+    bn_rmsnorm_forward(ex->pool, a->attn_n, a->attn_rstd, a->x_in, p.attn_norm, N, d, eps);
+    bn_bitlinear_forward(ex, a->qkv_out, &a->qkv, a->attn_n, p.qkv_norm, &q->qkv, N, d, Q, eps,
+                         &m->bl_scratch);
+    bn_rope_forward(ex->pool, a->qkv_out, m->rope_cos, m->rope_sin, B, T, m->cfg.num_heads,
+                    m->cfg.num_kv_heads, m->head_dim);
+    bn_attention_forward(ex->pool, a->attn_out, a->att, a->qkv_out, attn_shape(m, B, T));
+    bn_bitlinear_forward(ex, a->x_mid, &a->out, a->attn_out, p.out_norm, &q->out, N, d, d, eps,
+                         &m->bl_scratch);
+    add_inplace(a->x_mid, a->x_in, (size_t)N * d);
+}
+
 /* dres (N, d): gradient w.r.t. this layer's output on entry, w.r.t. its input on exit. */
 static void layer_backward(bn_model *m, int l, int B, int T)
 {
@@ -751,11 +777,13 @@ static void layer_backward(bn_model *m, int l, int B, int T)
     /* The shared activations (carve_layer) hold the last layer's: recompute the others', by
      * the forward's own functions on the same inputs, so the bits are the same. */
     int recompute = l < m->cfg.num_layers - 1;
+    if (recompute && m->low_memory)
+        recompute_attention(m, l, B, T);
 
     /* FFN: x_out = x_mid + down(h); dres already holds d(x_out) = d(x_mid) via the skip. */
     if (recompute) {
         bn_rmsnorm_forward(ex->pool, a->ffn_n, a->ffn_rstd, a->x_mid, p.ffn_norm, N, d, eps);
-        if (m->share_gate_up) /* its acts are written again with the same values */
+        if (m->low_memory) /* its acts are written again with the same values */
             bn_bitlinear_forward(ex, a->gu, &a->gate_up, a->ffn_n, p.gate_up_norm,
                                  &q->gate_up, N, d, 2 * F, eps, sc);
         bn_sqrelu_gate_forward(ex->pool, a->h, a->gu, N, F);
@@ -771,7 +799,7 @@ static void layer_backward(bn_model *m, int l, int B, int T)
     /* Attention: x_mid = x_in + out_proj(attn(qkv_proj(norm(x_in)))). */
     bn_bitlinear_backward(ex, bw->dnarrow, g.out_w, g.out_norm, bw->dres, &a->out, a->attn_out,
                           p.out_norm, &q->out, N, d, d, sc);
-    if (recompute) { /* attn_out is written again with the same values */
+    if (recompute && !m->low_memory) { /* attn_out is written again with the same values */
         bn_attention_forward(ex->pool, a->attn_out, a->att, a->qkv_out, attn_shape(m, B, T));
         bn_rmsnorm_forward(ex->pool, a->attn_n, a->attn_rstd, a->x_in, p.attn_norm, N, d, eps);
     }

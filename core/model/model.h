@@ -108,7 +108,7 @@ typedef struct {
     int logit_rows;         /* N for inference; training holds a chunk (README, "Memory") */
     float *head_grad;       /* (V, d) training: the lm_head's share of d(embedding) */
     int head_done;          /* the last forward also ran the lm_head's backward */
-    int share_gate_up;      /* low_memory: the layers share gu, the backward recomputes it */
+    int low_memory;         /* the layers share all but x_in and down's input (README, "Memory") */
     double *row_loss;       /* (N) per-position losses, summed in order */
     float *rope_cos, *rope_sin; /* (max_seq, hd/2) */
     bn_bitlinear_scratch bl_scratch;
@@ -141,8 +141,10 @@ void bn_model_free(bn_model *m);
  * Allocates the bf16 buffers once. */
 bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, bn_error *err);
 
-/* low_memory 1: the layers share one gate|up buffer and the backward computes each layer's
- * again (one more int8 product per layer; README, "Memory"); 0: each layer keeps its own.
+/* low_memory 1: each layer keeps only its input and the down projection's int8 input; the
+ * backward computes the rest of the layer's forward again from them (the q|k|v, out and
+ * gate|up products once more and the attention, which it recomputes anyway; the same bits;
+ * README, "Memory"); 0: each layer keeps its q|k|v, attention output, x_mid and gate|up.
  * Lays the activations out again, so call it before the first forward. */
 bn_status bn_model_set_low_memory(bn_model *m, int low_memory, bn_error *err);
 

@@ -29,8 +29,8 @@ bn_status bn_adamw_init(bn_adamw *opt, size_t n, double beta1, double beta2, dou
 
 void bn_adamw_free(bn_adamw *opt)
 {
-    free(opt->m);
-    free(opt->v);
+    bn_huge_free(opt->m);
+    bn_huge_free(opt->v);
     opt->m = opt->v = NULL;
 }
 

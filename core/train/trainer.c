@@ -448,7 +448,7 @@ void bn_trainer_free(bn_trainer *t)
     t->source = NULL;
     t->tok = NULL;
     free(t->tokens);
-    free(t->grad_sum);
+    bn_huge_free(t->grad_sum);
     free(t->config_ini);
     pthread_mutex_destroy(&t->lock);
     pthread_cond_destroy(&t->wake);
