@@ -3,9 +3,12 @@
  * runs, tabs, CRLF and <|endoftext|> (tests/fixtures/gpt2, made by hand: see its README);
  * round trips on random bytes; special tokens; merge order; save and load; refusals; the
  * streaming UTF-8 carry. */
+/* MAP_ANONYMOUS and MAP_NORESERVE (a text of zero pages) are behind _DEFAULT_SOURCE. */
+#define _DEFAULT_SOURCE 1
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "base/fileio.h"
@@ -24,11 +27,6 @@ static const char *fixture_in(const char *dir, const char *name)
     return path;
 }
 
-static const char *fixture(const char *name)
-{
-    return fixture_in("gpt2", name);
-}
-
 /* GPT-2's tokenizer.json, shipped in assets/gpt2. */
 static const char *gpt2_tokenizer(void)
 {
@@ -45,12 +43,24 @@ static const char *tmp(const char *name)
     return path;
 }
 
+/* bn_tok_encode that must succeed: the count. */
+static size_t encode(const bn_tokenizer *t, const char *text, size_t len, int *ids, size_t cap)
+{
+    size_t n = 0;
+    bn_error err = {0};
+    CHECK(bn_tok_encode(t, text, len, ids, cap, &n, &err) == BN_OK, "%s", err.msg);
+    return n;
+}
+
 /* Encode all of text; a malloc'd array (caller frees), its length in *n. */
 static int *encode_all(const bn_tokenizer *t, const char *text, size_t len, size_t *n)
 {
-    *n = bn_tok_encode(t, text, len, NULL, 0);
-    int *ids = malloc((*n + 1) * sizeof *ids);
-    CHECK(bn_tok_encode(t, text, len, ids, *n) == *n, "same count the second time");
+    *n = encode(t, text, len, NULL, 0);
+    int *ids = NULL;
+    size_t again = 0;
+    bn_error err = {0};
+    CHECK(bn_tok_encode_all(t, text, len, &ids, &again, &err) == BN_OK, "%s", err.msg);
+    CHECK(again == *n && *n <= len + 1, "same count the second time: %zu, %zu", again, *n);
     return ids;
 }
 
@@ -181,6 +191,31 @@ static void check_same_hash(const bn_tokenizer *a, const bn_tokenizer *b)
     CHECK(strcmp(ha, hb) == 0, "hashes %s and %s", ha, hb);
 }
 
+/* A pre-token over the encoder's limit (1 GiB: its merge scratch would take 36 GiB) fails
+ * with the text's size and what could not be allocated, and the count is 0, so none of the
+ * ids already written (those of "Hello world") is used. The text is a private mapping of
+ * zero pages (NUL bytes: after " ", one pre-token of GPT-2's pattern), so it costs no
+ * memory. (A malloc that fails: tests/test_limits.sh, under an address-space limit.) */
+static void check_too_long_word(const bn_tokenizer *t)
+{
+    size_t len = ((size_t)1 << 30) + 4096, n = 99;
+    char *text = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    CHECK(text != MAP_FAILED, "mmap of %zu bytes", len);
+    if (text == MAP_FAILED)
+        return;
+    memcpy(text, "Hello world ", 12);
+    int ids[8];
+    bn_error err = {0};
+    bn_status st = bn_tok_encode(t, text, len, ids, 8, &n, &err);
+    CHECK(st == BN_ERR_NOMEM && n == 0 && err.status == BN_ERR_NOMEM, "status %d, %zu ids",
+          (int)st, n);
+    CHECK(strcmp(err.msg, "out of memory allocating the merge scratch of a 1073745909-byte "
+                          "pre-token to encode 1073745920 bytes of text (36.0 GiB)") == 0,
+          "message: %s", err.msg);
+    munmap(text, len);
+}
+
 static void test_gpt2(void)
 {
     bn_tokenizer *t = NULL;
@@ -193,9 +228,10 @@ static void test_gpt2(void)
     CHECK(bn_tok_special(t, BN_TOK_EOS) == 50256, "eos %d", bn_tok_special(t, BN_TOK_EOS));
     CHECK(bn_tok_special(t, BN_TOK_PAD) == -1 && bn_tok_special(t, BN_TOK_UNK) == -1, "none");
     int ids[8];
-    CHECK(bn_tok_encode(t, "Hello world", 11, ids, 8) == 2 && ids[0] == 15496 && ids[1] == 995,
+    CHECK(encode(t, "Hello world", 11, ids, 8) == 2 && ids[0] == 15496 && ids[1] == 995,
           "Hello world");
-    CHECK(bn_tok_encode(t, "x", 1, ids, 0) == 1, "cap 0 still counts");
+    CHECK(encode(t, "x", 1, ids, 0) == 1, "cap 0 still counts");
+    check_too_long_word(t);
     check_fixture_ids(t);
     check_random_bytes(t);
     /* saved and loaded again: the same tokenizer */
@@ -239,7 +275,7 @@ static bn_tokenizer *small_tokenizer(void)
 static int ids_are(const bn_tokenizer *t, const char *text, const int *want, size_t n)
 {
     int ids[64];
-    size_t got = bn_tok_encode(t, text, strlen(text), ids, 64);
+    size_t got = encode(t, text, strlen(text), ids, 64);
     return got == n && memcmp(ids, want, n * sizeof *ids) == 0;
 }
 
@@ -307,7 +343,7 @@ static void test_small(void)
     static char many[10001];
     memset(many, 'a', sizeof many);
     static int ids[6000];
-    size_t n = bn_tok_encode(t, many, sizeof many, ids, 6000);
+    size_t n = encode(t, many, sizeof many, ids, 6000);
     int pairs = 0;
     for (size_t i = 0; i + 1 < n && i < 6000; i++)
         pairs += ids[i] == 256;
