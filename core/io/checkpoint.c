@@ -473,7 +473,7 @@ static bn_status check_slab(const bn_model *m, const bn_st_file *file, const cha
 }
 
 /* Copy the tensors check_slab accepted into a slab laid out like m->params, straight from
- * the file (no copy of the whole file is ever held: README, "Checkpoints"). */
+ * the file (no copy of the whole file is ever held: README, "Runs on disk"). */
 static bn_status copy_slab(const bn_model *m, const bn_st_file *file, const char *prefix,
                            float *slab, bn_error *err)
 {

@@ -295,13 +295,13 @@ static bn_status read_whole_file(bn_st_file *file, int fd, bn_error *err)
     return BN_OK;
 }
 
-/* Map the file read-only (README, "Checkpoints"): loading costs no copy of it, and the
+/* Map the file read-only (README, "Runs on disk"): loading costs no copy of it, and the
  * loader copies each tensor into its slab with bn_st_copy. Its size comes from fstat before
  * anything is read, and every check below holds against that size. */
 static bn_status open_file(bn_st_file *file, bn_error *err)
 {
     const char *path = file->path;
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return bn_fail(err, BN_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
@@ -686,7 +686,7 @@ bn_status bn_st_copy(const bn_st_file *file, const bn_st_tensor *t, void *dst, b
     }
     /* pread, not memcpy from the mapping: a file cut short since it was mapped would raise
      * SIGBUS there, and here it is an error; nor do the file's pages stay in this process's
-     * resident memory once copied (README, "Checkpoints"). */
+     * resident memory once copied (README, "Runs on disk"). */
     size_t at = (size_t)((const unsigned char *)t->data - file->bytes);
     int eof, e = read_at(file->fd, dst, t->nbytes, at, &eof);
     if (e)
