@@ -58,20 +58,27 @@ static void emit(scratch *w, int id)
     w->count++;
 }
 
+#define WORD_BYTES (3 * sizeof(int) + 3 * sizeof(heap_item)) /* scratch per symbol */
+
+/* The merge scratch of an n-byte pre-token (bytes of it) cannot be had. */
+static int fail_word(scratch *w, size_t n, size_t bytes)
+{
+    char what[96];
+    snprintf(what, sizeof what, "the merge scratch of a %zu-byte pre-token", n);
+    fail_nomem(w, what, bytes);
+    return 0;
+}
+
 /* Room for the symbols of an n-byte pre-token; 0 (with the error set) when out of memory. */
 static int grow(scratch *w, size_t n)
 {
     if (n <= w->cap)
         return 1;
-    size_t cap = w->cap ? w->cap : 64, per = 3 * sizeof(int) + 3 * sizeof(heap_item);
+    if (n > WORD_MAX)
+        return fail_word(w, n, n <= SIZE_MAX / WORD_BYTES ? n * WORD_BYTES : SIZE_MAX);
+    size_t cap = w->cap ? w->cap : 64;
     while (cap < n)
         cap *= 2;
-    char what[96];
-    snprintf(what, sizeof what, "the merge scratch of a %zu-byte pre-token", n);
-    if (n > WORD_MAX) {
-        fail_nomem(w, what, n <= SIZE_MAX / per ? n * per : SIZE_MAX);
-        return 0;
-    }
     int *sym = realloc(w->sym, cap * sizeof *sym);
     if (sym)
         w->sym = sym;
@@ -84,10 +91,8 @@ static int grow(scratch *w, size_t n)
     heap_item *heap = realloc(w->heap, 3 * cap * sizeof *heap);
     if (heap)
         w->heap = heap;
-    if (!sym || !next || !prev || !heap) {
-        fail_nomem(w, what, cap * per);
-        return 0;
-    }
+    if (!sym || !next || !prev || !heap)
+        return fail_word(w, n, cap * WORD_BYTES);
     w->cap = cap;
     return 1;
 }
