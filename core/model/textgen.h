@@ -36,7 +36,7 @@ typedef struct {
 } bn_textgen_stats;
 
 /* text -> ids in a new array (*ids, the caller frees it), *n of them (0 for ""); fails
- * only when encoding runs out of memory (bn_tok_encode), with its message. */
+ * when encoding runs out of memory (bn_tok_encode), with its message. */
 bn_status bn_textgen_encode(const bn_tokenizer *tok, const char *text, int **ids, int *n,
                             bn_error *err);
 
