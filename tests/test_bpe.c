@@ -292,7 +292,7 @@ static void check_small_ids(const bn_tokenizer *t)
 }
 
 /* Rewrite a saved tokenizer.json: merges as "a b" strings, the regex in a Split. */
-static void write_variant(const char *from, const char *to)
+static void write_variant(const char *from, const char *to, const char *pattern)
 {
     json_t *doc = NULL;
     bn_error err = {0};
@@ -309,11 +309,34 @@ static void write_variant(const char *from, const char *to)
     }
     json_object_set_new(doc, "pre_tokenizer", json_pack(
         "{s:s, s:[{s:s, s:{s:s}, s:s, s:b}, {s:s, s:b, s:b, s:b}]}", "type", "Sequence",
-        "pretokenizers", "type", "Split", "pattern", "Regex", "[a-z]+|[^a-z]", "behavior",
+        "pretokenizers", "type", "Split", "pattern", "Regex", pattern, "behavior",
         "Isolated", "invert", 0, "type", "ByteLevel", "add_prefix_space", 0, "trim_offsets", 1,
         "use_regex", 0));
     CHECK(bn_json_write_file(to, doc, 0, &err) == BN_OK, "%s", err.msg);
     json_decref(doc);
+}
+
+/* A pattern that backtracks exponentially hits PCRE2's match limit on 40 "a"s: encoding
+ * fails and says where, where it used to take the rest of the text as one pre-token. */
+static void check_match_limit(const char *from)
+{
+    write_variant(from, tmp("variant.json"), "(?:a|a)*(?:b|c)|.");
+    bn_tokenizer *t = NULL;
+    bn_error err = {0};
+    CHECK(bn_tok_load_hf(&t, tmp("variant.json"), &err) == BN_OK, "%s", err.msg);
+    if (!t)
+        return;
+    char text[42];
+    memset(text, 'a', 40);
+    memcpy(text + 40, "x", 2);
+    int ids[64];
+    size_t n = 99;
+    bn_status st = bn_tok_encode(t, text, 41, ids, 64, &n, &err);
+    CHECK(st == BN_ERR_INPUT && n == 0, "status %d, %zu ids", (int)st, n);
+    CHECK(strstr(err.msg, "pre-tokenizer: matching at byte 0 of 41 bytes of text failed: ") &&
+              strstr(err.msg, "limit"),
+          "message: %s", err.msg);
+    bn_tok_free(t);
 }
 
 /* A different tokenizer (GPT-2's) hashes differently. */
@@ -374,13 +397,14 @@ static void test_small(void)
     free(ours);
     free(theirs);
     check_ids_in(t, "bpe-small", "text.ids.json");
-    write_variant(from, tmp("variant.json"));
+    write_variant(from, tmp("variant.json"), "[a-z]+|[^a-z]");
     CHECK(bn_tok_load_hf(&again, tmp("variant.json"), &err) == BN_OK, "%s", err.msg);
     if (again) { /* "[a-z]+|[^a-z]": a space is its own pre-token, "ab" merges still */
         CHECK(ids_are(again, "aab ab", (const int[]){258, ' ', 257}, 3), "split variant");
         CHECK(strcmp(bn_tok_bpe_pattern(again), "[a-z]+|[^a-z]") == 0, "pattern");
         bn_tok_free(again);
     }
+    check_match_limit(from);
     bn_tok_free(t);
 }
 
