@@ -89,21 +89,24 @@ static bn_status time_training(const char *text, size_t n, int vocab_size, int t
 }
 
 /* Encode the whole corpus in ENCODE_CHUNK pieces (cut after a newline, as the trainer's
- * blocks are), on this thread; returns the token count. */
-static size_t encode_all(const bn_tokenizer *t, const char *text, size_t n, int *ids,
-                         size_t cap)
+ * blocks are), on this thread, counting the tokens into *tokens. */
+static bn_status encode_all(const bn_tokenizer *t, const char *text, size_t n, int *ids,
+                            size_t cap, size_t *tokens, bn_error *err)
 {
-    size_t tokens = 0;
+    *tokens = 0;
     for (size_t at = 0; at < n;) {
         size_t len = n - at < ENCODE_CHUNK ? n - at : ENCODE_CHUNK;
-        size_t cut = len;
+        size_t cut = len, count;
         while (at + len < n && cut > 0 && text[at + cut - 1] != '\n')
             cut--;
         len = cut > 0 ? cut : len;
-        tokens += bn_tok_encode(t, text + at, len, ids, cap);
+        bn_status st = bn_tok_encode(t, text + at, len, ids, cap, &count, err);
+        if (st != BN_OK)
+            return st;
+        *tokens += count;
         at += len;
     }
-    return tokens;
+    return BN_OK;
 }
 
 static bn_status time_encoding(tok_bench *b, const char *text, bn_error *err)
@@ -113,12 +116,12 @@ static bn_status time_encoding(tok_bench *b, const char *text, bn_error *err)
     bn_status st = bn_tok_open(&t, bn_tokenizer_arg(b->tokenizer, shipped), err);
     int *ids = st == BN_OK ? malloc(sizeof(int) * ENCODE_CHUNK * 2) : NULL;
     if (st == BN_OK && !ids)
-        st = bn_fail(err, BN_ERR_NOMEM, "out of memory");
+        st = bn_nomem(err, "the ids of one encoding chunk", sizeof(int) * ENCODE_CHUNK * 2);
     double best = 1e30;
     size_t tokens = 0;
     for (int r = 0; r < REPEATS && st == BN_OK; r++) {
         double t0 = now_s();
-        tokens = encode_all(t, text, b->bytes, ids, ENCODE_CHUNK * 2);
+        st = encode_all(t, text, b->bytes, ids, ENCODE_CHUNK * 2, &tokens, err);
         double dt = now_s() - t0;
         best = dt < best ? dt : best;
     }

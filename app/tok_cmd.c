@@ -13,12 +13,12 @@
 /* All of stdin, malloc'd and NUL-terminated. */
 static bn_status read_stdin(char **text, size_t *len, bn_error *err)
 {
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap + 1);
+    size_t cap = 1 << 16, n = 0, got, want = cap + 1;
+    char *buf = malloc(want);
     while (buf && (got = fread(buf + n, 1, cap - n, stdin)) > 0) {
         n += got;
         if (n == cap) {
-            char *bigger = realloc(buf, 2 * cap + 1);
+            char *bigger = realloc(buf, want = 2 * cap + 1);
             if (!bigger)
                 free(buf);
             buf = bigger;
@@ -26,7 +26,7 @@ static bn_status read_stdin(char **text, size_t *len, bn_error *err)
         }
     }
     if (!buf)
-        return bn_fail(err, BN_ERR_NOMEM, "stdin: out of memory");
+        return bn_nomem(err, "the text read from stdin", want);
     if (ferror(stdin)) {
         free(buf);
         return bn_fail(err, BN_ERR_INPUT, "stdin: read error");
@@ -44,13 +44,13 @@ static bn_status encode(const bn_tokenizer *t, bn_error *err)
     bn_status st = read_stdin(&text, &len, err);
     if (st != BN_OK)
         return st;
-    size_t n = bn_tok_encode(t, text, len, NULL, 0);
-    int *ids = malloc((n + 1) * sizeof *ids);
-    if (!ids) {
+    int *ids;
+    size_t n;
+    st = bn_tok_encode_all(t, text, len, &ids, &n, err);
+    if (st != BN_OK) {
         free(text);
-        return bn_fail(err, BN_ERR_NOMEM, "out of memory for %zu ids", n);
+        return st;
     }
-    bn_tok_encode(t, text, len, ids, n);
     putchar('[');
     for (size_t i = 0; i < n; i++)
         printf(i ? ",%d" : "%d", ids[i]);

@@ -3,9 +3,23 @@
  * file that loads must lie inside it, with bytes = shape product x dtype size. */
 #include "fuzz.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "io/safetensors.h"
+
+/* bn_st_copy (read from the file) gives the bytes the mapping shows. */
+static void check_copy(const bn_st_file *f, const bn_st_tensor *t)
+{
+    unsigned char *copy = malloc(t->nbytes ? t->nbytes : 1);
+    bn_error err = {0};
+    if (!copy)
+        return;
+    bn_fuzz_invariant(bn_st_copy(f, t, copy, &err) == BN_OK &&
+                          memcmp(copy, t->data, t->nbytes) == 0,
+                      "a tensor's copy differs from its bytes in the file");
+    free(copy);
+}
 
 static void check_tensors(const bn_st_file *f)
 {
@@ -24,6 +38,7 @@ static void check_tensors(const bn_st_file *f)
         bn_error err = {0};
         bn_st_expect(f, t->name, t->dtype, t->ndim, t->shape, &found, &err);
         bn_fuzz_invariant(found != NULL, "a loaded tensor does not match its own shape");
+        check_copy(f, t);
     }
     for (int i = 0; i < f->n_meta; i++)
         bn_fuzz_invariant(bn_st_meta_get(f, f->meta[i].key) != NULL,

@@ -43,12 +43,14 @@ static int push(split_buf *b, int id)
 static int add_document(split_buf *b, const bn_tokenizer *tok, int eot, const char *text,
                         size_t len)
 {
-    int *ids = malloc((len + 1) * sizeof *ids);
-    if (!ids || push(b, eot) < 0) {
-        free(ids);
+    int *ids = NULL;
+    size_t n;
+    bn_error err = {0};
+    if (push(b, eot) < 0 || bn_tok_encode_all(tok, text, len, &ids, &n, &err) != BN_OK) {
+        if (err.status != BN_OK)
+            fprintf(stderr, "make_text_dataset: %s\n", err.msg);
         return -1;
     }
-    size_t n = bn_tok_encode(tok, text, len, ids, len + 1);
     for (size_t i = 0; i < n; i++)
         if (push(b, ids[i]) < 0) {
             free(ids);
@@ -123,9 +125,10 @@ static int make(const bn_tokenizer *tok, const char *text, size_t len, const cha
                 long long val_docs, bn_error *err)
 {
     int eot;
+    size_t n_eot;
     char hash[BN_TOK_HASH_CAP], path[1024];
     split_buf train = {0}, val = {0};
-    if (bn_tok_encode(tok, "<|endoftext|>", 13, &eot, 1) != 1 ||
+    if (bn_tok_encode(tok, "<|endoftext|>", 13, &eot, 1, &n_eot, err) != BN_OK || n_eot != 1 ||
         bn_tok_hash(tok, hash, err) != BN_OK) {
         fprintf(stderr, "make_text_dataset: no single <|endoftext|> token: %s\n", err->msg);
         return 1;

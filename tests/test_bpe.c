@@ -3,9 +3,12 @@
  * runs, tabs, CRLF and <|endoftext|> (tests/fixtures/gpt2, made by hand: see its README);
  * round trips on random bytes; special tokens; merge order; save and load; refusals; the
  * streaming UTF-8 carry. */
+/* MAP_ANONYMOUS and MAP_NORESERVE (a text of zero pages) are behind _DEFAULT_SOURCE. */
+#define _DEFAULT_SOURCE 1
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "base/fileio.h"
@@ -24,11 +27,6 @@ static const char *fixture_in(const char *dir, const char *name)
     return path;
 }
 
-static const char *fixture(const char *name)
-{
-    return fixture_in("gpt2", name);
-}
-
 /* GPT-2's tokenizer.json, shipped in assets/gpt2. */
 static const char *gpt2_tokenizer(void)
 {
@@ -45,12 +43,24 @@ static const char *tmp(const char *name)
     return path;
 }
 
+/* bn_tok_encode that must succeed: the count. */
+static size_t encode(const bn_tokenizer *t, const char *text, size_t len, int *ids, size_t cap)
+{
+    size_t n = 0;
+    bn_error err = {0};
+    CHECK(bn_tok_encode(t, text, len, ids, cap, &n, &err) == BN_OK, "%s", err.msg);
+    return n;
+}
+
 /* Encode all of text; a malloc'd array (caller frees), its length in *n. */
 static int *encode_all(const bn_tokenizer *t, const char *text, size_t len, size_t *n)
 {
-    *n = bn_tok_encode(t, text, len, NULL, 0);
-    int *ids = malloc((*n + 1) * sizeof *ids);
-    CHECK(bn_tok_encode(t, text, len, ids, *n) == *n, "same count the second time");
+    *n = encode(t, text, len, NULL, 0);
+    int *ids = NULL;
+    size_t again = 0;
+    bn_error err = {0};
+    CHECK(bn_tok_encode_all(t, text, len, &ids, &again, &err) == BN_OK, "%s", err.msg);
+    CHECK(again == *n && *n <= len + 1, "same count the second time: %zu, %zu", again, *n);
     return ids;
 }
 
@@ -181,6 +191,31 @@ static void check_same_hash(const bn_tokenizer *a, const bn_tokenizer *b)
     CHECK(strcmp(ha, hb) == 0, "hashes %s and %s", ha, hb);
 }
 
+/* A pre-token over the encoder's limit (1 GiB: its merge scratch would take 36 GiB) fails
+ * with the text's size and what could not be allocated, and the count is 0, so none of the
+ * ids already written (those of "Hello world") is used. The text is a private mapping of
+ * zero pages (NUL bytes: after " ", one pre-token of GPT-2's pattern), so it costs no
+ * memory. (A malloc that fails: tests/test_limits.sh, under an address-space limit.) */
+static void check_too_long_word(const bn_tokenizer *t)
+{
+    size_t len = ((size_t)1 << 30) + 4096, n = 99;
+    char *text = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    CHECK(text != MAP_FAILED, "mmap of %zu bytes", len);
+    if (text == MAP_FAILED)
+        return;
+    memcpy(text, "Hello world ", 12);
+    int ids[8];
+    bn_error err = {0};
+    bn_status st = bn_tok_encode(t, text, len, ids, 8, &n, &err);
+    CHECK(st == BN_ERR_NOMEM && n == 0 && err.status == BN_ERR_NOMEM, "status %d, %zu ids",
+          (int)st, n);
+    CHECK(strcmp(err.msg, "out of memory allocating the merge scratch of a 1073745909-byte "
+                          "pre-token to encode 1073745920 bytes of text (36.0 GiB)") == 0,
+          "message: %s", err.msg);
+    munmap(text, len);
+}
+
 static void test_gpt2(void)
 {
     bn_tokenizer *t = NULL;
@@ -193,9 +228,10 @@ static void test_gpt2(void)
     CHECK(bn_tok_special(t, BN_TOK_EOS) == 50256, "eos %d", bn_tok_special(t, BN_TOK_EOS));
     CHECK(bn_tok_special(t, BN_TOK_PAD) == -1 && bn_tok_special(t, BN_TOK_UNK) == -1, "none");
     int ids[8];
-    CHECK(bn_tok_encode(t, "Hello world", 11, ids, 8) == 2 && ids[0] == 15496 && ids[1] == 995,
+    CHECK(encode(t, "Hello world", 11, ids, 8) == 2 && ids[0] == 15496 && ids[1] == 995,
           "Hello world");
-    CHECK(bn_tok_encode(t, "x", 1, ids, 0) == 1, "cap 0 still counts");
+    CHECK(encode(t, "x", 1, ids, 0) == 1, "cap 0 still counts");
+    check_too_long_word(t);
     check_fixture_ids(t);
     check_random_bytes(t);
     /* saved and loaded again: the same tokenizer */
@@ -239,7 +275,7 @@ static bn_tokenizer *small_tokenizer(void)
 static int ids_are(const bn_tokenizer *t, const char *text, const int *want, size_t n)
 {
     int ids[64];
-    size_t got = bn_tok_encode(t, text, strlen(text), ids, 64);
+    size_t got = encode(t, text, strlen(text), ids, 64);
     return got == n && memcmp(ids, want, n * sizeof *ids) == 0;
 }
 
@@ -256,7 +292,7 @@ static void check_small_ids(const bn_tokenizer *t)
 }
 
 /* Rewrite a saved tokenizer.json: merges as "a b" strings, the regex in a Split. */
-static void write_variant(const char *from, const char *to)
+static void write_variant(const char *from, const char *to, const char *pattern)
 {
     json_t *doc = NULL;
     bn_error err = {0};
@@ -273,11 +309,34 @@ static void write_variant(const char *from, const char *to)
     }
     json_object_set_new(doc, "pre_tokenizer", json_pack(
         "{s:s, s:[{s:s, s:{s:s}, s:s, s:b}, {s:s, s:b, s:b, s:b}]}", "type", "Sequence",
-        "pretokenizers", "type", "Split", "pattern", "Regex", "[a-z]+|[^a-z]", "behavior",
+        "pretokenizers", "type", "Split", "pattern", "Regex", pattern, "behavior",
         "Isolated", "invert", 0, "type", "ByteLevel", "add_prefix_space", 0, "trim_offsets", 1,
         "use_regex", 0));
     CHECK(bn_json_write_file(to, doc, 0, &err) == BN_OK, "%s", err.msg);
     json_decref(doc);
+}
+
+/* A pattern that backtracks exponentially hits PCRE2's match limit on 40 "a"s: encoding
+ * fails and says where, where it used to take the rest of the text as one pre-token. */
+static void check_match_limit(const char *from)
+{
+    write_variant(from, tmp("variant.json"), "(?:a|a)*(?:b|c)|.");
+    bn_tokenizer *t = NULL;
+    bn_error err = {0};
+    CHECK(bn_tok_load_hf(&t, tmp("variant.json"), &err) == BN_OK, "%s", err.msg);
+    if (!t)
+        return;
+    char text[42];
+    memset(text, 'a', 40);
+    memcpy(text + 40, "x", 2);
+    int ids[64];
+    size_t n = 99;
+    bn_status st = bn_tok_encode(t, text, 41, ids, 64, &n, &err);
+    CHECK(st == BN_ERR_INPUT && n == 0, "status %d, %zu ids", (int)st, n);
+    CHECK(strstr(err.msg, "pre-tokenizer: matching at byte 0 of 41 bytes of text failed: ") &&
+              strstr(err.msg, "limit"),
+          "message: %s", err.msg);
+    bn_tok_free(t);
 }
 
 /* A different tokenizer (GPT-2's) hashes differently. */
@@ -307,7 +366,7 @@ static void test_small(void)
     static char many[10001];
     memset(many, 'a', sizeof many);
     static int ids[6000];
-    size_t n = bn_tok_encode(t, many, sizeof many, ids, 6000);
+    size_t n = encode(t, many, sizeof many, ids, 6000);
     int pairs = 0;
     for (size_t i = 0; i + 1 < n && i < 6000; i++)
         pairs += ids[i] == 256;
@@ -338,13 +397,14 @@ static void test_small(void)
     free(ours);
     free(theirs);
     check_ids_in(t, "bpe-small", "text.ids.json");
-    write_variant(from, tmp("variant.json"));
+    write_variant(from, tmp("variant.json"), "[a-z]+|[^a-z]");
     CHECK(bn_tok_load_hf(&again, tmp("variant.json"), &err) == BN_OK, "%s", err.msg);
     if (again) { /* "[a-z]+|[^a-z]": a space is its own pre-token, "ab" merges still */
         CHECK(ids_are(again, "aab ab", (const int[]){258, ' ', 257}, 3), "split variant");
         CHECK(strcmp(bn_tok_bpe_pattern(again), "[a-z]+|[^a-z]") == 0, "pattern");
         bn_tok_free(again);
     }
+    check_match_limit(from);
     bn_tok_free(t);
 }
 

@@ -380,6 +380,41 @@ static void test_truncated(const char *dir)
     free(bytes);
 }
 
+/* (4b) a model file cut short after it was opened (mapped): copying the weights fails
+ * with the path and "truncated while loading", never a crash (SIGBUS through the mapping). */
+static void test_truncated_after_open(const char *dir)
+{
+    char src[CAP], dst[CAP];
+    pathf(src, "%s/model.safetensors", dir);
+    size_t n = 0;
+    unsigned char *bytes = read_all(src, &n);
+    in_root(dst, "shrinks.safetensors");
+    CHECK(bytes && n > 200 && write_all(dst, bytes, n) == 0, "cannot copy %s", src);
+    free(bytes);
+    bn_error err = {0};
+    bn_config cfg;
+    bn_st_file file;
+    bn_status st = bn_checkpoint_open(dst, &cfg, &file, NULL, &err);
+    CHECK(st == BN_OK && file.mapped, "open: %s", err.msg);
+    if (st != BN_OK)
+        return;
+    bn_model m;
+    bn_adamw opt;
+    CHECK(truncate(dst, (off_t)(n - 100)) == 0, "truncate %s", dst);
+    if (init_model(&cfg, &m, &opt) == 0) {
+        st = bn_checkpoint_load_params(&m, &file, &err);
+        CHECK(st == BN_ERR_INPUT && strstr(err.msg, dst) &&
+                  strstr(err.msg, "truncated while loading"),
+              "status %d, message '%s'", (int)st, err.msg);
+        bn_adamw_free(&opt);
+        bn_model_free(&m);
+    } else {
+        CHECK(0, "cannot build the model from the loaded config");
+    }
+    bn_st_free(&file);
+    remove(dst);
+}
+
 /* (5) a file whose qkv_proj has the wrong shape, written with our metadata. */
 static void test_wrong_shape(const fixture *fx)
 {
@@ -672,6 +707,7 @@ int main(void)
     test_deterministic(&fx, dir);
     test_overwrite(&fx, ckpt_dir, dir);
     test_truncated(dir);
+    test_truncated_after_open(dir);
     test_wrong_shape(&fx);
     test_other_model(dir);
     test_foreign();

@@ -316,7 +316,8 @@ static void check_chat_complete(void)
         char got[BN_CHAT_TEXT_MAX], want[BN_CHAT_TEXT_MAX] = "";
         bn_status st = bn_chat_complete(&m, tok, NULL, prompts[i], 30, got, sizeof got, NULL,
                                         NULL, &err);
-        int ids[64], len = (int)bn_tok_encode(tok, prompts[i], strlen(prompts[i]), ids, 64);
+        int ids[64];
+        int len = (int)bn_tok_encode_bytes(tok, prompts[i], strlen(prompts[i]), ids, 64);
         int eos = bn_tok_special(tok, BN_TOK_EOS), start = len;
         if (len == 0) {
             CHECK(st == BN_ERR_INPUT, "an empty prompt is refused");

@@ -89,7 +89,7 @@ static int arith_prompt(const bn_tokenizer *tok, bn_rng *rng, int *out, int cap)
         strcat(text, one);
         strcat(text, " ");
     }
-    return (int)bn_tok_encode(tok, text, strlen(text), out, (size_t)cap);
+    return (int)bn_tok_encode_bytes(tok, text, strlen(text), out, (size_t)cap);
 }
 
 /* Old (the batch) and new (the decoder) rows of one prompt: the first new token must be the
@@ -123,7 +123,7 @@ static void check_greedy(void)
     bn_decoder d;
     CHECK(bn_decoder_init(&d, &m, S, &err) == BN_OK, "%s", err.msg);
     int stop[2] = {0, bn_tok_special(tok, BN_TOK_EOS)}, pad = bn_tok_special(tok, BN_TOK_PAD);
-    bn_tok_encode(tok, " ", 1, &stop[0], 1);
+    bn_tok_encode_bytes(tok, " ", 1, &stop[0], 1);
     bn_rng rng;
     bn_rng_seed(&rng, 5);
     static int batch[ROWS * S], plen[ROWS], len[ROWS], row[S];
@@ -204,7 +204,7 @@ static void compare_answer(bn_model *m, const bn_tokenizer *tok, const bn_ttt_ga
               memcmp(alone.probs, got->probs, sizeof alone.probs) == 0,
           "position %d: not the row's forward", i);
     for (int k = 0; k < 10; k++)
-        bn_tok_encode(tok, &"0123456789"[k], 1, &digit[k], 1);
+        bn_tok_encode_bytes(tok, &"0123456789"[k], 1, &digit[k], 1);
     choices += 2;
     if (got->top_digit != batched->top_digit)
         differ(z, V, digit[batched->top_digit], digit[got->top_digit], "top digit", i);

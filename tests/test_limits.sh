@@ -54,6 +54,20 @@ else
         limited 600 "$BIN" --batch arithmetic $SHORT --batch-size 1 --seq-len 16 \
         --set model.hidden_size=1024 --set model.ffn_size=4096 --set model.num_layers=2 \
         --set model.num_heads=8 --set model.num_kv_heads=8
+    # a 16 MiB pre-token (16 MiB of "a") needs 576 MiB of merge scratch: under 300 MiB the
+    # encoder fails and says so, and nothing is encoded otherwise (no ids printed, no
+    # dataset written); before, it fell back to one token per byte without a word
+    head -c 16777216 /dev/zero | tr '\0' a >big.txt
+    TOK="$SRC/tests/fixtures/text-dataset/tokenizer.json"
+    NOMEM="bitnet-tui: out of memory allocating the merge scratch of a 16777216-byte pre-token \
+to encode 16777216 bytes of text (576.0 MiB)"
+    resource 1 "tokenizer encode's merge scratch" "$NOMEM" \
+        limited 300 "$BIN" tokenizer encode "$TOK" <big.txt
+    check "no ids printed when encoding failed" [ ! -s out.txt ]
+    resource 1 "prepare's merge scratch" "$NOMEM" \
+        limited 300 "$BIN" prepare --tokenizer "$TOK" --out ds big.txt
+    check "no dataset when encoding failed" [ ! -e ds ]
+    rm -f big.txt
 fi
 
 # ---- paths that do not fit --------------------------------------------------------------

@@ -7,6 +7,15 @@
 #include "tok/bpe.h"
 #include "tok/tokenizer.h"
 
+/* bn_tok_encode, which a character vocabulary never fails: the count. */
+static size_t encode(const bn_tokenizer *t, const char *text, size_t len, int *ids, size_t cap)
+{
+    size_t n = 0;
+    bn_error err = {0};
+    CHECK(bn_tok_encode(t, text, len, ids, cap, &n, &err) == BN_OK, "%s", err.msg);
+    return n;
+}
+
 /* Every character of `chars` encodes to its position and decodes back; the four specials
  * follow the characters. */
 static void check_ids(const char *name, const char *chars)
@@ -21,8 +30,11 @@ static void check_ids(const char *name, const char *chars)
     CHECK(bn_tok_vocab_size(t) == 32, "%s: vocab size %d", name, bn_tok_vocab_size(t));
     for (int i = 0; i < n; i++) {
         int id = -1;
-        CHECK(bn_tok_encode(t, chars + i, 1, &id, 1) == 1 && id == i, "%s: '%c' -> %d", name,
-              chars[i], id);
+        CHECK(encode(t, chars + i, 1, &id, 1) == 1 && id == i, "%s: '%c' -> %d", name, chars[i],
+              id);
+        int byte_id = -1;
+        CHECK(bn_tok_encode_bytes(t, chars + i, 1, &byte_id, 1) == 1 && byte_id == i,
+              "%s: '%c' -> %d alone", name, chars[i], byte_id);
         const char *piece;
         CHECK(bn_tok_piece(t, i, &piece) == 1 && piece[0] == chars[i], "%s: piece %d", name,
               i);
@@ -59,7 +71,7 @@ static void check_round_trip(const char *name, const char *text)
     bn_tokenizer *t = NULL;
     bn_tok_char(&t, name, NULL);
     int ids[128];
-    size_t n = bn_tok_encode(t, text, strlen(text), ids, 128);
+    size_t n = encode(t, text, strlen(text), ids, 128);
     char back[256];
     size_t m = bn_tok_decode(t, ids, n, back, sizeof back);
     CHECK(n == strlen(text) && m == n && strcmp(back, text) == 0, "%s: '%s' -> '%s'", name,
@@ -80,14 +92,18 @@ static void test_unknown_and_caps(void)
     bn_tok_char(&t, "arithmetic", NULL);
     int ids[8] = {0};
     int unk = bn_tok_special(t, BN_TOK_UNK);
-    CHECK(bn_tok_encode(t, "1x=Q", 4, ids, 8) == 4 && ids[0] == 1 && ids[1] == unk &&
+    CHECK(encode(t, "1x=Q", 4, ids, 8) == 4 && ids[0] == 1 && ids[1] == unk &&
               ids[2] == 14 && ids[3] == unk,
           "unknown characters -> unk: %d %d %d %d", ids[0], ids[1], ids[2], ids[3]);
     /* A cap below the need: cap ids written, the need returned. */
     ids[3] = -9;
-    CHECK(bn_tok_encode(t, "12345", 5, ids, 3) == 5 && ids[2] == 3 && ids[3] == -9,
+    CHECK(encode(t, "12345", 5, ids, 3) == 5 && ids[2] == 3 && ids[3] == -9,
           "encode past cap");
-    CHECK(bn_tok_encode(t, "123", 3, NULL, 0) == 3, "count only");
+    CHECK(encode(t, "123", 3, NULL, 0) == 3, "count only");
+    int bytes[8] = {0};
+    CHECK(bn_tok_encode_bytes(t, "1x=Q", 4, bytes, 8) == 4 &&
+              bytes[0] == 1 && bytes[1] == unk && bytes[2] == 14 && bytes[3] == unk,
+          "encode_bytes: the ids encode gives");
     /* Decode keeps whole pieces and always terminates. */
     int special[3] = {1, bn_tok_special(t, BN_TOK_EOS), 2};
     char out[8];

@@ -472,27 +472,33 @@ static bn_status check_slab(const bn_model *m, const bn_st_file *file, const cha
     return BN_OK;
 }
 
-/* Copy the tensors check_slab accepted into a slab laid out like m->params. */
-static void copy_slab(const bn_model *m, const bn_st_file *file, const char *prefix,
-                      float *slab)
+/* Copy the tensors check_slab accepted into a slab laid out like m->params, straight from
+ * the file (no copy of the whole file is ever held: README, "Runs on disk"). */
+static bn_status copy_slab(const bn_model *m, const bn_st_file *file, const char *prefix,
+                           float *slab, bn_error *err)
 {
     for (int i = 0; i < m->num_tensors; i++) {
         const bn_tensor_info *t = &m->tensors[i];
         char name[NAME_CAP];
         snprintf(name, sizeof name, "%s%s", prefix, t->name);
-        memcpy(slab + t->offset, bn_st_find(file, name)->data, t->numel * sizeof(float));
+        bn_status st = bn_st_copy(file, bn_st_find(file, name), slab + t->offset, err);
+        if (st != BN_OK)
+            return st;
     }
+    return BN_OK;
 }
 
-/* Checking everything before copying anything leaves m untouched when a load fails. */
+/* Checking everything before copying anything leaves m untouched when a file is refused;
+ * only a file cut short by another process while it is copied fails in the middle (the
+ * callers then load another checkpoint or give up the model). */
 bn_status bn_checkpoint_load_params(bn_model *m, const bn_st_file *file, bn_error *err)
 {
     bn_status st = check_slab(m, file, "", err);
-    if (st != BN_OK)
-        return st;
-    copy_slab(m, file, "", m->params);
-    bn_model_params_changed(m);
-    return BN_OK;
+    if (st == BN_OK)
+        st = copy_slab(m, file, "", m->params, err);
+    if (st == BN_OK)
+        bn_model_params_changed(m);
+    return st;
 }
 
 /* ================================================================== training state */
@@ -597,11 +603,12 @@ bn_status bn_checkpoint_load_training(const char *dir, const bn_model *m, bn_ada
     if (st == BN_OK)
         st = load_state(state_path, state, err);
     /* Everything validated: only now touch the optimizer. */
-    if (st == BN_OK) {
-        copy_slab(m, &file, PREFIX_M, opt->m);
-        copy_slab(m, &file, PREFIX_V, opt->v);
+    if (st == BN_OK)
+        st = copy_slab(m, &file, PREFIX_M, opt->m, err);
+    if (st == BN_OK)
+        st = copy_slab(m, &file, PREFIX_V, opt->v, err);
+    if (st == BN_OK)
         opt->t = t;
-    }
     bn_st_free(&file);
     return st;
 }

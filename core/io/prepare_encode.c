@@ -135,7 +135,11 @@ static void put(bn_prep_lane *l, const int *ids, size_t n)
 static void encode_one(const bn_prep_encoder *e, bn_prep_lane *l, size_t i)
 {
     const bn_corpus_block *b = e->b;
-    size_t n = bn_tok_encode(e->tok, b->text + b->off[i], b->len[i], l->ids, l->ids_cap);
+    size_t n;
+    l->st = bn_tok_encode(e->tok, b->text + b->off[i], b->len[i], l->ids, l->ids_cap, &n,
+                          &l->err);
+    if (l->st != BN_OK)
+        return;
     if (n > l->ids_cap) { /* reserve's bound broken: never cut a document */
         l->st = bn_fail(&l->err, BN_ERR_INPUT, "a document of %zu bytes needs %zu ids",
                         b->len[i], n);
@@ -156,7 +160,9 @@ static void encode_run(const bn_prep_encoder *e, bn_prep_lane *l, size_t i, size
         memcpy(l->join + len + e->sep_len, b->text + b->off[k], b->len[k]);
         len += e->sep_len + b->len[k];
     }
-    n = bn_tok_encode(e->tok, l->join, len, l->ids, l->ids_cap);
+    l->st = bn_tok_encode(e->tok, l->join, len, l->ids, l->ids_cap, &n, &l->err);
+    if (l->st != BN_OK)
+        return;
     for (size_t k = 0; k < n && n <= l->ids_cap; k++) {
         if (l->ids[k] == e->eot && ++d < j)
             e->ntok[d] = 0;
@@ -201,7 +207,7 @@ bn_status bn_prep_encode_block(bn_prep_encoder *e, bn_threadpool *pool,
     if (b->n > e->ntok_cap) {
         size_t *t = realloc(e->ntok, b->n * sizeof *t);
         if (!t)
-            return bn_fail(err, BN_ERR_NOMEM, "out of memory");
+            return bn_nomem(err, "the token counts of a block's documents", b->n * sizeof *t);
         e->ntok = t;
         e->ntok_cap = b->n;
     }

@@ -2,10 +2,12 @@
 #include "io/safetensors.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -260,29 +262,70 @@ typedef struct {
     const char *name;
 } span;
 
-static bn_status read_whole_file(bn_st_file *file, const char *path, bn_error *err)
+/* n bytes at offset `at` of fd into dst; 0 when all came, else errno (0 for end of file). */
+static int read_at(int fd, void *dst, size_t n, size_t at, int *eof)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    *eof = 0;
+    for (size_t done = 0; done < n;) {
+        ssize_t got = pread(fd, (char *)dst + done, n - done, (off_t)(at + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return errno;
+        if (got == 0) {
+            *eof = 1;
+            return 0;
+        }
+        done += (size_t)got;
+    }
+    return 0;
+}
+
+/* Where the file cannot be mapped: read it whole, the way it was before mapping. */
+static bn_status read_whole_file(bn_st_file *file, int fd, bn_error *err)
+{
+    const char *path = file->path;
+    file->bytes = malloc(file->size + 1); /* +1: malloc(0) may return NULL */
+    if (!file->bytes)
+        return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory (%zu bytes)", path, file->size);
+    int eof, e = read_at(fd, file->bytes, file->size, 0, &eof);
+    if (e || eof)
+        return bn_fail(err, BN_ERR_IO, "%s: cannot read: %s", path,
+                       e ? strerror(e) : "file shrank while reading");
+    return BN_OK;
+}
+
+/* Map the file read-only (README, "Runs on disk"): loading costs no copy of it, and the
+ * loader copies each tensor into its slab with bn_st_copy. Its size comes from fstat before
+ * anything is read, and every check below holds against that size. */
+static bn_status open_file(bn_st_file *file, bn_error *err)
+{
+    const char *path = file->path;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return bn_fail(err, BN_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
     bn_status st = BN_OK;
-    if (fstat(fileno(f), &sb) != 0)
+    if (fstat(fd, &sb) != 0)
         st = bn_fail(err, BN_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
     else if (!S_ISREG(sb.st_mode))
         st = bn_fail(err, BN_ERR_INPUT, "%s: cannot open: not a regular file", path);
     else if ((uint64_t)sb.st_size > SIZE_MAX - 1)
         st = bn_fail(err, BN_ERR_INPUT, "%s: cannot open: file too large", path);
-    if (st == BN_OK) {
-        file->size = (size_t)sb.st_size;
-        file->bytes = malloc(file->size + 1); /* +1: malloc(0) may return NULL */
-        if (!file->bytes)
-            st = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory (%zu bytes)", path, file->size);
-        else if (fread(file->bytes, 1, file->size, f) != file->size)
-            st = bn_fail(err, BN_ERR_IO, "%s: cannot read: %s", path,
-                         ferror(f) ? strerror(errno) : "file shrank while reading");
+    if (st != BN_OK) {
+        close(fd);
+        return st;
     }
-    fclose(f);
+    file->size = (size_t)sb.st_size;
+    void *map = file->size ? mmap(NULL, file->size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+    if (map != MAP_FAILED) {
+        file->bytes = map;
+        file->mapped = 1;
+        file->fd = fd;
+        return BN_OK;
+    }
+    st = read_whole_file(file, fd, err);
+    close(fd);
     return st;
 }
 
@@ -603,10 +646,11 @@ bn_status bn_st_load(bn_st_file *file, const char *path, bn_error *err)
     memset(file, 0, sizeof *file);
     if (!path)
         path = "";
+    file->fd = -1;
     file->path = strdup(path);
     if (!file->path)
         return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
-    bn_status st = read_whole_file(file, path, err);
+    bn_status st = open_file(file, err);
     size_t header_len = 0;
     if (st == BN_OK)
         st = read_header_length(file, &header_len, err);
@@ -622,11 +666,38 @@ void bn_st_free(bn_st_file *file)
     if (!file)
         return;
     free(file->path);
-    free(file->bytes);
+    if (file->mapped) {
+        munmap(file->bytes, file->size);
+        close(file->fd);
+    } else {
+        free(file->bytes);
+    }
     free(file->tensors);
     free(file->meta);
     free(file->strings);
     memset(file, 0, sizeof *file);
+}
+
+bn_status bn_st_copy(const bn_st_file *file, const bn_st_tensor *t, void *dst, bn_error *err)
+{
+    if (!file->mapped) {
+        memcpy(dst, t->data, t->nbytes);
+        return BN_OK;
+    }
+    /* pread, not memcpy from the mapping: a file cut short since it was mapped would raise
+     * SIGBUS there, and here it is an error; nor do the file's pages stay in this process's
+     * resident memory once copied (README, "Runs on disk"). */
+    size_t at = (size_t)((const unsigned char *)t->data - file->bytes);
+    int eof, e = read_at(file->fd, dst, t->nbytes, at, &eof);
+    if (e)
+        return bn_fail(err, BN_ERR_IO, "%s: cannot read tensor %s: %s", file->path, t->name,
+                       strerror(e));
+    if (eof)
+        return bn_fail(err, BN_ERR_INPUT,
+                       "%s: truncated while loading (tensor %s ends at byte %zu of the %zu "
+                       "the file had when it was opened)",
+                       file->path, t->name, at + t->nbytes, file->size);
+    return BN_OK;
 }
 
 const bn_st_tensor *bn_st_find(const bn_st_file *file, const char *name)

@@ -37,11 +37,14 @@ typedef struct {
 bn_status bn_st_write(const char *path, const bn_st_tensor *tensors, int n_tensors,
                       const bn_st_meta *meta, int n_meta, bn_error *err);
 
-/* A loaded file: the whole file in memory, its tensors and metadata indexed. */
+/* A loaded file: the whole file mapped read-only (or, where it cannot be mapped, read into
+ * memory), its tensors and metadata indexed. */
 typedef struct {
     char *path;
-    unsigned char *bytes;   /* whole file */
-    size_t size;
+    unsigned char *bytes;   /* whole file (do not write: a read-only mapping) */
+    size_t size;            /* its size when it was opened; every check holds against it */
+    int mapped;             /* bytes is a mapping of fd (munmap and close on bn_st_free) */
+    int fd;
     bn_st_tensor *tensors;  /* names and data point into `bytes` / owned strings */
     int n_tensors;
     bn_st_meta *meta;
@@ -58,6 +61,12 @@ typedef struct {
  * or an unsupported dtype. */
 bn_status bn_st_load(bn_st_file *file, const char *path, bn_error *err);
 void bn_st_free(bn_st_file *file);
+
+/* Copy tensor t of file (t->nbytes) into dst. Read from the file, not through the mapping,
+ * so its pages do not stay resident (a loader's peak is its slabs, not slabs plus file) and
+ * a file truncated after it was loaded is BN_ERR_INPUT "<path>: truncated while loading
+ * (...)", never a crash; a read error is BN_ERR_IO. */
+bn_status bn_st_copy(const bn_st_file *file, const bn_st_tensor *t, void *dst, bn_error *err);
 
 /* Lookup by name; NULL if absent. */
 const bn_st_tensor *bn_st_find(const bn_st_file *file, const char *name);

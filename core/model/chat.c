@@ -18,14 +18,13 @@ typedef struct {
 static bn_status encode_prompt(const bn_tokenizer *tok, const char *prompt, int keep,
                                token_row *row, bn_error *err)
 {
-    size_t plen = strlen(prompt);
-    size_t need = bn_tok_encode(tok, prompt, plen, NULL, 0);
-    int *all = malloc(sizeof(int) * (need + 1));
-    if (!all)
-        return bn_fail(err, BN_ERR_NOMEM, "chat: out of memory");
-    int n = (int)bn_tok_encode(tok, prompt, plen, all, need + 1);
-    int start = n > keep ? n - keep : 0;
-    row->len = n - start;
+    int *all;
+    size_t n;
+    bn_status st = bn_tok_encode_all(tok, prompt, strlen(prompt), &all, &n, err);
+    if (st != BN_OK)
+        return st;
+    size_t start = n > (size_t)keep ? n - (size_t)keep : 0;
+    row->len = (int)(n - start);
     memcpy(row->ids, all + start, sizeof(int) * (size_t)row->len);
     free(all);
     if (row->len == 0)

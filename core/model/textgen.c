@@ -1,6 +1,7 @@
 /* textgen.c - prompt, prefill, sample, stream (README, "Inference"). */
 #include "model/textgen.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,12 +18,17 @@ static double now_s(void)
 bn_status bn_textgen_encode(const bn_tokenizer *tok, const char *text, int **ids, int *n,
                             bn_error *err)
 {
-    size_t len = strlen(text), need = bn_tok_encode(tok, text, len, NULL, 0);
-    *ids = malloc(sizeof(int) * (need + 1));
-    if (!*ids)
-        return bn_fail(err, BN_ERR_NOMEM, "out of memory encoding %zu bytes", len);
-    *n = (int)bn_tok_encode(tok, text, len, *ids, need + 1);
-    return BN_OK;
+    size_t count;
+    *n = 0;
+    bn_status st = bn_tok_encode_all(tok, text, strlen(text), ids, &count, err);
+    if (st == BN_OK && count > INT_MAX) {
+        free(*ids);
+        *ids = NULL;
+        return bn_fail(err, BN_ERR_INPUT, "prompt: %zu tokens, more than %d", count, INT_MAX);
+    }
+    if (st == BN_OK)
+        *n = (int)count;
+    return st;
 }
 
 typedef struct {

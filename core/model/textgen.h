@@ -35,7 +35,8 @@ typedef struct {
     bn_stop_reason stop;
 } bn_textgen_stats;
 
-/* text -> ids in a new array (*ids, the caller frees it), *n of them (0 for ""). */
+/* text -> ids in a new array (*ids, the caller frees it), *n of them (0 for ""); fails
+ * when encoding runs out of memory (bn_tok_encode), with its message. */
 bn_status bn_textgen_encode(const bn_tokenizer *tok, const char *text, int **ids, int *n,
                             bn_error *err);
 

@@ -181,7 +181,7 @@ void bn_arith_stream_fill(const bn_arith_spec *spec, const bn_tokenizer *tok, bn
     for (int r = 0; r < rows; r++) {
         for (int t = 0; t < seq_len; t++) {
             char c = stream_next_char(spec, s);
-            bn_tok_encode(tok, &c, 1, &tokens[(long)r * seq_len + t], 1);
+            bn_tok_encode_bytes(tok, &c, 1, &tokens[(long)r * seq_len + t], 1);
         }
         /* Drop the rest of the problem the row ends in: every row starts at a problem, so a
          * prompt at the start of a row (as in eval and chat) is what training showed. */

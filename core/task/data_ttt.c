@@ -66,7 +66,7 @@ void bn_ttt_stream_fill(const bn_ttt_spec *spec, const bn_ttt_solver *solver,
             int n = bn_ttt_format(&g, 1, text, BN_TTT_TEXT_MAX);
             text[n++] = ' '; /* games are joined by one space */
             int take = n < seq_len - t ? n : seq_len - t;
-            bn_tok_encode(tok, text, (size_t)take, row + t, (size_t)take);
+            bn_tok_encode_bytes(tok, text, (size_t)take, row + t, (size_t)take);
             t += take; /* the game a row ends in is cut there */
         }
     }

@@ -79,10 +79,10 @@ static bn_status eval_one(bn_decoder *d, const bn_arith_spec *spec, const bn_tok
     int room = cap < d->max_seq ? cap : d->max_seq;
     char text[BN_ARITH_TEXT_MAX * (BN_EVAL_MAX_SHOTS + 1) + 1];
     int len = build_row(spec, p, shots, rng, room, text, (int)sizeof text);
-    size_t ids = bn_tok_encode(tok, text, (size_t)len, tokens, (size_t)cap);
+    size_t ids = bn_tok_encode_bytes(tok, text, (size_t)len, tokens, (size_t)cap);
     int prompt_len = ids < (size_t)cap ? (int)ids : cap;
     int stop[2] = {0, bn_tok_special(tok, BN_TOK_EOS)};
-    bn_tok_encode(tok, " ", 1, &stop[0], 1); /* the space that ends an answer */
+    bn_tok_encode_bytes(tok, " ", 1, &stop[0], 1); /* the space that ends an answer */
     int end = bn_greedy_row(d, tokens, prompt_len, room, ANSWER_MAX, stop, 2, err);
     if (end < 0)
         return BN_ERR_INPUT;

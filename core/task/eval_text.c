@@ -153,7 +153,8 @@ typedef struct {
 static bn_status append_document(id_buffer *b, const bn_tokenizer *tok, const char *doc,
                                  size_t len, const char *path, bn_error *err)
 {
-    size_t need = b->n + 1 + len; /* at most one id per byte, plus the separator */
+    /* the separator, then at most one id per byte and a BPE prefix space */
+    size_t need = b->n + 2 + len, count;
     if (need > b->cap) {
         size_t cap = need > 2 * b->cap ? need : 2 * b->cap;
         int *grown = realloc(b->ids, cap * sizeof *grown);
@@ -162,8 +163,15 @@ static bn_status append_document(id_buffer *b, const bn_tokenizer *tok, const ch
         b->ids = grown;
         b->cap = cap;
     }
-    b->ids[b->n++] = bn_tok_special(tok, BN_TOK_EOS);
-    b->n += bn_tok_encode(tok, doc, len, b->ids + b->n, b->cap - b->n);
+    b->ids[b->n] = bn_tok_special(tok, BN_TOK_EOS);
+    bn_status st = bn_tok_encode(tok, doc, len, b->ids + b->n + 1, b->cap - b->n - 1, &count,
+                                 err);
+    if (st != BN_OK)
+        return st;
+    if (count > b->cap - b->n - 1) /* the bound above broken: never keep a cut document */
+        return bn_fail(err, BN_ERR_INPUT, "%s: a document of %zu bytes needs %zu ids", path,
+                       len, count);
+    b->n += 1 + count;
     return BN_OK;
 }
 
@@ -198,14 +206,10 @@ static bn_status eval_text_file(evaluator *ev, const bn_tokenizer *tok, const ch
         st = corpus_ids(tok, path, &b, err);
     } else {
         char *text = NULL;
-        st = bn_read_file(path, &text, &b.cap, err);
-        b.ids = st == BN_OK ? malloc(sizeof(int) * (b.cap ? b.cap : 1)) : NULL;
-        if (st == BN_OK && !b.ids)
-            st = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory tokenizing it", path);
+        size_t len = 0;
+        st = bn_read_file(path, &text, &len, err);
         if (st == BN_OK)
-            b.n = bn_tok_encode(tok, text, b.cap, b.ids, b.cap);
-        if (b.n > b.cap) /* a vocabulary that needs more ids than bytes: keep what fits */
-            b.n = b.cap;
+            st = bn_tok_encode_all(tok, text, len, &b.ids, &b.n, err);
         free(text);
     }
     if (st == BN_OK)

@@ -22,7 +22,8 @@ static int encode_prompt(const bn_tokenizer *tok, const bn_ttt_game *g, char pla
     int n = bn_ttt_format(g, 0, text, BN_TTT_TEXT_MAX);
     n += snprintf(text + n, sizeof text - (size_t)n, " | %c:", player);
     int start = n > max_seq ? n - max_seq : 0;
-    return (int)bn_tok_encode(tok, text + start, (size_t)(n - start), ids, (size_t)max_seq);
+    return (int)bn_tok_encode_bytes(tok, text + start, (size_t)(n - start), ids,
+                                    (size_t)max_seq);
 }
 
 void bn_ttt_answer_from_logits(const float *z, int V, const bn_tokenizer *tok,
@@ -36,7 +37,7 @@ void bn_ttt_answer_from_logits(const float *z, int V, const bn_tokenizer *tok,
         sum += exp((double)(z[i] - mx));
     int digit[10];
     for (int d = 0; d < 10; d++)
-        bn_tok_encode(tok, &"0123456789"[d], 1, &digit[d], 1);
+        bn_tok_encode_bytes(tok, &"0123456789"[d], 1, &digit[d], 1);
     a->top_digit = 0;
     a->cell = -1;
     for (int d = 0; d < 10; d++) {
@@ -253,8 +254,8 @@ static bn_status check_results(answerer *an, eval_game *games, int n, bn_ttt_eva
         int start = tl > cap - RESULT_MAX_NEW ? tl - (cap - RESULT_MAX_NEW) : 0;
         if (start < 0 || start > tl)
             start = 0;
-        int plen = (int)bn_tok_encode(an->tok, text + start, (size_t)(tl - start), an->ids,
-                                      (size_t)cap);
+        int plen = (int)bn_tok_encode_bytes(an->tok, text + start, (size_t)(tl - start),
+                                            an->ids, (size_t)cap);
         int len = bn_greedy_row(&an->d, an->ids, plen, cap, RESULT_MAX_NEW, NULL, 0, err);
         if (len < 0)
             return BN_ERR_INPUT;

@@ -234,7 +234,12 @@ static void bpe_free(bn_tokenizer *t)
     free(t);
 }
 
-static const tok_ops bpe_ops = {bn_bpe_encode, bpe_piece, bpe_free};
+static int bpe_byte_id(const bn_tokenizer *t, unsigned char c)
+{
+    return t->bpe->byte_id[c];
+}
+
+static const tok_ops bpe_ops = {bn_bpe_encode, bpe_byte_id, bpe_piece, bpe_free};
 
 /* The special kinds are found by the added special tokens' text. */
 static void find_specials(bn_tokenizer *t)

@@ -1,8 +1,11 @@
 /* bpe_encode.c - encoding with byte-level BPE (README, "Tokenizers"): added tokens first,
  * then pre-tokens, then merges inside each pre-token by (rank, position) with a heap, the
  * order Hugging Face's BPE applies them in. All scratch memory belongs to one call, so
- * threads may share a tokenizer. */
+ * threads may share a tokenizer. Memory the merges need and cannot get ends the call with
+ * BN_ERR_NOMEM: a fallback (bytes alone) would be a valid encoding but not this
+ * tokenizer's, and training or evaluating on it would go wrong without a word. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,10 +35,21 @@ typedef struct {
     size_t cap, nheap;
     int *ids;                /* the caller's output */
     size_t ids_cap, count;
-    int failed;              /* out of memory: the rest is encoded byte by byte */
+    bn_status st;            /* BN_OK until something fails; then the call stops */
+    bn_error *err;
     int use_cache;           /* off when pre-tokens do not live in the caller's text */
     size_t text_len;
 } scratch;
+
+/* An allocation the encoding cannot do without: the call fails, naming it. */
+static void fail_nomem(scratch *w, const char *what, size_t bytes)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s to encode %zu bytes of text", what, w->text_len);
+    w->st = bn_nomem(w->err, msg, bytes);
+}
+
+#define WORD_MAX ((size_t)1 << 30) /* merge_word indexes symbols with int */
 
 static void emit(scratch *w, int id)
 {
@@ -44,10 +58,24 @@ static void emit(scratch *w, int id)
     w->count++;
 }
 
+#define WORD_BYTES (3 * sizeof(int) + 3 * sizeof(heap_item)) /* scratch per symbol */
+
+/* The merge scratch of an n-byte pre-token (bytes of it) cannot be had. */
+static int fail_word(scratch *w, size_t n, size_t bytes)
+{
+    char what[96];
+    snprintf(what, sizeof what, "the merge scratch of a %zu-byte pre-token", n);
+    fail_nomem(w, what, bytes);
+    return 0;
+}
+
+/* Room for the symbols of an n-byte pre-token; 0 (with the error set) when out of memory. */
 static int grow(scratch *w, size_t n)
 {
     if (n <= w->cap)
         return 1;
+    if (n > WORD_MAX)
+        return fail_word(w, n, n <= SIZE_MAX / WORD_BYTES ? n * WORD_BYTES : SIZE_MAX);
     size_t cap = w->cap ? w->cap : 64;
     while (cap < n)
         cap *= 2;
@@ -64,7 +92,7 @@ static int grow(scratch *w, size_t n)
     if (heap)
         w->heap = heap;
     if (!sym || !next || !prev || !heap)
-        return 0;
+        return fail_word(w, n, cap * WORD_BYTES);
     w->cap = cap;
     return 1;
 }
@@ -186,7 +214,8 @@ static int cache_grow(scratch *w)
     return 1;
 }
 
-/* Remember the ids of s[0..n) (w->prev[0..count)); silently skipped when full. */
+/* Remember the ids of s[0..n) (w->prev[0..count)); skipped when full or out of memory,
+ * which costs only speed: the word is merged again next time, to the same ids. */
 static void cache_add(scratch *w, const char *s, size_t n, int count)
 {
     if (2 * (w->cache_used + 1) > w->cache_mask + 1 && !cache_grow(w))
@@ -234,13 +263,8 @@ static void encode_word(const bn_bpe *b, scratch *w, const char *s, size_t n)
             return;
         }
     }
-    if (!w->failed && (n > (size_t)1 << 30 || !grow(w, n)))
-        w->failed = 1;
-    if (w->failed) { /* still a valid encoding: one token per byte */
-        for (size_t i = 0; i < n; i++)
-            emit(w, b->byte_id[(unsigned char)s[i]]);
+    if (!grow(w, n))
         return;
-    }
     int cached = w->use_cache && n <= CACHE_WORD_MAX;
     if (cached && cache_emit(w, s, n))
         return;
@@ -255,10 +279,14 @@ static void encode_word(const bn_bpe *b, scratch *w, const char *s, size_t n)
 static void encode_stretch(const bn_bpe *b, scratch *w, bn_pretok_scan *sc, const char *s,
                            size_t n)
 {
-    if (n == 0)
+    if (n == 0 || w->st != BN_OK)
         return;
     char *spaced = NULL;
-    if (b->add_prefix_space && s[0] != ' ' && (spaced = malloc(n + 1)) != NULL) {
+    if (b->add_prefix_space && s[0] != ' ') {
+        if (n == SIZE_MAX || (spaced = malloc(n + 1)) == NULL) {
+            fail_nomem(w, "the copy with a prefix space", n == SIZE_MAX ? n : n + 1);
+            return;
+        }
         spaced[0] = ' ';
         memcpy(spaced + 1, s, n);
         s = spaced;
@@ -266,8 +294,10 @@ static void encode_stretch(const bn_bpe *b, scratch *w, bn_pretok_scan *sc, cons
     }
     size_t start, len;
     bn_pretok_scan_reset(sc, s, n);
-    while (bn_pretok_next(sc, &start, &len))
+    while (w->st == BN_OK && bn_pretok_next(sc, &start, &len))
         encode_word(b, w, s + start, len);
+    if (w->st == BN_OK)
+        w->st = bn_pretok_scan_status(sc, w->err);
     free(spaced);
 }
 
@@ -282,14 +312,17 @@ static int added_at(const bn_bpe *b, const char *s, size_t n)
     return -1;
 }
 
-size_t bn_bpe_encode(const bn_tokenizer *t, const char *s, size_t n, int *ids, size_t cap)
+bn_status bn_bpe_encode(const bn_tokenizer *t, const char *s, size_t n, int *ids, size_t cap,
+                        size_t *count, bn_error *err)
 {
     const bn_bpe *b = t->bpe;
     scratch w = {.ids = ids, .ids_cap = cap, .use_cache = !b->add_prefix_space,
-                 .text_len = n};
+                 .text_len = n, .err = err};
     bn_pretok_scan *sc = bn_pretok_scan_new(b->pre, s, n);
+    if (!sc)
+        fail_nomem(&w, "the pre-tokenizer's match data", bn_pretok_scan_bytes(b->pre));
     size_t from = 0;
-    for (size_t i = 0; i < n && sc; i++) {
+    for (size_t i = 0; i < n && w.st == BN_OK; i++) {
         if (!b->first[(unsigned char)s[i]])
             continue;
         int id = added_at(b, s + i, n - i);
@@ -300,11 +333,7 @@ size_t bn_bpe_encode(const bn_tokenizer *t, const char *s, size_t n, int *ids, s
         i += b->len[id] - 1;
         from = i + 1;
     }
-    if (sc)
-        encode_stretch(b, &w, sc, s + from, n - from);
-    else /* out of memory before anything: bytes alone still round-trip */
-        for (size_t i = 0; i < n; i++)
-            emit(&w, b->byte_id[(unsigned char)s[i]]);
+    encode_stretch(b, &w, sc, s + from, n - from);
     bn_pretok_scan_free(sc);
     free(w.sym);
     free(w.next);
@@ -312,5 +341,6 @@ size_t bn_bpe_encode(const bn_tokenizer *t, const char *s, size_t n, int *ids, s
     free(w.heap);
     free(w.cache);
     free(w.cache_ids);
-    return w.count;
+    *count = w.st == BN_OK ? w.count : 0;
+    return w.st;
 }

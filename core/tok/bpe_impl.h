@@ -50,7 +50,8 @@ static inline int bn_bpe_merge_find(const bn_bpe *b, int l, int r, int *rank, in
 }
 
 /* The tokenizer operation (tok_ops.encode) of the BPE kind. */
-size_t bn_bpe_encode(const bn_tokenizer *t, const char *s, size_t n, int *ids, size_t cap);
+bn_status bn_bpe_encode(const bn_tokenizer *t, const char *s, size_t n, int *ids, size_t cap,
+                        size_t *count, bn_error *err);
 
 void bn_bpe_free(bn_bpe *b);
 

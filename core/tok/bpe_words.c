@@ -252,7 +252,7 @@ static bn_status count_stretch(bn_bpe_words *w, bn_pretok_scan *sc, const char *
         if (st != BN_OK)
             return st;
     }
-    return BN_OK;
+    return bn_pretok_scan_status(sc, err);
 }
 
 /* One line: the stretches between special tokens, each pre-tokenized on its own. */

@@ -11,6 +11,7 @@
 struct bn_pretok {
     pcre2_code *code;
     char *pattern;
+    size_t scan_bytes; /* what bn_pretok_scan_new allocates, for its out-of-memory message */
 };
 
 struct bn_pretok_scan {
@@ -20,6 +21,7 @@ struct bn_pretok_scan {
     size_t n, pos;
     size_t m_start, m_end; /* the next match at or after pos (m_start == n: none) */
     int have_match;
+    int failed;            /* pcre2_match's error code (0: none); the scan ended there */
 };
 
 bn_status bn_pretok_new(bn_pretok **out, const char *pattern, const char *what, bn_error *err)
@@ -51,6 +53,9 @@ bn_status bn_pretok_new(bn_pretok **out, const char *pattern, const char *what, 
     strcpy(copy, pattern);
     p->code = code;
     p->pattern = copy;
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
+    p->scan_bytes = sizeof(bn_pretok_scan) + (md ? pcre2_get_match_data_size(md) : 0);
+    pcre2_match_data_free(md);
     *out = p;
     return BN_OK;
 }
@@ -67,6 +72,11 @@ void bn_pretok_free(bn_pretok *p)
     pcre2_code_free(p->code);
     free(p->pattern);
     free(p);
+}
+
+size_t bn_pretok_scan_bytes(const bn_pretok *p)
+{
+    return p->scan_bytes;
 }
 
 bn_pretok_scan *bn_pretok_scan_new(const bn_pretok *p, const char *s, size_t n)
@@ -90,6 +100,7 @@ void bn_pretok_scan_reset(bn_pretok_scan *sc, const char *s, size_t n)
     sc->n = n;
     sc->pos = 0;
     sc->have_match = 0;
+    sc->failed = 0;
 }
 
 void bn_pretok_scan_free(bn_pretok_scan *sc)
@@ -107,6 +118,8 @@ static void find_match(bn_pretok_scan *sc)
     int rc = pcre2_match(sc->p->code, (PCRE2_SPTR)sc->s, sc->n, sc->pos, PCRE2_NOTEMPTY,
                          sc->md, NULL);
     if (rc < 0) {
+        if (rc != PCRE2_ERROR_NOMATCH)
+            sc->failed = rc; /* not the end of the matches: bn_pretok_next stops here */
         sc->m_start = sc->m_end = sc->n;
     } else {
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
@@ -118,10 +131,12 @@ static void find_match(bn_pretok_scan *sc)
 
 int bn_pretok_next(bn_pretok_scan *sc, size_t *start, size_t *len)
 {
-    if (sc->pos >= sc->n)
+    if (sc->pos >= sc->n || sc->failed)
         return 0;
     if (!sc->have_match)
         find_match(sc);
+    if (sc->failed)
+        return 0;
     *start = sc->pos;
     if (sc->m_start > sc->pos) { /* the stretch before the match (or the rest) */
         *len = sc->m_start - sc->pos;
@@ -134,6 +149,17 @@ int bn_pretok_next(bn_pretok_scan *sc, size_t *start, size_t *len)
     return 1;
 }
 
+bn_status bn_pretok_scan_status(const bn_pretok_scan *sc, bn_error *err)
+{
+    if (!sc->failed)
+        return BN_OK;
+    PCRE2_UCHAR msg[256];
+    pcre2_get_error_message(sc->failed, msg, sizeof msg);
+    return bn_fail(err, sc->failed == PCRE2_ERROR_NOMEMORY ? BN_ERR_NOMEM : BN_ERR_INPUT,
+                   "pre-tokenizer: matching at byte %zu of %zu bytes of text failed: %s",
+                   sc->pos, sc->n, (const char *)msg);
+}
+
 int bn_pretok_each(const bn_pretok *p, const char *s, size_t n, bn_pretok_fn fn, void *ctx)
 {
     bn_pretok_scan *sc = bn_pretok_scan_new(p, s, n);
@@ -143,6 +169,8 @@ int bn_pretok_each(const bn_pretok *p, const char *s, size_t n, bn_pretok_fn fn,
     int rc = 0;
     while (rc == 0 && bn_pretok_next(sc, &start, &len))
         rc = fn(ctx, s + start, len);
+    if (rc == 0 && sc->failed)
+        rc = -1; /* the matcher failed: as out of memory, never a silent early end */
     bn_pretok_scan_free(sc);
     return rc;
 }

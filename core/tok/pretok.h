@@ -36,9 +36,17 @@ void bn_pretok_free(bn_pretok *p);
 /* A scan over s[0..n) (s must stay valid while it is used); NULL when out of memory. */
 bn_pretok_scan *bn_pretok_scan_new(const bn_pretok *p, const char *s, size_t n);
 
+/* The bytes bn_pretok_scan_new allocates (for its out-of-memory message). */
+size_t bn_pretok_scan_bytes(const bn_pretok *p);
+
 /* The next pre-token: sets *start and *len (bytes, len > 0) and returns 1, or returns 0
  * at the end of the text. */
 int bn_pretok_next(bn_pretok_scan *sc, size_t *start, size_t *len);
+
+/* After bn_pretok_next returned 0: BN_OK when the text ended, or the matcher's failure
+ * there (PCRE2 out of memory is BN_ERR_NOMEM, a match or depth limit BN_ERR_INPUT), naming
+ * the byte offset; never a silent early end. */
+bn_status bn_pretok_scan_status(const bn_pretok_scan *sc, bn_error *err);
 
 /* Restart sc on another text (keeps its match data). */
 void bn_pretok_scan_reset(bn_pretok_scan *sc, const char *s, size_t n);
@@ -46,7 +54,8 @@ void bn_pretok_scan_reset(bn_pretok_scan *sc, const char *s, size_t n);
 void bn_pretok_scan_free(bn_pretok_scan *sc);
 
 /* Call fn(ctx, start, len) for each pre-token of s[0..n) in order; stops early when fn
- * returns nonzero and returns that value (0 after the last pre-token, -1 out of memory). */
+ * returns nonzero and returns that value (0 after the last pre-token, -1 out of memory or
+ * when the matcher failed). */
 typedef int (*bn_pretok_fn)(void *ctx, const char *start, size_t len);
 int bn_pretok_each(const bn_pretok *p, const char *s, size_t n, bn_pretok_fn fn, void *ctx);
 

@@ -9,7 +9,9 @@
 typedef struct bn_bpe bn_bpe;
 
 typedef struct {
-    size_t (*encode)(const bn_tokenizer *t, const char *s, size_t n, int *ids, size_t cap);
+    bn_status (*encode)(const bn_tokenizer *t, const char *s, size_t n, int *ids, size_t cap,
+                        size_t *count, bn_error *err);
+    int (*byte_id)(const bn_tokenizer *t, unsigned char c); /* the token of one byte alone */
     size_t (*piece)(const bn_tokenizer *t, int id, const char **bytes);
     void (*free)(bn_tokenizer *t);
 } tok_ops;

@@ -2,6 +2,8 @@
  * kind (byte-level BPE) adds a file and touches no caller. */
 #include "tok/tokenizer.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,10 +11,19 @@
 
 /* ---------------------------------------------------------------- character vocabulary */
 
-static size_t char_encode(const bn_tokenizer *t, const char *s, size_t n, int *ids, size_t cap)
+static bn_status char_encode(const bn_tokenizer *t, const char *s, size_t n, int *ids,
+                             size_t cap, size_t *count, bn_error *err)
 {
+    (void)err; /* a character vocabulary allocates nothing */
     bn_vocab_encode(&t->vocab, s, n, ids, cap);
-    return n;
+    *count = n;
+    return BN_OK;
+}
+
+static int char_byte_id(const bn_tokenizer *t, unsigned char c)
+{
+    int id = t->vocab.char_to_id[c];
+    return id >= 0 ? id : t->vocab.unk;
 }
 
 static size_t char_piece(const bn_tokenizer *t, int id, const char **bytes)
@@ -25,7 +36,7 @@ static void char_free(bn_tokenizer *t)
     free(t);
 }
 
-static const tok_ops char_ops = {char_encode, char_piece, char_free};
+static const tok_ops char_ops = {char_encode, char_byte_id, char_piece, char_free};
 
 bn_status bn_tok_char(bn_tokenizer **out, const char *name, bn_error *err)
 {
@@ -71,9 +82,50 @@ int bn_tok_special(const bn_tokenizer *t, bn_tok_special_kind which)
     return (unsigned)which < 4 ? t->special[which] : -1;
 }
 
-size_t bn_tok_encode(const bn_tokenizer *t, const char *s, size_t n, int *ids, size_t cap)
+bn_status bn_tok_encode(const bn_tokenizer *t, const char *s, size_t n, int *ids, size_t cap,
+                        size_t *count, bn_error *err)
 {
-    return t->ops->encode(t, s, n, ids, cap);
+    *count = 0;
+    bn_status st = t->ops->encode(t, s, n, ids, cap, count, err);
+    if (st != BN_OK)
+        *count = 0;
+    return st;
+}
+
+bn_status bn_tok_encode_all(const bn_tokenizer *t, const char *s, size_t n, int **ids,
+                            size_t *count, bn_error *err)
+{
+    /* n + 1 ids hold any encoding (one id per byte at most, plus a BPE prefix space; an
+     * added token takes at least one byte for its one id, which pays for the space of the
+     * stretch after it), so one pass is enough; the encoding is deterministic, so should
+     * that ever stop holding, the second pass with the exact count fits. */
+    size_t cap = n + 1;
+    for (;;) {
+        size_t bytes = cap <= SIZE_MAX / sizeof **ids ? cap * sizeof **ids : SIZE_MAX;
+        *ids = bytes < SIZE_MAX ? malloc(bytes) : NULL;
+        if (!*ids) {
+            char what[96];
+            *count = 0;
+            snprintf(what, sizeof what, "the ids of %zu bytes of text", n);
+            return bn_nomem(err, what, bytes);
+        }
+        bn_status st = bn_tok_encode(t, s, n, *ids, cap, count, err);
+        if (st == BN_OK && *count <= cap)
+            return BN_OK;
+        free(*ids);
+        *ids = NULL;
+        if (st != BN_OK)
+            return st;
+        cap = *count;
+    }
+}
+
+size_t bn_tok_encode_bytes(const bn_tokenizer *t, const char *s, size_t n, int *ids,
+                           size_t cap)
+{
+    for (size_t i = 0; i < n && i < cap; i++)
+        ids[i] = t->ops->byte_id(t, (unsigned char)s[i]);
+    return n;
 }
 
 size_t bn_tok_piece(const bn_tokenizer *t, int id, const char **bytes)

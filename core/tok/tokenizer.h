@@ -28,8 +28,24 @@ int bn_tok_vocab_size(const bn_tokenizer *t);
 int bn_tok_special(const bn_tokenizer *t, bn_tok_special_kind which);
 
 /* Encode n bytes of s; text the vocabulary cannot spell becomes unk. Writes at most cap
- * ids and returns how many the whole text needs (so > cap means it was cut). */
-size_t bn_tok_encode(const bn_tokenizer *t, const char *s, size_t n, int *ids, size_t cap);
+ * ids and sets *count to how many the whole text needs (so > cap means it was cut).
+ * Byte-level BPE needs scratch memory for its merges; when that cannot be had it fails with
+ * BN_ERR_NOMEM naming the text's size and what was being allocated, *count is 0 and
+ * nothing in ids is to be used (README, "Tokenizers"). A character vocabulary never fails. */
+bn_status bn_tok_encode(const bn_tokenizer *t, const char *s, size_t n, int *ids, size_t cap,
+                        size_t *count, bn_error *err);
+
+/* bn_tok_encode into a new array of exactly *count ids (at least one int allocated; the
+ * caller frees *ids); on failure *ids is NULL and *count 0. */
+bn_status bn_tok_encode_all(const bn_tokenizer *t, const char *s, size_t n, int **ids,
+                            size_t *count, bn_error *err);
+
+/* One id per byte of s into ids[0..min(n, cap)); returns n. A character vocabulary's id of
+ * each byte (unk where it has none), which is exactly what bn_tok_encode gives it; for
+ * byte-level BPE, each byte's own token, unmerged. It allocates nothing and cannot fail:
+ * the character tasks (arithmetic, tic-tac-toe) and single characters use it. */
+size_t bn_tok_encode_bytes(const bn_tokenizer *t, const char *s, size_t n, int *ids,
+                           size_t cap);
 
 /* The raw bytes of one id (special tokens as "<pad>", "<s>", "</s>", "<unk>"; ids out of
  * range as "<unk>"); returns their length. A byte-level piece may hold part of a UTF-8
