@@ -103,7 +103,7 @@ typedef struct {
 /* Best of 3 of each kernel this CPU has on the operands; returns how many were timed. The
  * scalar reference gets fewer rows so it finishes quickly. */
 static int time_kernels(bn_threadpool *pool, const bn_qact_view *xv, const bn_qweight_view *wv,
-                        float *y, int32_t *acc, int M, int N, int K, kernel_speed *out)
+                        float *y, int M, int N, int K, kernel_speed *out)
 {
     static const char *const names[] = {"ref", "avx2", "avx512", "amx", "blas"};
     int n_out = 0;
@@ -115,7 +115,7 @@ static int time_kernels(bn_threadpool *pool, const bn_qact_view *xv, const bn_qw
         double best = 0.0;
         for (int rep = 0; rep < 3; rep++) {
             double t0 = now_s();
-            bn_bitlinear_gemm(k, pool, y, acc, xv, wv, rows, N, K);
+            bn_bitlinear_gemm(k, pool, y, xv, wv, rows, N, K);
             double g = 2.0 * rows * N * K / (now_s() - t0) / 1e9;
             best = g > best ? g : best;
         }
@@ -134,9 +134,9 @@ static bn_status measure_kernels(bn_threadpool *pool, int M, int N, int K, kerne
     float *xf = calloc((size_t)M * K, sizeof(float)), *wf = calloc((size_t)N * K, sizeof(float));
     int8_t *xi = calloc((size_t)M * kp, 1);
     uint8_t *codes = calloc((size_t)N * kp, 1);
-    int32_t *rowsum = calloc((size_t)M, sizeof(int32_t)), *acc = calloc((size_t)M * N, 4);
+    int32_t *rowsum = calloc((size_t)M, sizeof(int32_t));
     float *scale = calloc((size_t)M, sizeof(float)), *y = calloc((size_t)M * N, sizeof(float));
-    if (xf && wf && xi && codes && rowsum && acc && scale && y) {
+    if (xf && wf && xi && codes && rowsum && scale && y) {
         bn_rng rng;
         bn_rng_seed(&rng, 7);
         for (int m = 0; m < M; m++) {
@@ -163,14 +163,14 @@ static bn_status measure_kernels(bn_threadpool *pool, int M, int N, int K, kerne
             s = bn_nomem(err, "the AMX benchmark's weight panels", bn_amx_panels_size(N, kp));
         bn_qweight_view wv = {.f = wf, .codes = codes, .amx = panels, .scale = 1.0f};
         if (s == BN_OK)
-            n_out = time_kernels(pool, &xv, &wv, y, acc, M, N, K, out);
+            n_out = time_kernels(pool, &xv, &wv, y, M, N, K, out);
         free(panels);
     } else {
         s = bn_nomem(err, "the kernel benchmark's operands",
                      (size_t)M * K * 5 + (size_t)N * K * 4 + (size_t)N * kp +
-                         (size_t)M * N * 8 + (size_t)M * 8);
+                         (size_t)M * N * 4 + (size_t)M * 8);
     }
-    free(xf), free(wf), free(xi), free(codes), free(rowsum), free(acc), free(scale), free(y);
+    free(xf), free(wf), free(xi), free(codes), free(rowsum), free(scale), free(y);
     *n_speeds = n_out;
     return s;
 }

@@ -44,27 +44,21 @@ const char *bn_kernels_names(void) { return "auto, amx, avx512, avx2, blas, ref"
 typedef struct {
     const bn_kernels *k;
     float *y;
-    int32_t *acc;
     const bn_qact_view *x;
     const bn_qweight_view *w;
     int N, K, kp;
 } gemm_job;
 
-/* Scale rows [begin, end) of the product: y = acc * (1 / (s_x s_w)), one reciprocal per
- * row (every path shares this, so they stay bit-identical). */
-BN_VECTORIZE static void scale_rows(const gemm_job *j, int begin, int end, int from_acc)
+/* Scale rows [begin, end) of the sgemm product: y *= 1 / (s_x s_w), one reciprocal per row
+ * (the integer paths scale their blocks with the same reciprocal, integer_block, so every
+ * path gives the same bits). */
+BN_VECTORIZE static void scale_rows(const gemm_job *j, int begin, int end)
 {
     for (int m = begin; m < end; m++) {
         float inv = 1.0f / (j->x->scale[m] * j->w->scale);
         float *restrict yr = j->y + (size_t)m * j->N;
-        if (from_acc) {
-            const int32_t *restrict ar = j->acc + (size_t)m * j->N;
-            for (int n = 0; n < j->N; n++)
-                yr[n] = (float)ar[n] * inv;
-        } else {
-            for (int n = 0; n < j->N; n++)
-                yr[n] *= inv;
-        }
+        for (int n = 0; n < j->N; n++)
+            yr[n] *= inv;
     }
 }
 
@@ -75,14 +69,21 @@ BN_VECTORIZE static void scale_rows(const gemm_job *j, int begin, int end, int f
 #define BLOCK_M 256
 #define BLOCK_N 64
 
-static void integer_block(const gemm_job *j, int m0, int rows, int n0, int cols,
-                          int32_t *tile)
+/* One block's products into the tile, then scaled straight into y: the int32 products of
+ * the whole output are never written out and read back (2 x 4 bytes an output less memory
+ * traffic). The same conversion as scale_rows, so the same bits. */
+BN_VECTORIZE static void integer_block(const gemm_job *j, int m0, int rows, int n0, int cols,
+                                       int32_t *tile)
 {
     j->k->ternary(tile, j->x->i8 + (size_t)m0 * j->kp, j->x->rowsum + m0,
                   j->w->codes + (size_t)n0 * j->kp, rows, cols, j->kp);
-    for (int m = 0; m < rows; m++)
-        memcpy(j->acc + (size_t)(m0 + m) * j->N + n0, tile + (size_t)m * cols,
-               sizeof(int32_t) * (size_t)cols);
+    for (int m = 0; m < rows; m++) {
+        float inv = 1.0f / (j->x->scale[m0 + m] * j->w->scale);
+        const int32_t *restrict tr = tile + (size_t)m * cols;
+        float *restrict yr = j->y + (size_t)(m0 + m) * j->N + n0;
+        for (int n = 0; n < cols; n++)
+            yr[n] = (float)tr[n] * inv;
+    }
 }
 
 static void integer_rows(void *ctx, int begin, int end, int thread)
@@ -95,19 +96,18 @@ static void integer_rows(void *ctx, int begin, int end, int thread)
         for (int n0 = 0; n0 < j->N; n0 += BLOCK_N)
             integer_block(j, m0, rows, n0, j->N - n0 < BLOCK_N ? j->N - n0 : BLOCK_N, tile);
     }
-    scale_rows(j, begin, end, 1);
 }
 
 static void scale_only_rows(void *ctx, int begin, int end, int thread)
 {
     (void)thread;
-    scale_rows(ctx, begin, end, 0);
+    scale_rows(ctx, begin, end);
 }
 
-void bn_bitlinear_gemm(const bn_kernels *k, bn_threadpool *pool, float *y, int32_t *acc,
+void bn_bitlinear_gemm(const bn_kernels *k, bn_threadpool *pool, float *y,
                        const bn_qact_view *x, const bn_qweight_view *w, int M, int N, int K)
 {
-    gemm_job j = {.k = k, .y = y, .acc = acc, .x = x, .w = w, .N = N, .K = K, .kp = bn_kpad(K)};
+    gemm_job j = {.k = k, .y = y, .x = x, .w = w, .N = N, .K = K, .kp = bn_kpad(K)};
     if (k->amx) {
         bn_amx_ternary_gemm(pool, y, x->i8, x->scale, w->amx, w->scale, M, N, j.kp);
         return;

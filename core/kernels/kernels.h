@@ -43,9 +43,9 @@ typedef struct {
     int (*supported)(void);
 } bn_kernels;
 
-/* y (M, N) = (x . w^T) / (s_x s_w). acc is scratch of M*N int32 for the integer paths.
- * Rows are split over the pool; sgemm uses OpenBLAS's own threads. */
-void bn_bitlinear_gemm(const bn_kernels *k, bn_threadpool *pool, float *y, int32_t *acc,
+/* y (M, N) = (x . w^T) / (s_x s_w). The integer paths work in blocks of a 64 KiB stack
+ * tile. Rows are split over the pool; sgemm uses OpenBLAS's own threads. */
+void bn_bitlinear_gemm(const bn_kernels *k, bn_threadpool *pool, float *y,
                        const bn_qact_view *x, const bn_qweight_view *w, int M, int N, int K);
 
 /* The table by name ("ref", "avx2", "avx512", "blas") or "auto"/NULL for the fastest this CPU

@@ -208,9 +208,8 @@ static size_t widest_weight(const bn_model *m)
 }
 
 /* The BitLinear scratch (xn: the float Xq of the sgemm forward path, and the backward's,
- * so inference needs it only without an integer kernel;
- * dy holds the forward's int32 products too, bn_bitlinear_forward; dg_partial serves only
- * the backward), then the backward's own buffers. */
+ * so inference needs it only without an integer kernel; dy and dg_partial serve only the
+ * backward), then the backward's own buffers. */
 static void carve_scratch(arena *a, bn_model *m, size_t N)
 {
     size_t T = (size_t)m->max_seq, d = m->cfg.hidden_size, F = m->cfg.ffn_size;
@@ -220,9 +219,9 @@ static void carve_scratch(arena *a, bn_model *m, size_t N)
         CARVE(a, m->bl_scratch.xn, N * narrow_max);
         CARVE(a, m->bl_scratch.wf, widest_weight(m));
     }
-    CARVE(a, m->bl_scratch.dy, N * widest);
     if (m->mode == BN_MODEL_INFERENCE)
         return;
+    CARVE(a, m->bl_scratch.dy, N * widest);
     CARVE(a, m->bl_scratch.dg_partial, (size_t)BN_ROW_BLOCKS(N) * narrow_max);
     CARVE(a, m->bw.dres, N * d);
     CARVE(a, m->bw.dnorm, N * d);

@@ -64,9 +64,7 @@ void bn_bitlinear_forward(const bn_exec *ex, float *y, bn_bitlinear_acts *acts, 
                        .scale = acts->sx};
     bn_qweight_view wv = {.f = sgemm ? decode_weights(ex, q, out, in, scratch->wf) : NULL,
                           .codes = q->codes, .amx = q->w_amx, .scale = q->scale};
-    /* The backward's dY scratch is free during the forward: it holds the int32 products. */
-    bn_bitlinear_gemm(ex->kernels, ex->pool, y, (int32_t *)(void *)scratch->dy, &xv, &wv, N,
-                      out, in);
+    bn_bitlinear_gemm(ex->kernels, ex->pool, y, &xv, &wv, N, out, in);
 }
 
 typedef struct {

@@ -38,7 +38,7 @@ typedef struct {
 typedef struct {
     float *xn;         /* (N, max_in) Xq as float: the sgemm forward's operand and the fp32
                           backward's (widened from xq_i8); then d(xn) in the backward */
-    float *dy;         /* (N, max_out) dY scaled by 1 / s_x (backward); int32 products (forward) */
+    float *dy;         /* (N, max_out) dY scaled by 1 / s_x (the fp32 backward) */
     float *dg_partial; /* (BN_ROW_BLOCKS(N), max_in) RMSNorm gain-gradient partials */
     float *wf;         /* (max out * in) Wq as float, decoded from the codes for the sgemm
                           forward, the fp32 backward and the bf16 packing */
