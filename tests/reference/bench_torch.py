@@ -4,8 +4,9 @@
 Runs tests/reference/torch_reference.py's model (float32, straight-through estimator) with
 torch.optim.AdamW and gradient clipping on random tokens, per experiment config read from
 experiments/*.ini, and reports the median tokens/s of N steps after 3 warm-up steps, as
-`bitnet-tui bench` does. With --compare FILE (the JSON lines of `bitnet-tui bench --json`)
-it prints both side by side with the ratio.
+`bitnet-tui bench` does, and the peak RSS of the process that ran it (each config runs in
+a forked child, as `bitnet-tui bench` runs each in its own process). With --compare FILE
+(the JSON lines of `bitnet-tui bench --json`) it prints both side by side with the ratios.
 
 Needs Debian's python3-torch (/usr/bin/python3); not used by CI.
 """
@@ -62,6 +63,32 @@ def bench(name, threads, steps, warmup=3):
             "tokens_per_sec": c["batch_size"] * c["seq_len"] / step, "step_ms": step * 1e3}
 
 
+def bench_in_child(name, threads, steps):
+    """bench() in a forked child: its result and that child's peak RSS in MiB."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        try:
+            out = json.dumps(bench(name, threads, steps)).encode()
+            code = 0
+        except Exception as e:  # the parent reports it
+            out = json.dumps({"error": f"{type(e).__name__}: {e}"}).encode()
+            code = 1
+        with os.fdopen(write_fd, "wb") as f:
+            f.write(out)
+        os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as f:
+        data = f.read()
+    _, status, usage = os.wait4(pid, 0)
+    r = json.loads(data) if data else {"error": f"child ended with status {status}"}
+    if "error" in r:
+        sys.exit(f"bench_torch.py: {name}, {threads} threads: {r['error']}")
+    r["peak_rss_mib"] = usage.ru_maxrss / 1024.0
+    return r
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--experiments", nargs="+",
@@ -80,14 +107,18 @@ def main():
                     ours[(r["config"], r["threads"])] = r
     if ours:
         print(f"{'config':<12} {'threads':>7} {'bitnet-tui tok/s':>17} "
-              f"{'PyTorch tok/s':>14} {'ratio':>6}")
+              f"{'PyTorch tok/s':>14} {'ratio':>6} {'bitnet-tui MiB':>15} "
+              f"{'PyTorch MiB':>12} {'ratio':>6}")
     for name in args.experiments:
         for t in args.threads:
-            r = bench(name, t, args.steps)
+            r = bench_in_child(name, t, args.steps)
             o = ours.get((name, t))
             if o:
+                ours_rss = o.get("peak_rss_mib", float("nan"))
                 print(f"{name:<12} {t:>7} {o['tokens_per_sec']:>17.0f} "
-                      f"{r['tokens_per_sec']:>14.0f} {o['tokens_per_sec'] / r['tokens_per_sec']:>5.2f}x",
+                      f"{r['tokens_per_sec']:>14.0f} {o['tokens_per_sec'] / r['tokens_per_sec']:>5.2f}x "
+                      f"{ours_rss:>15.0f} {r['peak_rss_mib']:>12.0f} "
+                      f"{r['peak_rss_mib'] / ours_rss:>5.2f}x",
                       flush=True)
             elif not ours:
                 print(json.dumps(r), flush=True)
