@@ -180,6 +180,7 @@ typedef struct {
     size_t params;
     int threads, batch, seq_len, steps;
     const char *kernel;
+    const char *backward; /* where the backward's products ran: "fp32" or "bf16 (<path>)" */
     step_times med;
     double tokens_per_sec, flops_per_token, gflops, sgemm_peak, peak_rss_mib;
     kernel_speed kernels[5];
@@ -189,9 +190,9 @@ typedef struct {
 
 static void print_text(const bench_result *r)
 {
-    printf("%s: %.1fM params, %d x %d tokens, %d thread%s, kernel %s\n", r->config,
+    printf("%s: %.1fM params, %d x %d tokens, %d thread%s, kernel %s, backward %s\n", r->config,
            (double)r->params / 1e6, r->batch, r->seq_len, r->threads,
-           r->threads == 1 ? "" : "s", r->kernel);
+           r->threads == 1 ? "" : "s", r->kernel, r->backward);
     printf("  train      %.0f tok/s  step %.1f ms (forward %.1f, backward %.1f, optimizer %.1f)"
            "  median of %d after %d warm-up\n",
            r->tokens_per_sec, r->med.step_ms, r->med.forward_ms, r->med.backward_ms,
@@ -223,10 +224,11 @@ static json_t *bench_record(const bench_result *r)
         json_object_set_new(gops, r->kernels[i].name,
                             bn_json_number(round_to(r->kernels[i].gops, 2)));
     return json_pack(
-        "{s:s, s:I, s:i, s:s, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, "
-        "s:o, s:o, s:o}",
-        "config", r->config, "params", (json_int_t)r->params, "threads", r->threads, "kernel",
-        r->kernel, "batch", r->batch, "seq_len", r->seq_len, "steps", r->steps,
+        "{s:s, s:I, s:i, s:s, s:s, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, "
+        "s:o, s:o, s:o, s:o}",
+        "config", r->config, "params", (json_int_t)r->params, "threads", r->threads, "backward",
+        r->backward, "kernel", r->kernel, "batch", r->batch, "seq_len", r->seq_len, "steps",
+        r->steps,
         "tokens_per_sec", bn_json_number(round_to(r->tokens_per_sec, 1)), "step_ms",
         bn_json_number(round_to(r->med.step_ms, 3)), "forward_ms",
         bn_json_number(round_to(r->med.forward_ms, 3)), "backward_ms",
@@ -302,6 +304,8 @@ static bn_status bench_config(const bn_config *cfg, const bn_kernels *k, int ste
         r->peak_rss_mib = (double)ru.ru_maxrss / 1024.0;
     }
     if (s == BN_OK) {
+        static const char *const backward[] = {"fp32", "bf16 (avx512_bf16)", "bf16 (amx)"};
+        r->backward = backward[m.ex.bf16_backward]; /* bn_bf16_path order */
         r->params = m.num_params;
         r->tokens_per_sec = (double)B * T / (r->med.step_ms / 1e3);
         r->flops_per_token = bn_model_train_flops_per_token(&cfg->model, T);

@@ -1,7 +1,8 @@
 /* test_gemm_bf16.c - the bf16 backward products (core/kernels/gemm_bf16.h): rounding, the
- * three packers' layouts, and the product against a double-precision sum of the same
- * bf16-rounded operands (AMX), over awkward shapes, with and without accumulation, on 1 and 2
- * threads (which must agree bit for bit). Skipped (77) without AMX-BF16. */
+ * three packers' layouts, and the product on every path this CPU has (AVX512_BF16, and AMX
+ * where present) against a double-precision sum of the same bf16-rounded operands, over
+ * awkward shapes, with and without accumulation, on 1 and 2 threads (which must agree bit
+ * for bit). Skipped (77) without AVX512_BF16 (then neither path exists). */
 #include "kernels/gemm_bf16.h"
 
 #include <math.h>
@@ -59,7 +60,7 @@ static void test_vector_rounding(bn_threadpool *pool)
 {
     enum { N = 4099 };
     float *src = malloc(sizeof(float) * N);
-    bn_bf16 *dst = malloc(sizeof(bn_bf16) * (size_t)bn_bf16_pair_ld(N));
+    bn_bf16 *dst = malloc(sizeof(bn_bf16) * (size_t)bn_bf16_row_ld(N));
     for (int i = 0; i < N; i++) {
         uint32_t u = (uint32_t)rng_next();
         if (i % 3 == 0)
@@ -121,12 +122,12 @@ static void test_pack_layouts(bn_threadpool *pool)
     for (int i = 0; i < K * 64; i++)
         src[i] = rand_float();
 
-    int ld = bn_bf16_pair_ld(K);
+    int ld = bn_bf16_row_ld(K);
     bn_bf16 *rows = malloc(sizeof(bn_bf16) * (size_t)bn_bf16_rows(M) * ld);
     bn_bf16_pack_transposed(pool, rows, src, 64, div, K, M);
     bad = 0;
     for (int m = 0; m < M; m++)
-        for (int k = 0; k < ld; k++) {
+        for (int k = 0; k < bn_bf16_pair_ld(K); k++) {
             float want = k < K ? round_bf16(src[k * 64 + m] * (1.0f / div[k])) : 0.0f;
             bad += bn_bf16_to_float(rows[(size_t)m * ld + k]) != want;
         }
@@ -137,8 +138,8 @@ static void test_pack_layouts(bn_threadpool *pool)
 }
 
 /* C = [C +] alpha * A . B against double sums of the bf16-rounded operands. */
-static void check_product(bn_threadpool *pool1, bn_threadpool *pool2, int M, int N, int K,
-                          int accumulate)
+static void check_product(bn_threadpool *pool1, bn_threadpool *pool2, bn_bf16_path path,
+                          int M, int N, int K, int accumulate)
 {
     float *a = malloc(sizeof(float) * (size_t)M * K + 4);
     float *b = malloc(sizeof(float) * (size_t)K * N + 4);
@@ -146,7 +147,7 @@ static void check_product(bn_threadpool *pool1, bn_threadpool *pool2, int M, int
         a[i] = rand_float();
     for (size_t i = 0; i < (size_t)K * N; i++)
         b[i] = (float)((int)(rng_next() % 3) - 1); /* like Wq */
-    int lda = bn_bf16_pair_ld(K);
+    int lda = bn_bf16_row_ld(K);
     bn_bf16 *ap = malloc(sizeof(bn_bf16) * (size_t)bn_bf16_rows(M) * lda);
     bn_bf16 *bp = malloc(sizeof(bn_bf16) * bn_bf16_panels_size(K, N));
     bn_bf16_pack_rows(pool1, ap, a, K, M, K);
@@ -159,8 +160,8 @@ static void check_product(bn_threadpool *pool1, bn_threadpool *pool2, int M, int
     float *c0 = malloc(sizeof(float) * (size_t)M * N + 4);
     memcpy(c0, c1, sizeof(float) * (size_t)M * N);
     const float alpha = 0.375f;
-    bn_bf16_gemm(pool1, c1, N, ap, lda, bp, M, N, K, alpha, accumulate);
-    bn_bf16_gemm(pool2, c2, N, ap, lda, bp, M, N, K, alpha, accumulate);
+    bn_bf16_gemm(pool1, path, c1, N, ap, lda, bp, M, N, K, alpha, accumulate);
+    bn_bf16_gemm(pool2, path, c2, N, ap, lda, bp, M, N, K, alpha, accumulate);
 
     double worst = 0;
     int same = memcmp(c1, c2, sizeof(float) * (size_t)M * N) == 0;
@@ -178,19 +179,37 @@ static void check_product(bn_threadpool *pool1, bn_threadpool *pool2, int M, int
             if (!(err <= worst))
                 worst = isnan(err) ? INFINITY : err;
         }
-    /* fp32 accumulation over K terms (plus one K-block merge each 256): error <= ~K * 2^-24
-     * relative to the sum of magnitudes; 1e-5 covers K up to ~160 at the bound and far more
-     * in practice. */
-    CHECK(worst < 1e-5, "M=%d N=%d K=%d acc=%d: worst relative error %.3g", M, N, K,
+    /* fp32 accumulation over K terms: error <= ~K * 2^-24 relative to the sum of magnitudes;
+     * 1e-5 covers K up to ~160 at the bound and far more in practice (a random walk: about
+     * sqrt(K) * 2^-24, 3e-6 at K = 3072). */
+    const char *name = bn_bf16_path_name(path);
+    CHECK(worst < 1e-5, "%s M=%d N=%d K=%d acc=%d: worst relative error %.3g", name, M, N, K,
           accumulate, worst);
-    CHECK(same, "M=%d N=%d K=%d: 1 and 2 threads differ", M, N, K);
+    CHECK(same, "%s M=%d N=%d K=%d: 1 and 2 threads differ", name, M, N, K);
     free(a), free(b), free(ap), free(bp), free(c0), free(c1), free(c2);
+}
+
+/* Every shape on one path: the AMX and AVX512 blockings' edges (32 x 32 and 12 x 32
+ * blocks, odd K, one-column and one-row products) and the real backward's sizes in K. */
+static void check_path(bn_threadpool *pool1, bn_threadpool *pool2, bn_bf16_path path)
+{
+    static const int shapes[][3] = {
+        {1, 1, 1},      {1, 32, 2},     {8, 32, 256},    {3, 17, 5},    {9, 33, 257},
+        {17, 255, 64},  {64, 64, 300},  {100, 96, 513},  {255, 3, 31},  {130, 384, 768},
+        {11, 31, 3},    {12, 32, 64},   {13, 33, 65},    {24, 1, 7},    {25, 63, 130},
+        {36, 65, 33},   {47, 96, 3072}, {200, 40, 1000}, {2, 200, 4096}, {61, 7, 1},
+    };
+    printf("test_gemm_bf16: the product on %s\n", bn_bf16_path_name(path));
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int acc = 0; acc <= 1; acc++)
+            check_product(pool1, pool2, path, shapes[i][0], shapes[i][1], shapes[i][2], acc);
 }
 
 int main(void)
 {
-    if (!bn_amx_bf16_enable()) {
-        printf("test_gemm_bf16: no AMX-BF16 here (CPU or kernel), skipped\n");
+    bn_bf16_path best = bn_bf16_backward_available();
+    if (best == BN_BF16_NONE) {
+        printf("test_gemm_bf16: no AVX512_BF16 here (so no AMX-BF16 either), skipped\n");
         return 77;
     }
     bn_error err = {0};
@@ -203,13 +222,11 @@ int main(void)
     test_rounding();
     test_vector_rounding(pool2);
     test_pack_layouts(pool2);
-    static const int shapes[][3] = {
-        {1, 1, 1},    {1, 32, 2},    {8, 32, 256},  {3, 17, 5},   {9, 33, 257},
-        {17, 255, 64}, {64, 64, 300}, {100, 96, 513}, {255, 3, 31}, {130, 384, 768},
-    };
-    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-        for (int acc = 0; acc <= 1; acc++)
-            check_product(pool1, pool2, shapes[i][0], shapes[i][1], shapes[i][2], acc);
+    check_path(pool1, pool2, BN_BF16_AVX512); /* every CPU with a path has this one */
+    if (best == BN_BF16_AMX)
+        check_path(pool1, pool2, BN_BF16_AMX);
+    else
+        printf("test_gemm_bf16: no AMX-BF16 here, the AMX product not tested\n");
     bn_threadpool_destroy(pool1);
     bn_threadpool_destroy(pool2);
     return check_exit("test_gemm_bf16");

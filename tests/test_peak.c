@@ -54,7 +54,7 @@ static void check_work(const char *kernel, bn_unit forward_unit)
         printf("  kernel %s not on this CPU: skipped\n", kernel);
         return;
     }
-    m.ex.bf16_backward = 0;
+    m.ex.bf16_backward = BN_BF16_NONE;
     bn_unit_work fw, bw;
     bn_model_step_work(&m, 2, 5, &fw, &bw);
     /* per token per layer: q|k|v 16 x (16 + 2 x 8), o 16 x 16, gate|up 16 x 64, down 32 x 16

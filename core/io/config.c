@@ -111,7 +111,8 @@ static const key_spec schema[] = {
     {"training", "threads", KEY_INT, FIELD(train.threads), "0", 0, 1024, 0,
      "compute threads, 0 = number of cores"},
     {"training", "backward_precision", KEY_PRECISION, FIELD(train.backward_precision), "auto",
-     0, 0, 0, "BitLinear backward products: fp32, bf16 (AMX) or auto (bf16 where AMX is)"},
+     0, 0, 0, "BitLinear backward products: fp32, bf16 (AMX or AVX512_BF16) or auto (bf16 "
+     "where either is)"},
     {"training", "low_memory", KEY_INT, FIELD(train.low_memory), "0", 0, 1, 0,
      "1 = the backward computes each layer's gate|up product again instead of keeping it"},
 

@@ -1,4 +1,4 @@
-/* gemm_bf16.c - AMX products and AVX512_BF16 packing for the backward (see gemm_bf16.h).
+/* gemm_bf16.c - AMX products, AVX512_BF16 packing and the path choice (see gemm_bf16.h).
  *
  * The product runs on the AMX tile unit: tdpbf16ps multiplies a 16 x 32 bf16 A tile by a
  * 16-pair x 16-column B tile into 16 x 16 fp32 sums (8192 multiply-adds per instruction).
@@ -6,7 +6,8 @@
  * per 32 values of K. Blocking: a thread takes GROUP_BLOCKS row blocks at a time (their A
  * rows stay in L2) past every 32-column panel of B (streamed from L3 once per group).
  *
- * Compiled with per-function target attributes, not -march. */
+ * The AVX512_BF16 product is in gemm_bf16_avx512.c. Compiled with per-function target
+ * attributes, not -march. */
 /* syscall() */
 #define _DEFAULT_SOURCE 1
 
@@ -59,16 +60,22 @@ size_t bn_bf16_panels_size(int K, int N)
 /* cpuid leaf 7: AVX512_BF16 is EAX bit 5 of sub-leaf 1; AMX-BF16 and AMX-TILE are EDX
  * bits 22 and 24 of sub-leaf 0. Linux also wants the process to ask for the tile state
  * (arch_prctl ARCH_REQ_XCOMP_PERM, XTILEDATA) before any thread touches the tiles. */
+int bn_cpu_has_avx512bf16(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d) || !(a & (1u << 5)))
+        return 0;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl");
+}
+
 int bn_amx_bf16_enable(void)
 {
     unsigned a, b, c, d;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 22)) || !(d & (1u << 24)))
         return 0;
-    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d) || !(a & (1u << 5)))
-        return 0;
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
-        !__builtin_cpu_supports("avx512vl"))
+    if (!bn_cpu_has_avx512bf16())
         return 0;
     return syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
 }
@@ -154,7 +161,7 @@ typedef struct {
     bn_bf16 *dst;
     const float *src;
     const float *row_div;
-    int ld, M, K, dld;
+    int ld, M, K, dld, kpad; /* dld: the row stride; kpad: values written per row */
 } rows_job;
 
 static BN_TBF16 void pack_rows_range(void *ctx, int begin, int end, int thread)
@@ -169,14 +176,14 @@ static BN_TBF16 void pack_rows_range(void *ctx, int begin, int end, int thread)
             __m256i v = load_bf16x16(s + k, n, 1.0f);
             _mm256_mask_storeu_epi16(d + k, (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1u), v);
         }
-        memset(d + j->K, 0, sizeof(bn_bf16) * (size_t)(j->dld - j->K));
+        memset(d + j->K, 0, sizeof(bn_bf16) * (size_t)(j->kpad - j->K));
     }
 }
 
 void bn_bf16_pack_rows(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld, int M,
                        int K)
 {
-    rows_job j = {dst, src, NULL, ld, M, K, bn_bf16_pair_ld(K)};
+    rows_job j = {dst, src, NULL, ld, M, K, bn_bf16_row_ld(K), bn_bf16_pair_ld(K)};
     bn_parallel_for(pool, M, pack_rows_range, &j);
 }
 
@@ -221,7 +228,7 @@ static BN_TBF16 void pack_transposed_blocks(void *ctx, int begin, int end, int t
     (void)thread;
     for (int blk = begin; blk < end; blk++) {
         int m0 = blk * 16, n = j->M - m0 < 16 ? j->M - m0 : 16;
-        for (int k0 = 0; k0 < j->dld; k0 += 32) {
+        for (int k0 = 0; k0 < j->kpad; k0 += 32) {
             __m512i r[16];
             for (int i = 0; i < 16; i++) {
                 int k = k0 + 2 * i;
@@ -241,7 +248,7 @@ static BN_TBF16 void pack_transposed_blocks(void *ctx, int begin, int end, int t
 void bn_bf16_pack_transposed(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld,
                              const float *row_div, int K, int M)
 {
-    rows_job j = {dst, src, row_div, ld, M, K, bn_bf16_pair_ld(K)};
+    rows_job j = {dst, src, row_div, ld, M, K, bn_bf16_row_ld(K), bn_bf16_pair_ld(K)};
     bn_parallel_for(pool, (M + 15) / 16, pack_transposed_blocks, &j);
 }
 
@@ -345,8 +352,8 @@ static BN_TAMX void gemm_blocks(void *ctx, int begin, int end, int thread)
     _tile_release();
 }
 
-void bn_bf16_gemm(bn_threadpool *pool, float *C, int ldc, const bn_bf16 *A, int lda,
-                  const bn_bf16 *B, int M, int N, int K, float alpha, int accumulate)
+void bn_bf16_gemm_amx(bn_threadpool *pool, float *C, int ldc, const bn_bf16 *A, int lda,
+                      const bn_bf16 *B, int M, int N, int K, float alpha, int accumulate)
 {
     if (M <= 0 || N <= 0)
         return;
@@ -354,9 +361,10 @@ void bn_bf16_gemm(bn_threadpool *pool, float *C, int ldc, const bn_bf16 *A, int 
     bn_parallel_for(pool, (M + 31) / 32, gemm_blocks, &j);
 }
 
-#else /* not x86-64: never called (bn_cpu_has_avx512bf16 is 0), kept linkable */
+#else /* not x86-64: never called (bn_bf16_backward_available() is BN_BF16_NONE) */
 
 int bn_amx_bf16_enable(void) { return 0; }
+int bn_cpu_has_avx512bf16(void) { return 0; }
 void bn_bf16_pack_panels(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld, int K,
                          int N) { (void)pool; (void)dst; (void)src; (void)ld; (void)K; (void)N; }
 void bn_bf16_pack_panels_i8(bn_threadpool *pool, bn_bf16 *dst, const int8_t *src, int ld, int K,
@@ -366,9 +374,30 @@ void bn_bf16_pack_rows(bn_threadpool *pool, bn_bf16 *dst, const float *src, int 
 void bn_bf16_pack_transposed(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld,
                              const float *row_div, int K, int M)
 { (void)pool; (void)dst; (void)src; (void)ld; (void)row_div; (void)K; (void)M; }
-void bn_bf16_gemm(bn_threadpool *pool, float *C, int ldc, const bn_bf16 *A, int lda,
-                  const bn_bf16 *B, int M, int N, int K, float alpha, int accumulate)
+void bn_bf16_gemm_amx(bn_threadpool *pool, float *C, int ldc, const bn_bf16 *A, int lda,
+                      const bn_bf16 *B, int M, int N, int K, float alpha, int accumulate)
 { (void)pool; (void)C; (void)ldc; (void)A; (void)lda; (void)B; (void)M; (void)N; (void)K;
   (void)alpha; (void)accumulate; }
 
 #endif
+
+bn_bf16_path bn_bf16_backward_available(void)
+{
+    if (bn_amx_bf16_enable())
+        return BN_BF16_AMX;
+    return bn_cpu_has_avx512bf16() ? BN_BF16_AVX512 : BN_BF16_NONE;
+}
+
+const char *bn_bf16_path_name(bn_bf16_path path)
+{
+    return path == BN_BF16_AMX ? "amx" : path == BN_BF16_AVX512 ? "avx512_bf16" : "none";
+}
+
+void bn_bf16_gemm(bn_threadpool *pool, bn_bf16_path path, float *C, int ldc, const bn_bf16 *A,
+                  int lda, const bn_bf16 *B, int M, int N, int K, float alpha, int accumulate)
+{
+    if (path == BN_BF16_AMX)
+        bn_bf16_gemm_amx(pool, C, ldc, A, lda, B, M, N, K, alpha, accumulate);
+    else if (path == BN_BF16_AVX512)
+        bn_bf16_gemm_avx512(pool, C, ldc, A, lda, B, M, N, K, alpha, accumulate);
+}

@@ -438,15 +438,15 @@ static size_t layout_bf16(bn_model *m, char *base)
             if (base)
                 lin[i].q->wq_bf = (bn_bf16 *)(void *)(base + used);
             used += (bn_bf16_panels_size(out, in) * sizeof(bn_bf16) + 63) & ~(size_t)63;
-            size_t a_dw = (size_t)bn_bf16_rows(out) * bn_bf16_pair_ld(N);
-            size_t a_dx = (size_t)bn_bf16_rows(N) * bn_bf16_pair_ld(out);
+            size_t a_dw = (size_t)bn_bf16_rows(out) * bn_bf16_row_ld(N);
+            size_t a_dx = (size_t)bn_bf16_rows(N) * bn_bf16_row_ld(out);
             a_max = max3(a_max, a_dw, a_dx);
             b_max = max3(b_max, bn_bf16_panels_size(N, in), 0);
         }
     }
     /* the lm_head's weight gradient per chunk: d(logits)^T (V, rows), final_n as panels */
     int rows = m->logit_rows;
-    a_max = max3(a_max, (size_t)bn_bf16_rows(m->cfg.vocab_size) * bn_bf16_pair_ld(rows), 0);
+    a_max = max3(a_max, (size_t)bn_bf16_rows(m->cfg.vocab_size) * bn_bf16_row_ld(rows), 0);
     b_max = max3(b_max, bn_bf16_panels_size(rows, m->cfg.hidden_size), 0);
     if (base) {
         m->bl_scratch.a_bf = (bn_bf16 *)(void *)(base + used);
@@ -468,11 +468,11 @@ bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, b
     if (m->mode == BN_MODEL_INFERENCE)
         return BN_OK; /* no backward: nothing to choose */
     int want = precision != BN_PRECISION_FP32;
-    int have = want && bn_amx_bf16_enable();
+    bn_bf16_path have = want ? bn_bf16_backward_available() : BN_BF16_NONE;
     if (precision == BN_PRECISION_BF16 && !have)
-        return bn_fail(err, BN_ERR_INPUT, "[training] backward_precision = bf16: needs AMX-BF16, "
-                                          "which this CPU (or kernel) does not offer "
-                                          "(allowed here: fp32, auto)");
+        return bn_fail(err, BN_ERR_INPUT, "[training] backward_precision = bf16: needs AMX-BF16 "
+                                          "or AVX512_BF16, which this CPU (or kernel) does not "
+                                          "offer (allowed here: fp32, auto)");
     if (have && !m->bf16_slab) {
         size_t bytes = layout_bf16(m, NULL);
         m->bf16_slab = COUNTED_HUGE(m, bytes);
@@ -586,8 +586,8 @@ void bn_model_ternary_shares(const bn_model *m, double shares[3])
 
 /* ---------------------------------------------------------------- lm_head */
 
-/* The tied lm_head's weight gradient for positions first.., in bf16 on AMX (like the
- * BitLinears' with bf16_backward): head_grad (+)= d(logits)^T . final_n, sums in fp32. The
+/* The tied lm_head's weight gradient for positions first.., in bf16 (like the BitLinears'
+ * with bf16_backward): head_grad (+)= d(logits)^T . final_n, sums in fp32. The
  * input gradient d(final_n) = d(logits) . E stays an fp32 sgemm: it feeds every layer's
  * backward, and rounding it too doubled the gradient error against PyTorch (test_reference). */
 static void head_weight_grad_bf16(bn_model *m, const float *xn, int rows, int accumulate)
@@ -596,8 +596,8 @@ static void head_weight_grad_bf16(bn_model *m, const float *xn, int rows, int ac
     bn_bitlinear_scratch *sc = &m->bl_scratch;
     bn_bf16_pack_transposed(m->pool, sc->a_bf, m->logits, V, NULL, rows, V);
     bn_bf16_pack_panels(m->pool, sc->b_bf, xn, d, rows, d);
-    bn_bf16_gemm(m->pool, m->head_grad, d, sc->a_bf, bn_bf16_pair_ld(rows), sc->b_bf, V, d,
-                 rows, 1.0f, accumulate);
+    bn_bf16_gemm(m->pool, m->ex.bf16_backward, m->head_grad, d, sc->a_bf,
+                 bn_bf16_row_ld(rows), sc->b_bf, V, d, rows, 1.0f, accumulate);
 }
 
 /* The lm_head's backward for the chunk of positions first.. whose logits m->logits holds:

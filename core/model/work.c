@@ -15,9 +15,14 @@ static bn_unit forward_unit(const bn_exec *ex)
 
 static bn_unit backward_unit(const bn_exec *ex)
 {
-    if (!ex->bf16_backward)
+    switch (ex->bf16_backward) {
+    case BN_BF16_AMX:
+        return BN_UNIT_AMX_BF16;
+    case BN_BF16_AVX512:
+        return BN_UNIT_BF16_DOT;
+    default:
         return BN_UNIT_FP32_FMA;
-    return bn_unit_available(BN_UNIT_AMX_BF16) ? BN_UNIT_AMX_BF16 : BN_UNIT_BF16_DOT;
+    }
 }
 
 void bn_model_step_work(const bn_model *m, int B, int T, bn_unit_work *forward,

@@ -106,18 +106,19 @@ BN_VECTORIZE static void widen_rows(void *ctx, int begin, int end, int thread)
     }
 }
 
-/* The two products in bf16 on AMX: dW += ((dY / s_x)^T) . Xq, dxn = (dY . Wq) / s_w. */
+/* The two products in bf16 (AMX or AVX512_BF16): dW += ((dY / s_x)^T) . Xq,
+ * dxn = (dY . Wq) / s_w. */
 static void backward_products_bf16(const bn_exec *ex, float *dxn, float *dw, const float *dy,
                                    const bn_bitlinear_acts *acts, const bn_qweight *q, int N,
                                    int in, int out, bn_bitlinear_scratch *scratch)
 {
     bn_bf16_pack_transposed(ex->pool, scratch->a_bf, dy, out, acts->sx, N, out);
     bn_bf16_pack_panels_i8(ex->pool, scratch->b_bf, acts->xq_i8, bn_kpad(in), N, in);
-    bn_bf16_gemm(ex->pool, dw, in, scratch->a_bf, bn_bf16_pair_ld(N), scratch->b_bf, out, in,
-                 N, 1.0f, 1);
+    bn_bf16_gemm(ex->pool, ex->bf16_backward, dw, in, scratch->a_bf, bn_bf16_row_ld(N),
+                 scratch->b_bf, out, in, N, 1.0f, 1);
     bn_bf16_pack_rows(ex->pool, scratch->a_bf, dy, out, N, out);
-    bn_bf16_gemm(ex->pool, dxn, in, scratch->a_bf, bn_bf16_pair_ld(out), q->wq_bf, N, in, out,
-                 1.0f / q->scale, 0);
+    bn_bf16_gemm(ex->pool, ex->bf16_backward, dxn, in, scratch->a_bf, bn_bf16_row_ld(out),
+                 q->wq_bf, N, in, out, 1.0f / q->scale, 0);
 }
 
 void bn_bitlinear_backward(const bn_exec *ex, float *dx, float *dw, float *dg, const float *dy,

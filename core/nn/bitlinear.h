@@ -3,8 +3,9 @@
  * Forward:  xn = rmsnorm(x; g);  y = (Xq . Wq^T) / (s_x * s_w)   (see quant.h, kernels.h)
  * Backward (straight-through estimator):
  *           dW += dY^T . (Xq / s_x);   d(xn) = dY . (Wq / s_w);   then through the RMSNorm.
- *           Both products in fp32 (sgemm), or with bf16_backward in bf16 on AMX: Xq and Wq
- *           are exact in bf16, dY and dY / s_x round to 8 significant bits, sums stay fp32. */
+ *           Both products in fp32 (sgemm), or with bf16_backward in bf16 (AMX tiles or
+ *           AVX512_BF16, gemm_bf16.h): Xq and Wq are exact in bf16, dY and dY / s_x round
+ *           to 8 significant bits, sums stay fp32. */
 #ifndef BN_BITLINEAR_H
 #define BN_BITLINEAR_H
 
@@ -49,7 +50,8 @@ typedef struct {
 typedef struct {
     const bn_kernels *kernels;
     bn_threadpool *pool;
-    int bf16_backward; /* the two backward products on AMX in bf16 (gemm_bf16.h) */
+    bn_bf16_path bf16_backward; /* where the two backward products run in bf16
+                                   (gemm_bf16.h); BN_BF16_NONE: fp32 sgemm */
 } bn_exec;
 
 /* Ternarize w (out, in) into q (buffers preallocated; the bf16 packing goes through
