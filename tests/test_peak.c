@@ -74,6 +74,15 @@ static void check_work(const char *kernel, bn_unit forward_unit)
     CHECK(bw.ops[BN_UNIT_FP32_FMA] == bw_total && fabs(bw_total - 2 * (linear + attention)) <
                                                        1e-6,
           "%s: fp32 backward %g", kernel, bw_total);
+    m.ex.bf16_backward = BN_BF16_AVX512; /* the products' unit follows the path */
+    bn_unit_work fw2, bw2;
+    bn_model_step_work(&m, 2, 5, &fw2, &bw2);
+    CHECK(bw2.ops[BN_UNIT_BF16_DOT] == 2 * linear && bw2.ops[BN_UNIT_FP32_FMA] == 2 * attention &&
+              fw2.ops[BN_UNIT_BF16_DOT] == head,
+          "%s: the bf16 backward's products on the bf16 dot unit", kernel);
+    m.ex.bf16_backward = BN_BF16_AMX;
+    bn_model_step_work(&m, 2, 5, &fw2, &bw2);
+    CHECK(bw2.ops[BN_UNIT_AMX_BF16] == 2 * linear, "%s: on AMX bf16", kernel);
     double peaks[BN_UNIT_COUNT] = {100.0, 200.0, 400.0, 0.0, 0.0};
     double want = (fw_total - fw.ops[BN_UNIT_INT8_DOT]) / 100e9 + fw.ops[BN_UNIT_INT8_DOT] / 400e9;
     CHECK(fabs(bn_unit_work_seconds(&fw, peaks) - want) < 1e-15, "%s: ideal seconds", kernel);
