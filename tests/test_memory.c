@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "kernels/gemm_bf16.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
 #include "base/rng.h"
@@ -148,6 +149,47 @@ static void test_low_memory(void)
     bn_model_free(&low);
 }
 
+/* low_memory with the bf16 backward: the linears share one Wq panel buffer, packed just
+ * before each dX product, and neither model holds the fp32 backward's dY scratch: the same
+ * bits as the bf16 backward without low_memory, in less memory. */
+static void test_low_memory_bf16(void)
+{
+    if (!bn_bf16_backward_available()) {
+        printf("test_memory: no bf16 backward on this CPU, its low_memory case skipped\n");
+        return;
+    }
+    int tok[B * T];
+    tokens_of(tok);
+    bn_model keep, low;
+    bn_error err = {0};
+    if (make(&keep, "ref", 2, 0) != 0 || make(&low, "ref", 2, 0) != 0)
+        return;
+    CHECK(bn_model_set_backward_precision(&keep, BN_PRECISION_BF16, &err) == BN_OK &&
+              bn_model_set_low_memory(&low, 1, &err) == BN_OK &&
+              bn_model_set_backward_precision(&low, BN_PRECISION_BF16, &err) == BN_OK,
+          "%s", err.msg);
+    CHECK(keep.bl_scratch.dy == NULL && low.bl_scratch.dy == NULL,
+          "the bf16 backward carves no fp32 dY scratch");
+    CHECK(low.qweights[0].qkv.wq_bf == low.qweights[1].down.wq_bf &&
+              keep.qweights[0].qkv.wq_bf != keep.qweights[1].down.wq_bf,
+          "low_memory: one Wq panel buffer for every linear");
+    CHECK(low.bf16_bytes < keep.bf16_bytes, "low_memory: bf16 buffers %zu < %zu bytes",
+          low.bf16_bytes, keep.bf16_bytes);
+    for (int step = 0; step < 2; step++) { /* the second after an update: panels repacked */
+        double l1 = pass(&keep, tok, 1), l2 = pass(&low, tok, 1);
+        CHECK(l1 == l2 && memcmp(keep.grads, low.grads, sizeof(float) * keep.num_params) == 0,
+              "low_memory with bf16, pass %d: the same loss and gradients, bit for bit", step);
+        for (size_t i = 0; i < keep.num_params; i++) {
+            keep.params[i] -= 0.01f * keep.grads[i];
+            low.params[i] -= 0.01f * low.grads[i];
+        }
+        bn_model_params_changed(&keep);
+        bn_model_params_changed(&low);
+    }
+    bn_model_free(&keep);
+    bn_model_free(&low);
+}
+
 static void test_sharing(void)
 {
     bn_model m;
@@ -172,5 +214,6 @@ int main(void)
     test_chunks("blas");
     test_sharing();
     test_low_memory();
+    test_low_memory_bf16();
     return check_exit("test_memory");
 }

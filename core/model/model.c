@@ -208,8 +208,8 @@ static size_t widest_weight(const bn_model *m)
 }
 
 /* The BitLinear scratch (xn: the float Xq of the sgemm forward path, and the backward's,
- * so inference needs it only without an integer kernel; dy and dg_partial serve only the
- * backward), then the backward's own buffers. */
+ * so inference needs it only without an integer kernel; dy only the fp32 backward,
+ * dg_partial only the backward), then the backward's own buffers. */
 static void carve_scratch(arena *a, bn_model *m, size_t N)
 {
     size_t T = (size_t)m->max_seq, d = m->cfg.hidden_size, F = m->cfg.ffn_size;
@@ -221,7 +221,10 @@ static void carve_scratch(arena *a, bn_model *m, size_t N)
     }
     if (m->mode == BN_MODEL_INFERENCE)
         return;
-    CARVE(a, m->bl_scratch.dy, N * widest);
+    if (!m->ex.bf16_backward) /* the fp32 backward's scaled dY; bf16 packs dY directly */
+        CARVE(a, m->bl_scratch.dy, N * widest);
+    else
+        m->bl_scratch.dy = NULL;
     CARVE(a, m->bl_scratch.dg_partial, (size_t)BN_ROW_BLOCKS(N) * narrow_max);
     CARVE(a, m->bw.dres, N * d);
     CARVE(a, m->bw.dnorm, N * d);
@@ -424,8 +427,9 @@ bn_status bn_model_init(bn_model *m, const bn_model_config *cfg, int max_batch, 
                               err);
 }
 
-/* The bf16 buffers: every linear's Wq panels, then the A and B scratch (see bitlinear.h),
- * each 64-byte aligned. With base == NULL only measures. */
+/* The bf16 buffers: every linear's Wq panels (with low_memory one buffer they share, the
+ * size of the largest), then the A and B scratch (see bitlinear.h), each 64-byte aligned.
+ * With base == NULL only measures. */
 static size_t layout_bf16(bn_model *m, char *base)
 {
     size_t used = 0, a_max = 0, b_max = 0;
@@ -435,9 +439,16 @@ static size_t layout_bf16(bn_model *m, char *base)
         layer_linears(m, l, lin);
         for (int i = 0; i < 4; i++) {
             int in = lin[i].in, out = lin[i].out;
-            if (base)
+            size_t panels = (bn_bf16_panels_size(out, in) * sizeof(bn_bf16) + 63) & ~(size_t)63;
+            if (m->low_memory) { /* all at offset 0; used ends as the largest */
+                if (base)
+                    lin[i].q->wq_bf = (bn_bf16 *)(void *)base;
+                used = used > panels ? used : panels;
+                panels = 0;
+            } else if (base) {
                 lin[i].q->wq_bf = (bn_bf16 *)(void *)(base + used);
-            used += (bn_bf16_panels_size(out, in) * sizeof(bn_bf16) + 63) & ~(size_t)63;
+            }
+            used += panels;
             size_t a_dw = (size_t)bn_bf16_rows(out) * bn_bf16_row_ld(N);
             size_t a_dx = (size_t)bn_bf16_rows(N) * bn_bf16_row_ld(out);
             a_max = max3(a_max, a_dw, a_dx);
@@ -455,12 +466,34 @@ static size_t layout_bf16(bn_model *m, char *base)
     return used + ((a_max * 2 + 63) & ~(size_t)63) + ((b_max * 2 + 63) & ~(size_t)63);
 }
 
+/* (Re)allocate the bf16 buffers for the current low_memory. */
+static bn_status alloc_bf16(bn_model *m, bn_error *err)
+{
+    if (m->bf16_slab) {
+        bn_huge_free(m->bf16_slab);
+        m->alloc_bytes -= m->bf16_bytes;
+        m->bf16_slab = NULL;
+    }
+    m->bf16_bytes = layout_bf16(m, NULL);
+    m->bf16_slab = COUNTED_HUGE(m, m->bf16_bytes);
+    if (!m->bf16_slab)
+        return bn_nomem(err, "the bf16 backward's buffers", m->bf16_bytes);
+    layout_bf16(m, m->bf16_slab);
+    m->ex.wq_bf_shared = m->low_memory;
+    return BN_OK;
+}
+
 bn_status bn_model_set_low_memory(bn_model *m, int low_memory, bn_error *err)
 {
     if (m->mode == BN_MODEL_INFERENCE || !low_memory == !m->low_memory)
         return BN_OK; /* no backward, or nothing changes */
     m->low_memory = low_memory != 0;
-    return alloc_activations(m, err);
+    bn_status s = alloc_activations(m, err);
+    if (s == BN_OK && m->ex.bf16_backward) {
+        m->weights_quantized = 0; /* the panels are packed again, or from now on late */
+        s = alloc_bf16(m, err);
+    }
+    return s;
 }
 
 bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, bn_error *err)
@@ -473,16 +506,13 @@ bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, b
         return bn_fail(err, BN_ERR_INPUT, "[training] backward_precision = bf16: needs AMX-BF16 "
                                           "or AVX512_BF16, which this CPU (or kernel) does not "
                                           "offer (allowed here: fp32, auto)");
-    if (have && !m->bf16_slab) {
-        size_t bytes = layout_bf16(m, NULL);
-        m->bf16_slab = COUNTED_HUGE(m, bytes);
-        if (!m->bf16_slab)
-            return bn_nomem(err, "the bf16 backward's buffers", bytes);
-        layout_bf16(m, m->bf16_slab);
-    }
+    int had = m->ex.bf16_backward != BN_BF16_NONE;
     m->ex.bf16_backward = have;
     m->weights_quantized = 0; /* the Wq panels are filled with the next ternarization */
-    return BN_OK;
+    bn_status s = have ? alloc_bf16(m, err) : BN_OK;
+    if (s == BN_OK && !had != !have) /* the fp32 backward's dY scratch comes or goes */
+        s = alloc_activations(m, err);
+    return s;
 }
 
 void bn_model_free(bn_model *m)

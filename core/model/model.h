@@ -116,6 +116,7 @@ typedef struct {
     int last_B, last_T;     /* shape of the last forward */
 
     void *bf16_slab;        /* bf16 backward: Wq panels of every linear, A/B scratch */
+    size_t bf16_bytes;      /* its size */
     int8_t *amx_slab;       /* amx kernel: every linear's quad panels, back to back */
     bn_threadpool *pool;    /* owned; NULL when threads == 1 */
     bn_exec ex;             /* kernels + pool, as the layers take them */

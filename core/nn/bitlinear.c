@@ -44,7 +44,7 @@ void bn_bitlinear_quantize_weights(const bn_exec *ex, bn_qweight *q, const float
                                    int in, bn_bitlinear_scratch *scratch)
 {
     q->scale = bn_quant_weights(ex->pool, NULL, q->codes, w, out, in);
-    if (ex->bf16_backward)
+    if (ex->bf16_backward && !ex->wq_bf_shared)
         bn_bf16_pack_panels(ex->pool, q->wq_bf, decode_weights(ex, q, out, in, scratch->wf),
                             in, out, in);
     if (ex->kernels->amx)
@@ -117,6 +117,9 @@ static void backward_products_bf16(const bn_exec *ex, float *dxn, float *dw, con
     bn_bf16_gemm(ex->pool, ex->bf16_backward, dw, in, scratch->a_bf, bn_bf16_row_ld(N),
                  scratch->b_bf, out, in, N, 1.0f, 1);
     bn_bf16_pack_rows(ex->pool, scratch->a_bf, dy, out, N, out);
+    if (ex->wq_bf_shared) /* the same panels quantize_weights would have packed */
+        bn_bf16_pack_panels(ex->pool, q->wq_bf, decode_weights(ex, q, out, in, scratch->wf),
+                            in, out, in);
     bn_bf16_gemm(ex->pool, ex->bf16_backward, dxn, in, scratch->a_bf, bn_bf16_row_ld(out),
                  q->wq_bf, N, in, out, 1.0f / q->scale, 0);
 }

@@ -52,6 +52,8 @@ typedef struct {
     bn_threadpool *pool;
     bn_bf16_path bf16_backward; /* where the two backward products run in bf16
                                    (gemm_bf16.h); BN_BF16_NONE: fp32 sgemm */
+    int wq_bf_shared;           /* the linears share one wq_bf buffer (low_memory): Wq is
+                                   packed just before each dX product, not at ternarization */
 } bn_exec;
 
 /* Ternarize w (out, in) into q (buffers preallocated; the bf16 packing goes through
