@@ -13,32 +13,16 @@
 
 enum { MAX_SEQ = 64, MAX_NEW = 8 };
 
-typedef struct {
-    int made;
-    bn_model m;
-    bn_tokenizer *tok;
-} fixture;
-
-static fixture fx;
+static bn_fuzz_fixture fx;
 
 static void free_fixture(void)
 {
-    bn_tok_free(fx.tok);
-    if (fx.made == 2)
-        bn_model_free(&fx.m);
+    bn_fuzz_fixture_free(&fx);
 }
 
 static int ready(void)
 {
-    if (!fx.made) {
-        bn_error err = {0};
-        atexit(free_fixture);
-        fx.made = 1;
-        if (bn_tok_char(&fx.tok, "arithmetic", &err) == BN_OK &&
-            bn_fuzz_tiny_model(&fx.m, bn_tok_vocab_size(fx.tok), MAX_SEQ))
-            fx.made = 2;
-    }
-    return fx.made == 2;
+    return bn_fuzz_fixture_ready(&fx, "arithmetic", NULL, MAX_SEQ, free_fixture);
 }
 
 /* The training form fits any buffer: NUL-terminated within cap, for every cap. */

@@ -20,36 +20,16 @@
 
 enum { MAX_SEQ = 48, MAX_NEW = 4, MAX_LINES = 4 };
 
-typedef struct {
-    int made;
-    bn_model m;
-    bn_tokenizer *tok;
-} fixture;
-
-static fixture fx;
+static bn_fuzz_fixture fx;
 
 static void free_fixture(void)
 {
-    bn_tok_free(fx.tok);
-    if (fx.made == 2)
-        bn_model_free(&fx.m);
+    bn_fuzz_fixture_free(&fx);
 }
 
 static int ready(void)
 {
-    if (!fx.made) {
-        bn_error err = {0};
-        atexit(free_fixture);
-        fx.made = 1;
-        const char *src = getenv("srcdir");
-        char path[512];
-        snprintf(path, sizeof path, "%s/tests/fixtures/text-dataset/tokenizer.json",
-                 src ? src : ".");
-        if (bn_tok_load_hf(&fx.tok, path, &err) == BN_OK &&
-            bn_fuzz_tiny_model(&fx.m, bn_tok_vocab_size(fx.tok), MAX_SEQ))
-            fx.made = 2;
-    }
-    return fx.made == 2;
+    return bn_fuzz_fixture_ready(&fx, NULL, "tests/fixtures/text-dataset/tokenizer.json", MAX_SEQ, free_fixture);
 }
 
 static int story(const char *line, const bn_sampling *set, unsigned long long seed)

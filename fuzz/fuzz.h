@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "model/model.h"
+#include "tok/tokenizer.h"
 
 typedef int (*bn_fuzz_fn)(const uint8_t *data, size_t size);
 
@@ -57,6 +58,21 @@ int bn_fuzz_split(const uint8_t *data, size_t size, const uint8_t **parts, size_
 /* A training-mode model of random weights (seed 5) over vocab ids: d=16, one layer of 2
  * heads, contexts of max_seq tokens, one thread; 0 when it cannot be made. */
 int bn_fuzz_tiny_model(bn_model *m, int vocab, int max_seq);
+
+/* A tokenizer and a tiny model of its vocabulary, made once per process by the targets
+ * that run a model on their input. */
+typedef struct {
+    int made; /* 0 not tried, 1 failed, 2 ready */
+    bn_model m;
+    bn_tokenizer *tok;
+} bn_fuzz_fixture;
+
+/* On the first call make fx: the character vocabulary of char_task, or else the
+ * tokenizer.json at json_path under $srcdir (or .), and a bn_fuzz_tiny_model over it;
+ * at_exit (which should call bn_fuzz_fixture_free on fx) is registered then. 1 when ready. */
+int bn_fuzz_fixture_ready(bn_fuzz_fixture *fx, const char *char_task, const char *json_path,
+                          int max_seq, void (*at_exit)(void));
+void bn_fuzz_fixture_free(bn_fuzz_fixture *fx);
 
 /* A named input was rejected where a crash would have been: a broken invariant. Aborts so
  * that the fuzzer stops with the input (never reached on correct code). */

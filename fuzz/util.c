@@ -117,3 +117,32 @@ int bn_fuzz_tiny_model(bn_model *m, int vocab, int max_seq)
     bn_model_init_weights(m, &rng);
     return 1;
 }
+
+int bn_fuzz_fixture_ready(bn_fuzz_fixture *fx, const char *char_task, const char *json_path,
+                          int max_seq, void (*at_exit)(void))
+{
+    if (fx->made)
+        return fx->made == 2;
+    bn_error err = {0};
+    atexit(at_exit);
+    fx->made = 1;
+    bn_status s;
+    if (char_task) {
+        s = bn_tok_char(&fx->tok, char_task, &err);
+    } else {
+        const char *src = getenv("srcdir");
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", src ? src : ".", json_path);
+        s = bn_tok_load_hf(&fx->tok, path, &err);
+    }
+    if (s == BN_OK && bn_fuzz_tiny_model(&fx->m, bn_tok_vocab_size(fx->tok), max_seq))
+        fx->made = 2;
+    return fx->made == 2;
+}
+
+void bn_fuzz_fixture_free(bn_fuzz_fixture *fx)
+{
+    bn_tok_free(fx->tok);
+    if (fx->made == 2)
+        bn_model_free(&fx->m);
+}

@@ -12,6 +12,7 @@
 #define _DEFAULT_SOURCE 1
 
 #include "kernels/gemm_bf16.h"
+#include "kernels/amx_tiles.h"
 
 #include <string.h>
 
@@ -256,21 +257,10 @@ void bn_bf16_pack_transposed(bn_threadpool *pool, bn_bf16 *dst, const float *src
 
 /* The tile configuration (64 bytes, palette 1): tiles 0-3 hold a 2 x 2 block of 16 x 16 fp32
  * sums, 4-5 two 16-row A tiles of 16 pairs, 6-7 two B tiles of 16 pairs x 16 columns. */
-typedef struct {
-    uint8_t palette, start_row, reserved[14];
-    uint16_t colsb[16];
-    uint8_t rows[16];
-} tile_config;
-
 static BN_TAMX void load_tile_config(void)
 {
-    tile_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.palette = 1;
-    for (int t = 0; t < 8; t++) {
-        cfg.rows[t] = 16;
-        cfg.colsb[t] = 64;
-    }
+    bn_amx_tile_config cfg;
+    bn_amx_full_tiles(&cfg);
     _tile_loadconfig(&cfg);
 }
 

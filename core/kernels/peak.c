@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kernels/amx_tiles.h"
 #include "kernels/gemm_bf16.h"
 #include "kernels/ternary_amx.h"
 #include "kernels/ternary_gemm.h"
@@ -125,23 +126,12 @@ static BN_TVNNI double loop_int8(long iters)
     return (double)iters * ACCUMULATORS * 64 * 2;
 }
 
-typedef struct {
-    uint8_t palette, start_row, reserved[14];
-    uint16_t colsb[16];
-    uint8_t rows[16];
-} tile_config;
-
 /* Eight tiles of 16 rows x 64 bytes: 0-3 the sums (zeroed), 4-5 the A tiles, 6-7 the B
  * tiles (loaded from zeros, 16 x 64 bytes). */
 static __attribute__((target("amx-tile"))) void start_tiles(const void *zeros)
 {
-    tile_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.palette = 1;
-    for (int t = 0; t < 8; t++) {
-        cfg.rows[t] = 16;
-        cfg.colsb[t] = 64;
-    }
+    bn_amx_tile_config cfg;
+    bn_amx_full_tiles(&cfg);
     _tile_loadconfig(&cfg);
     _tile_zero(0);
     _tile_zero(1);

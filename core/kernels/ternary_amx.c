@@ -10,6 +10,7 @@
 #define _DEFAULT_SOURCE 1
 
 #include "kernels/ternary_amx.h"
+#include "kernels/amx_tiles.h"
 
 #include <string.h>
 
@@ -75,17 +76,11 @@ int bn_amx_int8_enable(void)
     return syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
 }
 
-typedef struct {
-    uint8_t palette, start_row, reserved[14];
-    uint16_t colsb[16];
-    uint8_t rows[16];
-} tile_config;
-
 /* Tiles 0-1: sums of A row tile 0 (rows0 rows), 2-3: of row tile 1 (rows1, may be 0),
  * 4-5: the A row tiles, 6-7: the B tiles (16 quads x 16 columns). */
 static BN_TAMX void configure(int rows0, int rows1)
 {
-    tile_config cfg;
+    bn_amx_tile_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;
     int rows[8] = {rows0, rows0, rows1, rows1, rows0, rows1, 16, 16};
