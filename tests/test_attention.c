@@ -1,7 +1,11 @@
 /* test_attention.c - causal GQA attention (core/attention.h), forward and backward, against
  * a direct double-precision computation, at lengths that cross the causal blocks (T = 1, 64,
- * 65, 150, 256), on 1 and 2 threads (which must agree bit for bit). */
+ * 65, 150, 256) and head sizes that cross the register tiles' widths (2 .. 256, and 258,
+ * past what the tiles take), on 1 and 2 threads (which must agree bit for bit); and the
+ * decoder's attention (bn_attention_cached) against the forward's rows, bit for bit, one
+ * new row at a time and several. */
 #include "nn/attention.h"
+#include "nn/attention_tiles.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -125,6 +129,54 @@ static void check_shape(bn_threadpool *pool2, bn_attn_shape s)
     free(qkv), free(dout), free(out_ref), free(dqkv_ref), free(dp);
 }
 
+/* The decoder's rows: queries pos .. pos + n - 1 over the keys cached so far (the forward's
+ * own k and v rows, read in place) give the forward's output rows: bit for bit on the
+ * register tiles; within 1e-5 of the largest value on the sgemm path, whose summation order
+ * depends on the product's length. */
+static int cached_matches(bn_threadpool *pool, bn_attn_shape s, const float *qkv,
+                          const float *out, int pos, int n)
+{
+    int ld = (s.H + 2 * s.KV) * s.hd, d_out = s.H * s.hd;
+    size_t per_thread = bn_attention_cached_scratch(n, pos, s);
+    float *scores = malloc(sizeof(float) * per_thread * 2);
+    float *got = malloc(sizeof(float) * (size_t)n * d_out);
+    bn_attention_cached(pool, got, scores, qkv + (size_t)pos * ld, ld, qkv + (size_t)s.H * s.hd,
+                        qkv + (size_t)(s.H + s.KV) * s.hd, ld, n, pos, s);
+    const float *want = out + (size_t)pos * d_out;
+    int same = memcmp(got, want, sizeof(float) * (size_t)n * d_out) == 0;
+    if (!bn_attn_tiles_usable(s.hd)) {
+        double worst = 0, scale = 0;
+        for (size_t i = 0; i < (size_t)n * d_out; i++) {
+            worst = fmax(worst, fabs((double)got[i] - want[i]));
+            scale = fmax(scale, fabs((double)want[i]));
+        }
+        same = worst <= 1e-5 * scale;
+    }
+    free(scores), free(got);
+    return same;
+}
+
+static void check_cached(bn_threadpool *pool2, bn_attn_shape s)
+{
+    int ld = (s.H + 2 * s.KV) * s.hd;
+    size_t n_qkv = (size_t)s.T * ld, n_out = (size_t)s.T * s.H * s.hd;
+    float *qkv = malloc(sizeof(float) * n_qkv), *out = malloc(sizeof(float) * n_out);
+    float *att = malloc(sizeof(float) * (size_t)s.H * s.T * s.T);
+    for (size_t i = 0; i < n_qkv; i++)
+        qkv[i] = (float)(2.0 * rng_sym());
+    bn_attention_forward(NULL, out, att, qkv, s);
+    int single = 1, chunks = 1;
+    for (int pos = 0; pos < s.T; pos++)
+        single &= cached_matches(pos % 2 ? pool2 : NULL, s, qkv, out, pos, 1);
+    for (int pos = 0; pos < s.T; pos += 7)
+        chunks &= cached_matches(pool2, s, qkv, out, pos, pos + 7 < s.T ? 7 : s.T - pos);
+    CHECK(single, "hd=%d T=%d: the decoder's one-row attention differs from the forward's",
+          s.hd, s.T);
+    CHECK(chunks, "hd=%d T=%d: the decoder's 7-row attention differs from the forward's", s.hd,
+          s.T);
+    free(qkv), free(out), free(att);
+}
+
 int main(void)
 {
     bn_error err = {0};
@@ -137,6 +189,14 @@ int main(void)
     for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
         bn_attn_shape s = {.B = 2, .T = lengths[i], .H = 4, .KV = 2, .hd = 16};
         check_shape(pool2, s);
+    }
+    static const int head_sizes[] = {2, 6, 20, 32, 48, 64, 70, 130, 256, 258};
+    for (size_t i = 0; i < sizeof head_sizes / sizeof head_sizes[0]; i++) {
+        bn_attn_shape s = {.B = 2, .T = 77, .H = 4, .KV = 2, .hd = head_sizes[i]};
+        check_shape(pool2, s);
+        s.B = 1;
+        s.T = 100;
+        check_cached(pool2, s);
     }
     bn_threadpool_destroy(pool2);
     return check_exit("test_attention");

@@ -93,9 +93,11 @@ static double worst_step_rel, worst_self_rel;
 static int steps_total, steps_close;
 
 /* Prefill of p tokens, then one token at a time to S: position t against forward(t + 1).
- * Not bit for bit: the forward's own row t differs in the last bits between lengths T
- * (OpenBLAS sums att.V over the zero-padded keys up to the block end in an order that
- * depends on that length), and a step reads keys cached at other lengths. Such a last-bit
+ * Not bit for bit everywhere: on the sgemm attention (CPUs without AVX-512, head_dim over
+ * 256) the forward's own row t differs in the last bits between lengths T (OpenBLAS sums
+ * att.V over the zero-padded keys up to the block end in an order that depends on that
+ * length), and a step reads keys cached at other lengths. (The register-tile attention sums
+ * in one order at every length: there the forward's rows agree between lengths.) Such a last-bit
  * difference can move an activation across a rounding boundary of the int8 quantizer, one
  * step of 1/127 of its row's largest value, which moves the logits by up to ~1e-3 of the
  * largest (in a sanitizer build, whose loops round differently, the forward itself

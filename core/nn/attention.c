@@ -1,11 +1,14 @@
-/* attention.c - causal GQA attention, forward and backward, one (batch, head) at a time,
- * each as a few small strided sgemms (single-threaded: the units run on the pool). */
+/* attention.c - causal GQA attention, forward and backward, one (batch, head) at a time
+ * (single-threaded: the units run on the pool). The products run as AVX-512 register tiles
+ * where the CPU has them and head_dim allows (nn/attention_tiles.h), else as a few small
+ * strided sgemms; the decoder takes the same path as the training forward. */
 #include "nn/attention.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
+#include "nn/attention_tiles.h"
 #include "nn/matmul.h"
 #include "base/vexp.h"
 #include "base/simd.h"
@@ -87,6 +90,19 @@ static void head_forward(float *out, float *att, const float *qkv, bn_attn_shape
     }
 }
 
+/* head_forward on the register tiles: the same values, each sum in one fixed order. */
+static void head_forward_tiles(float *out, float *att, const float *qkv, bn_attn_shape s, int b,
+                               int h)
+{
+    head_view hv = view_head(qkv, NULL, s, b, h);
+    int d_out = s.H * s.hd, T = s.T;
+    bn_attn_tile_scores(att, T, hv.q, hv.ld, hv.k, hv.ld, T, 0, T, s.hd,
+                        1.0f / sqrtf((float)s.hd));
+    causal_softmax(att, T, T, 0);
+    bn_attn_tile_mix_rows(out + (size_t)b * T * d_out + (size_t)h * s.hd, d_out, att, T, hv.v,
+                          hv.ld, T, 0, T, s.hd);
+}
+
 /* Through the softmax: ds = att * (dp - sum_j att*dp) * scale, in place in dp. */
 BN_VECTORIZE static void softmax_backward_rows(float *dp, const float *att, int T, float scale)
 {
@@ -134,10 +150,25 @@ static void head_backward(float *dqkv, float *dp, const float *dout, const float
     }
 }
 
+/* head_backward on the register tiles. */
+static void head_backward_tiles(float *dqkv, float *dp, const float *dout, const float *qkv,
+                                const float *att, bn_attn_shape s, int b, int h)
+{
+    head_view hv = view_head(qkv, dqkv, s, b, h);
+    int d_out = s.H * s.hd, T = s.T;
+    const float *dO = dout + (size_t)b * T * d_out + (size_t)h * s.hd;
+    bn_attn_tile_mix_cols(hv.dv, hv.ld, att, T, dO, d_out, T, s.hd);
+    bn_attn_tile_scores(dp, T, dO, d_out, hv.v, hv.ld, T, 0, T, s.hd, 1.0f);
+    softmax_backward_rows(dp, att, T, 1.0f / sqrtf((float)s.hd));
+    bn_attn_tile_mix_rows(hv.dq, hv.ld, dp, T, hv.k, hv.ld, T, 0, T, s.hd);
+    bn_attn_tile_mix_cols(hv.dk, hv.ld, dp, T, hv.q, hv.ld, T, s.hd);
+}
+
 typedef struct {
     float *out, *att, *dqkv, *dp;
     const float *qkv, *dout, *att_in;
     bn_attn_shape s;
+    int tiles; /* bn_attn_tiles_usable(s.hd) */
 } attn_job;
 
 /* The query heads of kv head `kvh` are h = kvh * group ... kvh * group + group - 1. */
@@ -150,15 +181,21 @@ static void forward_units(void *ctx, int begin, int end, int thread)
     bn_attn_shape s = j->s;
     for (int u = begin; u < end; u++) {
         int b = u / s.KV, kvh = u % s.KV;
-        for (int h = kvh * group_size(s); h < (kvh + 1) * group_size(s); h++)
-            head_forward(j->out, j->att + ((size_t)b * s.H + h) * s.T * s.T, j->qkv, s, b, h);
+        for (int h = kvh * group_size(s); h < (kvh + 1) * group_size(s); h++) {
+            float *att = j->att + ((size_t)b * s.H + h) * s.T * s.T;
+            if (j->tiles)
+                head_forward_tiles(j->out, att, j->qkv, s, b, h);
+            else
+                head_forward(j->out, att, j->qkv, s, b, h);
+        }
     }
 }
 
 void bn_attention_forward(bn_threadpool *pool, float *out, float *att, const float *qkv,
                           bn_attn_shape s)
 {
-    attn_job j = {.out = out, .att = att, .qkv = qkv, .s = s};
+    attn_job j = {.out = out, .att = att, .qkv = qkv, .s = s,
+                  .tiles = bn_attn_tiles_usable(s.hd)};
     bn_parallel_for(pool, s.B * s.KV, forward_units, &j);
 }
 
@@ -169,9 +206,13 @@ static void backward_units(void *ctx, int begin, int end, int thread)
     float *dp = j->dp + (size_t)thread * s.T * s.T;
     for (int u = begin; u < end; u++) {
         int b = u / s.KV, kvh = u % s.KV;
-        for (int h = kvh * group_size(s); h < (kvh + 1) * group_size(s); h++)
-            head_backward(j->dqkv, dp, j->dout, j->qkv,
-                          j->att_in + ((size_t)b * s.H + h) * s.T * s.T, s, b, h);
+        for (int h = kvh * group_size(s); h < (kvh + 1) * group_size(s); h++) {
+            const float *att = j->att_in + ((size_t)b * s.H + h) * s.T * s.T;
+            if (j->tiles)
+                head_backward_tiles(j->dqkv, dp, j->dout, j->qkv, att, s, b, h);
+            else
+                head_backward(j->dqkv, dp, j->dout, j->qkv, att, s, b, h);
+        }
     }
 }
 
@@ -179,7 +220,8 @@ void bn_attention_backward(bn_threadpool *pool, float *dqkv, float *dp, const fl
                            const float *qkv, const float *att, bn_attn_shape s)
 {
     memset(dqkv, 0, sizeof(float) * (size_t)s.B * s.T * (s.H + 2 * s.KV) * s.hd);
-    attn_job j = {.dqkv = dqkv, .dp = dp, .dout = dout, .qkv = qkv, .att_in = att, .s = s};
+    attn_job j = {.dqkv = dqkv, .dp = dp, .dout = dout, .qkv = qkv, .att_in = att, .s = s,
+                  .tiles = bn_attn_tiles_usable(s.hd)};
     bn_parallel_for(pool, s.B * s.KV, backward_units, &j);
 }
 
@@ -194,6 +236,7 @@ typedef struct {
     const float *q, *kc, *vc;
     int ld_q, kv_ld, n, pos;
     bn_attn_shape s;
+    int tiles; /* bn_attn_tiles_usable(s.hd) */
 } cached_job;
 
 /* Query head h of the n new rows over keys 0 .. pos + n - 1 of its kv head, as
@@ -229,13 +272,29 @@ static void cached_head_single(const cached_job *j, float *scratch, int h)
     memcpy(j->out + (size_t)h * s.hd, o2, sizeof(float) * (size_t)s.hd);
 }
 
+/* cached_head on the register tiles: each score and sum is the training forward's, one row
+ * or many. */
+static void cached_head_tiles(const cached_job *j, float *scores, int h)
+{
+    bn_attn_shape s = j->s;
+    int kvh = h / group_size(s), keys = j->pos + j->n, d_out = s.H * s.hd;
+    const float *k = j->kc + (size_t)kvh * s.hd, *v = j->vc + (size_t)kvh * s.hd;
+    bn_attn_tile_scores(scores, keys, j->q + (size_t)h * s.hd, j->ld_q, k, j->kv_ld, j->n,
+                        j->pos, keys, s.hd, 1.0f / sqrtf((float)s.hd));
+    causal_softmax(scores, j->n, keys, j->pos);
+    bn_attn_tile_mix_rows(j->out + (size_t)h * s.hd, d_out, scores, keys, v, j->kv_ld, j->n,
+                          j->pos, keys, s.hd);
+}
+
 static void cached_units(void *ctx, int begin, int end, int thread)
 {
     const cached_job *j = ctx;
     float *scores = j->scores + (size_t)thread * bn_attention_cached_scratch(j->n, j->pos, j->s);
     for (int kvh = begin; kvh < end; kvh++)
         for (int h = kvh * group_size(j->s); h < (kvh + 1) * group_size(j->s); h++) {
-            if (j->n == 1)
+            if (j->tiles)
+                cached_head_tiles(j, scores, h);
+            else if (j->n == 1)
                 cached_head_single(j, scores, h);
             else
                 cached_head(j, scores, h);
@@ -247,6 +306,7 @@ void bn_attention_cached(bn_threadpool *pool, float *out, float *scores, const f
                          bn_attn_shape s)
 {
     cached_job j = {.out = out, .scores = scores, .q = q, .kc = kc, .vc = vc, .ld_q = ld_q,
-                    .kv_ld = kv_ld, .n = n, .pos = pos, .s = s};
+                    .kv_ld = kv_ld, .n = n, .pos = pos, .s = s,
+                    .tiles = bn_attn_tiles_usable(s.hd)};
     bn_parallel_for(pool, s.KV, cached_units, &j);
 }

@@ -1,0 +1,340 @@
+/* attention_tiles.c - causal attention's products in AVX-512 registers (attention_tiles.h).
+ *
+ * OpenBLAS runs attention's many small products (T x T x head_dim per head) at 40-50% of
+ * the FMA unit, and at T = 64 below 20%; these tiles keep a whole block of outputs in
+ * registers and skip the masked triangle tile by tile.
+ *
+ * Scores: a block of SR query rows x SK keys (2 x SR registers); the keys are packed
+ * transposed, SK at a time, so that one load gives 16 keys' values of a dimension.
+ * Weighted sums: a block of R rows x up to 64 columns (R x NV registers, NV = columns / 16),
+ * one probability broadcast times one row of values per step.
+ *
+ * Compiled with per-function target attributes, not -march. */
+#include "nn/attention_tiles.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+
+#include <immintrin.h>
+
+#define BN_T512 __attribute__((target("avx512f")))
+#define BN_INLINE static inline __attribute__((always_inline))
+
+enum { SR = 6, SV = 4, SK = 16 * SV, MIX_COLS = 64 };
+
+int bn_attn_tiles_usable(int head_dim)
+{
+    __builtin_cpu_init();
+    return head_dim > 0 && head_dim <= BN_ATTN_TILES_MAX_HD && __builtin_cpu_supports("avx512f");
+}
+
+static __mmask16 lanes(int n)
+{
+    return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1u);
+}
+
+/* ---------------------------------------------------------------- scores */
+
+/* Keys [c0, c0 + n) of K, transposed into kt[c][jj] (SK per row), zero past n: read
+ * along each key's row, written down a column of kt (which stays in L1). */
+static void pack_keys(float *kt, const float *K, int ldk, int c0, int n, int hd)
+{
+    for (int jj = 0; jj < SK; jj++) {
+        const float *key = K + (size_t)(c0 + jj) * ldk;
+        if (jj < n)
+            for (int c = 0; c < hd; c++)
+                kt[(size_t)c * SK + jj] = key[c];
+        else
+            for (int c = 0; c < hd; c++)
+                kt[(size_t)c * SK + jj] = 0.0f;
+    }
+}
+
+/* The row stride of packed query rows: whole 64-byte lines, never a multiple of 4 KiB. */
+static int query_ld(int hd)
+{
+    return ((hd + 15) & ~15) + 16;
+}
+
+/* Query rows [0, R) of A copied next to each other (stride query_ld): rows of q are often a
+ * multiple of 4 KiB apart, and read together in place they would share one set of L1. */
+static BN_T512 void pack_queries(float *at, const float *A, int lda, int R, int hd)
+{
+    for (int i = 0; i < R; i++)
+        for (int c = 0; c < hd; c += 16) {
+            __mmask16 m = lanes(hd - c);
+            _mm512_mask_storeu_ps(at + (size_t)i * query_ld(hd) + c, m,
+                                  _mm512_maskz_loadu_ps(m, A + (size_t)i * lda + c));
+        }
+}
+
+/* R query rows (packed) against the SK packed keys: S[i][0 .. ncols) = alpha * the sums. */
+BN_INLINE BN_T512 void score_block(float *S, int lds, const float *at, const float *kt, int hd,
+                                   float alpha, int ncols, const int R, const int SVN)
+{
+    __m512 acc[SV * SR];
+    const size_t ldq = (size_t)query_ld(hd);
+#pragma GCC unroll 24
+    for (int i = 0; i < SVN * R; i++)
+        acc[i] = _mm512_setzero_ps();
+    for (int c = 0; c < hd; c++) {
+        __m512 k[SV];
+#pragma GCC unroll 4
+        for (int v = 0; v < SVN; v++)
+            k[v] = _mm512_load_ps(kt + (size_t)c * SK + 16 * v);
+#pragma GCC unroll 12
+        for (int i = 0; i < R; i++) {
+            __m512 a = _mm512_set1_ps(at[(size_t)i * ldq + c]);
+#pragma GCC unroll 4
+            for (int v = 0; v < SVN; v++)
+                acc[SVN * i + v] = _mm512_fmadd_ps(a, k[v], acc[SVN * i + v]);
+        }
+    }
+    __m512 va = _mm512_set1_ps(alpha);
+#pragma GCC unroll 24
+    for (int i = 0; i < SVN * R; i++)
+        _mm512_mask_storeu_ps(S + (size_t)(i / SVN) * lds + 16 * (i % SVN),
+                              lanes(ncols - 16 * (i % SVN)), _mm512_mul_ps(va, acc[i]));
+}
+
+#define SCORE_CASE(RR)                                                                       \
+    case RR:                                                                                 \
+        switch (svn) {                                                                       \
+        case 1: score_block(S, lds, at, kt, hd, alpha, ncols, RR, 1); break;                 \
+        case 2: score_block(S, lds, at, kt, hd, alpha, ncols, RR, 2); break;                 \
+        case 3: score_block(S, lds, at, kt, hd, alpha, ncols, RR, 3); break;                 \
+        default: score_block(S, lds, at, kt, hd, alpha, ncols, RR, 4); break;                \
+        }                                                                                    \
+        break
+
+/* R rows (at most SR) against the first ncols (at most SK) packed keys, in as few registers
+ * of keys as those columns need: the block on the diagonal computes little of the masked
+ * part. */
+static BN_T512 void score_any(float *S, int lds, const float *at, const float *kt, int hd,
+                              float alpha, int ncols, int R)
+{
+    int svn = (ncols + 15) / 16;
+    switch (R) {
+        SCORE_CASE(1);
+        SCORE_CASE(2);
+        SCORE_CASE(3);
+        SCORE_CASE(4);
+        SCORE_CASE(5);
+    default:
+        switch (svn) {
+        case 1: score_block(S, lds, at, kt, hd, alpha, ncols, SR, 1); break;
+        case 2: score_block(S, lds, at, kt, hd, alpha, ncols, SR, 2); break;
+        case 3: score_block(S, lds, at, kt, hd, alpha, ncols, SR, 3); break;
+        default: score_block(S, lds, at, kt, hd, alpha, ncols, SR, 4); break;
+        }
+    }
+}
+
+/* Keys are packed once per block of SK and used by every row block that reaches them:
+ * the row block [i0, i1) needs keys below first + i1 only. */
+BN_T512 void bn_attn_tile_scores(float *S, int lds, const float *A, int lda, const float *K,
+                                 int ldk, int rows, int first, int keys, int hd, float alpha)
+{
+    float kt[BN_ATTN_TILES_MAX_HD * SK] __attribute__((aligned(64)));
+    float at[(BN_ATTN_TILES_MAX_HD + 16) * SR] __attribute__((aligned(64)));
+    for (int c0 = 0; c0 < keys; c0 += SK) {
+        int n = keys - c0 < SK ? keys - c0 : SK;
+        pack_keys(kt, K, ldk, c0, n, hd);
+        int i0 = c0 > first ? (c0 - first) / SR * SR : 0;
+        for (; i0 < rows; i0 += SR) {
+            int i1 = i0 + SR < rows ? i0 + SR : rows;
+            int limit = first + i1 < keys ? first + i1 : keys;
+            int ncols = limit - c0 < n ? limit - c0 : n;
+            pack_queries(at, A + (size_t)i0 * lda, lda, i1 - i0, hd);
+            score_any(S + (size_t)i0 * lds + c0, lds, at, kt, hd, alpha, ncols, i1 - i0);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- weighted sums */
+
+/* R rows of C, NV registers wide (the last masked by tail), over k in [k0, k1):
+ * C[i][:] (+)= sum_k P[i * si + k * sk] * X[k * ldx + :]. */
+BN_INLINE BN_T512 void mix_block(float *C, int ldc, const float *P, int si, int sk,
+                                 const float *X, int ldx, int k0, int k1, __mmask16 tail,
+                                 int accumulate, const int R, const int NV)
+{
+    __m512 acc[24];
+#pragma GCC unroll 24
+    for (int i = 0; i < R * NV; i++) {
+        __mmask16 m = i % NV == NV - 1 ? tail : (__mmask16)0xffff;
+        const float *c = C + (size_t)(i / NV) * ldc + 16 * (i % NV);
+        acc[i] = accumulate ? _mm512_maskz_loadu_ps(m, c) : _mm512_setzero_ps();
+    }
+    for (int k = k0; k < k1; k++) {
+        const float *x = X + (size_t)k * ldx;
+        __m512 xv[4];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            xv[v] = _mm512_maskz_loadu_ps(v == NV - 1 ? tail : (__mmask16)0xffff, x + 16 * v);
+        const float *p = P + (size_t)k * sk;
+#pragma GCC unroll 16
+        for (int i = 0; i < R; i++) {
+            __m512 w = _mm512_set1_ps(p[(size_t)i * si]);
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++)
+                acc[i * NV + v] = _mm512_fmadd_ps(w, xv[v], acc[i * NV + v]);
+        }
+    }
+#pragma GCC unroll 24
+    for (int i = 0; i < R * NV; i++) {
+        __mmask16 m = i % NV == NV - 1 ? tail : (__mmask16)0xffff;
+        _mm512_mask_storeu_ps(C + (size_t)(i / NV) * ldc + 16 * (i % NV), m, acc[i]);
+    }
+}
+
+/* Rows per block for NV registers of columns: about 24 sums in registers. */
+static int mix_rows_per_block(int nv)
+{
+    static const int rows[5] = {0, 16, 12, 8, 6};
+    return rows[nv];
+}
+
+typedef struct {
+    float *C;
+    const float *P, *X;
+    int ldc, si, sk, ldx;
+    int accumulate;
+} mix_args;
+
+#define MIX_CASE(RR, NVV)                                                                    \
+    case RR:                                                                                 \
+        mix_block(a->C, a->ldc, a->P, a->si, a->sk, a->X, a->ldx, k0, k1, tail, a->accumulate, \
+                  RR, NVV);                                                                  \
+        break
+
+#define MIX_ROWS_4(NVV) MIX_CASE(1, NVV); MIX_CASE(2, NVV); MIX_CASE(3, NVV); MIX_CASE(4, NVV); \
+    MIX_CASE(5, NVV)
+
+static BN_T512 void mix_nv4(const mix_args *a, int k0, int k1, __mmask16 tail, int R)
+{
+    switch (R) {
+        MIX_ROWS_4(4);
+    default: mix_block(a->C, a->ldc, a->P, a->si, a->sk, a->X, a->ldx, k0, k1, tail,
+                       a->accumulate, 6, 4);
+    }
+}
+
+static BN_T512 void mix_nv3(const mix_args *a, int k0, int k1, __mmask16 tail, int R)
+{
+    switch (R) {
+        MIX_ROWS_4(3);
+        MIX_CASE(6, 3);
+        MIX_CASE(7, 3);
+    default: mix_block(a->C, a->ldc, a->P, a->si, a->sk, a->X, a->ldx, k0, k1, tail,
+                       a->accumulate, 8, 3);
+    }
+}
+
+static BN_T512 void mix_nv2(const mix_args *a, int k0, int k1, __mmask16 tail, int R)
+{
+    switch (R) {
+        MIX_ROWS_4(2);
+        MIX_CASE(6, 2); MIX_CASE(7, 2); MIX_CASE(8, 2); MIX_CASE(9, 2); MIX_CASE(10, 2);
+        MIX_CASE(11, 2);
+    default: mix_block(a->C, a->ldc, a->P, a->si, a->sk, a->X, a->ldx, k0, k1, tail,
+                       a->accumulate, 12, 2);
+    }
+}
+
+static BN_T512 void mix_nv1(const mix_args *a, int k0, int k1, __mmask16 tail, int R)
+{
+    switch (R) {
+        MIX_ROWS_4(1);
+        MIX_CASE(6, 1); MIX_CASE(7, 1); MIX_CASE(8, 1); MIX_CASE(9, 1); MIX_CASE(10, 1);
+        MIX_CASE(11, 1); MIX_CASE(12, 1); MIX_CASE(13, 1); MIX_CASE(14, 1); MIX_CASE(15, 1);
+    default: mix_block(a->C, a->ldc, a->P, a->si, a->sk, a->X, a->ldx, k0, k1, tail,
+                       a->accumulate, 16, 1);
+    }
+}
+
+/* R rows (at most mix_rows_per_block(nv)) of a column block whose last register is tail. */
+static BN_T512 void mix_any(const mix_args *a, int k0, int k1, int nv, __mmask16 tail, int R)
+{
+    switch (nv) {
+    case 1: mix_nv1(a, k0, k1, tail, R); break;
+    case 2: mix_nv2(a, k0, k1, tail, R); break;
+    case 3: mix_nv3(a, k0, k1, tail, R); break;
+    default: mix_nv4(a, k0, k1, tail, R); break;
+    }
+}
+
+/* The columns [col, col + cols) of a mix, cols <= MIX_COLS: a view of the arguments. */
+static mix_args column_block(const mix_args *a, int col)
+{
+    mix_args b = *a;
+    b.C += col;
+    b.X += col;
+    return b;
+}
+
+void bn_attn_tile_mix_rows(float *O, int ldo, const float *P, int ldp, const float *X, int ldx,
+                           int rows, int first, int keys, int hd)
+{
+    mix_args a = {O, P, X, ldo, ldp, 1, ldx, 0};
+    for (int col = 0; col < hd; col += MIX_COLS) {
+        int cols = hd - col < MIX_COLS ? hd - col : MIX_COLS, nv = (cols + 15) / 16;
+        mix_args b = column_block(&a, col);
+        int R = mix_rows_per_block(nv);
+        for (int i0 = 0; i0 < rows; i0 += R) {
+            int i1 = i0 + R < rows ? i0 + R : rows;
+            int k1 = first + i1 < keys ? first + i1 : keys;
+            mix_args r = b;
+            r.C += (size_t)i0 * ldo;
+            r.P += (size_t)i0 * ldp;
+            mix_any(&r, 0, k1, nv, lanes(cols - 16 * (nv - 1)), i1 - i0);
+        }
+    }
+}
+
+void bn_attn_tile_mix_cols(float *C, int ldc, const float *P, int ldp, const float *X, int ldx,
+                           int T, int hd)
+{
+    mix_args a = {C, P, X, ldc, 1, ldp, ldx, 1};
+    for (int col = 0; col < hd; col += MIX_COLS) {
+        int cols = hd - col < MIX_COLS ? hd - col : MIX_COLS, nv = (cols + 15) / 16;
+        mix_args b = column_block(&a, col);
+        int R = mix_rows_per_block(nv);
+        for (int j0 = 0; j0 < T; j0 += R) {
+            int j1 = j0 + R < T ? j0 + R : T;
+            mix_args r = b;
+            r.C += (size_t)j0 * ldc;
+            r.P += j0;
+            mix_any(&r, j0, T, nv, lanes(cols - 16 * (nv - 1)), j1 - j0);
+        }
+    }
+}
+
+#else /* not x86-64: the tiles are never usable, and attention keeps its sgemm products */
+
+int bn_attn_tiles_usable(int head_dim)
+{
+    (void)head_dim;
+    return 0;
+}
+
+void bn_attn_tile_scores(float *S, int lds, const float *A, int lda, const float *K, int ldk,
+                         int rows, int first, int keys, int hd, float alpha)
+{
+    (void)S, (void)lds, (void)A, (void)lda, (void)K, (void)ldk, (void)rows, (void)first;
+    (void)keys, (void)hd, (void)alpha;
+}
+
+void bn_attn_tile_mix_rows(float *O, int ldo, const float *P, int ldp, const float *X, int ldx,
+                           int rows, int first, int keys, int hd)
+{
+    (void)O, (void)ldo, (void)P, (void)ldp, (void)X, (void)ldx, (void)rows, (void)first;
+    (void)keys, (void)hd;
+}
+
+void bn_attn_tile_mix_cols(float *C, int ldc, const float *P, int ldp, const float *X, int ldx,
+                           int T, int hd)
+{
+    (void)C, (void)ldc, (void)P, (void)ldp, (void)X, (void)ldx, (void)T, (void)hd;
+}
+
+#endif
