@@ -97,7 +97,6 @@ static void check_shape(bn_threadpool *pool2, bn_attn_shape s)
 {
     int ld = (s.H + 2 * s.KV) * s.hd, d_out = s.H * s.hd;
     size_t n_qkv = (size_t)s.B * s.T * ld, n_out = (size_t)s.B * s.T * d_out;
-    size_t n_att = (size_t)s.B * s.H * s.T * s.T;
     float *qkv = malloc(sizeof(float) * n_qkv), *dout = malloc(sizeof(float) * n_out);
     for (size_t i = 0; i < n_qkv; i++)
         qkv[i] = (float)(2.0 * rng_sym());
@@ -106,15 +105,14 @@ static void check_shape(bn_threadpool *pool2, bn_attn_shape s)
     double *out_ref = malloc(sizeof(double) * n_out), *dqkv_ref = malloc(sizeof(double) * n_qkv);
     reference(s, qkv, dout, out_ref, dqkv_ref);
 
-    float *out[2], *att[2], *dqkv[2];
-    float *dp = malloc(sizeof(float) * 2 * (size_t)s.T * s.T);
+    float *out[2], *dqkv[2];
+    float *scratch = malloc(sizeof(float) * bn_attention_scratch(2, s));
     bn_threadpool *pools[2] = {NULL, pool2};
     for (int p = 0; p < 2; p++) {
         out[p] = malloc(sizeof(float) * n_out);
-        att[p] = malloc(sizeof(float) * n_att);
         dqkv[p] = malloc(sizeof(float) * n_qkv);
-        bn_attention_forward(pools[p], out[p], att[p], qkv, s);
-        bn_attention_backward(pools[p], dqkv[p], dp, dout, qkv, att[p], s);
+        bn_attention_forward(pools[p], out[p], scratch, qkv, s);
+        bn_attention_backward(pools[p], dqkv[p], scratch, dout, qkv, s);
     }
     double e_out = rel_error(out[0], out_ref, n_out), e_d = rel_error(dqkv[0], dqkv_ref, n_qkv);
     printf("T=%3d B=%d H=%d KV=%d hd=%d: out rel %.2e, dqkv rel %.2e\n", s.T, s.B, s.H, s.KV,
@@ -125,8 +123,8 @@ static void check_shape(bn_threadpool *pool2, bn_attn_shape s)
               memcmp(dqkv[0], dqkv[1], sizeof(float) * n_qkv) == 0,
           "T=%d: 1 and 2 threads differ", s.T);
     for (int p = 0; p < 2; p++)
-        free(out[p]), free(att[p]), free(dqkv[p]);
-    free(qkv), free(dout), free(out_ref), free(dqkv_ref), free(dp);
+        free(out[p]), free(dqkv[p]);
+    free(qkv), free(dout), free(out_ref), free(dqkv_ref), free(scratch);
 }
 
 /* The decoder's rows: queries pos .. pos + n - 1 over the keys cached so far (the forward's
@@ -161,10 +159,10 @@ static void check_cached(bn_threadpool *pool2, bn_attn_shape s)
     int ld = (s.H + 2 * s.KV) * s.hd;
     size_t n_qkv = (size_t)s.T * ld, n_out = (size_t)s.T * s.H * s.hd;
     float *qkv = malloc(sizeof(float) * n_qkv), *out = malloc(sizeof(float) * n_out);
-    float *att = malloc(sizeof(float) * (size_t)s.H * s.T * s.T);
+    float *scratch = malloc(sizeof(float) * bn_attention_scratch(1, s));
     for (size_t i = 0; i < n_qkv; i++)
         qkv[i] = (float)(2.0 * rng_sym());
-    bn_attention_forward(NULL, out, att, qkv, s);
+    bn_attention_forward(NULL, out, scratch, qkv, s);
     int single = 1, chunks = 1;
     for (int pos = 0; pos < s.T; pos++)
         single &= cached_matches(pos % 2 ? pool2 : NULL, s, qkv, out, pos, 1);
@@ -174,7 +172,7 @@ static void check_cached(bn_threadpool *pool2, bn_attn_shape s)
           s.hd, s.T);
     CHECK(chunks, "hd=%d T=%d: the decoder's 7-row attention differs from the forward's", s.hd,
           s.T);
-    free(qkv), free(out), free(att);
+    free(qkv), free(out), free(scratch);
 }
 
 int main(void)

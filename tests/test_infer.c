@@ -142,7 +142,7 @@ static void test_loader(void)
     }
     CHECK(inf.mode == BN_MODEL_INFERENCE && inf.max_seq == T && step == 0,
           "mode %d, max_seq %d (the run's seq_len), step %ld", (int)inf.mode, inf.max_seq, step);
-    CHECK(inf.grads == NULL && inf.bw.dres == NULL && inf.bw.datt == NULL &&
+    CHECK(inf.grads == NULL && inf.bw.dres == NULL &&
               inf.bl_scratch.xn == NULL && inf.bl_scratch.dg_partial == NULL,
           "no gradients, no backward buffers");
     CHECK(inf.acts[1].x_in == inf.acts[0].x_in && train.acts[1].x_in != train.acts[0].x_in,

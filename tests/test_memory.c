@@ -196,7 +196,7 @@ static void test_sharing(void)
     if (make(&m, "ref", 1, 0) != 0)
         return;
     for (int l = 1; l < m.cfg.num_layers; l++) {
-        CHECK(m.acts[l].att == m.acts[0].att && m.acts[l].h == m.acts[0].h &&
+        CHECK(m.acts[l].h == m.acts[0].h &&
                   m.acts[l].attn_n == m.acts[0].attn_n && m.acts[l].ffn_n == m.acts[0].ffn_n,
               "layer %d shares the recomputed activations", l);
         CHECK(m.acts[l].x_in != m.acts[0].x_in && m.acts[l].gu != m.acts[0].gu &&

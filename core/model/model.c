@@ -159,16 +159,22 @@ static size_t max3(size_t a, size_t b, size_t c)
     return m > c ? m : c;
 }
 
-/* One layer's forward activations for N tokens (att for B rows of T). With `shared` set,
- * the ones the backward recomputes (the pre-norm outputs, the attention probabilities and
- * h: cheap next to the products that need them) are shared's, not carved again; with
+static bn_attn_shape attn_shape(const bn_model *m, int B, int T)
+{
+    return (bn_attn_shape){.B = B, .T = T, .H = m->cfg.num_heads, .KV = m->cfg.num_kv_heads,
+                           .hd = m->head_dim};
+}
+
+/* One layer's forward activations for N tokens. With `shared` set, the ones the backward
+ * recomputes (the pre-norm outputs and h: cheap next to the products that need them) are
+ * shared's, not carved again (attention keeps no probabilities at all: its backward
+ * computes them again per head, bn_attention_backward); with
  * low_memory everything but the layer's input and the down projection's int8 input is
  * (README, "Memory"). */
 static void carve_layer(arena *a, bn_layer_acts *la, const bn_model *m, size_t N,
                         const bn_layer_acts *shared)
 {
-    size_t T = (size_t)m->max_seq, d = m->cfg.hidden_size, F = m->cfg.ffn_size;
-    size_t Q = m->qkv_dim, H = m->cfg.num_heads;
+    size_t d = m->cfg.hidden_size, F = m->cfg.ffn_size, Q = m->qkv_dim;
     CARVE(a, la->x_in, N * d);
     carve_bitlinear(a, &la->down, N, F);
     if (shared && m->low_memory) {
@@ -189,13 +195,11 @@ static void carve_layer(arena *a, bn_layer_acts *la, const bn_model *m, size_t N
     CARVE(a, la->gu, N * 2 * F);
     if (shared) {
         la->attn_n = shared->attn_n;
-        la->att = shared->att;
         la->ffn_n = shared->ffn_n;
         la->h = shared->h;
         return;
     }
     CARVE(a, la->attn_n, N * d);
-    CARVE(a, la->att, (size_t)m->max_batch * H * T * T);
     CARVE(a, la->ffn_n, N * d);
     CARVE(a, la->h, N * F);
 }
@@ -212,7 +216,7 @@ static size_t widest_weight(const bn_model *m)
  * dg_partial only the backward), then the backward's own buffers. */
 static void carve_scratch(arena *a, bn_model *m, size_t N)
 {
-    size_t T = (size_t)m->max_seq, d = m->cfg.hidden_size, F = m->cfg.ffn_size;
+    size_t d = m->cfg.hidden_size, F = m->cfg.ffn_size;
     size_t widest = max3(m->qkv_dim, 2 * F, d), narrow_max = max3(d, F, 1);
     int sgemm_forward = bn_bitlinear_sgemm_forward(&m->ex);
     if (m->mode == BN_MODEL_TRAINING || sgemm_forward) {
@@ -230,7 +234,6 @@ static void carve_scratch(arena *a, bn_model *m, size_t N)
     CARVE(a, m->bw.dnorm, N * d);
     CARVE(a, m->bw.dwide, N * widest);
     CARVE(a, m->bw.dnarrow, N * narrow_max);
-    CARVE(a, m->bw.datt, (size_t)bn_threadpool_size(m->pool) * T * T);
 }
 
 /* Lay out every activation and scratch buffer for N = max_batch * max_seq tokens. Training
@@ -257,6 +260,8 @@ static void layout_activations(bn_model *m, arena *a)
     CARVE(a, m->row_loss, N);
     CARVE(a, m->rope_cos, T * (size_t)(m->head_dim / 2));
     CARVE(a, m->rope_sin, T * (size_t)(m->head_dim / 2));
+    CARVE(a, m->att_scratch,
+          bn_attention_scratch(bn_threadpool_size(m->pool), attn_shape(m, m->max_batch, (int)T)));
     carve_scratch(a, m, N);
 }
 
@@ -669,11 +674,6 @@ static double lm_head(bn_model *m, const int *tokens, int with_backward)
 
 /* ---------------------------------------------------------------- forward */
 
-static bn_attn_shape attn_shape(const bn_model *m, int B, int T)
-{
-    return (bn_attn_shape){.B = B, .T = T, .H = m->cfg.num_heads, .KV = m->cfg.num_kv_heads,
-                           .hd = m->head_dim};
-}
 
 static void embed_forward(float *x, const float *emb, const int *tokens, int N, int d)
 {
@@ -703,7 +703,7 @@ static void layer_forward(bn_model *m, int l, float *x_out, int B, int T)
                          sc);
     bn_rope_forward(ex->pool, a->qkv_out, m->rope_cos, m->rope_sin, B, T, m->cfg.num_heads,
                     m->cfg.num_kv_heads, m->head_dim);
-    bn_attention_forward(ex->pool, a->attn_out, a->att, a->qkv_out, attn_shape(m, B, T));
+    bn_attention_forward(ex->pool, a->attn_out, m->att_scratch, a->qkv_out, attn_shape(m, B, T));
     bn_bitlinear_forward(ex, a->x_mid, &a->out, a->attn_out, p.out_norm, &q->out, N, d, d, eps,
                          sc);
     add_inplace(a->x_mid, a->x_in, (size_t)N * d);
@@ -783,7 +783,8 @@ static void recompute_attention(bn_model *m, int l, int B, int T)
                          &m->bl_scratch);
     bn_rope_forward(ex->pool, a->qkv_out, m->rope_cos, m->rope_sin, B, T, m->cfg.num_heads,
                     m->cfg.num_kv_heads, m->head_dim);
-    bn_attention_forward(ex->pool, a->attn_out, a->att, a->qkv_out, attn_shape(m, B, T));
+    bn_attention_forward(ex->pool, a->attn_out, m->att_scratch, a->qkv_out,
+                         attn_shape(m, B, T));
     bn_bitlinear_forward(ex, a->x_mid, &a->out, a->attn_out, p.out_norm, &q->out, N, d, d, eps,
                          &m->bl_scratch);
     add_inplace(a->x_mid, a->x_in, (size_t)N * d);
@@ -828,11 +829,9 @@ static void layer_backward(bn_model *m, int l, int B, int T)
     /* Attention: x_mid = x_in + out_proj(attn(qkv_proj(norm(x_in)))). */
     bn_bitlinear_backward(ex, bw->dnarrow, g.out_w, g.out_norm, bw->dres, &a->out, a->attn_out,
                           p.out_norm, &q->out, N, d, d, sc);
-    if (recompute && !m->low_memory) { /* attn_out is written again with the same values */
-        bn_attention_forward(ex->pool, a->attn_out, a->att, a->qkv_out, attn_shape(m, B, T));
+    if (recompute && !m->low_memory)
         bn_rmsnorm_forward(ex->pool, a->attn_n, a->attn_rstd, a->x_in, p.attn_norm, N, d, eps);
-    }
-    bn_attention_backward(ex->pool, bw->dwide, bw->datt, bw->dnarrow, a->qkv_out, a->att,
+    bn_attention_backward(ex->pool, bw->dwide, m->att_scratch, bw->dnarrow, a->qkv_out,
                           attn_shape(m, B, T));
     bn_rope_backward(ex->pool, bw->dwide, m->rope_cos, m->rope_sin, B, T, m->cfg.num_heads,
                      m->cfg.num_kv_heads, m->head_dim);

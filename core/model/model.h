@@ -40,7 +40,6 @@ typedef struct {
     float *attn_rstd; /* (N) */
     bn_bitlinear_acts qkv;
     float *qkv_out;   /* (N, Q) q|k|v, q and k after RoPE */
-    float *att;       /* (B, H, T, T) softmax probabilities */
     float *attn_out;  /* (N, H*hd) heads concatenated */
     bn_bitlinear_acts out;
     float *x_mid;     /* (N, d) residual after attention */
@@ -63,7 +62,6 @@ typedef struct {
     float *dnorm;     /* (N, d) gradient of a pre-norm output */
     float *dwide;     /* (N, max(Q, 2F)) gradient of qkv or gate|up */
     float *dnarrow;   /* (N, max(H*hd, F)) gradient of attn_out or h */
-    float *datt;      /* (threads, T, T) one attention score-gradient per thread */
 } bn_backward_scratch;
 
 /* A named tensor inside the parameter slab. */
@@ -111,6 +109,8 @@ typedef struct {
     int low_memory;         /* the layers share all but x_in and down's input (README, "Memory") */
     double *row_loss;       /* (N) per-position losses, summed in order */
     float *rope_cos, *rope_sin; /* (max_seq, hd/2) */
+    float *att_scratch;     /* bn_attention_scratch(threads, ...): one head's probabilities
+                               and their gradient per thread, forward and backward */
     bn_bitlinear_scratch bl_scratch;
     bn_backward_scratch bw; /* all NULL for inference */
     int last_B, last_T;     /* shape of the last forward */

@@ -69,38 +69,40 @@ BN_VECTORIZE static void causal_softmax(float *att, int rows, int cols, int firs
 
 static int block_end(int r0, int T) { return r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T; }
 
-/* att = softmax(q k^T / sqrt(hd)) masked; out = att v. */
+/* att = softmax(q k^T / sqrt(hd)) masked, one head's T x T, by either path. The backward
+ * calls this again on the same inputs: the same bits as the forward's. */
+static void head_probs(float *att, const head_view *hv, bn_attn_shape s, int tiles)
+{
+    int T = s.T;
+    float scale = 1.0f / sqrtf((float)s.hd);
+    if (tiles)
+        bn_attn_tile_scores(att, T, hv->q, hv->ld, hv->k, hv->ld, T, 0, T, s.hd, scale);
+    else
+        for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
+            int r1 = block_end(r0, T);
+            bn_gemm(NULL, 0, 1, r1 - r0, r1, s.hd, scale, hv->q + (size_t)r0 * hv->ld, hv->ld,
+                    hv->k, hv->ld, 0.0f, att + (size_t)r0 * T, T);
+        }
+    causal_softmax(att, T, T, 0);
+}
+
+/* out = att v for head h of batch row b; att is the head's probabilities (scratch). */
 static void head_forward(float *out, float *att, const float *qkv, bn_attn_shape s, int b,
-                         int h)
+                         int h, int tiles)
 {
     head_view hv = view_head(qkv, NULL, s, b, h);
     int d_out = s.H * s.hd, T = s.T;
-    float scale = 1.0f / sqrtf((float)s.hd);
     float *o = out + (size_t)b * T * d_out + (size_t)h * s.hd;
-    for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
-        int r1 = block_end(r0, T);
-        bn_gemm(NULL, 0, 1, r1 - r0, r1, s.hd, scale, hv.q + (size_t)r0 * hv.ld, hv.ld, hv.k,
-                hv.ld, 0.0f, att + (size_t)r0 * T, T);
+    head_probs(att, &hv, s, tiles);
+    if (tiles) {
+        bn_attn_tile_mix_rows(o, d_out, att, T, hv.v, hv.ld, T, 0, T, s.hd);
+        return;
     }
-    causal_softmax(att, T, T, 0);
     for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
         int r1 = block_end(r0, T);
         bn_gemm(NULL, 0, 0, r1 - r0, s.hd, r1, 1.0f, att + (size_t)r0 * T, T, hv.v, hv.ld, 0.0f,
                 o + (size_t)r0 * d_out, d_out);
     }
-}
-
-/* head_forward on the register tiles: the same values, each sum in one fixed order. */
-static void head_forward_tiles(float *out, float *att, const float *qkv, bn_attn_shape s, int b,
-                               int h)
-{
-    head_view hv = view_head(qkv, NULL, s, b, h);
-    int d_out = s.H * s.hd, T = s.T;
-    bn_attn_tile_scores(att, T, hv.q, hv.ld, hv.k, hv.ld, T, 0, T, s.hd,
-                        1.0f / sqrtf((float)s.hd));
-    causal_softmax(att, T, T, 0);
-    bn_attn_tile_mix_rows(out + (size_t)b * T * d_out + (size_t)h * s.hd, d_out, att, T, hv.v,
-                          hv.ld, T, 0, T, s.hd);
 }
 
 /* Through the softmax: ds = att * (dp - sum_j att*dp) * scale, in place in dp. */
@@ -119,54 +121,64 @@ BN_VECTORIZE static void softmax_backward_rows(float *dp, const float *att, int 
     }
 }
 
-/* dv += att^T dout; dp = dout v^T; ds via the softmax; dq = ds k; dk += ds^T q; each
- * product over the causal blocks only (key rows j get contributions from queries t >= j). */
-static void head_backward(float *dqkv, float *dp, const float *dout, const float *qkv,
-                          const float *att, bn_attn_shape s, int b, int h)
+/* The sgemm path's backward products: dv += att^T dout; dp = dout v^T; ds via the softmax;
+ * dq = ds k; dk += ds^T q; each over the causal blocks only (key rows j get contributions
+ * from queries t >= j). */
+static void head_grads_sgemm(const head_view *hv, float *dp, const float *dO, const float *att,
+                             bn_attn_shape s)
 {
-    head_view hv = view_head(qkv, dqkv, s, b, h);
     int d_out = s.H * s.hd, T = s.T;
-    const float *dO = dout + (size_t)b * T * d_out + (size_t)h * s.hd;
     for (int c0 = 0; c0 < T; c0 += CAUSAL_BLOCK) {
         int c1 = block_end(c0, T);
         bn_gemm(NULL, 1, 0, c1 - c0, s.hd, T - c0, 1.0f, att + (size_t)c0 * T + c0, T,
-                dO + (size_t)c0 * d_out, d_out, 1.0f, hv.dv + (size_t)c0 * hv.ld, hv.ld);
+                dO + (size_t)c0 * d_out, d_out, 1.0f, hv->dv + (size_t)c0 * hv->ld, hv->ld);
     }
     for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
         int r1 = block_end(r0, T);
-        bn_gemm(NULL, 0, 1, r1 - r0, r1, s.hd, 1.0f, dO + (size_t)r0 * d_out, d_out, hv.v, hv.ld,
-                0.0f, dp + (size_t)r0 * T, T);
+        bn_gemm(NULL, 0, 1, r1 - r0, r1, s.hd, 1.0f, dO + (size_t)r0 * d_out, d_out, hv->v,
+                hv->ld, 0.0f, dp + (size_t)r0 * T, T);
     }
     softmax_backward_rows(dp, att, T, 1.0f / sqrtf((float)s.hd));
     for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
         int r1 = block_end(r0, T);
-        bn_gemm(NULL, 0, 0, r1 - r0, s.hd, r1, 1.0f, dp + (size_t)r0 * T, T, hv.k, hv.ld, 0.0f,
-                hv.dq + (size_t)r0 * hv.ld, hv.ld);
+        bn_gemm(NULL, 0, 0, r1 - r0, s.hd, r1, 1.0f, dp + (size_t)r0 * T, T, hv->k, hv->ld, 0.0f,
+                hv->dq + (size_t)r0 * hv->ld, hv->ld);
     }
     for (int c0 = 0; c0 < T; c0 += CAUSAL_BLOCK) {
         int c1 = block_end(c0, T);
         bn_gemm(NULL, 1, 0, c1 - c0, s.hd, T - c0, 1.0f, dp + (size_t)c0 * T + c0, T,
-                hv.q + (size_t)c0 * hv.ld, hv.ld, 1.0f, hv.dk + (size_t)c0 * hv.ld, hv.ld);
+                hv->q + (size_t)c0 * hv->ld, hv->ld, 1.0f, hv->dk + (size_t)c0 * hv->ld, hv->ld);
     }
 }
 
-/* head_backward on the register tiles. */
-static void head_backward_tiles(float *dqkv, float *dp, const float *dout, const float *qkv,
-                                const float *att, bn_attn_shape s, int b, int h)
+/* The same products on the register tiles. */
+static void head_grads_tiles(const head_view *hv, float *dp, const float *dO, const float *att,
+                             bn_attn_shape s)
+{
+    int d_out = s.H * s.hd, T = s.T;
+    bn_attn_tile_mix_cols(hv->dv, hv->ld, att, T, dO, d_out, T, s.hd);
+    bn_attn_tile_scores(dp, T, dO, d_out, hv->v, hv->ld, T, 0, T, s.hd, 1.0f);
+    softmax_backward_rows(dp, att, T, 1.0f / sqrtf((float)s.hd));
+    bn_attn_tile_mix_rows(hv->dq, hv->ld, dp, T, hv->k, hv->ld, T, 0, T, s.hd);
+    bn_attn_tile_mix_cols(hv->dk, hv->ld, dp, T, hv->q, hv->ld, T, s.hd);
+}
+
+/* Head h of batch row b: its probabilities again (att, scratch), then the gradients. */
+static void head_backward(float *dqkv, float *att, float *dp, const float *dout,
+                          const float *qkv, bn_attn_shape s, int b, int h, int tiles)
 {
     head_view hv = view_head(qkv, dqkv, s, b, h);
-    int d_out = s.H * s.hd, T = s.T;
-    const float *dO = dout + (size_t)b * T * d_out + (size_t)h * s.hd;
-    bn_attn_tile_mix_cols(hv.dv, hv.ld, att, T, dO, d_out, T, s.hd);
-    bn_attn_tile_scores(dp, T, dO, d_out, hv.v, hv.ld, T, 0, T, s.hd, 1.0f);
-    softmax_backward_rows(dp, att, T, 1.0f / sqrtf((float)s.hd));
-    bn_attn_tile_mix_rows(hv.dq, hv.ld, dp, T, hv.k, hv.ld, T, 0, T, s.hd);
-    bn_attn_tile_mix_cols(hv.dk, hv.ld, dp, T, hv.q, hv.ld, T, s.hd);
+    const float *dO = dout + (size_t)b * s.T * s.H * s.hd + (size_t)h * s.hd;
+    head_probs(att, &hv, s, tiles);
+    if (tiles)
+        head_grads_tiles(&hv, dp, dO, att, s);
+    else
+        head_grads_sgemm(&hv, dp, dO, att, s);
 }
 
 typedef struct {
-    float *out, *att, *dqkv, *dp;
-    const float *qkv, *dout, *att_in;
+    float *out, *dqkv, *scratch;
+    const float *qkv, *dout;
     bn_attn_shape s;
     int tiles; /* bn_attn_tiles_usable(s.hd) */
 } attn_job;
@@ -174,27 +186,33 @@ typedef struct {
 /* The query heads of kv head `kvh` are h = kvh * group ... kvh * group + group - 1. */
 static int group_size(bn_attn_shape s) { return s.H / s.KV; }
 
+size_t bn_attention_scratch(int threads, bn_attn_shape s)
+{
+    return (size_t)(threads > 0 ? threads : 1) * 2 * (size_t)s.T * (size_t)s.T;
+}
+
+/* Thread `thread`'s two T x T matrices in the scratch. */
+static float *thread_scratch(const attn_job *j, int thread)
+{
+    return j->scratch + (size_t)thread * 2 * (size_t)j->s.T * (size_t)j->s.T;
+}
+
 static void forward_units(void *ctx, int begin, int end, int thread)
 {
     const attn_job *j = ctx;
-    (void)thread;
     bn_attn_shape s = j->s;
+    float *att = thread_scratch(j, thread);
     for (int u = begin; u < end; u++) {
         int b = u / s.KV, kvh = u % s.KV;
-        for (int h = kvh * group_size(s); h < (kvh + 1) * group_size(s); h++) {
-            float *att = j->att + ((size_t)b * s.H + h) * s.T * s.T;
-            if (j->tiles)
-                head_forward_tiles(j->out, att, j->qkv, s, b, h);
-            else
-                head_forward(j->out, att, j->qkv, s, b, h);
-        }
+        for (int h = kvh * group_size(s); h < (kvh + 1) * group_size(s); h++)
+            head_forward(j->out, att, j->qkv, s, b, h, j->tiles);
     }
 }
 
-void bn_attention_forward(bn_threadpool *pool, float *out, float *att, const float *qkv,
+void bn_attention_forward(bn_threadpool *pool, float *out, float *scratch, const float *qkv,
                           bn_attn_shape s)
 {
-    attn_job j = {.out = out, .att = att, .qkv = qkv, .s = s,
+    attn_job j = {.out = out, .scratch = scratch, .qkv = qkv, .s = s,
                   .tiles = bn_attn_tiles_usable(s.hd)};
     bn_parallel_for(pool, s.B * s.KV, forward_units, &j);
 }
@@ -203,24 +221,19 @@ static void backward_units(void *ctx, int begin, int end, int thread)
 {
     const attn_job *j = ctx;
     bn_attn_shape s = j->s;
-    float *dp = j->dp + (size_t)thread * s.T * s.T;
+    float *att = thread_scratch(j, thread), *dp = att + (size_t)s.T * s.T;
     for (int u = begin; u < end; u++) {
         int b = u / s.KV, kvh = u % s.KV;
-        for (int h = kvh * group_size(s); h < (kvh + 1) * group_size(s); h++) {
-            const float *att = j->att_in + ((size_t)b * s.H + h) * s.T * s.T;
-            if (j->tiles)
-                head_backward_tiles(j->dqkv, dp, j->dout, j->qkv, att, s, b, h);
-            else
-                head_backward(j->dqkv, dp, j->dout, j->qkv, att, s, b, h);
-        }
+        for (int h = kvh * group_size(s); h < (kvh + 1) * group_size(s); h++)
+            head_backward(j->dqkv, att, dp, j->dout, j->qkv, s, b, h, j->tiles);
     }
 }
 
-void bn_attention_backward(bn_threadpool *pool, float *dqkv, float *dp, const float *dout,
-                           const float *qkv, const float *att, bn_attn_shape s)
+void bn_attention_backward(bn_threadpool *pool, float *dqkv, float *scratch, const float *dout,
+                           const float *qkv, bn_attn_shape s)
 {
     memset(dqkv, 0, sizeof(float) * (size_t)s.B * s.T * (s.H + 2 * s.KV) * s.hd);
-    attn_job j = {.dqkv = dqkv, .dp = dp, .dout = dout, .qkv = qkv, .att_in = att, .s = s,
+    attn_job j = {.dqkv = dqkv, .scratch = scratch, .dout = dout, .qkv = qkv, .s = s,
                   .tiles = bn_attn_tiles_usable(s.hd)};
     bn_parallel_for(pool, s.B * s.KV, backward_units, &j);
 }

@@ -16,15 +16,20 @@ typedef struct {
 /* Work is split over (batch row, kv head) units: a unit owns its kv head's dk/dv and the dq
  * of the query heads that share it, so threads never write the same memory. */
 
-/* out (B*T, H*hd); att (B, H, T, T) receives the softmax probabilities (0 above the
- * diagonal) for the backward. */
-void bn_attention_forward(bn_threadpool *pool, float *out, float *att, const float *qkv,
+/* Floats of scratch the forward and the backward need on `threads` threads: two T x T
+ * matrices per thread (one head's probabilities and their gradient at a time). */
+size_t bn_attention_scratch(int threads, bn_attn_shape s);
+
+/* out (B*T, H*hd). scratch: bn_attention_scratch(pool size, s) floats. Nothing of the
+ * probabilities is kept: the backward computes each head's again (README, "Memory"). */
+void bn_attention_forward(bn_threadpool *pool, float *out, float *scratch, const float *qkv,
                           bn_attn_shape s);
 
-/* dout (B*T, H*hd) -> dqkv (B*T, (H+2*KV)*hd), overwritten. dp is scratch of
- * (pool size, T, T) floats: one score-gradient matrix per thread. */
-void bn_attention_backward(bn_threadpool *pool, float *dqkv, float *dp, const float *dout,
-                           const float *qkv, const float *att, bn_attn_shape s);
+/* dout (B*T, H*hd) -> dqkv (B*T, (H+2*KV)*hd), overwritten, from qkv as the forward read
+ * it: each head's probabilities are computed again, with the forward's bits, into the
+ * scratch (bn_attention_scratch(pool size, s) floats). */
+void bn_attention_backward(bn_threadpool *pool, float *dqkv, float *scratch, const float *dout,
+                           const float *qkv, bn_attn_shape s);
 
 /* The decoder's attention (README, "Inference"): n new queries at positions pos .. pos+n-1
  * over cached keys and values of positions 0 .. pos+n-1. q (n rows of ld_q floats) holds
