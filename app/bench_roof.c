@@ -15,6 +15,7 @@ void bench_roofs_measure(const bn_model *m, int B, int T, bench_roofs *out)
     bn_model_step_work(m, B, T, &fw, &bw);
     out->ideal_forward_ms = bn_unit_work_seconds(&fw, out->peak) * 1e3;
     out->ideal_backward_ms = bn_unit_work_seconds(&bw, out->peak) * 1e3;
+    out->tokens = (double)B * T;
     for (int u = 0; u < BN_UNIT_COUNT; u++) {
         out->forward_ops[u] = fw.ops[u];
         out->backward_ops[u] = bw.ops[u];
@@ -33,6 +34,12 @@ static void print_ops(const double ops[BN_UNIT_COUNT])
     printf(" T(FL)OP");
 }
 
+static double ceiling_tok_s(const bench_roofs *r)
+{
+    double ms = r->ideal_forward_ms + r->ideal_backward_ms;
+    return ms > 0.0 ? r->tokens / (ms / 1e3) : 0.0;
+}
+
 void bench_roofs_print(const bench_roofs *r, double forward_ms, double backward_ms)
 {
     printf("  peaks     ");
@@ -49,7 +56,8 @@ void bench_roofs_print(const bench_roofs *r, double forward_ms, double backward_
     printf(")\n             backward %.0f%% (%.0f ms ideal: ", 100.0 * r->ideal_backward_ms / backward_ms,
            r->ideal_backward_ms);
     print_ops(r->backward_ops);
-    printf(")\n");
+    printf(")\n  ceiling    %.0f tok/s with every product at its unit's peak and nothing else\n",
+           ceiling_tok_s(r));
 }
 
 static double rounded(double v, int decimals)
@@ -65,10 +73,11 @@ json_t *bench_roofs_json(const bench_roofs *r, double forward_ms, double backwar
         json_object_set_new(peaks, bn_unit_name((bn_unit)u),
                             r->peak[u] > 0.0 ? bn_json_number(rounded(r->peak[u], 1))
                                              : json_null());
-    return json_pack("{s:o, s:o, s:o, s:o, s:o}", "peaks_g", peaks, "forward_ideal_ms",
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "peaks_g", peaks, "forward_ideal_ms",
                      bn_json_number(rounded(r->ideal_forward_ms, 1)), "backward_ideal_ms",
                      bn_json_number(rounded(r->ideal_backward_ms, 1)), "forward_share",
                      bn_json_number(rounded(r->ideal_forward_ms / forward_ms, 4)),
                      "backward_share",
-                     bn_json_number(rounded(r->ideal_backward_ms / backward_ms, 4)));
+                     bn_json_number(rounded(r->ideal_backward_ms / backward_ms, 4)),
+                     "ceiling_tok_s", bn_json_number(rounded(ceiling_tok_s(r), 0)));
 }

@@ -13,16 +13,19 @@ typedef struct {
     double ideal_forward_ms;      /* the forward's products at those peaks */
     double ideal_backward_ms;     /* the backward's */
     double forward_ops[BN_UNIT_COUNT], backward_ops[BN_UNIT_COUNT];
+    double tokens;                /* B x T: what one step trains on */
 } bench_roofs;
 
 /* Measure the peaks on m's pool and the ideal times of a B x T step of m as set up. */
 void bench_roofs_measure(const bn_model *m, int B, int T, bench_roofs *out);
 
-/* Two lines: the peaks, then each phase's share (ideal / measured time). */
+/* Three lines: the peaks, each phase's share (ideal / measured time), and the ceiling: the
+ * tokens/s of a step whose products all ran at their unit's peak and nothing else took
+ * time (what this CPU allows for this split of the work over its units). */
 void bench_roofs_print(const bench_roofs *r, double forward_ms, double backward_ms);
 
-/* {"peaks": {unit: G/s, ...}, "forward_share": x, "backward_share": y, ...}; NULL when out
- * of memory. */
+/* {"peaks": {unit: G/s, ...}, "forward_share": x, "backward_share": y, "ceiling_tok_s": z,
+ * ...}; NULL when out of memory. */
 json_t *bench_roofs_json(const bench_roofs *r, double forward_ms, double backward_ms);
 
 #endif
