@@ -137,7 +137,8 @@ static bn_status read_moments(void *ctx, int which, size_t first, size_t n, floa
         size_t take, end = t->bounds[r + 1];
         if (r == 0) {
             take = end - first < n ? end - first : n;
-            memcpy(out, (which ? t->opt.v : t->opt.m) + (first - t->bounds[0]), sizeof(float) * take);
+            const float *mine = which ? t->opt.v : t->opt.m;
+            memcpy(out, mine + (first - t->bounds[0]), sizeof(float) * take);
         } else {
             int held = st->buf_which == which && st->buf_rank == r &&
                        first >= st->buf_first && first < st->buf_first + st->buf_n;
