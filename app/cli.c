@@ -74,6 +74,7 @@ static const cli_option train_options[] = {
     KEY("sample-interval", "N", "logging.sample_interval"),
     KEY("eval-interval", "N", "logging.eval_interval"),
     KEY("checkpoint-interval", "N", "logging.checkpoint_interval"),
+    KEY("shard-optimizer", NULL, "training.shard_optimizer"),
     SET,
     TEXT("resume", "RUN_DIR", resume, "continue the run in RUN_DIR (its config, plus "
          "overrides) from its newest checkpoint", NULL),
@@ -382,8 +383,8 @@ static bn_status apply_option(bn_cli *cli, const cli_option *o, const char *v, b
 {
     char *field = (char *)cli + o->field;
     switch (o->kind) {
-    case OPT_KEY:
-        return add_set(cli, o->key, v, err);
+    case OPT_KEY: /* one without a value (--shard-optimizer) sets its key to 1 */
+        return add_set(cli, o->key, o->metavar ? v : "1", err);
     case OPT_SET:
         return add_set(cli, NULL, v, err);
     case OPT_TEXT:

@@ -7,6 +7,7 @@
 #include <mpi.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 static bn_status mpi_fail(bn_job *job, bn_error *err, int rc, const char *what, size_t n)
@@ -60,7 +61,82 @@ static bn_status broadcast(void *ctx, void *buf, size_t bytes, bn_error *err)
     return BN_OK;
 }
 
-static const bn_dist_ops mpi_ops = {allreduce_f32, allreduce_f64, broadcast};
+/* Each rank's part to all, one MPI_Bcast per rank and piece: where the parts' offsets do
+ * not fit an int (or max_count), as MPI_Allgatherv's displacements must. */
+static bn_status gather_by_broadcasts(bn_job *job, float *buf, const size_t *bounds,
+                                      bn_error *err)
+{
+    for (int r = 0; r < job->size; r++)
+        for (size_t at = bounds[r]; at < bounds[r + 1]; at += job->max_count) {
+            size_t n = bounds[r + 1] - at < job->max_count ? bounds[r + 1] - at : job->max_count;
+            int rc = MPI_Bcast(buf + at, (int)n, MPI_FLOAT, r, MPI_COMM_WORLD);
+            if (rc != MPI_SUCCESS)
+                return mpi_fail(job, err, rc, "MPI_Bcast (floats)", bounds[job->size]);
+        }
+    return BN_OK;
+}
+
+/* In rounds: round k moves elements [k x max_count, (k + 1) x max_count) of every part. */
+static bn_status gather_in_rounds(bn_job *job, float *buf, const size_t *bounds, int *counts,
+                                  int *displs, bn_error *err)
+{
+    size_t longest = 0, chunk = job->max_count;
+    for (int r = 0; r < job->size; r++) {
+        size_t len = bounds[r + 1] - bounds[r];
+        longest = len > longest ? len : longest;
+        displs[r] = (int)(bounds[r] - bounds[0]);
+    }
+    for (size_t k = 0; k < longest; k += chunk) {
+        for (int r = 0; r < job->size; r++) {
+            size_t len = bounds[r + 1] - bounds[r];
+            counts[r] = (int)(len <= k ? 0 : len - k < chunk ? len - k : chunk);
+        }
+        int rc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf + bounds[0] + k,
+                                counts, displs, MPI_FLOAT, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS)
+            return mpi_fail(job, err, rc, "MPI_Allgatherv (floats)", bounds[job->size]);
+    }
+    return BN_OK;
+}
+
+static bn_status allgather_f32(void *ctx, float *buf, const size_t *bounds, bn_error *err)
+{
+    bn_job *job = ctx;
+    double t0 = MPI_Wtime();
+    bn_status s;
+    int *counts = malloc(2 * sizeof(int) * (size_t)job->size);
+    if (!counts)
+        s = bn_fail(err, BN_ERR_NOMEM, "out of memory for %d counts", 2 * job->size);
+    else if (bounds[job->size - 1] - bounds[0] > job->max_count)
+        s = gather_by_broadcasts(job, buf, bounds, err);
+    else
+        s = gather_in_rounds(job, buf, bounds, counts, counts + job->size, err);
+    free(counts);
+    job->allgather_s += MPI_Wtime() - t0;
+    job->allgather_calls++;
+    return s;
+}
+
+static bn_status transfer(void *ctx, int from, int to, void *buf, size_t bytes, bn_error *err)
+{
+    bn_job *job = ctx;
+    if (from == to || (job->rank != from && job->rank != to))
+        return BN_OK;
+    for (size_t off = 0; off < bytes; off += job->max_count) {
+        int count = (int)(bytes - off < job->max_count ? bytes - off : job->max_count);
+        int rc = job->rank == from
+                 ? MPI_Send((char *)buf + off, count, MPI_BYTE, to, 0, MPI_COMM_WORLD)
+                 : MPI_Recv((char *)buf + off, count, MPI_BYTE, from, 0, MPI_COMM_WORLD,
+                            MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS)
+            return mpi_fail(job, err, rc, job->rank == from ? "MPI_Send (bytes)"
+                                                            : "MPI_Recv (bytes)", bytes);
+    }
+    return BN_OK;
+}
+
+static const bn_dist_ops mpi_ops = {allreduce_f32, allreduce_f64, broadcast, allgather_f32,
+                                    transfer};
 
 static const char *thread_level_name(int level)
 {

@@ -19,6 +19,8 @@ typedef struct {
     size_t max_count;      /* elements per MPI call at most (an int; tests make it small) */
     double allreduce_s;    /* time inside the gradient allreduce (allreduce_f32), summed */
     long allreduce_calls;
+    double allgather_s;    /* time inside the parameter allgather (allgather_f32, ZeRO-1) */
+    long allgather_calls;
 } bn_job;
 
 /* The job as its launcher describes it (Open MPI's OMPI_COMM_WORLD_SIZE and _RANK, else

@@ -396,9 +396,14 @@ static void print_allreduce(const bn_job *job, double wall)
 {
     if (!job || job->rank != 0 || job->allreduce_calls == 0)
         return;
-    fprintf(stderr, "allreduce: %.2f ms per step over %ld steps (%.1f%% of the wall time)\n",
+    fprintf(stderr, "allreduce: %.2f ms per step over %ld steps (%.1f%% of the wall time)",
             job->allreduce_s * 1e3 / (double)job->allreduce_calls, job->allreduce_calls,
             wall > 0 ? 100.0 * job->allreduce_s / wall : 0.0);
+    if (job->allgather_calls > 0) /* ZeRO-1's (README, "Training on many machines") */
+        fprintf(stderr, ", allgather: %.2f ms per step (%.1f%%)",
+                job->allgather_s * 1e3 / (double)job->allgather_calls,
+                wall > 0 ? 100.0 * job->allgather_s / wall : 0.0);
+    fputc('\n', stderr);
 }
 
 /* Train on a background thread until done or stopped; returns the exit status. */

@@ -1,6 +1,9 @@
 /* test_mpi_dist.c - the job's collectives (app/dist_mpi.c), run by tests/test_mpi.sh as
  * `mpirun -np 2`: sums in place with the bits of a + b on both ranks, in pieces as well as
- * whole; rank 0's bytes and text on every rank; the allreduce timer counts its calls. */
+ * whole; rank 0's bytes and text on every rank; the allreduce timer counts its calls; each
+ * rank's part of a slab to both (ZeRO-1's allgather, by MPI_Allgatherv in rounds or, where
+ * the offsets pass max_count, by broadcasts), parts empty or not; bytes from one rank to
+ * the other, whole and in pieces. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +77,47 @@ static void check_share_text(bn_job *job)
     CHECK(strstr(err.msg, job->rank == 0 ? "x.ini" : "rank 0") != NULL, "%s", err.msg);
 }
 
+/* Rank r's part [bounds[r], bounds[r + 1]) of N floats to both ranks, max_count at a time. */
+static void check_allgather(bn_job *job, size_t max_count, size_t split)
+{
+    float f[N], want[N];
+    size_t bounds[3] = {0, split, N};
+    for (int i = 0; i < N; i++) {
+        int owner = (size_t)i >= split;
+        want[i] = value_f32(owner, i);
+        f[i] = owner == job->rank ? want[i] : -1.0f;
+    }
+    bn_error err = {0};
+    job->max_count = max_count;
+    long calls = job->allgather_calls;
+    CHECK(job->dist.ops->allgather_f32(job->dist.ctx, f, bounds, &err) == BN_OK, "%s",
+          err.msg);
+    CHECK(memcmp(f, want, sizeof f) == 0, "allgather differs (max_count %zu, split %zu)",
+          max_count, split);
+    CHECK(job->allgather_calls == calls + 1 && job->allgather_s >= 0, "allgather timed");
+}
+
+/* Bytes from rank `from` to the other, max_count at a time; a rank's own transfer to
+ * itself is nothing. */
+static void check_transfer(bn_job *job, int from, size_t max_count)
+{
+    unsigned char buf[2049], want[2049];
+    for (size_t i = 0; i < sizeof buf; i++)
+        want[i] = (unsigned char)(i * 13 + (size_t)from);
+    if (job->rank == from)
+        memcpy(buf, want, sizeof buf);
+    else
+        memset(buf, 0, sizeof buf);
+    bn_error err = {0};
+    job->max_count = max_count;
+    const bn_dist *d = &job->dist;
+    CHECK(d->ops->transfer(d->ctx, from, 1 - from, buf, sizeof buf, &err) == BN_OK, "%s",
+          err.msg);
+    CHECK(d->ops->transfer(d->ctx, from, from, buf, sizeof buf, &err) == BN_OK, "%s", err.msg);
+    CHECK(memcmp(buf, want, sizeof buf) == 0, "transfer from %d differs (max_count %zu)", from,
+          max_count);
+}
+
 int main(int argc, char **argv)
 {
     bn_job job;
@@ -95,6 +139,17 @@ int main(int argc, char **argv)
     check_broadcast(&job, 1u << 30);
     check_broadcast(&job, 256);
     check_share_text(&job);
+    size_t whole = job.max_count = 1u << 30;
+    check_allgather(&job, whole, 528);
+    check_allgather(&job, whole, 0);
+    check_allgather(&job, whole, N);
+    check_allgather(&job, 100, 48);    /* rounds: offsets within max_count, counts above it */
+    check_allgather(&job, 100, 528);   /* broadcasts: an offset past max_count */
+    check_allgather(&job, 1, 1);
+    check_transfer(&job, 0, whole);
+    check_transfer(&job, 1, whole);
+    check_transfer(&job, 0, 100);
+    check_transfer(&job, 1, 7);
     bn_job_end(&job);
     char name[32];
     snprintf(name, sizeof name, "test_mpi_dist rank %d", job.rank);

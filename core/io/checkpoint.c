@@ -182,8 +182,46 @@ static bn_status write_model(const char *path, const bn_model *m, long step,
     return st;
 }
 
+/* The moments' bytes of the optimizer file's data section, [at, at + n): exp_avg of every
+ * tensor in slab order, then exp_avg_sq; the tensors tile their slab in order (model.c lays
+ * them out so), so byte at is element at / 4 of one slab. */
+typedef struct {
+    const bn_moment_source *src;
+    size_t slab_bytes;
+} fill_ctx;
+
+static bn_status fill_moments(void *ctx, size_t at, void *buf, size_t n, bn_error *err)
+{
+    const fill_ctx *f = ctx;
+    unsigned char *out = buf;
+    while (n > 0) {
+        int which = at >= f->slab_bytes;
+        size_t in = at - (which ? f->slab_bytes : 0);
+        size_t take = f->slab_bytes - in < n ? f->slab_bytes - in : n;
+        bn_status st = f->src->read(f->src->ctx, which, in / sizeof(float),
+                                    take / sizeof(float), (float *)out, err);
+        if (st != BN_OK)
+            return st;
+        at += take, out += take, n -= take;
+    }
+    return BN_OK;
+}
+
+/* Whether the tensors tile the slab in order (what fill_moments relies on). */
+static int tiles_in_order(const bn_model *m)
+{
+    size_t at = 0;
+    for (int i = 0; i < m->num_tensors; i++) {
+        if (m->tensors[i].offset != at)
+            return 0;
+        at += m->tensors[i].numel;
+    }
+    return at == m->num_params;
+}
+
+/* src NULL: opt's own (whole) moments; else src's, read in order. */
 static bn_status write_optimizer(const char *path, const bn_model *m, const bn_adamw *opt,
-                                 bn_error *err)
+                                 const bn_moment_source *src, bn_error *err)
 {
     int n = m->num_tensors;
     char (*names)[NAME_CAP] = malloc(2 * (size_t)n * sizeof *names);
@@ -191,6 +229,9 @@ static bn_status write_optimizer(const char *path, const bn_model *m, const bn_a
     bn_status st;
     if (!names || !tensors) {
         st = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
+    } else if (src && !tiles_in_order(m)) {
+        st = bn_fail(err, BN_ERR_INPUT, "%s: the model's tensors do not tile its slab in "
+                     "order", path);
     } else {
         char step_s[32], b1[32], b2[32], eps[32];
         snprintf(step_s, sizeof step_s, "%ld", opt->t);
@@ -200,9 +241,13 @@ static bn_status write_optimizer(const char *path, const bn_model *m, const bn_a
         const bn_st_meta meta[] = {
             {"step", step_s}, {"beta1", b1}, {"beta2", b2}, {"eps", eps},
         };
+        int n_meta = (int)(sizeof meta / sizeof meta[0]);
         slab_tensors(m, opt->m, PREFIX_M, names, tensors);
         slab_tensors(m, opt->v, PREFIX_V, names + n, tensors + n);
-        st = bn_st_write(path, tensors, 2 * n, meta, (int)(sizeof meta / sizeof meta[0]), err);
+        fill_ctx f = {src, sizeof(float) * m->num_params};
+        st = src ? bn_st_write_filled(path, tensors, 2 * n, meta, n_meta, fill_moments, &f,
+                                      err)
+                 : bn_st_write(path, tensors, 2 * n, meta, n_meta, err);
     }
     free(names);
     free(tensors);
@@ -274,9 +319,9 @@ static bn_status write_tokenizer(const char *tmp, const bn_tokenizer *tok,
 }
 
 static bn_status write_all_files(const char *tmp, const bn_model *m, const bn_adamw *opt,
-                                 const bn_train_state *state, const char *config_ini,
-                                 const char *experiment, const bn_tokenizer *tok,
-                                 bn_error *err)
+                                 const bn_moment_source *src, const bn_train_state *state,
+                                 const char *config_ini, const char *experiment,
+                                 const bn_tokenizer *tok, bn_error *err)
 {
     char path[BN_PATH_MAX], hash[BN_TOK_HASH_CAP];
     bn_status st = write_tokenizer(tmp, tok, hash, err);
@@ -288,7 +333,7 @@ static bn_status write_all_files(const char *tmp, const bn_model *m, const bn_ad
     if (st == BN_OK)
         st = path_printf(path, sizeof path, err, "%s/" OPTIM_FILE, tmp);
     if (st == BN_OK)
-        st = write_optimizer(path, m, opt, err);
+        st = write_optimizer(path, m, opt, src, err);
     if (st == BN_OK)
         st = path_printf(path, sizeof path, err, "%s/" STATE_FILE, tmp);
     if (st == BN_OK)
@@ -331,12 +376,20 @@ bn_status bn_checkpoint_save_tok(const char *dir, const bn_model *m, const bn_ad
                                  const char *experiment, const bn_tokenizer *tok,
                                  bn_error *err)
 {
+    return bn_checkpoint_save_from(dir, m, opt, NULL, state, config_ini, experiment, tok, err);
+}
+
+bn_status bn_checkpoint_save_from(const char *dir, const bn_model *m, const bn_adamw *opt,
+                                  const bn_moment_source *src, const bn_train_state *state,
+                                  const char *config_ini, const char *experiment,
+                                  const bn_tokenizer *tok, bn_error *err)
+{
     char clean[BN_PATH_MAX], tmp[BN_PATH_MAX], old[BN_PATH_MAX];
     if (!dir || !*dir)
         return bn_fail(err, BN_ERR_INPUT, "checkpoint: empty directory name");
     if (!config_ini)
         return bn_fail(err, BN_ERR_INPUT, "%s: no configuration text to store", dir);
-    if (opt->n != m->num_params)
+    if (!src && opt->n != m->num_params)
         return bn_fail(err, BN_ERR_INPUT, "%s: optimizer holds %zu values, model has %zu",
                        dir, opt->n, m->num_params);
     /* "x/step_1/" must give "x/step_1.tmp", not "x/step_1/.tmp". */
@@ -352,7 +405,7 @@ bn_status bn_checkpoint_save_tok(const char *dir, const bn_model *m, const bn_ad
     if (st == BN_OK)
         st = fresh_dir(tmp, err);
     if (st == BN_OK) {
-        st = write_all_files(tmp, m, opt, state, config_ini, experiment, tok, err);
+        st = write_all_files(tmp, m, opt, src, state, config_ini, experiment, tok, err);
         if (st != BN_OK) /* a full disk: what was written goes, the previous one stays */
             (void)remove_dir(tmp, NULL);
     }
@@ -488,6 +541,29 @@ static bn_status copy_slab(const bn_model *m, const bn_st_file *file, const char
     return BN_OK;
 }
 
+/* Elements [first, first + n) of the slab laid out like m->params whose tensors are in
+ * file under prefix (checked by check_slab), into out. */
+static bn_status copy_slab_range(const bn_model *m, const bn_st_file *file, const char *prefix,
+                                 size_t first, size_t n, float *out, bn_error *err)
+{
+    size_t end = first + n;
+    for (int i = 0; i < m->num_tensors && first < end; i++) {
+        const bn_tensor_info *t = &m->tensors[i];
+        size_t lo = t->offset > first ? t->offset : first;
+        size_t hi = t->offset + t->numel < end ? t->offset + t->numel : end;
+        if (lo >= hi)
+            continue;
+        char name[NAME_CAP];
+        snprintf(name, sizeof name, "%s%s", prefix, t->name);
+        bn_status st = bn_st_copy_range(file, bn_st_find(file, name),
+                                        (lo - t->offset) * sizeof(float),
+                                        (hi - lo) * sizeof(float), out + (lo - first), err);
+        if (st != BN_OK)
+            return st;
+    }
+    return BN_OK;
+}
+
 /* Checking everything before copying anything leaves m untouched when a file is refused;
  * only a file cut short by another process while it is copied fails in the middle (the
  * callers then load another checkpoint or give up the model). */
@@ -578,35 +654,56 @@ static bn_status read_opt_step(const bn_st_file *file, long *t, bn_error *err)
     return BN_OK;
 }
 
+bn_status bn_checkpoint_moments_open(const char *dir, const bn_model *m, bn_st_file *file,
+                                     bn_error *err)
+{
+    char path[BN_PATH_MAX];
+    memset(file, 0, sizeof *file);
+    bn_status st = path_printf(path, sizeof path, err, "%s/" OPTIM_FILE, dir);
+    if (st == BN_OK)
+        st = bn_st_load(file, path, err);
+    if (st != BN_OK)
+        return st;
+    st = check_slab(m, file, PREFIX_M, err);
+    if (st == BN_OK)
+        st = check_slab(m, file, PREFIX_V, err);
+    if (st != BN_OK)
+        bn_st_free(file);
+    return st;
+}
+
+bn_status bn_checkpoint_moments_read(const bn_st_file *file, const bn_model *m, int which,
+                                     size_t first, size_t n, float *out, bn_error *err)
+{
+    if (first > m->num_params || n > m->num_params - first)
+        return bn_fail(err, BN_ERR_INPUT, "%s: moments %zu..%zu of %zu", file->path, first,
+                       first + n, m->num_params);
+    return copy_slab_range(m, file, which ? PREFIX_V : PREFIX_M, first, n, out, err);
+}
+
 bn_status bn_checkpoint_load_training(const char *dir, const bn_model *m, bn_adamw *opt,
                                       bn_train_state *state, bn_error *err)
 {
-    char opt_path[BN_PATH_MAX], state_path[BN_PATH_MAX];
-    if (opt->n != m->num_params)
-        return bn_fail(err, BN_ERR_INPUT, "%s: optimizer holds %zu values, model has %zu",
-                       dir, opt->n, m->num_params);
-    bn_status st = path_printf(opt_path, sizeof opt_path, err, "%s/" OPTIM_FILE, dir);
-    if (st == BN_OK)
-        st = path_printf(state_path, sizeof state_path, err, "%s/" STATE_FILE, dir);
+    char state_path[BN_PATH_MAX];
+    if (opt->lo > m->num_params || opt->n > m->num_params - opt->lo)
+        return bn_fail(err, BN_ERR_INPUT, "%s: optimizer holds values %zu..%zu, model has %zu",
+                       dir, opt->lo, opt->lo + opt->n, m->num_params);
+    bn_status st = path_printf(state_path, sizeof state_path, err, "%s/" STATE_FILE, dir);
     if (st != BN_OK)
         return st;
     bn_st_file file;
-    st = bn_st_load(&file, opt_path, err);
+    st = bn_checkpoint_moments_open(dir, m, &file, err);
     if (st != BN_OK)
         return st;
     long t = 0;
-    st = check_slab(m, &file, PREFIX_M, err);
-    if (st == BN_OK)
-        st = check_slab(m, &file, PREFIX_V, err);
-    if (st == BN_OK)
-        st = read_opt_step(&file, &t, err);
+    st = read_opt_step(&file, &t, err);
     if (st == BN_OK)
         st = load_state(state_path, state, err);
     /* Everything validated: only now touch the optimizer. */
     if (st == BN_OK)
-        st = copy_slab(m, &file, PREFIX_M, opt->m, err);
+        st = bn_checkpoint_moments_read(&file, m, 0, opt->lo, opt->n, opt->m, err);
     if (st == BN_OK)
-        st = copy_slab(m, &file, PREFIX_V, opt->v, err);
+        st = bn_checkpoint_moments_read(&file, m, 1, opt->lo, opt->n, opt->v, err);
     if (st == BN_OK)
         opt->t = t;
     bn_st_free(&file);

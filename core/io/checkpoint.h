@@ -57,6 +57,24 @@ bn_status bn_checkpoint_save_tok(const char *dir, const bn_model *m, const bn_ad
                                  const char *experiment, const bn_tokenizer *tok,
                                  bn_error *err);
 
+/* Where a sharded optimizer's moments come from when its checkpoint is written (README,
+ * "Training on many machines"): read(ctx, which, first, n, out, err) gives elements
+ * [first, first + n) of exp_avg (which 0) or exp_avg_sq (which 1) in the parameter slab's
+ * layout. It is called in file order, over consecutive ranges: all of exp_avg from element
+ * 0, then all of exp_avg_sq, each call at most 1M elements. */
+typedef struct {
+    bn_status (*read)(void *ctx, int which, size_t first, size_t n, float *out, bn_error *err);
+    void *ctx;
+} bn_moment_source;
+
+/* bn_checkpoint_save_tok whose optimizer.safetensors (the same file, all moments) is
+ * written from src, through a bounded buffer, when src is not NULL (opt then gives only
+ * AdamW's step and hyperparameters; its own slice need not be whole). */
+bn_status bn_checkpoint_save_from(const char *dir, const bn_model *m, const bn_adamw *opt,
+                                  const bn_moment_source *src, const bn_train_state *state,
+                                  const char *config_ini, const char *experiment,
+                                  const bn_tokenizer *tok, bn_error *err);
+
 /* The tokenizer a checkpoint carries. path as given to bn_checkpoint_open, file what it
  * opened. When the metadata holds "tokenizer_hash", <dir>/tokenizer.json is loaded and its
  * hash must match (a missing file or another hash is BN_ERR_INPUT naming the file); without
@@ -78,10 +96,21 @@ bn_status bn_checkpoint_open(const char *path, bn_config *cfg, bn_st_file *file,
 bn_status bn_checkpoint_load_params(bn_model *m, const bn_st_file *file, bn_error *err);
 
 /* Load optimizer.safetensors and trainer_state.json from a checkpoint directory into opt
- * (already initialized for m's parameter count) and state, with the same checks. state->data
- * gets the "data" object (a new reference) for the data source to restore. */
+ * (already initialized for m's parameter count, or for its slice [opt->lo, opt->lo + opt->n)
+ * of them: only that slice of the moments is read) and state, with the same checks.
+ * state->data gets the "data" object (a new reference) for the data source to restore. */
 bn_status bn_checkpoint_load_training(const char *dir, const bn_model *m, bn_adamw *opt,
                                       bn_train_state *state, bn_error *err);
+
+/* A checkpoint's optimizer.safetensors opened to read slices of its moments (a sharded
+ * resume, README "Training on many machines"): every tensor checked against m; free with
+ * bn_st_free. bn_checkpoint_moments_read copies elements [first, first + n) of exp_avg
+ * (which 0) or exp_avg_sq (which 1), in the slab's layout, into out, with pread (nothing of
+ * the file stays resident). */
+bn_status bn_checkpoint_moments_open(const char *dir, const bn_model *m, bn_st_file *file,
+                                     bn_error *err);
+bn_status bn_checkpoint_moments_read(const bn_st_file *file, const bn_model *m, int which,
+                                     size_t first, size_t n, float *out, bn_error *err);
 
 /* "<run_dir>/checkpoints/step_NNNNNN" of the highest step there, or BN_ERR_INPUT if none. */
 bn_status bn_checkpoint_latest(const char *run_dir, char *out, size_t cap, bn_error *err);

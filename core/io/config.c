@@ -115,6 +115,8 @@ static const key_spec schema[] = {
      "where either is)"},
     {"training", "low_memory", KEY_INT, FIELD(train.low_memory), "0", 0, 1, 0,
      "1 = the backward computes each layer's gate|up product again instead of keeping it"},
+    {"training", "shard_optimizer", KEY_INT, FIELD(train.shard_optimizer), "0", 0, 1, 0,
+     "1 = each rank of an MPI job keeps only its slice of the AdamW moments (ZeRO-1)"},
 
     {"logging", "log_interval", KEY_INT, FIELD(log.log_interval), "10", 1, INT_MAX, 0,
      "steps between metric records"},

@@ -50,6 +50,8 @@ typedef struct {
     int threads;         /* 0 = number of cores */
     bn_precision backward_precision; /* of the BitLinear backward products */
     int low_memory;      /* 1: recompute gate|up in the backward (README, "Memory") */
+    int shard_optimizer; /* 1: ZeRO-1 over the ranks of a job (README, "Training on many
+                            machines"); nothing with one process */
 } bn_train_config;
 
 /* [logging] */

@@ -53,7 +53,8 @@ static void format_shape(char *buf, size_t cap, const int64_t *shape, int ndim)
 /* ================================================================== writing */
 
 /* A tensor the caller asked us to write must be one we can read back. */
-static bn_status check_write_tensor(const char *path, const bn_st_tensor *t, bn_error *err)
+static bn_status check_write_tensor(const char *path, const bn_st_tensor *t, int filled,
+                                    bn_error *err)
 {
     if (!t->name || strcmp(t->name, METADATA_KEY) == 0)
         return bn_fail(err, BN_ERR_INPUT, "%s: cannot write a tensor named %s", path,
@@ -72,7 +73,7 @@ static bn_status check_write_tensor(const char *path, const bn_st_tensor *t, bn_
     if (bytes != t->nbytes)
         return bn_fail(err, BN_ERR_INPUT, "%s: tensor %s has %zu bytes but shape %s needs %zu",
                        path, t->name, t->nbytes, shape, bytes);
-    if (bytes && !t->data)
+    if (bytes && !t->data && !filled)
         return bn_fail(err, BN_ERR_INPUT, "%s: tensor %s has no data", path, t->name);
     return BN_OK;
 }
@@ -174,17 +175,57 @@ static int write_bytes(FILE *f, const void *data, size_t n)
     return n == 0 || fwrite(data, 1, n, f) == n ? 0 : -1;
 }
 
+/* Where the data section comes from: the tensors' buffers, or (fill not NULL) fill's
+ * pieces; status is fill's failure (its message in err). */
+typedef struct {
+    const bn_st_tensor *tensors;
+    int n_tensors;
+    bn_st_fill_fn fill;
+    void *ctx;
+    bn_error *err;
+    bn_status status;
+} data_source;
+
+#define FILL_PIECE ((size_t)4 << 20) /* bytes per fill call: a bounded buffer */
+
+/* The data section from fill, in pieces; -1 on a write error, -2 when fill failed. */
+static int write_filled(FILE *f, data_source *src)
+{
+    size_t total = 0;
+    for (int i = 0; i < src->n_tensors; i++)
+        total += src->tensors[i].nbytes;
+    unsigned char *buf = malloc(total < FILL_PIECE ? (total ? total : 1) : FILL_PIECE);
+    if (!buf) {
+        src->status = bn_fail(src->err, BN_ERR_NOMEM, "out of memory for a write buffer");
+        return -2;
+    }
+    int rc = 0;
+    for (size_t at = 0; rc == 0 && at < total; at += FILL_PIECE) {
+        size_t n = total - at < FILL_PIECE ? total - at : FILL_PIECE;
+        if ((src->status = src->fill(src->ctx, at, buf, n, src->err)) != BN_OK)
+            rc = -2;
+        else if (write_bytes(f, buf, n) < 0)
+            rc = -1;
+    }
+    free(buf);
+    return rc;
+}
+
 /* Length prefix, header and data into an open file, then flush it to disk. */
-static int write_contents(FILE *f, const char *header, size_t header_len,
-                          const bn_st_tensor *tensors, int n_tensors)
+static int write_contents(FILE *f, const char *header, size_t header_len, data_source *src)
 {
     unsigned char prefix[8];
     for (int i = 0; i < 8; i++)
         prefix[i] = (unsigned char)((uint64_t)header_len >> (8 * i));
     if (write_bytes(f, prefix, 8) < 0 || write_bytes(f, header, header_len) < 0)
         return -1;
-    for (int i = 0; i < n_tensors; i++)
-        if (write_bytes(f, tensors[i].data, tensors[i].nbytes) < 0)
+    if (src->fill) {
+        int rc = write_filled(f, src);
+        if (rc < 0)
+            return rc;
+    }
+    for (int i = 0; !src->fill && i < src->n_tensors; i++)
+        if (write_bytes(f, src->tensors[i].data, src->tensors[i].nbytes) < 0)
             return -1;
     if (fflush(f) != 0 || fsync(fileno(f)) != 0)
         return -1;
@@ -193,7 +234,7 @@ static int write_contents(FILE *f, const char *header, size_t header_len,
 
 /* Write to "<path>.tmp" and rename it over path; on failure remove the tmp file. */
 static bn_status write_atomically(const char *path, const char *header, size_t header_len,
-                                  const bn_st_tensor *tensors, int n_tensors, bn_error *err)
+                                  data_source *src, bn_error *err)
 {
     size_t n = strlen(path) + sizeof ".tmp";
     char *tmp = malloc(n);
@@ -207,7 +248,10 @@ static bn_status write_atomically(const char *path, const char *header, size_t h
         failed = "cannot create";
         saved = errno;
     } else {
-        if (write_contents(f, header, header_len, tensors, n_tensors) < 0) {
+        int rc = write_contents(f, header, header_len, src);
+        if (rc == -2)
+            failed = ""; /* fill failed: src->status, its message in err */
+        else if (rc < 0) {
             failed = "cannot write";
             saved = errno;
         }
@@ -224,6 +268,8 @@ static bn_status write_atomically(const char *path, const char *header, size_t h
     if (failed)
         remove(tmp);
     free(tmp);
+    if (failed && !*failed)
+        return src->status;
     if (failed)
         return bn_fail(err, BN_ERR_IO, "%s: %s: %s", path, failed,
                        strerror(saved ? saved : EIO));
@@ -233,10 +279,17 @@ static bn_status write_atomically(const char *path, const char *header, size_t h
 bn_status bn_st_write(const char *path, const bn_st_tensor *tensors, int n_tensors,
                       const bn_st_meta *meta, int n_meta, bn_error *err)
 {
+    return bn_st_write_filled(path, tensors, n_tensors, meta, n_meta, NULL, NULL, err);
+}
+
+bn_status bn_st_write_filled(const char *path, const bn_st_tensor *tensors, int n_tensors,
+                             const bn_st_meta *meta, int n_meta, bn_st_fill_fn fill, void *ctx,
+                             bn_error *err)
+{
     if (!path || !*path)
         return bn_fail(err, BN_ERR_INPUT, "safetensors: empty output path");
     for (int i = 0; i < n_tensors; i++) {
-        bn_status st = check_write_tensor(path, &tensors[i], err);
+        bn_status st = check_write_tensor(path, &tensors[i], fill != NULL, err);
         if (st != BN_OK)
             return st;
     }
@@ -248,8 +301,9 @@ bn_status bn_st_write(const char *path, const bn_st_tensor *tensors, int n_tenso
     size_t header_len = 0;
     bn_status st = build_header(path, tensors, n_tensors, meta, n_meta, &header, &header_len,
                                 err);
+    data_source src = {tensors, n_tensors, fill, ctx, err, BN_OK};
     if (st == BN_OK)
-        st = write_atomically(path, header, header_len, tensors, n_tensors, err);
+        st = write_atomically(path, header, header_len, &src, err);
     free(header);
     return st;
 }
@@ -680,15 +734,24 @@ void bn_st_free(bn_st_file *file)
 
 bn_status bn_st_copy(const bn_st_file *file, const bn_st_tensor *t, void *dst, bn_error *err)
 {
+    return bn_st_copy_range(file, t, 0, t->nbytes, dst, err);
+}
+
+bn_status bn_st_copy_range(const bn_st_file *file, const bn_st_tensor *t, size_t first,
+                           size_t nbytes, void *dst, bn_error *err)
+{
+    if (first > t->nbytes || nbytes > t->nbytes - first)
+        return bn_fail(err, BN_ERR_INPUT, "%s: bytes %zu..%zu outside tensor %s (%zu bytes)",
+                       file->path, first, first + nbytes, t->name, t->nbytes);
     if (!file->mapped) {
-        memcpy(dst, t->data, t->nbytes);
+        memcpy(dst, (const unsigned char *)t->data + first, nbytes);
         return BN_OK;
     }
     /* pread, not memcpy from the mapping: a file cut short since it was mapped would raise
      * SIGBUS there, and here it is an error; nor do the file's pages stay in this process's
      * resident memory once copied (README, "Runs on disk"). */
-    size_t at = (size_t)((const unsigned char *)t->data - file->bytes);
-    int eof, e = read_at(file->fd, dst, t->nbytes, at, &eof);
+    size_t at = (size_t)((const unsigned char *)t->data - file->bytes) + first;
+    int eof, e = read_at(file->fd, dst, nbytes, at, &eof);
     if (e)
         return bn_fail(err, BN_ERR_IO, "%s: cannot read tensor %s: %s", file->path, t->name,
                        strerror(e));
@@ -696,7 +759,7 @@ bn_status bn_st_copy(const bn_st_file *file, const bn_st_tensor *t, void *dst, b
         return bn_fail(err, BN_ERR_INPUT,
                        "%s: truncated while loading (tensor %s ends at byte %zu of the %zu "
                        "the file had when it was opened)",
-                       file->path, t->name, at + t->nbytes, file->size);
+                       file->path, t->name, at + nbytes, file->size);
     return BN_OK;
 }
 

@@ -37,6 +37,17 @@ typedef struct {
 bn_status bn_st_write(const char *path, const bn_st_tensor *tensors, int n_tensors,
                       const bn_st_meta *meta, int n_meta, bn_error *err);
 
+/* The data section's bytes [at, at + n) into buf, for bn_st_write_filled; a failure's
+ * message goes in err. */
+typedef bn_status (*bn_st_fill_fn)(void *ctx, size_t at, void *buf, size_t n, bn_error *err);
+
+/* bn_st_write whose data section (the tensors packed in order; their data pointers are not
+ * read) comes from fill, called in order over pieces of at most 4 MiB: a file of any size
+ * written through a bounded buffer. fill's failure is returned as it is (no file left). */
+bn_status bn_st_write_filled(const char *path, const bn_st_tensor *tensors, int n_tensors,
+                             const bn_st_meta *meta, int n_meta, bn_st_fill_fn fill, void *ctx,
+                             bn_error *err);
+
 /* A loaded file: the whole file mapped read-only (or, where it cannot be mapped, read into
  * memory), its tensors and metadata indexed. */
 typedef struct {
@@ -67,6 +78,10 @@ void bn_st_free(bn_st_file *file);
  * a file truncated after it was loaded is BN_ERR_INPUT "<path>: truncated while loading
  * (...)", never a crash; a read error is BN_ERR_IO. */
 bn_status bn_st_copy(const bn_st_file *file, const bn_st_tensor *t, void *dst, bn_error *err);
+
+/* The same for bytes [first, first + nbytes) of tensor t (which must lie inside it). */
+bn_status bn_st_copy_range(const bn_st_file *file, const bn_st_tensor *t, size_t first,
+                           size_t nbytes, void *dst, bn_error *err);
 
 /* Lookup by name; NULL if absent. */
 const bn_st_tensor *bn_st_find(const bn_st_file *file, const char *name);

@@ -14,12 +14,14 @@ bn_status bn_adamw_init(bn_adamw *opt, size_t n, double beta1, double beta2, dou
                         bn_error *err)
 {
     opt->n = n;
+    opt->lo = 0;
     opt->t = 0;
     opt->beta1 = beta1;
     opt->beta2 = beta2;
     opt->eps = eps;
-    opt->m = bn_huge_calloc(sizeof(float) * n);
-    opt->v = bn_huge_calloc(sizeof(float) * n);
+    size_t bytes = sizeof(float) * (n ? n : 1); /* a sharded rank's slice may be empty */
+    opt->m = bn_huge_calloc(bytes);
+    opt->v = bn_huge_calloc(bytes);
     if (!opt->m || !opt->v) {
         bn_adamw_free(opt);
         return bn_nomem(err, "the AdamW moments", 2 * sizeof(float) * n);
@@ -135,9 +137,18 @@ void bn_adamw_step(bn_adamw *opt, bn_threadpool *pool, float *params, const floa
     opt->t++;
     double bc1 = 1.0 - pow(opt->beta1, (double)opt->t);
     double bc2 = 1.0 - pow(opt->beta2, (double)opt->t);
-    adamw_job j = {.opt = opt, .params = params, .grads = grads,
+    adamw_job j = {.opt = opt, .params = params + opt->lo, .grads = grads + opt->lo,
                    .b1 = (float)opt->beta1, .b2 = (float)opt->beta2,
                    .decay = (float)(1.0 - lr * wd), .step_size = (float)(lr / bc1),
                    .inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2)), .eps = (float)opt->eps};
     bn_parallel_for(pool, N_BLOCKS(opt->n), adamw_blocks, &j);
+}
+
+void bn_adamw_part(size_t n, int parts, int part, size_t *lo, size_t *hi)
+{
+    size_t units = (n + BN_ADAMW_ALIGN - 1) / BN_ADAMW_ALIGN;
+    size_t per = (units + (size_t)parts - 1) / (size_t)parts * BN_ADAMW_ALIGN;
+    size_t a = per * (size_t)part, b = a + per;
+    *lo = a < n ? a : n;
+    *hi = b < n ? b : n;
 }

@@ -10,6 +10,8 @@
 
 typedef struct {
     size_t n;
+    size_t lo;  /* the slice [lo, lo + n) of the parameters this optimizer updates: 0 (all of
+                   them) but for a sharded rank (README, "Training on many machines") */
     float *m;   /* (n) first moment */
     float *v;   /* (n) second moment */
     long t;     /* steps taken (bias correction uses t after increment) */
@@ -29,7 +31,17 @@ double bn_grad_norm(bn_threadpool *pool, const float *grads, size_t n);
 double bn_clip_grads(bn_threadpool *pool, float *grads, size_t n, double norm,
                      double max_norm);
 
-/* One AdamW step: p -= lr*wd*p; m,v update; p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps). */
+/* Part `part` of `parts` of n parameters, for ZeRO-1 (README, "Training on many machines"):
+ * [*lo, *hi), contiguous, in order, every part but the last of the same length, each
+ * starting at a multiple of BN_ADAMW_ALIGN floats (so that the vector loop of AdamW meets
+ * the same elements in the same lanes as over the whole slab). A part may be empty. */
+#define BN_ADAMW_ALIGN 16
+void bn_adamw_part(size_t n, int parts, int part, size_t *lo, size_t *hi);
+
+/* One AdamW step over the optimizer's slice: params[lo, lo + n) with grads[lo, lo + n)
+ * (params and grads are the whole slabs). Elementwise, the same decay for every parameter:
+ * a slice's values are the bits the whole-slab step gives them.
+ * p -= lr*wd*p; m,v update; p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps). */
 void bn_adamw_step(bn_adamw *opt, bn_threadpool *pool, float *params, const float *grads,
                    double lr, double wd);
 

@@ -8,7 +8,9 @@
  * Each micro-batch's gradient is computed into zeroed gradients and added to the sum of
  * the earlier ones, ((g0 + g1) + g2) + ..., so one process with accum 2 forms g0 + g1, the
  * same bits as two ranks' allreduce of g0 and g1. The summed gradient is then multiplied by
- * 1.0f / (size x accum) in every configuration. */
+ * 1.0f / (size x accum) in every configuration. With ZeRO-1 each rank then updates its own
+ * slice of the parameters (AdamW is elementwise: the same bits) and an allgather gives
+ * every rank the whole slab. */
 #include "train/trainer_impl.h"
 
 #include <math.h>
@@ -140,7 +142,10 @@ bn_status bn_tr_step(bn_trainer *t, bn_step_result *r, bn_error *err)
     bn_clip_grads(m->pool, m->grads, m->num_params, r->grad_norm, tc->grad_clip);
     r->lr = bn_schedule_lr(&t->sched, step);
     r->wd = bn_schedule_wd(&t->sched, step);
-    bn_adamw_step(&t->opt, m->pool, m->params, m->grads, r->lr, r->wd);
+    bn_adamw_step(&t->opt, m->pool, m->params, m->grads, r->lr, r->wd); /* this rank's slice */
+    s = bn_tr_gather_params(t, err); /* sharded: every slice to every rank */
+    if (s != BN_OK)
+        return s;
     bn_model_params_changed(m);
     t->state.step++;
     t->state.tokens_seen += bn_tr_step_tokens(t);

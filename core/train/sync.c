@@ -127,9 +127,12 @@ static bn_status share_tensors(bn_trainer *t, bn_error *err)
 {
     size_t bytes = sizeof(float) * t->model.num_params;
     bn_status s = bn_tr_broadcast(&t->dist, t->model.params, bytes, err);
-    if (s == BN_OK)
+    if (s == BN_OK && bn_tr_sharded(t)) /* each rank its slice (README, "Training on many
+                                             machines") */
+        s = bn_tr_share_moments(t, err);
+    else if (s == BN_OK)
         s = bn_tr_broadcast(&t->dist, t->opt.m, bytes, err);
-    if (s == BN_OK)
+    if (s == BN_OK && !bn_tr_sharded(t))
         s = bn_tr_broadcast(&t->dist, t->opt.v, bytes, err);
     bn_model_params_changed(&t->model);
     return s;

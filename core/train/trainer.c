@@ -341,9 +341,13 @@ static bn_status build_local(bn_trainer *t, const bn_kernels *kernels, bn_error 
         s = bn_model_set_low_memory(&t->model, tc->low_memory, err);
     if (s == BN_OK)
         s = bn_model_set_backward_precision(&t->model, tc->backward_precision, err);
+    size_t lo = 0, hi = 0;
     if (s == BN_OK)
-        s = bn_adamw_init(&t->opt, t->model.num_params, tc->beta1, tc->beta2, tc->adam_eps,
-                          err);
+        s = bn_tr_shard_init(t, err);
+    bn_tr_shard_slice(t, &lo, &hi);
+    if (s == BN_OK)
+        s = bn_adamw_init(&t->opt, hi - lo, tc->beta1, tc->beta2, tc->adam_eps, err);
+    t->opt.lo = lo; /* ZeRO-1: this rank's slice (README, "Training on many machines") */
     t->tokens = malloc(sizeof(int) * (size_t)tc->batch_size * tc->seq_len);
     if (s == BN_OK && !t->tokens)
         s = bn_nomem(err, "the batch's tokens",
@@ -371,6 +375,7 @@ static bn_status start_state(bn_trainer *t, bn_status s, int resuming, const cha
         s = bn_tr_share_resume(t, err);
     if (s == BN_OK)
         s = bn_tr_share_run_dir(t, err);
+    t->saved_step = resuming ? t->state.step : -1; /* a resumed run's step is saved */
     return s;
 }
 
@@ -449,6 +454,11 @@ void bn_trainer_free(bn_trainer *t)
     t->tok = NULL;
     free(t->tokens);
     bn_huge_free(t->grad_sum);
+    free(t->bounds);
+    free(t->chunk);
+    free(t->next);
+    t->bounds = t->next = NULL;
+    t->chunk = NULL;
     free(t->config_ini);
     pthread_mutex_destroy(&t->lock);
     pthread_cond_destroy(&t->wake);
@@ -587,7 +597,9 @@ static void prune_checkpoints(bn_trainer *t)
     }
 }
 
-static bn_status save_checkpoint(bn_trainer *t, bn_error *err)
+/* Rank 0's checkpoint of the current step; the moments from src (a sharded run) or its own
+ * optimizer (src NULL). */
+static bn_status write_checkpoint(bn_trainer *t, const bn_moment_source *src, bn_error *err)
 {
     char dir[BN_PATH_MAX];
     bn_status s = bn_rundir_checkpoint_path(&t->run, t->state.step, dir, err);
@@ -597,8 +609,8 @@ static bn_status save_checkpoint(bn_trainer *t, bn_error *err)
     t->state.data = bn_source_save_state(t->source);
     if (!t->state.data)
         return bn_fail(err, BN_ERR_NOMEM, "%s: out of memory for the data position", dir);
-    s = bn_checkpoint_save_tok(dir, &t->model, &t->opt, &t->state, t->config_ini,
-                               t->cfg.experiment.name, t->tok, err);
+    s = bn_checkpoint_save_from(dir, &t->model, &t->opt, src, &t->state, t->config_ini,
+                                t->cfg.experiment.name, t->tok, err);
     if (s != BN_OK)
         return s;
     prune_checkpoints(t);
@@ -606,6 +618,16 @@ static bn_status save_checkpoint(bn_trainer *t, bn_error *err)
     if (t->hooks.on_checkpoint)
         t->hooks.on_checkpoint(t->hooks.ctx, t->state.step, dir);
     return BN_OK;
+}
+
+/* A checkpoint: rank 0's alone, or (sharded) with every rank sending its moments; prior
+ * is rank 0's earlier failure in this step, which skips the writing but not the others'
+ * sends (they must not wait). */
+static bn_status save_checkpoint(bn_trainer *t, bn_status prior, bn_error *err)
+{
+    if (bn_tr_sharded(t))
+        return bn_tr_save_sharded(t, write_checkpoint, prior, err);
+    return prior == BN_OK ? write_checkpoint(t, NULL, err) : prior;
 }
 
 /* ---------------------------------------------------------------- after a step */
@@ -792,8 +814,12 @@ static bn_status after_step(bn_trainer *t, const bn_step_result *r, bn_error *er
     bn_status s = BN_OK;
     if (step % lc->log_interval == 0 || last)
         s = log_step(t, r, err);
+    /* A sharded run's periodic save needs every rank (README, "Training on many machines");
+     * a save asked for (the terminal UI's, one process) is rank 0's alone. */
+    int periodic = lc->checkpoint_interval > 0 && step % lc->checkpoint_interval == 0 && !last;
+    int collective = bn_tr_sharded(t);
     if (t->dist.rank != 0)
-        return s;
+        return collective && periodic ? save_checkpoint(t, s, err) : s;
     int every = bn_config_eval_interval(&t->cfg);
     int samples_due = t->task && t->task->generates_samples && lc->sample_interval > 0 &&
                       step % lc->sample_interval == 0;
@@ -802,9 +828,8 @@ static bn_status after_step(bn_trainer *t, const bn_step_result *r, bn_error *er
         t->interval_started_at = bn_tr_now(); /* tokens/s counts training time only */
         t->interval_tokens = 0;
     }
-    int periodic = lc->checkpoint_interval > 0 && step % lc->checkpoint_interval == 0;
-    if (s == BN_OK && !last && (periodic || take_flag(t, &t->save_requested)))
-        s = save_checkpoint(t, err);
+    if (periodic || (!collective && !last && s == BN_OK && take_flag(t, &t->save_requested)))
+        s = save_checkpoint(t, s, err);
     return s;
 }
 
@@ -829,9 +854,13 @@ static void end_run(bn_trainer *t, bn_run_state state)
     mark_run(t, state);
 }
 
-/* Whether the newest checkpoint is of this step (a stop that came during its save). */
+/* Whether the newest checkpoint is of this step (a stop that came during its save); in a
+ * sharded run, whether every rank took part in a save of this step (rank 0's may have
+ * failed: it then ends the run). */
 static int saved_this_step(bn_trainer *t)
 {
+    if (bn_tr_sharded(t))
+        return t->saved_step == t->state.step;
     char dir[BN_PATH_MAX];
     if (bn_rundir_checkpoint_path(&t->run, t->state.step, dir, NULL) != BN_OK)
         return 0; /* cannot be: the run's paths fit (bn_rundir_open) */
@@ -845,7 +874,8 @@ static int saved_this_step(bn_trainer *t)
  * final state. */
 static bn_status finish(bn_trainer *t, bn_run_state final_state, bn_error *err)
 {
-    bn_status s = t->dist.rank == 0 && !saved_this_step(t) ? save_checkpoint(t, err) : BN_OK;
+    int saves = t->dist.rank == 0 || bn_tr_sharded(t);
+    bn_status s = saves && !saved_this_step(t) ? save_checkpoint(t, BN_OK, err) : BN_OK;
     if (s == BN_OK && t->dist.rank == 0)
         s = evaluate(t, t->cfg.log.eval_problems,
                      t->task && t->task->generates_samples && t->cfg.log.sample_interval > 0,

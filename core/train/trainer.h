@@ -112,6 +112,13 @@ typedef struct {
     float *grad_sum;         /* (num_params) sum of the step's earlier micro-batches'
                                 gradients; NULL unless grad_accum_steps > 1 */
     int stop_agreed;         /* size > 1: a rank asked to stop, all stop after this step */
+    /* ZeRO-1 (shard_optimizer with size > 1, README "Training on many machines"): opt holds
+     * the slice [bounds[rank], bounds[rank + 1]) of the moments; rank 0's buffers for the
+     * moment streams of saves and resumes. NULL otherwise. */
+    size_t *bounds;
+    float *chunk;
+    size_t *next;
+    long saved_step;         /* the step of the last (collective) sharded save, or -1 */
     bn_trainer_hooks hooks;
     bn_sample_outcome sample; /* whether cfg.data.path is the shipped sample (prepared now) */
 

@@ -40,6 +40,25 @@ bn_status bn_tr_share_run_dir(bn_trainer *t, bn_error *err);
  * the next step's first collective so they stop instead of waiting. */
 void bn_tr_share_failure(bn_trainer *t, bn_status s);
 
+/* zero1.c: ZeRO-1 (README, "Training on many machines"). */
+/* Whether this trainer shards its optimizer: shard_optimizer in a job of several ranks. */
+int bn_tr_sharded(const bn_trainer *t);
+/* The slices (t->bounds) and rank 0's stream buffers; nothing unless sharded. */
+bn_status bn_tr_shard_init(bn_trainer *t, bn_error *err);
+/* This rank's slice [lo, hi) of the parameters (all of them unless sharded). */
+void bn_tr_shard_slice(const bn_trainer *t, size_t *lo, size_t *hi);
+/* After the step's AdamW on each slice: every rank's slice of the parameters to all. */
+bn_status bn_tr_gather_params(bn_trainer *t, bn_error *err);
+/* Resuming: rank 0's checkpoint (snap.last_checkpoint) moments, each rank's slice to it;
+ * rank 0's own slice is already loaded. Collective; fails on every rank together. */
+bn_status bn_tr_share_moments(bn_trainer *t, bn_error *err);
+/* Rank 0's checkpoint writer, given where the optimizer's moments come from. */
+typedef bn_status (*bn_tr_writer)(bn_trainer *t, const bn_moment_source *src, bn_error *err);
+/* A sharded save, collective: the other ranks stream their slices to rank 0, which writes
+ * the checkpoint with write (unless prior, its own earlier failure, is returned instead) and
+ * takes every chunk whatever happens, so that no rank waits. Sets saved_step. */
+bn_status bn_tr_save_sharded(bn_trainer *t, bn_tr_writer write, bn_status prior, bn_error *err);
+
 /* The per-step reduction: loss sum, stop requests, a failure's status and rank + 1. */
 enum { BN_SHARED_LOSS, BN_SHARED_STOP, BN_SHARED_FAIL, BN_SHARED_FAIL_RANK, BN_SHARED_N };
 /* The error a rank returns when another rank's failure reached it through the shared
