@@ -342,6 +342,8 @@ static bn_status build_local(bn_trainer *t, const bn_kernels *kernels, bn_error 
     if (s == BN_OK)
         s = bn_model_set_backward_precision(&t->model, tc->backward_precision, err);
     if (s == BN_OK)
+        s = bn_model_set_head_precision(&t->model, tc->head_precision, err);
+    if (s == BN_OK)
         s = bn_adamw_init(&t->opt, t->model.num_params, tc->beta1, tc->beta2, tc->adam_eps,
                           err);
     t->tokens = malloc(sizeof(int) * (size_t)tc->batch_size * tc->seq_len);
