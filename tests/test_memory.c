@@ -210,7 +210,7 @@ static int make_head_bf16(bn_model *m, int threads, int rows, int low_memory)
  * give the whole batch's losses and d(final_n) bit for bit (each logit and each d(final_n)
  * element is one sum in the same order) and the weight gradient within 1e-4; the fused
  * forward and forward + backward agree bit for bit; with low_memory E's panels live in the
- * backward's widest gradient, are packed again at each forward, and give the same bits. */
+ * backward's gradient buffers, are packed again at each forward, and give the same bits. */
 static void test_head_bf16(void)
 {
     bn_model whole, cut, low, plain;
@@ -235,7 +235,7 @@ static void test_head_bf16(void)
     CHECK(whole.head_bf16 == bn_bf16_backward_available() && whole.head_et && whole.head_e,
           "auto with the bf16 backward: the bf16 head, its panels carved");
     CHECK(low.head_et == (bn_bf16 *)low.bw.dwide && whole.head_et != (bn_bf16 *)whole.bw.dwide,
-          "low_memory: E's panels in the backward's widest gradient");
+          "low_memory: E's panels in the backward's gradient buffers");
     for (int step = 0; step < 2; step++) { /* the second after an update: E packed again */
         double l1 = pass(&whole, tok, 1), l2 = pass(&cut, tok, 1), l3 = pass(&low, tok, 1);
         double l4 = pass(&plain, tok, 1);

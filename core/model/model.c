@@ -234,20 +234,23 @@ static void bind_head_bf16(bn_model *m, char *base)
                                                         sizeof(bn_bf16)));
 }
 
-/* The backward's widest gradient, and the bf16 lm_head's buffers: with low_memory in the
- * same bytes (the head runs, and packs E, before the backward writes its gradients; README,
- * "The lm_head in bf16"). */
-static void carve_dwide_head(arena *a, bn_model *m, size_t dwide_floats)
+/* The backward's wide and narrow gradients, and the bf16 lm_head's buffers: with low_memory
+ * in the same bytes (the head runs, and packs E, before the backward writes its gradients;
+ * README, "The lm_head in bf16"). */
+static void carve_grads_head(arena *a, bn_model *m, size_t wide_floats, size_t narrow_floats)
 {
-    size_t dwide = sizeof(float) * dwide_floats;
+    size_t wide = align64(sizeof(float) * wide_floats), narrow = sizeof(float) * narrow_floats;
     size_t head = m->head_bf16 ? head_bf16_bytes(m) : 0;
     m->head_et = m->head_e = m->head_a = NULL;
     if (head && m->low_memory) {
-        m->bw.dwide = carve(a, dwide > head ? dwide : head);
-        bind_head_bf16(m, (char *)m->bw.dwide);
+        char *p = carve(a, wide + narrow > head ? wide + narrow : head);
+        m->bw.dwide = (float *)(void *)p;
+        m->bw.dnarrow = p ? (float *)(void *)(p + wide) : NULL;
+        bind_head_bf16(m, p);
         return;
     }
-    m->bw.dwide = carve(a, dwide);
+    m->bw.dwide = carve(a, wide);
+    m->bw.dnarrow = carve(a, narrow);
     if (head)
         bind_head_bf16(m, carve(a, head));
 }
@@ -273,8 +276,7 @@ static void carve_scratch(arena *a, bn_model *m, size_t N)
     CARVE(a, m->bl_scratch.dg_partial, (size_t)BN_ROW_BLOCKS(N) * narrow_max);
     CARVE(a, m->bw.dres, N * d);
     CARVE(a, m->bw.dnorm, N * d);
-    carve_dwide_head(a, m, N * widest);
-    CARVE(a, m->bw.dnarrow, N * narrow_max);
+    carve_grads_head(a, m, N * widest, N * narrow_max);
     CARVE(a, m->bw.datt, (size_t)bn_threadpool_size(m->pool) * T * T);
 }
 

@@ -149,8 +149,8 @@ bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, b
 
 /* Choose the precision of the tied lm_head's logits and d(final_n) products (fp32 after
  * init; README, "The lm_head in bf16"). bf16 packs E as bf16 panels in both orientations
- * once per parameter change (with low_memory at each forward, into the backward's widest
- * gradient buffer, idle while the head runs) and rounds each chunk's final_n and d(logits);
+ * once per parameter change (with low_memory at each forward, into the backward's gradient
+ * buffers dwide and dnarrow, idle while the head runs) and rounds each chunk's final_n and d(logits);
  * the target's entry of d(logits) stays exact in fp32. auto: bf16 exactly when the backward
  * is (call it after bn_model_set_backward_precision). bf16 where the CPU has neither AMX-BF16
  * nor AVX512_BF16 is BN_ERR_INPUT naming the key. The head's weight gradient follows the
