@@ -712,10 +712,10 @@ static void pack_head_bf16(bn_model *m)
 }
 
 /* logits (rows, V) = final_n rows . E^T: bf16 operands and fp32 sums, or an fp32 sgemm. */
-static void head_logits(bn_model *m, const float *xn, int rows)
+static void head_logits(bn_model *m, const float *xn, int rows, int bf16)
 {
     int d = m->cfg.hidden_size, V = m->cfg.vocab_size;
-    if (!m->head_bf16) {
+    if (!bf16) {
         bn_matmul_nt(m->pool, m->logits, xn, bn_model_embedding(m, m->params), rows, V, d, 0);
         return;
     }
@@ -771,16 +771,18 @@ static void head_backward_chunk(bn_model *m, const int *tokens, int first, int r
 }
 
 /* The tied lm_head (E, not quantized) and the loss, logit_rows positions at a time, with
- * each chunk's backward when asked. Returns the mean loss (0 for T == 1). */
+ * each chunk's backward when asked. The bf16 head runs only with the backward: a plain
+ * forward (the evaluations) keeps the fp32 logits, so a run's val_loss is what `eval` of
+ * its checkpoint computes. Returns the mean loss (0 for T == 1). */
 static double lm_head(bn_model *m, const int *tokens, int with_backward)
 {
     int B = m->last_B, T = m->last_T, N = B * T, d = m->cfg.hidden_size;
-    int V = m->cfg.vocab_size;
-    if (m->head_bf16)
+    int V = m->cfg.vocab_size, bf16 = m->head_bf16 && with_backward;
+    if (bf16)
         pack_head_bf16(m);
     for (int first = 0; first < N; first += m->logit_rows) {
         int rows = N - first < m->logit_rows ? N - first : m->logit_rows;
-        head_logits(m, m->final_n + (size_t)first * d, rows);
+        head_logits(m, m->final_n + (size_t)first * d, rows, bf16);
         if (T > 1)
             bn_cross_entropy_forward_rows(m->pool, m->logits, tokens, T, V, first, rows,
                                           m->row_loss);
