@@ -1,8 +1,9 @@
-/* test_gemm_bf16.c - the bf16 backward products (core/kernels/gemm_bf16.h): rounding, the
- * three packers' layouts, and the product on every path this CPU has (AVX512_BF16, and AMX
- * where present) against a double-precision sum of the same bf16-rounded operands, over
- * awkward shapes, with and without accumulation, on 1 and 2 threads (which must agree bit
- * for bit). Skipped (77) without AVX512_BF16 (then neither path exists). */
+/* test_gemm_bf16.c - the bf16 products (core/kernels/gemm_bf16.h): rounding, the four
+ * packers' layouts (panels also from the transpose, for the lm_head), and the product on
+ * every path this CPU has (AVX512_BF16, and AMX where present) against a double-precision
+ * sum of the same bf16-rounded operands, over awkward shapes, with and without
+ * accumulation, on 1 and 2 threads (which must agree bit for bit). Skipped (77) without
+ * AVX512_BF16 (then neither path exists). */
 #include "kernels/gemm_bf16.h"
 
 #include <math.h>
