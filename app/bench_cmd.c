@@ -181,6 +181,7 @@ typedef struct {
     int threads, batch, seq_len, steps;
     const char *kernel;
     const char *backward; /* where the backward's products ran: "fp32" or "bf16 (<path>)" */
+    const char *head;     /* the lm_head's logits and d(final_n): "fp32" or "bf16" */
     step_times med;
     double tokens_per_sec, flops_per_token, gflops, sgemm_peak, peak_rss_mib;
     kernel_speed kernels[5];
@@ -190,9 +191,9 @@ typedef struct {
 
 static void print_text(const bench_result *r)
 {
-    printf("%s: %.1fM params, %d x %d tokens, %d thread%s, kernel %s, backward %s\n", r->config,
-           (double)r->params / 1e6, r->batch, r->seq_len, r->threads,
-           r->threads == 1 ? "" : "s", r->kernel, r->backward);
+    printf("%s: %.1fM params, %d x %d tokens, %d thread%s, kernel %s, backward %s, head %s\n",
+           r->config, (double)r->params / 1e6, r->batch, r->seq_len, r->threads,
+           r->threads == 1 ? "" : "s", r->kernel, r->backward, r->head);
     printf("  train      %.0f tok/s  step %.1f ms (forward %.1f, backward %.1f, optimizer %.1f)"
            "  median of %d after %d warm-up\n",
            r->tokens_per_sec, r->med.step_ms, r->med.forward_ms, r->med.backward_ms,
@@ -225,7 +226,7 @@ static json_t *bench_record(const bench_result *r)
                             bn_json_number(round_to(r->kernels[i].gops, 2)));
     return json_pack(
         "{s:s, s:I, s:i, s:s, s:s, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, "
-        "s:o, s:o, s:o, s:o}",
+        "s:o, s:o, s:o, s:o, s:s}",
         "config", r->config, "params", (json_int_t)r->params, "threads", r->threads, "backward",
         r->backward, "kernel", r->kernel, "batch", r->batch, "seq_len", r->seq_len, "steps",
         r->steps,
@@ -239,7 +240,7 @@ static json_t *bench_record(const bench_result *r)
         bn_json_number(round_to(r->sgemm_peak, 2)), "peak_share",
         bn_json_number(round_to(r->gflops / r->sgemm_peak, 4)), "kernel_gops", gops,
         "peak_rss_mib", bn_json_number(round_to(r->peak_rss_mib, 1)), "roofs",
-        bench_roofs_json(&r->roofs, r->med.forward_ms, r->med.backward_ms));
+        bench_roofs_json(&r->roofs, r->med.forward_ms, r->med.backward_ms), "head", r->head);
 }
 
 /* One JSON line on stdout; 0, or -1 when out of memory. */
@@ -290,6 +291,8 @@ static bn_status bench_config(const bn_config *cfg, const bn_kernels *k, int ste
     if (s == BN_OK)
         s = bn_model_set_backward_precision(&m, cfg->train.backward_precision, err);
     if (s == BN_OK)
+        s = bn_model_set_head_precision(&m, cfg->train.head_precision, err);
+    if (s == BN_OK)
         s = bn_adamw_init(&opt, m.num_params, 0.9, 0.95, 1e-8, err);
     if (s == BN_OK) {
         bn_rng rng;
@@ -306,6 +309,7 @@ static bn_status bench_config(const bn_config *cfg, const bn_kernels *k, int ste
     if (s == BN_OK) {
         static const char *const backward[] = {"fp32", "bf16 (avx512_bf16)", "bf16 (amx)"};
         r->backward = backward[m.ex.bf16_backward]; /* bn_bf16_path order */
+        r->head = m.head_bf16 ? "bf16" : "fp32";
         r->params = m.num_params;
         r->tokens_per_sec = (double)B * T / (r->med.step_ms / 1e3);
         r->flops_per_token = bn_model_train_flops_per_token(&cfg->model, T);

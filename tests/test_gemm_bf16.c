@@ -1,8 +1,9 @@
-/* test_gemm_bf16.c - the bf16 backward products (core/kernels/gemm_bf16.h): rounding, the
- * three packers' layouts, and the product on every path this CPU has (AVX512_BF16, and AMX
- * where present) against a double-precision sum of the same bf16-rounded operands, over
- * awkward shapes, with and without accumulation, on 1 and 2 threads (which must agree bit
- * for bit). Skipped (77) without AVX512_BF16 (then neither path exists). */
+/* test_gemm_bf16.c - the bf16 products (core/kernels/gemm_bf16.h): rounding, the four
+ * packers' layouts (panels also from the transpose, for the lm_head), and the product on
+ * every path this CPU has (AVX512_BF16, and AMX where present) against a double-precision
+ * sum of the same bf16-rounded operands, over awkward shapes, with and without
+ * accumulation, on 1 and 2 threads (which must agree bit for bit). Skipped (77) without
+ * AVX512_BF16 (then neither path exists). */
 #include "kernels/gemm_bf16.h"
 
 #include <math.h>
@@ -137,6 +138,33 @@ static void test_pack_layouts(bn_threadpool *pool)
     free(rows);
 }
 
+/* Panels from the transpose (bn_bf16_pack_panels_t) are the panels of the transposed
+ * matrix, padding included, for shapes that cut a panel, a 16-pair block and a 16-value
+ * half: each of N source rows holds K values of B's column. */
+static void test_pack_panels_t(bn_threadpool *pool)
+{
+    static const int shapes[][2] = {{7, 45}, {33, 17}, {64, 64}, {100, 33}, {1, 1}, {40, 96}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int K = shapes[s][0], N = shapes[s][1], ld = K + 3;
+        float *src = malloc(sizeof(float) * (size_t)N * ld); /* (N, K) with a wider stride */
+        float *t = malloc(sizeof(float) * (size_t)K * N);    /* its transpose (K, N) */
+        for (int n = 0; n < N; n++)
+            for (int k = 0; k < ld; k++)
+                src[(size_t)n * ld + k] = rand_float();
+        for (int k = 0; k < K; k++)
+            for (int n = 0; n < N; n++)
+                t[(size_t)k * N + n] = src[(size_t)n * ld + k];
+        size_t size = bn_bf16_panels_size(K, N);
+        bn_bf16 *want = malloc(sizeof(bn_bf16) * size), *got = malloc(sizeof(bn_bf16) * size);
+        memset(got, 0xff, sizeof(bn_bf16) * size);
+        bn_bf16_pack_panels(pool, want, t, N, K, N);
+        bn_bf16_pack_panels_t(pool, got, src, ld, K, N);
+        CHECK(memcmp(want, got, sizeof(bn_bf16) * size) == 0,
+              "panels from the transpose, K=%d N=%d: not the panels of B", K, N);
+        free(src), free(t), free(want), free(got);
+    }
+}
+
 /* C = [C +] alpha * A . B against double sums of the bf16-rounded operands. */
 static void check_product(bn_threadpool *pool1, bn_threadpool *pool2, bn_bf16_path path,
                           int M, int N, int K, int accumulate)
@@ -222,6 +250,7 @@ int main(void)
     test_rounding();
     test_vector_rounding(pool2);
     test_pack_layouts(pool2);
+    test_pack_panels_t(pool2);
     check_path(pool1, pool2, BN_BF16_AVX512); /* every CPU with a path has this one */
     if (best == BN_BF16_AMX)
         check_path(pool1, pool2, BN_BF16_AMX);

@@ -190,6 +190,94 @@ static void test_low_memory_bf16(void)
     bn_model_free(&low);
 }
 
+/* A model of make()'s with the bf16 backward and the bf16 lm_head (low_memory as asked). */
+static int make_head_bf16(bn_model *m, int threads, int rows, int low_memory)
+{
+    bn_error err = {0};
+    if (make(m, "ref", threads, rows) != 0)
+        return -1;
+    if (bn_model_set_low_memory(m, low_memory, &err) != BN_OK ||
+        bn_model_set_backward_precision(m, BN_PRECISION_BF16, &err) != BN_OK ||
+        bn_model_set_head_precision(m, BN_PRECISION_AUTO, &err) != BN_OK) {
+        CHECK(0, "%s", err.msg);
+        bn_model_free(m);
+        return -1;
+    }
+    return 0;
+}
+
+/* The bf16 lm_head (README, "The lm_head in bf16"): auto follows the backward; its chunks
+ * give the whole batch's losses and d(final_n) bit for bit (each logit and each d(final_n)
+ * element is one sum in the same order) and the weight gradient within 1e-4; the fused
+ * forward and forward + backward give the same gradients (the plain forward's loss is the
+ * fp32 head's, as evaluations want); with low_memory E's panels live in the
+ * backward's gradient buffers, are packed again at each forward, and give the same bits. */
+static void test_head_bf16(void)
+{
+    bn_model whole, cut, low, plain;
+    bn_error err = {0};
+    int tok[B * T];
+    tokens_of(tok);
+    if (make(&plain, "ref", 1, 0) != 0)
+        return;
+    CHECK(bn_model_set_head_precision(&plain, BN_PRECISION_AUTO, &err) == BN_OK &&
+              plain.head_bf16 == BN_BF16_NONE && plain.head_et == NULL,
+          "auto with the fp32 backward: the fp32 head");
+    if (!bn_bf16_backward_available()) {
+        CHECK(bn_model_set_head_precision(&plain, BN_PRECISION_BF16, &err) == BN_ERR_INPUT,
+              "bf16 head refused without AVX512_BF16");
+        printf("test_memory: no bf16 on this CPU, the bf16 head's cases skipped\n");
+        bn_model_free(&plain);
+        return;
+    }
+    if (make_head_bf16(&whole, 1, 0, 0) != 0 || make_head_bf16(&cut, 2, 5, 0) != 0 ||
+        make_head_bf16(&low, 2, 0, 1) != 0)
+        return;
+    CHECK(whole.head_bf16 == bn_bf16_backward_available() && whole.head_et && whole.head_e,
+          "auto with the bf16 backward: the bf16 head, its panels carved");
+    CHECK(low.head_et == (bn_bf16 *)low.bw.dwide && whole.head_et != (bn_bf16 *)whole.bw.dwide,
+          "low_memory: E's panels in the backward's gradient buffers");
+    for (int step = 0; step < 2; step++) { /* the second after an update: E packed again */
+        double l1 = pass(&whole, tok, 1), l2 = pass(&cut, tok, 1), l3 = pass(&low, tok, 1);
+        double l4 = pass(&plain, tok, 1);
+        CHECK(l1 == l2 && memcmp(whole.row_loss, cut.row_loss, sizeof(double) * B * T) == 0,
+              "step %d: chunks of 5 give the whole batch's losses bit for bit", step);
+        double r = max_rel(cut.grads, whole.grads, whole.num_params);
+        CHECK(r < 1e-4, "step %d: gradients in chunks of 5 within %.3g of the whole's", step, r);
+        CHECK(l3 == l1 && memcmp(low.grads, whole.grads, sizeof(float) * whole.num_params) == 0,
+              "step %d: low_memory gives the same loss and gradients, bit for bit", step);
+        CHECK(fabs(l4 - l1) < 1e-2 * l4 && l4 != l1,
+              "step %d: the bf16 head's loss %.9f near the fp32 head's %.9f", step, l1, l4);
+        bn_model *all[4] = {&whole, &cut, &low, &plain};
+        for (int i = 0; i < 4; i++) {
+            for (size_t j = 0; j < all[i]->num_params; j++)
+                all[i]->params[j] -= 0.01f * whole.grads[j];
+            bn_model_params_changed(all[i]);
+        }
+    }
+    /* The plain forward keeps the fp32 logits (its loss is the fp32 head's); the backward
+     * then runs the bf16 head: the fused forward's gradients, bit for bit. With low_memory
+     * the backward's head packs E again over what the last backward left there. */
+    float *fused = malloc(sizeof(float) * cut.num_params);
+    bn_model *both[2] = {&cut, &low};
+    for (int i = 0; fused && i < 2; i++) {
+        double l2 = pass(both[i], tok, 1);
+        memcpy(fused, both[i]->grads, sizeof(float) * cut.num_params);
+        double l3 = pass(both[i], tok, 0);
+        CHECK(memcmp(fused, both[i]->grads, sizeof(float) * cut.num_params) == 0,
+              "%s: the fused training forward and forward + backward give the same gradients",
+              i ? "low_memory" : "chunks of 5");
+        CHECK(l3 != l2 && fabs(l3 - l2) < 1e-2 * l3 && l3 == bn_model_forward(&plain, tok, B, T),
+              "%s: the plain forward's loss %.9f is the fp32 head's (bf16: %.9f)",
+              i ? "low_memory" : "chunks of 5", l3, l2);
+    }
+    free(fused);
+    bn_model_free(&whole);
+    bn_model_free(&cut);
+    bn_model_free(&low);
+    bn_model_free(&plain);
+}
+
 static void test_sharing(void)
 {
     bn_model m;
@@ -215,5 +303,6 @@ int main(void)
     test_sharing();
     test_low_memory();
     test_low_memory_bf16();
+    test_head_bf16();
     return check_exit("test_memory");
 }

@@ -1,8 +1,8 @@
 /* test_peak.c - the unit peaks and the step's work by unit (README, "Performance"): every unit
  * this CPU offers measures a positive, finite peak and the absent ones 0; a tiny model's
- * products, counted by hand, land on the units its kernel and backward precision use; the
- * ideal time is the work over the peaks. No timing is judged: the peaks' sizes are not
- * checked, only their presence. */
+ * products, counted by hand, land on the units its kernel, backward and head precisions
+ * use; the ideal time is the work over the peaks. No timing is judged: the peaks' sizes
+ * are not checked, only their presence. */
 #include <math.h>
 #include <string.h>
 
@@ -80,6 +80,17 @@ static void check_work(const char *kernel, bn_unit forward_unit)
     CHECK(bw2.ops[BN_UNIT_BF16_DOT] == 2 * linear && bw2.ops[BN_UNIT_FP32_FMA] == 2 * attention &&
               fw2.ops[BN_UNIT_BF16_DOT] == head,
           "%s: the bf16 backward's products on the bf16 dot unit", kernel);
+    m.head_bf16 = BN_BF16_AVX512; /* the head's logits and d(final_n) follow head_bf16 */
+    bn_model_step_work(&m, 2, 5, &fw2, &bw2);
+    CHECK(fw2.ops[BN_UNIT_BF16_DOT] == 3 * head &&
+              fw2.ops[BN_UNIT_FP32_FMA] == fw.ops[BN_UNIT_FP32_FMA] - 3 * head,
+          "%s: the bf16 head's products on the bf16 dot unit", kernel);
+    m.ex.bf16_backward = BN_BF16_NONE;
+    bn_model_step_work(&m, 2, 5, &fw2, &bw2);
+    CHECK(fw2.ops[BN_UNIT_BF16_DOT] == 2 * head &&
+              fw2.ops[BN_UNIT_FP32_FMA] == fw.ops[BN_UNIT_FP32_FMA] - 2 * head,
+          "%s: the bf16 head with the fp32 backward: its weight gradient in fp32", kernel);
+    m.head_bf16 = BN_BF16_NONE;
     m.ex.bf16_backward = BN_BF16_AMX;
     bn_model_step_work(&m, 2, 5, &fw2, &bw2);
     CHECK(bw2.ops[BN_UNIT_AMX_BF16] == 2 * linear, "%s: on AMX bf16", kernel);

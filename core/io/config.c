@@ -113,6 +113,9 @@ static const key_spec schema[] = {
     {"training", "backward_precision", KEY_PRECISION, FIELD(train.backward_precision), "auto",
      0, 0, 0, "BitLinear backward products: fp32, bf16 (AMX or AVX512_BF16) or auto (bf16 "
      "where either is)"},
+    {"training", "head_precision", KEY_PRECISION, FIELD(train.head_precision), "auto", 0, 0,
+     0, "the lm_head's logits and d(final_n) products: fp32, bf16 or auto (bf16 exactly when "
+     "the backward is)"},
     {"training", "low_memory", KEY_INT, FIELD(train.low_memory), "0", 0, 1, 0,
      "1 = the backward computes each layer's gate|up product again instead of keeping it"},
     {"training", "shard_optimizer", KEY_INT, FIELD(train.shard_optimizer), "0", 0, 1, 0,

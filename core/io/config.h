@@ -49,6 +49,7 @@ typedef struct {
     uint64_t seed;
     int threads;         /* 0 = number of cores */
     bn_precision backward_precision; /* of the BitLinear backward products */
+    bn_precision head_precision;     /* of the lm_head's logits and d(final_n) products */
     int low_memory;      /* 1: recompute gate|up in the backward (README, "Memory") */
     int shard_optimizer; /* 1: ZeRO-1 over the ranks of a job (README, "Training on many
                             machines"); nothing with one process */

@@ -253,6 +253,52 @@ void bn_bf16_pack_transposed(bn_threadpool *pool, bn_bf16 *dst, const float *src
     bn_parallel_for(pool, (M + 15) / 16, pack_transposed_blocks, &j);
 }
 
+/* B panels from the transpose (gemm_bf16.h, bn_bf16_pack_panels_t): source row n holds
+ * column n of B, so a pair (B[2p][n], B[2p+1][n]) is two neighbours of that row. */
+typedef struct {
+    bn_bf16 *dst;
+    const float *src;
+    int ld, K, N, pairs;
+} panels_t_job;
+
+/* Values k0 .. k0+31 of source row n (zeros past K, and for n past N) as 16 pair words. */
+BN_INLINE BN_TBF16 __m512i row_pair_words(const panels_t_job *j, int n, int k0)
+{
+    int left = j->K - k0;
+    if (n >= j->N || left <= 0)
+        return _mm512_setzero_si512();
+    const float *s = j->src + (size_t)n * j->ld + k0;
+    __m256i a = load_bf16x16(s, left, 1.0f);
+    __m256i b = left > 16 ? load_bf16x16(s + 16, left - 16, 1.0f) : _mm256_setzero_si256();
+    return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+}
+
+/* Panels [begin, end): 16 columns and 16 pairs at a time, a register transpose of the
+ * 16 rows' pair words gives each pair's 16 columns as one 64-byte piece of the panel. */
+static BN_TBF16 void pack_panels_t_range(void *ctx, int begin, int end, int thread)
+{
+    const panels_t_job *j = ctx;
+    (void)thread;
+    for (int pj = begin; pj < end; pj++)
+        for (int p0 = 0; p0 < j->pairs; p0 += 16)
+            for (int h = 0; h < NR; h += 16) {
+                __m512i r[16];
+                for (int i = 0; i < 16; i++)
+                    r[i] = row_pair_words(j, pj * NR + h + i, 2 * p0);
+                transpose16x16(r);
+                bn_bf16 *out = j->dst + ((size_t)pj * j->pairs + p0) * (2 * NR) + 2 * h;
+                for (int p = 0; p < 16; p++)
+                    _mm512_storeu_si512((void *)(out + (size_t)p * 2 * NR), r[p]);
+            }
+}
+
+void bn_bf16_pack_panels_t(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld, int K,
+                           int N)
+{
+    panels_t_job j = {dst, src, ld, K, N, bn_bf16_pair_ld(K) / 2};
+    bn_parallel_for(pool, (N + NR - 1) / NR, pack_panels_t_range, &j);
+}
+
 /* ---- the product (AMX) ------------------------------------------------------------ */
 
 /* The tile configuration (64 bytes, palette 1): tiles 0-3 hold a 2 x 2 block of 16 x 16 fp32
@@ -359,6 +405,8 @@ void bn_bf16_pack_panels(bn_threadpool *pool, bn_bf16 *dst, const float *src, in
                          int N) { (void)pool; (void)dst; (void)src; (void)ld; (void)K; (void)N; }
 void bn_bf16_pack_panels_i8(bn_threadpool *pool, bn_bf16 *dst, const int8_t *src, int ld, int K,
                             int N) { (void)pool; (void)dst; (void)src; (void)ld; (void)K; (void)N; }
+void bn_bf16_pack_panels_t(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld, int K,
+                           int N) { (void)pool; (void)dst; (void)src; (void)ld; (void)K; (void)N; }
 void bn_bf16_pack_rows(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld, int M,
                        int K) { (void)pool; (void)dst; (void)src; (void)ld; (void)M; (void)K; }
 void bn_bf16_pack_transposed(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld,

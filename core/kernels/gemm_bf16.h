@@ -86,6 +86,12 @@ static inline int bn_bf16_rows(int M)
 void bn_bf16_pack_panels(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld, int K,
                          int N);
 
+/* The same from the transpose: N rows of K floats (row n at src + n * ld) hold B's columns,
+ * B[k][n] = src[n * ld + k] (the lm_head's E^T from the embedding E). Panels are split over
+ * the pool. */
+void bn_bf16_pack_panels_t(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld, int K,
+                           int N);
+
 /* The same from K rows of N int8 values (exact in bf16). */
 void bn_bf16_pack_panels_i8(bn_threadpool *pool, bn_bf16 *dst, const int8_t *src, int ld, int K,
                             int N);

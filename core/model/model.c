@@ -211,6 +211,54 @@ static size_t widest_weight(const bn_model *m)
     return max3(m->qkv_dim * d, 2 * F * d, d * F);
 }
 
+static size_t align64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
+
+/* Bytes of the bf16 lm_head's buffers: E's panels in both orientations and the A rows of a
+ * chunk (final_n, or d(logits)). */
+static size_t head_bf16_bytes(const bn_model *m)
+{
+    int d = m->cfg.hidden_size, V = m->cfg.vocab_size;
+    size_t ld = (size_t)(bn_bf16_row_ld(d) > bn_bf16_row_ld(V) ? bn_bf16_row_ld(d)
+                                                                : bn_bf16_row_ld(V));
+    return align64(bn_bf16_panels_size(d, V) * sizeof(bn_bf16)) +
+           align64(bn_bf16_panels_size(V, d) * sizeof(bn_bf16)) +
+           align64((size_t)bn_bf16_rows(m->logit_rows) * ld * sizeof(bn_bf16));
+}
+
+/* Point the bf16 lm_head's buffers into `base` (head_bf16_bytes of it; NULL: measuring). */
+static void bind_head_bf16(bn_model *m, char *base)
+{
+    if (!base)
+        return;
+    int d = m->cfg.hidden_size, V = m->cfg.vocab_size;
+    size_t et = align64(bn_bf16_panels_size(d, V) * sizeof(bn_bf16));
+    m->head_et = (bn_bf16 *)(void *)base;
+    m->head_e = (bn_bf16 *)(void *)(base + et);
+    m->head_a = (bn_bf16 *)(void *)(base + et + align64(bn_bf16_panels_size(V, d) *
+                                                        sizeof(bn_bf16)));
+}
+
+/* The backward's wide and narrow gradients, and the bf16 lm_head's buffers: with low_memory
+ * in the same bytes (the head runs, and packs E, before the backward writes its gradients;
+ * README, "The lm_head in bf16"). */
+static void carve_grads_head(arena *a, bn_model *m, size_t wide_floats, size_t narrow_floats)
+{
+    size_t wide = align64(sizeof(float) * wide_floats), narrow = sizeof(float) * narrow_floats;
+    size_t head = m->head_bf16 ? head_bf16_bytes(m) : 0;
+    m->head_et = m->head_e = m->head_a = NULL;
+    if (head && m->low_memory) {
+        char *p = carve(a, wide + narrow > head ? wide + narrow : head);
+        m->bw.dwide = (float *)(void *)p;
+        m->bw.dnarrow = p ? (float *)(void *)(p + wide) : NULL;
+        bind_head_bf16(m, p);
+        return;
+    }
+    m->bw.dwide = carve(a, wide);
+    m->bw.dnarrow = carve(a, narrow);
+    if (head)
+        bind_head_bf16(m, carve(a, head));
+}
+
 /* The BitLinear scratch (xn: the float Xq of the sgemm forward path, and the backward's,
  * so inference needs it only without an integer kernel; dy only the fp32 backward,
  * dg_partial only the backward), then the backward's own buffers. */
@@ -232,8 +280,7 @@ static void carve_scratch(arena *a, bn_model *m, size_t N)
     CARVE(a, m->bl_scratch.dg_partial, (size_t)BN_ROW_BLOCKS(N) * narrow_max);
     CARVE(a, m->bw.dres, N * d);
     CARVE(a, m->bw.dnorm, N * d);
-    CARVE(a, m->bw.dwide, N * widest);
-    CARVE(a, m->bw.dnarrow, N * narrow_max);
+    carve_grads_head(a, m, N * widest, N * narrow_max);
 }
 
 /* Lay out every activation and scratch buffer for N = max_batch * max_seq tokens. Training
@@ -380,6 +427,7 @@ static bn_status alloc_activations(bn_model *m, bn_error *err)
         return bn_nomem(err, "the model's activations", measure.used);
     arena real = {m->act_slab, 0};
     layout_activations(m, &real);
+    m->head_packed = 0;
     bn_rope_tables(m->rope_cos, m->rope_sin, m->max_seq, m->head_dim, m->cfg.rope_theta);
     return BN_OK;
 }
@@ -520,6 +568,24 @@ bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, b
     return s;
 }
 
+bn_status bn_model_set_head_precision(bn_model *m, bn_precision precision, bn_error *err)
+{
+    if (m->mode == BN_MODEL_INFERENCE)
+        return BN_OK; /* the decoder and inference keep the fp32 head */
+    bn_bf16_path have = BN_BF16_NONE;
+    if (precision == BN_PRECISION_BF16 ||
+        (precision == BN_PRECISION_AUTO && m->ex.bf16_backward))
+        have = bn_bf16_backward_available();
+    if (precision == BN_PRECISION_BF16 && !have)
+        return bn_fail(err, BN_ERR_INPUT, "[training] head_precision = bf16: needs AMX-BF16 "
+                                          "or AVX512_BF16, which this CPU (or kernel) does not "
+                                          "offer (allowed here: fp32, auto)");
+    if (have == m->head_bf16)
+        return BN_OK;
+    m->head_bf16 = have;
+    return alloc_activations(m, err); /* the head's buffers come or go */
+}
+
 void bn_model_free(bn_model *m)
 {
     bn_huge_free(m->bf16_slab);
@@ -561,7 +627,11 @@ void bn_model_init_weights(bn_model *m, bn_rng *rng)
     bn_model_params_changed(m);
 }
 
-void bn_model_params_changed(bn_model *m) { m->weights_quantized = 0; }
+void bn_model_params_changed(bn_model *m)
+{
+    m->weights_quantized = 0;
+    m->head_packed = 0;
+}
 
 static void quantize_all_weights(bn_model *m)
 {
@@ -622,9 +692,7 @@ void bn_model_ternary_shares(const bn_model *m, double shares[3])
 /* ---------------------------------------------------------------- lm_head */
 
 /* The tied lm_head's weight gradient for positions first.., in bf16 (like the BitLinears'
- * with bf16_backward): head_grad (+)= d(logits)^T . final_n, sums in fp32. The
- * input gradient d(final_n) = d(logits) . E stays an fp32 sgemm: it feeds every layer's
- * backward, and rounding it too doubled the gradient error against PyTorch (test_reference). */
+ * with bf16_backward): head_grad (+)= d(logits)^T . final_n, sums in fp32. */
 static void head_weight_grad_bf16(bn_model *m, const float *xn, int rows, int accumulate)
 {
     int d = m->cfg.hidden_size, V = m->cfg.vocab_size;
@@ -635,33 +703,91 @@ static void head_weight_grad_bf16(bn_model *m, const float *xn, int rows, int ac
                  bn_bf16_row_ld(rows), sc->b_bf, V, d, rows, 1.0f, accumulate);
 }
 
-/* The lm_head's backward for the chunk of positions first.. whose logits m->logits holds:
- * they become d(logits); d(final_n) for those positions goes into bw.dnorm, and the head's
- * weight gradient into head_grad (written by the first chunk, added to by the others). */
-static void head_backward_chunk(bn_model *m, const int *tokens, int first, int rows)
+/* The bf16 head's operands from E: panels of E^T for the logits, of E for d(final_n); once
+ * per parameter change, with low_memory at each forward (their bytes are the backward's). */
+static void pack_head_bf16(bn_model *m)
 {
     int d = m->cfg.hidden_size, V = m->cfg.vocab_size;
     const float *emb = bn_model_embedding(m, m->params);
+    if (m->head_packed && !m->low_memory)
+        return;
+    bn_bf16_pack_panels_t(m->pool, m->head_et, emb, d, d, V);
+    bn_bf16_pack_panels(m->pool, m->head_e, emb, d, V, d);
+    m->head_packed = 1;
+}
+
+/* logits (rows, V) = final_n rows . E^T: bf16 operands and fp32 sums, or an fp32 sgemm. */
+static void head_logits(bn_model *m, const float *xn, int rows, int bf16)
+{
+    int d = m->cfg.hidden_size, V = m->cfg.vocab_size;
+    if (!bf16) {
+        bn_matmul_nt(m->pool, m->logits, xn, bn_model_embedding(m, m->params), rows, V, d, 0);
+        return;
+    }
+    bn_bf16_pack_rows(m->pool, m->head_a, xn, d, rows, d);
+    bn_bf16_gemm(m->pool, m->head_bf16, m->logits, V, m->head_a, bn_bf16_row_ld(d), m->head_et,
+                 rows, V, d, 1.0f, 0);
+}
+
+/* d(final_n) (rows, d) = d(logits) . E in bf16. Each row's target entry (p - 1) / count, its
+ * largest, goes in exactly: its row of E times it in fp32 starts the sum, and the entry is
+ * zeroed before the rest of the row is rounded to bf16 (README, "The lm_head in bf16"). */
+static void head_input_grad_bf16(bn_model *m, const int *tokens, float *dx, int first, int rows)
+{
+    int d = m->cfg.hidden_size, V = m->cfg.vocab_size, T = m->last_T;
+    const float *emb = bn_model_embedding(m, m->params);
+    for (int i = 0; i < rows; i++) {
+        int n = first + i;
+        float *out = dx + (size_t)i * d, *dl = m->logits + (size_t)i * V;
+        if ((n + 1) % T == 0) { /* no target: d(logits) is zero */
+            memset(out, 0, sizeof(float) * (size_t)d);
+            continue;
+        }
+        int t = tokens[n + 1];
+        const float g = dl[t], *e = emb + (size_t)t * d;
+        for (int k = 0; k < d; k++)
+            out[k] = g * e[k];
+        dl[t] = 0.0f;
+    }
+    bn_bf16_pack_rows(m->pool, m->head_a, m->logits, V, rows, V);
+    bn_bf16_gemm(m->pool, m->head_bf16, dx, d, m->head_a, bn_bf16_row_ld(V), m->head_e, rows, d,
+                 V, 1.0f, 1);
+}
+
+/* The lm_head's backward for the chunk of positions first.. whose logits m->logits holds:
+ * they become d(logits); d(final_n) for those positions goes into bw.dnorm, and the head's
+ * weight gradient into head_grad (written by the first chunk, added to by the others). The
+ * bf16 d(final_n) comes last: it zeroes the targets' entries of d(logits). */
+static void head_backward_chunk(bn_model *m, const int *tokens, int first, int rows)
+{
+    int d = m->cfg.hidden_size, V = m->cfg.vocab_size;
     const float *xn = m->final_n + (size_t)first * d;
+    float *dx = m->bw.dnorm + (size_t)first * d;
     bn_cross_entropy_backward_rows(m->pool, m->logits, tokens, m->last_B, m->last_T, V, first,
                                    rows);
     if (m->ex.bf16_backward)
         head_weight_grad_bf16(m, xn, rows, first > 0);
     else
         bn_matmul_tn(m->pool, m->head_grad, m->logits, xn, V, d, rows, first > 0);
-    bn_matmul_nn(m->pool, m->bw.dnorm + (size_t)first * d, m->logits, emb, rows, d, V, 0);
+    if (m->head_bf16)
+        head_input_grad_bf16(m, tokens, dx, first, rows);
+    else
+        bn_matmul_nn(m->pool, dx, m->logits, bn_model_embedding(m, m->params), rows, d, V, 0);
 }
 
 /* The tied lm_head (E, not quantized) and the loss, logit_rows positions at a time, with
- * each chunk's backward when asked. Returns the mean loss (0 for T == 1). */
+ * each chunk's backward when asked. The bf16 head runs only with the backward: a plain
+ * forward (the evaluations) keeps the fp32 logits, so a run's val_loss is what `eval` of
+ * its checkpoint computes. Returns the mean loss (0 for T == 1). */
 static double lm_head(bn_model *m, const int *tokens, int with_backward)
 {
     int B = m->last_B, T = m->last_T, N = B * T, d = m->cfg.hidden_size;
-    int V = m->cfg.vocab_size;
-    const float *emb = bn_model_embedding(m, m->params);
+    int V = m->cfg.vocab_size, bf16 = m->head_bf16 && with_backward;
+    if (bf16)
+        pack_head_bf16(m);
     for (int first = 0; first < N; first += m->logit_rows) {
         int rows = N - first < m->logit_rows ? N - first : m->logit_rows;
-        bn_matmul_nt(m->pool, m->logits, m->final_n + (size_t)first * d, emb, rows, V, d, 0);
+        head_logits(m, m->final_n + (size_t)first * d, rows, bf16);
         if (T > 1)
             bn_cross_entropy_forward_rows(m->pool, m->logits, tokens, T, V, first, rows,
                                           m->row_loss);

@@ -115,6 +115,11 @@ typedef struct {
     bn_backward_scratch bw; /* all NULL for inference */
     int last_B, last_T;     /* shape of the last forward */
 
+    bn_bf16_path head_bf16; /* the lm_head's logits and d(final_n) in bf16 (NONE: fp32) */
+    bn_bf16 *head_et;       /* E as B panels of E^T (d x V): the logits' product */
+    bn_bf16 *head_e;        /* E as B panels (V x d): d(final_n)'s product */
+    bn_bf16 *head_a;        /* a chunk's final_n or d(logits) as bf16 pair rows */
+    int head_packed;        /* head_et and head_e hold the current E */
     void *bf16_slab;        /* bf16 backward: Wq panels of every linear, A/B scratch */
     size_t bf16_bytes;      /* its size */
     int8_t *amx_slab;       /* amx kernel: every linear's quad panels, back to back */
@@ -141,6 +146,19 @@ void bn_model_free(bn_model *m);
  * AMX: asking for it elsewhere is BN_ERR_INPUT naming the key; auto falls back to fp32.
  * Allocates the bf16 buffers once. */
 bn_status bn_model_set_backward_precision(bn_model *m, bn_precision precision, bn_error *err);
+
+/* Choose the precision of the tied lm_head's logits and d(final_n) products (fp32 after
+ * init; README, "The lm_head in bf16"). bf16 packs E as bf16 panels in both orientations
+ * once per parameter change (with low_memory at each forward, into the backward's gradient
+ * buffers dwide and dnarrow, idle while the head runs) and rounds each chunk's final_n and
+ * d(logits); the target's entry of d(logits) stays exact in fp32. Only the training forward
+ * (bn_model_forward_train) and the backward run it: a plain bn_model_forward (evaluations)
+ * keeps the fp32 logits, as an inference model does. auto: bf16 exactly when the backward
+ * is (call it after bn_model_set_backward_precision). bf16 where the CPU has neither
+ * AMX-BF16 nor AVX512_BF16 is BN_ERR_INPUT naming the key. The head's weight gradient
+ * follows the backward's precision. Lays the activations out again, so call it before the
+ * first forward. */
+bn_status bn_model_set_head_precision(bn_model *m, bn_precision precision, bn_error *err);
 
 /* low_memory 1: each layer keeps only its input and the down projection's int8 input; the
  * backward computes the rest of the layer's forward again from them (the q|k|v, out and
@@ -171,7 +189,9 @@ double bn_model_forward(bn_model *m, const int *tokens, int B, int T);
 
 /* The training forward: bn_model_forward, and with each chunk of logits, while it is
  * there, the lm_head's backward (d(logits), d(final_n), the head's share of d(embedding)),
- * so the next bn_model_backward need not compute the logits again. Same results. */
+ * so the next bn_model_backward need not compute the logits again. Same results, but for
+ * the bf16 head (bn_model_set_head_precision), whose logits only this forward and the
+ * backward use: the loss is then the bf16 logits'. */
 double bn_model_forward_train(bn_model *m, const int *tokens, int B, int T);
 
 /* Zero the gradients (nothing to do for inference). */

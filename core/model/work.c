@@ -13,9 +13,10 @@ static bn_unit forward_unit(const bn_exec *ex)
     return BN_UNIT_FP32_FMA; /* sgemm, or integer paths without a dot-product unit */
 }
 
-static bn_unit backward_unit(const bn_exec *ex)
+/* The unit a bf16 product runs on for this path (fp32 FMA for none). */
+static bn_unit bf16_unit(bn_bf16_path path)
 {
-    switch (ex->bf16_backward) {
+    switch (path) {
     case BN_BF16_AMX:
         return BN_UNIT_AMX_BF16;
     case BN_BF16_AVX512:
@@ -35,12 +36,13 @@ void bn_model_step_work(const bn_model *m, int B, int T, bn_unit_work *forward,
     /* causal: the query at position t meets t + 1 keys, in q.k^T and in att.v */
     double attention = 2.0 * 2.0 * B * L * c->num_heads * m->head_dim * (T * (T + 1.0) / 2.0);
     double head = 2.0 * N * V * d;
-    bn_unit bw = backward_unit(&m->ex);
+    bn_unit bw = bf16_unit(m->ex.bf16_backward);
     memset(forward, 0, sizeof *forward);
     memset(backward, 0, sizeof *backward);
     forward->ops[forward_unit(&m->ex)] += linear;
-    forward->ops[BN_UNIT_FP32_FMA] += attention + 2.0 * head; /* logits and d(final_n) */
-    forward->ops[bw] += head;                                /* the head's weight gradient */
+    forward->ops[BN_UNIT_FP32_FMA] += attention;
+    forward->ops[bf16_unit(m->head_bf16)] += 2.0 * head; /* logits and d(final_n) */
+    forward->ops[bw] += head;                           /* the head's weight gradient */
     backward->ops[bw] += 2.0 * linear;
     backward->ops[BN_UNIT_FP32_FMA] += 2.0 * attention;
 }

@@ -3,10 +3,10 @@
  *
  * Counts the matrix products only (a multiply-add is 2 operations), as the model runs them:
  * the BitLinear forward on the int8 unit of its kernel, the backward products in bf16 or fp32
- * (backward_precision), the attention's causal blocks and the lm_head in fp32 except the
- * head's weight gradient with the bf16 backward. Elementwise passes are not counted: the
- * share of a phase below 100% is what they, the packing and the products' own
- * inefficiency cost together. */
+ * (backward_precision), the attention's causal blocks in fp32, the lm_head's logits and
+ * d(final_n) in bf16 or fp32 (head_precision) and its weight gradient with the backward's
+ * products. Elementwise passes are not counted: the share of a phase below 100% is what
+ * they, the packing and the products' own inefficiency cost together. */
 #ifndef BN_WORK_H
 #define BN_WORK_H
 

@@ -341,6 +341,8 @@ static bn_status build_local(bn_trainer *t, const bn_kernels *kernels, bn_error 
         s = bn_model_set_low_memory(&t->model, tc->low_memory, err);
     if (s == BN_OK)
         s = bn_model_set_backward_precision(&t->model, tc->backward_precision, err);
+    if (s == BN_OK)
+        s = bn_model_set_head_precision(&t->model, tc->head_precision, err);
     size_t lo = 0, hi = 0;
     if (s == BN_OK)
         s = bn_tr_shard_init(t, err);
