@@ -150,43 +150,9 @@ check "SIGUSR1: rank 0 alone says so" [ "$(grep -c '^received ' usr1.err)" -eq 1
 check "SIGUSR1: a checkpoint" grep -q '^checkpoint saved: runs/usr1/checkpoints/step_' usr1.err
 
 # ---- 7. a rank killed mid-run --------------------------------------------------------------
-# kill -9 rank 1 once a checkpoint is out: mpirun ends the job (SIGTERM, then SIGKILL), with a
-# non-zero status, in seconds; every checkpoint directory is whole (a save cut short is only
-# ever a step_N.tmp) and the newest loads.
-BN_TEST_JOB=$$ $MPIRUN -x BN_TEST_JOB "$BIN" train tiny.ini --run-id kill --num-steps 100000 \
-    --checkpoint-interval 5 >kill.out 2>kill.err &
-job=$!
-wait_line 30 '^checkpoint saved' kill.err
-rank1=
-for e in /proc/[0-9]*/environ; do
-    vars=$( (tr '\0' '\n' <"$e") 2>/dev/null) || continue
-    case $vars in *"BN_TEST_JOB=$$"*) ;; *) continue ;; esac
-    printf '%s\n' "$vars" | grep -qx 'OMPI_COMM_WORLD_RANK=1' && rank1=${e#/proc/} &&
-        rank1=${rank1%/environ}
-done
-check "rank 1 found" [ -n "$rank1" ]
-start=$(date +%s)
-[ -z "$rank1" ] || kill -9 "$rank1"
-n=0
-while kill -0 $job 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
-took=$(($(date +%s) - start))
-kill -9 $job 2>/dev/null
-wait $job
-st=$?
-check "a killed rank: the job ends with a non-zero status ($st)" [ $st -ne 0 ]
-check "a killed rank: the job ends within 30 s ($took s)" [ $took -le 30 ]
-whole=0
-for d in runs/kill/checkpoints/step_*; do
-    case $d in *.tmp | *.old) continue ;; esac
-    if [ -s "$d/model.safetensors" ] && [ -s "$d/optimizer.safetensors" ] &&
-        [ -s "$d/trainer_state.json" ]; then
-        whole=$((whole + 1))
-    else
-        bad "partial checkpoint $d"
-    fi
-done
-check "checkpoints left ($whole)" [ $whole -ge 1 ]
-newest=$(ls -d runs/kill/checkpoints/step_* | grep -v '\.' | tail -n 1)
+# kill -9 rank 1 once a checkpoint is out (kill_rank, in lib.sh); the newest checkpoint
+# loads.
+kill_rank kill 30 tiny.ini --num-steps 100000 --checkpoint-interval 5
 "$BIN" eval "$newest" >eval.out 2>eval.err
 check "the newest checkpoint ($newest) loads: $(tail -n 1 eval.err)" [ $? -eq 0 ]
 
