@@ -26,7 +26,8 @@ void tiny_config(bn_config *cfg, const char *name, int hidden)
 int tiny_model(const bn_config *cfg, bn_model *m, bn_adamw *opt)
 {
     bn_error err = {0};
-    if (bn_model_init(m, &cfg->model, 2, 8, bn_kernels_find("ref", NULL), 1, &err) != BN_OK) {
+    if (bn_model_init(m, &cfg->model, cfg->train.batch_size, cfg->train.seq_len,
+                      bn_kernels_find("ref", NULL), 1, &err) != BN_OK) {
         fprintf(stderr, "model init: %s\n", err.msg);
         return -1;
     }

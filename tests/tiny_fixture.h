@@ -21,8 +21,8 @@ typedef struct {
 /* The defaults with the tiny model of this width, named name. */
 void tiny_config(bn_config *cfg, const char *name, int hidden);
 
-/* A model (2 rows of 8, zeroed) and its optimizer for cfg; 0 on success, else -1 with the
- * reason on stderr and nothing left to free. */
+/* A model for cfg's training rows (zeroed; one thread) and its optimizer; 0 on success,
+ * else -1 with the reason on stderr and nothing left to free. */
 int tiny_model(const bn_config *cfg, bn_model *m, bn_adamw *opt);
 
 /* The tiny config of width 32 named name, its INI and model, the weights then the AdamW
