@@ -2,8 +2,8 @@
 #     . "${srcdir:-.}/tests/lib.sh"
 # It sets BIN (the program: $BITNET_TUI, else ./bitnet-tui) and SRC (the source tree: $srcdir,
 # else .), both absolute so that a test may cd, and defines the counters and checks, the work
-# directory, refusals, the values of metrics records, the tiny text model's INI, a rank
-# killed in an MPI job and the helpers of the tests that drive the UI in tmux.
+# directory, refusals, the values of metrics records, the tiny text model's INI, jobs under
+# mpirun (and a rank killed in one) and the helpers of the tests that drive the UI in tmux.
 
 BIN=${BITNET_TUI:-$PWD/bitnet-tui}
 case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
@@ -122,14 +122,34 @@ wait_line() {
     done
 }
 
+# ---- jobs of 2 ranks under mpirun (README, "Training on many machines") -------------------
+# mpi_work NAME: work_dir NAME, for a test that skips (77) in a build --without-mpi or where
+# mpirun is missing; sets BUILD (the build tree), MPIEXEC (mpirun and our options) and MPIRUN
+# ($MPIEXEC -np 2). Open MPI refuses root unless told; -q keeps its own banners off stderr;
+# --oversubscribe lets 2 ranks run on fewer cores. Under AddressSanitizer, LeakSanitizer
+# reports what Open MPI (its plugins, PMIx, hwloc, libevent) keeps allocated at
+# MPI_Finalize, from plugins already unloaded, so no suppression can name them: leak
+# detection is off for the runs under mpirun only (runs of one process keep it).
+mpi_work() {
+    BUILD=${BN_BUILDDIR:-$(dirname "$BIN")}
+    [ "${BN_WITH_MPI:-yes}" = yes ] && [ -x "$BUILD/tests/test_mpi_dist" ] ||
+        { echo "SKIP: built --without-mpi"; exit 77; }
+    command -v mpirun >/dev/null 2>&1 || { echo "SKIP: mpirun not installed"; exit 77; }
+    work_dir "$1"
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    no_leaks=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+    MPIEXEC="env ASAN_OPTIONS=$no_leaks mpirun -q --oversubscribe --bind-to none"
+    MPIRUN="$MPIEXEC -np 2"
+}
+
 # ---- a rank killed mid-run (README, "Training on many machines") --------------------------
-# kill_rank RUN SECONDS INI [ARG ...]: `$MPIRUN $BIN train INI --run-id RUN ARG...` in the
-# background (output to RUN.out, RUN.err), marked by BN_TEST_JOB=$$ so that its ranks can be
-# told from any other job's; once a checkpoint is out (SECONDS at most), kill -9 rank 1. Open
-# MPI's launcher then ends the job (SIGTERM, then SIGKILL): it must end with a non-zero
-# status within 30 s, leave at least one checkpoint, and every checkpoint directory in
-# runs/RUN/checkpoints whole (a save cut short is only ever a step_N.tmp). Sets $newest, the
-# newest checkpoint, for the caller to load.
+# kill_rank RUN SECONDS INI [ARG ...], after mpi_work: `$MPIRUN $BIN train INI --run-id RUN
+# ARG...` in the background (output to RUN.out, RUN.err), marked by BN_TEST_JOB=$$ so that
+# its ranks can be told from any other job's; once a checkpoint is out (SECONDS at most),
+# kill -9 rank 1. Open MPI's launcher then ends the job (SIGTERM, then SIGKILL): it must end
+# with a non-zero status within 30 s, leave at least one checkpoint, and every checkpoint
+# directory in runs/RUN/checkpoints whole (a save cut short is only ever a step_N.tmp). Sets
+# $newest, the newest checkpoint, for the caller to load.
 kill_rank() {
     k_run=$1 k_wait=$2 k_ini=$3
     shift 3

@@ -12,21 +12,7 @@
 # Skipped (77) in a build --without-mpi or where mpirun is missing.
 set -u
 . "${srcdir:-.}/tests/lib.sh"
-BUILD=${BN_BUILDDIR:-$(dirname "$BIN")}
-[ "${BN_WITH_MPI:-yes}" = yes ] && [ -x "$BUILD/tests/test_mpi_dist" ] ||
-    { echo "SKIP: built --without-mpi"; exit 77; }
-command -v mpirun >/dev/null 2>&1 || { echo "SKIP: mpirun not installed"; exit 77; }
-work_dir mpi
-
-# Open MPI refuses root unless told; -q keeps its own banners off stderr; --oversubscribe
-# lets 2 ranks run on fewer cores. Under AddressSanitizer, LeakSanitizer reports what Open MPI
-# (its plugins, PMIx, hwloc, libevent) keeps allocated at MPI_Finalize, from plugins already
-# unloaded, so no suppression can name them: leak detection is off for the runs under mpirun
-# only (the rank refusals below and the runs of one process keep it).
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-no_leaks=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-MPIEXEC="env ASAN_OPTIONS=$no_leaks mpirun -q --oversubscribe --bind-to none"
-MPIRUN="$MPIEXEC -np 2"
+mpi_work mpi
 
 # ---- 1. the collectives --------------------------------------------------------------------
 $MPIRUN "$BUILD/tests/test_mpi_dist" >dist.txt 2>&1

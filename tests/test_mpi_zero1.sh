@@ -11,17 +11,7 @@
 # Skipped (77) in a build --without-mpi or where mpirun is missing.
 set -u
 . "${srcdir:-.}/tests/lib.sh"
-BUILD=${BN_BUILDDIR:-$(dirname "$BIN")}
-[ "${BN_WITH_MPI:-yes}" = yes ] && [ -x "$BUILD/tests/test_mpi_dist" ] ||
-    { echo "SKIP: built --without-mpi"; exit 77; }
-command -v mpirun >/dev/null 2>&1 || { echo "SKIP: mpirun not installed"; exit 77; }
-work_dir zero1
-
-# As in test_mpi.sh: root allowed, banners off, 2 ranks on any number of cores, leak
-# detection off under mpirun only (Open MPI's own allocations at MPI_Finalize).
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-no_leaks=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-MPIRUN="env ASAN_OPTIONS=$no_leaks mpirun -q --oversubscribe --bind-to none -np 2"
+mpi_work zero1
 
 tensors() { # a safetensors file's tensor bytes (its header names the run)
     n=$(od -An -t u8 -N8 "$1" | tr -d ' ')
