@@ -10,6 +10,7 @@
 
 #include "base/rng.h"
 #include "kernels/kernels.h"
+#include "tok/bpe.h"
 
 /* One directory per process: the fuzz driver is the only mutable global here (core/ keeps
  * none). */

@@ -2,8 +2,8 @@
 #     . "${srcdir:-.}/tests/lib.sh"
 # It sets BIN (the program: $BITNET_TUI, else ./bitnet-tui) and SRC (the source tree: $srcdir,
 # else .), both absolute so that a test may cd, and defines the counters and checks, the work
-# directory, refusals, the values of metrics records, the tiny text model's INI and the
-# helpers of the tests that drive the UI in tmux.
+# directory, refusals, the values of metrics records, the tiny text model's INI, jobs under
+# mpirun (and a rank killed in one) and the helpers of the tests that drive the UI in tmux.
 
 BIN=${BITNET_TUI:-$PWD/bitnet-tui}
 case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
@@ -120,6 +120,73 @@ wait_line() {
         sleep 0.1
         n=$((n - 1))
     done
+}
+
+# ---- jobs of 2 ranks under mpirun (README, "Training on many machines") -------------------
+# mpi_work NAME: work_dir NAME, for a test that skips (77) in a build --without-mpi or where
+# mpirun is missing; sets BUILD (the build tree), MPIEXEC (mpirun and our options) and MPIRUN
+# ($MPIEXEC -np 2). Open MPI refuses root unless told; -q keeps its own banners off stderr;
+# --oversubscribe lets 2 ranks run on fewer cores. Under AddressSanitizer, LeakSanitizer
+# reports what Open MPI (its plugins, PMIx, hwloc, libevent) keeps allocated at
+# MPI_Finalize, from plugins already unloaded, so no suppression can name them: leak
+# detection is off for the runs under mpirun only (runs of one process keep it).
+mpi_work() {
+    BUILD=${BN_BUILDDIR:-$(dirname "$BIN")}
+    [ "${BN_WITH_MPI:-yes}" = yes ] && [ -x "$BUILD/tests/test_mpi_dist" ] ||
+        { echo "SKIP: built --without-mpi"; exit 77; }
+    command -v mpirun >/dev/null 2>&1 || { echo "SKIP: mpirun not installed"; exit 77; }
+    work_dir "$1"
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    no_leaks=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+    MPIEXEC="env ASAN_OPTIONS=$no_leaks mpirun -q --oversubscribe --bind-to none"
+    MPIRUN="$MPIEXEC -np 2"
+}
+
+# ---- a rank killed mid-run (README, "Training on many machines") --------------------------
+# kill_rank RUN SECONDS INI [ARG ...], after mpi_work: `$MPIRUN $BIN train INI --run-id RUN
+# ARG...` in the background (output to RUN.out, RUN.err), marked by BN_TEST_JOB=$$ so that
+# its ranks can be told from any other job's; once a checkpoint is out (SECONDS at most),
+# kill -9 rank 1. Open MPI's launcher then ends the job (SIGTERM, then SIGKILL): it must end
+# with a non-zero status within 30 s, leave at least one checkpoint, and every checkpoint
+# directory in runs/RUN/checkpoints whole (a save cut short is only ever a step_N.tmp). Sets
+# $newest, the newest checkpoint, for the caller to load.
+kill_rank() {
+    k_run=$1 k_wait=$2 k_ini=$3
+    shift 3
+    BN_TEST_JOB=$$ $MPIRUN -x BN_TEST_JOB "$BIN" train "$k_ini" --run-id "$k_run" "$@" \
+        >"$k_run.out" 2>"$k_run.err" &
+    job=$!
+    wait_line "$k_wait" '^checkpoint saved' "$k_run.err"
+    rank1=
+    for e in /proc/[0-9]*/environ; do
+        vars=$( (tr '\0' '\n' <"$e") 2>/dev/null) || continue
+        case $vars in *"BN_TEST_JOB=$$"*) ;; *) continue ;; esac
+        printf '%s\n' "$vars" | grep -qx 'OMPI_COMM_WORLD_RANK=1' && rank1=${e#/proc/} &&
+            rank1=${rank1%/environ}
+    done
+    check "rank 1 found" [ -n "$rank1" ]
+    start=$(date +%s)
+    [ -z "$rank1" ] || kill -9 "$rank1"
+    n=0
+    while kill -0 $job 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+    took=$(($(date +%s) - start))
+    kill -9 $job 2>/dev/null
+    wait $job
+    st=$?
+    check "a killed rank: the job ends with a non-zero status ($st)" [ $st -ne 0 ]
+    check "a killed rank: the job ends within 30 s ($took s)" [ $took -le 30 ]
+    whole=0
+    for d in "runs/$k_run/checkpoints/step_"*; do
+        case $d in *.tmp | *.old) continue ;; esac
+        if [ -s "$d/model.safetensors" ] && [ -s "$d/optimizer.safetensors" ] &&
+            [ -s "$d/trainer_state.json" ]; then
+            whole=$((whole + 1))
+        else
+            bad "partial checkpoint $d"
+        fi
+    done
+    check "checkpoints left ($whole)" [ $whole -ge 1 ]
+    newest=$(ls -d "runs/$k_run/checkpoints/step_"* | grep -v '\.' | tail -n 1)
 }
 
 # ---- the UI in a real terminal: bitnet-tui in a detached tmux session, read with

@@ -85,7 +85,8 @@ static bn_status broadcast(void *ctx, void *buf, size_t bytes, bn_error *err)
     return BN_OK;
 }
 
-static const bn_dist_ops test_ops = {sum_f32, sum_f64, broadcast};
+static const bn_dist_ops test_ops = {.allreduce_f32 = sum_f32, .allreduce_f64 = sum_f64,
+                                      .broadcast = broadcast};
 
 /* ---------------------------------------------------------------- runs */
 

@@ -12,19 +12,11 @@
 #include "io/checkpoint.h"
 #include "task/sources.h"
 #include "kernels/kernels.h"
+#include "tiny_fixture.h"
 
 #define CAP 1024
 
 static char root[] = "/tmp/bn_test_ckpt_XXXXXX";
-
-/* Everything one checkpoint holds, plus the config it was built from. */
-typedef struct {
-    bn_config cfg;
-    char *ini;
-    bn_model m;
-    bn_adamw opt;
-    bn_train_state state;
-} fixture;
 
 /* ---------------------------------------------------------------- file helpers */
 
@@ -132,38 +124,6 @@ static int has_suffix_entry(const char *dir, const char *suffix)
 
 /* ---------------------------------------------------------------- fixtures */
 
-static void tiny_config(bn_config *cfg, int hidden)
-{
-    bn_config_defaults(cfg);
-    cfg->model.vocab_size = 32;
-    cfg->model.hidden_size = hidden;
-    cfg->model.num_layers = 2;
-    cfg->model.num_heads = 4;
-    cfg->model.num_kv_heads = 2;
-    cfg->model.ffn_size = 48;
-    cfg->model.max_seq_len = 16;
-    cfg->train.seq_len = 8;
-    cfg->train.batch_size = 2;
-    snprintf(cfg->experiment.name, sizeof cfg->experiment.name, "ckpt_test");
-}
-
-/* A model (and optimizer) for cfg, zeroed; returns 0 on success. */
-static int init_model(const bn_config *cfg, bn_model *m, bn_adamw *opt)
-{
-    bn_error err = {0};
-    if (bn_model_init(m, &cfg->model, 2, 8, bn_kernels_find("ref", NULL), 1, &err) != BN_OK) {
-        fprintf(stderr, "model init: %s\n", err.msg);
-        return -1;
-    }
-    if (bn_adamw_init(opt, m->num_params, cfg->train.beta1, cfg->train.beta2,
-                      cfg->train.adam_eps, &err) != BN_OK) {
-        fprintf(stderr, "adamw init: %s\n", err.msg);
-        bn_model_free(m);
-        return -1;
-    }
-    return 0;
-}
-
 /* A data position as the arithmetic source writes it, stopped in the middle of a problem
  * (rows drop the problem they end in, so a fill never leaves one; the format carries it). */
 static json_t *mid_problem_data(void)
@@ -173,20 +133,10 @@ static json_t *mid_problem_data(void)
                      "ffffffffffffffff", "pending", "12 + 34 = 46 ", "pending_pos", 5);
 }
 
-static int fixture_init(fixture *fx)
+static int fixture_init(tiny_fixture *fx)
 {
-    memset(fx, 0, sizeof *fx);
-    tiny_config(&fx->cfg, 32);
-    fx->ini = bn_config_to_string(&fx->cfg);
-    if (!fx->ini || init_model(&fx->cfg, &fx->m, &fx->opt) != 0)
+    if (tiny_fixture_init(fx, "ckpt_test", 1234) != 0)
         return -1;
-    bn_rng rng;
-    bn_rng_seed(&rng, 1234);
-    bn_model_init_weights(&fx->m, &rng);
-    for (size_t i = 0; i < fx->opt.n; i++) {
-        fx->opt.m[i] = bn_rng_normal(&rng) * 1e-3f;
-        fx->opt.v[i] = bn_rng_uniform(&rng) * 1e-6f;
-    }
     fx->opt.t = 7;
     fx->state.step = 42;
     fx->state.tokens_seen = 42L * 2 * 8;
@@ -196,15 +146,7 @@ static int fixture_init(fixture *fx)
     return fx->state.data ? 0 : -1;
 }
 
-static void fixture_free(fixture *fx)
-{
-    bn_adamw_free(&fx->opt);
-    bn_model_free(&fx->m);
-    bn_train_state_clear(&fx->state);
-    free(fx->ini);
-}
-
-static bn_status save(const fixture *fx, const char *dir, bn_error *err)
+static bn_status save(const tiny_fixture *fx, const char *dir, bn_error *err)
 {
     return bn_checkpoint_save(dir, &fx->m, &fx->opt, &fx->state, fx->ini,
                               fx->cfg.experiment.name, err);
@@ -230,7 +172,7 @@ static double probe_loss(bn_model *m)
 }
 
 /* (1) + (3): save, open, load everything into fresh objects; byte-exact and deterministic. */
-static void test_round_trip(fixture *fx, const char *dir)
+static void test_round_trip(tiny_fixture *fx, const char *dir)
 {
     bn_error err = {0};
     CHECK(save(fx, dir, &err) == BN_OK, "save: %s", err.msg);
@@ -254,7 +196,7 @@ static void test_round_trip(fixture *fx, const char *dir)
 
     bn_model m;
     bn_adamw opt;
-    if (init_model(&cfg, &m, &opt) != 0) {
+    if (tiny_model(&cfg, &m, &opt) != 0) {
         bn_st_free(&file);
         CHECK(0, "cannot build the model from the loaded config");
         return;
@@ -289,7 +231,7 @@ static void test_round_trip(fixture *fx, const char *dir)
     bn_st_free(&file);
 }
 
-static void test_deterministic(const fixture *fx, const char *dir)
+static void test_deterministic(const tiny_fixture *fx, const char *dir)
 {
     bn_error err = {0};
     char again[CAP], a[CAP], b[CAP];
@@ -305,7 +247,7 @@ static void test_deterministic(const fixture *fx, const char *dir)
 }
 
 /* (2) no leftovers; saving over an existing step directory replaces it. */
-static void test_overwrite(fixture *fx, const char *ckpt_dir, const char *dir)
+static void test_overwrite(tiny_fixture *fx, const char *ckpt_dir, const char *dir)
 {
     bn_error err = {0};
     char stale[CAP];
@@ -401,7 +343,7 @@ static void test_truncated_after_open(const char *dir)
     bn_model m;
     bn_adamw opt;
     CHECK(truncate(dst, (off_t)(n - 100)) == 0, "truncate %s", dst);
-    if (init_model(&cfg, &m, &opt) == 0) {
+    if (tiny_model(&cfg, &m, &opt) == 0) {
         st = bn_checkpoint_load_params(&m, &file, &err);
         CHECK(st == BN_ERR_INPUT && strstr(err.msg, dst) &&
                   strstr(err.msg, "truncated while loading"),
@@ -416,7 +358,7 @@ static void test_truncated_after_open(const char *dir)
 }
 
 /* (5) a file whose qkv_proj has the wrong shape, written with our metadata. */
-static void test_wrong_shape(const fixture *fx)
+static void test_wrong_shape(const tiny_fixture *fx)
 {
     char dir[CAP], path[CAP];
     in_root(dir, "bad_shape");
@@ -450,7 +392,7 @@ static void test_wrong_shape(const fixture *fx)
         return;
     bn_model m2;
     bn_adamw opt;
-    if (init_model(&cfg, &m2, &opt) == 0) {
+    if (tiny_model(&cfg, &m2, &opt) == 0) {
         bn_status st = bn_checkpoint_load_params(&m2, &file, &err);
         CHECK(st == BN_ERR_INPUT, "wrong shape accepted (%d)", (int)st);
         CHECK(strstr(err.msg, path) &&
@@ -472,10 +414,10 @@ static void test_other_model(const char *dir)
     if (err.status != BN_OK)
         return;
     bn_config wide;
-    tiny_config(&wide, 64);
+    tiny_config(&wide, "ckpt_test", 64);
     bn_model m;
     bn_adamw opt;
-    if (init_model(&wide, &m, &opt) == 0) {
+    if (tiny_model(&wide, &m, &opt) == 0) {
         bn_status st = bn_checkpoint_load_params(&m, &file, &err);
         CHECK(st == BN_ERR_INPUT && strstr(err.msg, "has shape"),
               "other width: status %d, '%s'", (int)st, err.msg);
@@ -552,7 +494,7 @@ static int edit_state(const char *dir, const char *from, const char *to)
 }
 
 /* (7) a damaged trainer_state.json is refused and leaves opt and state untouched. */
-static void test_bad_state(const fixture *fx)
+static void test_bad_state(const tiny_fixture *fx)
 {
     static const struct {
         const char *from, *to, *what;
@@ -572,7 +514,7 @@ static void test_bad_state(const fixture *fx)
         CHECK(edit_state(dir, edits[i].from, edits[i].to) == 0, "cannot edit the state");
         bn_model m;
         bn_adamw opt;
-        if (init_model(&fx->cfg, &m, &opt) != 0)
+        if (tiny_model(&fx->cfg, &m, &opt) != 0)
             continue;
         bn_train_state state = {.step = -5};
         bn_status st = bn_checkpoint_load_training(dir, &m, &opt, &state, &err);
@@ -589,7 +531,7 @@ static void test_bad_state(const fixture *fx)
 /* A hand-written format 1 trainer_state.json (no format_version, no data.kind) with the
  * given rng word first: it loads, and the arithmetic source takes a valid word (upper case
  * too) and refuses an invalid one. */
-static void test_state_words(const fixture *fx)
+static void test_state_words(const tiny_fixture *fx)
 {
     static const struct {
         const char *word;
@@ -617,7 +559,7 @@ static void test_state_words(const fixture *fx)
         write_all(path, text, strlen(text));
         bn_model m;
         bn_adamw opt;
-        if (init_model(&fx->cfg, &m, &opt) != 0)
+        if (tiny_model(&fx->cfg, &m, &opt) != 0)
             continue;
         bn_train_state state = {0};
         bn_status st = bn_checkpoint_load_training(dir, &m, &opt, &state, &err);
@@ -690,9 +632,10 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
-    fixture fx;
+    tiny_fixture fx;
     if (fixture_init(&fx) != 0) {
         CHECK(0, "fixture setup failed");
+        tiny_fixture_free(&fx);
         rm_tree(root);
         return check_exit("test_checkpoint");
     }
@@ -715,7 +658,7 @@ int main(void)
     test_state_words(&fx);
     test_latest();
 
-    fixture_free(&fx);
+    tiny_fixture_free(&fx);
     rm_tree(root);
     CHECK(!exists(root), "temp dir %s not removed", root);
     return check_exit("test_checkpoint");

@@ -15,25 +15,18 @@
 #include "task/source.h"
 #include "task/task.h"
 #include "tok/tokenizer.h"
+#include "tiny_fixture.h"
 
-#define B 2
+#define B 2 /* the rows of tiny_config */
 #define T 8
 
 static char root[] = "/tmp/bn_test_infer_XXXXXX";
 
-static void tiny_config(bn_config *cfg)
+/* The tiny model of tiny_fixture.h, 16 wide and 3 layers deep. */
+static void infer_config(bn_config *cfg)
 {
-    bn_config_defaults(cfg);
-    cfg->model.vocab_size = 32;
-    cfg->model.hidden_size = 16;
+    tiny_config(cfg, "infer_test", 16);
     cfg->model.num_layers = 3;
-    cfg->model.num_heads = 4;
-    cfg->model.num_kv_heads = 2;
-    cfg->model.ffn_size = 48;
-    cfg->model.max_seq_len = 16;
-    cfg->train.seq_len = T;
-    cfg->train.batch_size = B;
-    snprintf(cfg->experiment.name, sizeof cfg->experiment.name, "infer_test");
 }
 
 /* A training model with random weights, saved as a checkpoint under dir; 0 on success. */
@@ -43,11 +36,8 @@ static int save_trained(const bn_config *cfg, bn_model *m, const char *dir)
     bn_adamw opt;
     bn_train_state state;
     memset(&state, 0, sizeof state);
-    if (bn_model_init(m, &cfg->model, B, T, bn_kernels_find("ref", NULL), 1, &err) != BN_OK ||
-        bn_adamw_init(&opt, m->num_params, 0.9, 0.95, 1e-8, &err) != BN_OK) {
-        fprintf(stderr, "init: %s\n", err.msg);
+    if (tiny_model(cfg, m, &opt) != 0)
         return -1;
-    }
     bn_rng rng;
     bn_rng_seed(&rng, 7);
     bn_model_init_weights(m, &rng);
@@ -124,7 +114,7 @@ static void check_limits(bn_model *train, bn_model *inf)
 static void test_loader(void)
 {
     bn_config cfg;
-    tiny_config(&cfg);
+    infer_config(&cfg);
     char dir[256];
     snprintf(dir, sizeof dir, "%s/step_000001", root);
     bn_model train, inf;
@@ -218,7 +208,7 @@ static int twin(bn_model *m, const bn_model *src, int max_batch)
 static void test_ttt_answers(void)
 {
     bn_config cfg;
-    tiny_config(&cfg);
+    infer_config(&cfg);
     bn_model one, wide, chunked;
     bn_error err = {0};
     bn_tokenizer *v = NULL;

@@ -12,21 +12,7 @@
 # Skipped (77) in a build --without-mpi or where mpirun is missing.
 set -u
 . "${srcdir:-.}/tests/lib.sh"
-BUILD=${BN_BUILDDIR:-$(dirname "$BIN")}
-[ "${BN_WITH_MPI:-yes}" = yes ] && [ -x "$BUILD/tests/test_mpi_dist" ] ||
-    { echo "SKIP: built --without-mpi"; exit 77; }
-command -v mpirun >/dev/null 2>&1 || { echo "SKIP: mpirun not installed"; exit 77; }
-work_dir mpi
-
-# Open MPI refuses root unless told; -q keeps its own banners off stderr; --oversubscribe
-# lets 2 ranks run on fewer cores. Under AddressSanitizer, LeakSanitizer reports what Open MPI
-# (its plugins, PMIx, hwloc, libevent) keeps allocated at MPI_Finalize, from plugins already
-# unloaded, so no suppression can name them: leak detection is off for the runs under mpirun
-# only (the rank refusals below and the runs of one process keep it).
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-no_leaks=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-MPIEXEC="env ASAN_OPTIONS=$no_leaks mpirun -q --oversubscribe --bind-to none"
-MPIRUN="$MPIEXEC -np 2"
+mpi_work mpi
 
 # ---- 1. the collectives --------------------------------------------------------------------
 $MPIRUN "$BUILD/tests/test_mpi_dist" >dist.txt 2>&1
@@ -150,43 +136,9 @@ check "SIGUSR1: rank 0 alone says so" [ "$(grep -c '^received ' usr1.err)" -eq 1
 check "SIGUSR1: a checkpoint" grep -q '^checkpoint saved: runs/usr1/checkpoints/step_' usr1.err
 
 # ---- 7. a rank killed mid-run --------------------------------------------------------------
-# kill -9 rank 1 once a checkpoint is out: mpirun ends the job (SIGTERM, then SIGKILL), with a
-# non-zero status, in seconds; every checkpoint directory is whole (a save cut short is only
-# ever a step_N.tmp) and the newest loads.
-BN_TEST_JOB=$$ $MPIRUN -x BN_TEST_JOB "$BIN" train tiny.ini --run-id kill --num-steps 100000 \
-    --checkpoint-interval 5 >kill.out 2>kill.err &
-job=$!
-wait_line 30 '^checkpoint saved' kill.err
-rank1=
-for e in /proc/[0-9]*/environ; do
-    vars=$( (tr '\0' '\n' <"$e") 2>/dev/null) || continue
-    case $vars in *"BN_TEST_JOB=$$"*) ;; *) continue ;; esac
-    printf '%s\n' "$vars" | grep -qx 'OMPI_COMM_WORLD_RANK=1' && rank1=${e#/proc/} &&
-        rank1=${rank1%/environ}
-done
-check "rank 1 found" [ -n "$rank1" ]
-start=$(date +%s)
-[ -z "$rank1" ] || kill -9 "$rank1"
-n=0
-while kill -0 $job 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
-took=$(($(date +%s) - start))
-kill -9 $job 2>/dev/null
-wait $job
-st=$?
-check "a killed rank: the job ends with a non-zero status ($st)" [ $st -ne 0 ]
-check "a killed rank: the job ends within 30 s ($took s)" [ $took -le 30 ]
-whole=0
-for d in runs/kill/checkpoints/step_*; do
-    case $d in *.tmp | *.old) continue ;; esac
-    if [ -s "$d/model.safetensors" ] && [ -s "$d/optimizer.safetensors" ] &&
-        [ -s "$d/trainer_state.json" ]; then
-        whole=$((whole + 1))
-    else
-        bad "partial checkpoint $d"
-    fi
-done
-check "checkpoints left ($whole)" [ $whole -ge 1 ]
-newest=$(ls -d runs/kill/checkpoints/step_* | grep -v '\.' | tail -n 1)
+# kill -9 rank 1 once a checkpoint is out (kill_rank, in lib.sh); the newest checkpoint
+# loads.
+kill_rank kill 30 tiny.ini --num-steps 100000 --checkpoint-interval 5
 "$BIN" eval "$newest" >eval.out 2>eval.err
 check "the newest checkpoint ($newest) loads: $(tail -n 1 eval.err)" [ $? -eq 0 ]
 

@@ -11,17 +11,7 @@
 # Skipped (77) in a build --without-mpi or where mpirun is missing.
 set -u
 . "${srcdir:-.}/tests/lib.sh"
-BUILD=${BN_BUILDDIR:-$(dirname "$BIN")}
-[ "${BN_WITH_MPI:-yes}" = yes ] && [ -x "$BUILD/tests/test_mpi_dist" ] ||
-    { echo "SKIP: built --without-mpi"; exit 77; }
-command -v mpirun >/dev/null 2>&1 || { echo "SKIP: mpirun not installed"; exit 77; }
-work_dir zero1
-
-# As in test_mpi.sh: root allowed, banners off, 2 ranks on any number of cores, leak
-# detection off under mpirun only (Open MPI's own allocations at MPI_Finalize).
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-no_leaks=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-MPIRUN="env ASAN_OPTIONS=$no_leaks mpirun -q --oversubscribe --bind-to none -np 2"
+mpi_work zero1
 
 tensors() { # a safetensors file's tensor bytes (its header names the run)
     n=$(od -An -t u8 -N8 "$1" | tr -d ' ')
@@ -110,40 +100,9 @@ grep -qE '^bitnet-tui: rank 0: runs/disk/checkpoints/step_[0-9]+\.tmp(/[^:]*)?: 
     ok || { bad "the message names rank 0 and the directory:"; cat disk.err; }
 
 # ---- 4. a rank killed mid-run --------------------------------------------------------------
-BN_TEST_JOB=$$ $MPIRUN -x BN_TEST_JOB "$BIN" train tiny.ini --run-id kill --shard-optimizer \
-    --num-steps 100000 --checkpoint-interval 3 >kill.out 2>kill.err &
-job=$!
-wait_line 60 '^checkpoint saved' kill.err
-rank1=
-for e in /proc/[0-9]*/environ; do
-    vars=$( (tr '\0' '\n' <"$e") 2>/dev/null) || continue
-    case $vars in *"BN_TEST_JOB=$$"*) ;; *) continue ;; esac
-    printf '%s\n' "$vars" | grep -qx 'OMPI_COMM_WORLD_RANK=1' && rank1=${e#/proc/} &&
-        rank1=${rank1%/environ}
-done
-check "rank 1 found" [ -n "$rank1" ]
-start=$(date +%s)
-[ -z "$rank1" ] || kill -9 "$rank1"
-n=0
-while kill -0 $job 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
-took=$(($(date +%s) - start))
-kill -9 $job 2>/dev/null
-wait $job
-st=$?
-check "a killed rank: the job ends with a non-zero status ($st)" [ $st -ne 0 ]
-check "a killed rank: the job ends within 30 s ($took s)" [ $took -le 30 ]
-whole=0
-for d in runs/kill/checkpoints/step_*; do
-    case $d in *.tmp | *.old) continue ;; esac
-    if [ -s "$d/model.safetensors" ] && [ -s "$d/optimizer.safetensors" ] &&
-        [ -s "$d/trainer_state.json" ]; then
-        whole=$((whole + 1))
-    else
-        bad "partial checkpoint $d"
-    fi
-done
-check "checkpoints left ($whole)" [ $whole -ge 1 ]
-newest=$(ls -d runs/kill/checkpoints/step_* | grep -v '\.' | tail -n 1)
+# kill -9 rank 1 of a sharded job once a checkpoint is out (kill_rank, in lib.sh); the newest
+# checkpoint resumes on one process.
+kill_rank kill 60 tiny.ini --shard-optimizer --num-steps 100000 --checkpoint-interval 3
 next=$(expr "${newest##*step_}" + 1)
 "$BIN" train --resume "$newest" --num-steps "$next" >kr.out 2>kr.err
 check "the newest checkpoint ($newest) resumes on one process: $(tail -n 1 kr.err)" [ $? -eq 0 ]

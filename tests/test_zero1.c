@@ -12,6 +12,7 @@
 #include "io/checkpoint.h"
 #include "model/optim.h"
 #include "check.h"
+#include "tiny_fixture.h"
 
 static void check_parts(void)
 {
@@ -125,56 +126,18 @@ static int same_file(const char *a, const char *b)
     return same;
 }
 
-typedef struct {
-    bn_config cfg;
-    bn_model m;
-    bn_adamw opt;
-    bn_train_state state;
-    char *ini;
-} fixture;
-
-static int fixture_init(fixture *fx)
+/* The tiny model of tiny_fixture.h, at its 9th step. */
+static int fixture_init(tiny_fixture *fx)
 {
-    bn_error err = {0};
-    memset(fx, 0, sizeof *fx);
-    bn_config_defaults(&fx->cfg);
-    fx->cfg.model.vocab_size = 32;
-    fx->cfg.model.hidden_size = 32;
-    fx->cfg.model.num_layers = 2;
-    fx->cfg.model.num_heads = 4;
-    fx->cfg.model.num_kv_heads = 2;
-    fx->cfg.model.ffn_size = 48;
-    fx->cfg.model.max_seq_len = 16;
-    snprintf(fx->cfg.experiment.name, sizeof fx->cfg.experiment.name, "zero1");
-    fx->ini = bn_config_to_string(&fx->cfg);
-    if (!fx->ini ||
-        bn_model_init(&fx->m, &fx->cfg.model, 2, 8, bn_kernels_find("ref", NULL), 1, &err) ||
-        bn_adamw_init(&fx->opt, fx->m.num_params, 0.9, 0.95, 1e-8, &err)) {
-        fprintf(stderr, "fixture: %s\n", err.msg);
+    if (tiny_fixture_init(fx, "zero1", 77) != 0)
         return -1;
-    }
-    bn_rng rng;
-    bn_rng_seed(&rng, 77);
-    bn_model_init_weights(&fx->m, &rng);
-    for (size_t i = 0; i < fx->opt.n; i++) {
-        fx->opt.m[i] = bn_rng_normal(&rng) * 1e-3f;
-        fx->opt.v[i] = bn_rng_uniform(&rng) * 1e-6f;
-    }
     fx->opt.t = 9;
     fx->state.step = 9;
     fx->state.data = json_pack("{s:s}", "kind", "text");
     return fx->state.data ? 0 : -1;
 }
 
-static void fixture_free(fixture *fx)
-{
-    bn_adamw_free(&fx->opt);
-    bn_model_free(&fx->m);
-    bn_train_state_clear(&fx->state);
-    free(fx->ini);
-}
-
-static void check_saves(fixture *fx, const char *root)
+static void check_saves(tiny_fixture *fx, const char *root)
 {
     char a[512], b[512], c[512], fa[600], fb[600];
     bn_error err = {0};
@@ -209,7 +172,7 @@ static void check_saves(fixture *fx, const char *root)
 }
 
 /* A slice of the moments loads (crossing tensors), and reads outside the slab fail. */
-static void check_slice_load(fixture *fx, const char *root)
+static void check_slice_load(tiny_fixture *fx, const char *root)
 {
     char dir[512];
     bn_error err = {0};
@@ -253,14 +216,14 @@ int main(void)
     check_parts();
     check_slices();
     char root[] = "/tmp/bitnet-zero1.XXXXXX";
-    fixture fx;
+    tiny_fixture fx;
     CHECK(mkdtemp(root) != NULL, "mkdtemp");
     CHECK(fixture_init(&fx) == 0, "fixture");
     if (check_failures == 0) {
         check_saves(&fx, root);
         check_slice_load(&fx, root);
     }
-    fixture_free(&fx);
+    tiny_fixture_free(&fx);
     remove_tree(root);
     return check_exit("test_zero1");
 }
