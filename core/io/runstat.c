@@ -194,7 +194,7 @@ static bn_status read_status(const char *run_dir, size_t tail_bytes, bn_run_stat
 bn_status bn_run_status_read(const char *run_dir, size_t tail_bytes, bn_run_status *st,
                              bn_error *err)
 {
-    int oom;
+    int oom = 0;
     return read_status(run_dir, tail_bytes, st, NULL, &oom, err);
 }
 
