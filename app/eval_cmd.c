@@ -51,8 +51,11 @@ static bn_status run_eval(const bn_cli *cli, const bn_config *cfg, bn_model *m,
     return s;
 }
 
-/* The checkpoint's config and weights in a model of EVAL_BATCH rows. */
-/* Before the model is built: apply --set, choose the kernels and the threads. */
+/* Before the model is built: apply --set, choose the kernels and the threads, and the rows
+ * the model holds: EVAL_BATCH for a text loss (batched forwards of whole rows), one for
+ * arithmetic and tic-tac-toe, which answer on a KV-cache decoder over the weights and never
+ * run the model's own forward (README, "Inference"): its activations for 64 rows would go
+ * unused. The decoder's context follows the rows' length, not their count: the same JSON. */
 static bn_status prepare_eval(void *ctx, bn_config *cfg, bn_infer_opts *opts, bn_error *err)
 {
     const bn_cli *cli = ctx;
@@ -65,6 +68,8 @@ static bn_status prepare_eval(void *ctx, bn_config *cfg, bn_infer_opts *opts, bn
     if (s == BN_OK)
         s = bn_select_kernels(cli->kernel, &opts->kernels, err);
     opts->threads = bn_resolve_threads(cfg->train.threads);
+    if (!cli->data_file && cfg->experiment.task != BN_TASK_TEXT)
+        opts->max_batch = 1;
     return s;
 }
 

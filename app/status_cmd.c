@@ -87,19 +87,16 @@ static void sparkline(const bn_metric_point *p, int n, int utf8, char *out, size
     }
 }
 
-static void add_sparkline(snapshot *s, const char *run_dir)
+static void add_sparkline(snapshot *s, const bn_metric_point *pts, int n)
 {
-    bn_metric_point *pts = NULL;
-    int n = 0;
     char line[SPARK_CELLS * 4 + 1];
     double lo, hi;
-    if (bn_run_read_metrics(run_dir, &pts, &n, NULL) == BN_OK && n > 0) {
+    if (n > 0) {
         sparkline(pts, n, s->utf8, line, sizeof line, &lo, &hi);
         if (lo <= hi)
             add(s, "history   %s  %.3f..%.3f over steps %ld..%ld", line, lo, hi, pts[0].step,
                 pts[n - 1].step);
     }
-    free(pts);
 }
 
 /* ---------------------------------------------------------------- the snapshot */
@@ -175,7 +172,9 @@ static void add_disk(snapshot *s, const bn_run_status *st, double now)
     add(s, "disk      %s  (last record %s ago)", size, age);
 }
 
-static void take_snapshot(snapshot *s, const bn_run_status *st, double now)
+/* The run's figures and its loss history (pts, n), both from one read of its log. */
+static void take_snapshot(snapshot *s, const bn_run_status *st, const bn_metric_point *pts,
+                          int n, double now)
 {
     char pid[32] = "";
     s->n = 0;
@@ -188,7 +187,7 @@ static void take_snapshot(snapshot *s, const bn_run_status *st, double now)
     add_training(s, st);
     add_evals(s, st);
     add_disk(s, st, now);
-    add_sparkline(s, st->info.dir);
+    add_sparkline(s, pts, n);
 }
 
 /* ---------------------------------------------------------------- output */
@@ -224,7 +223,11 @@ static int show_once(const char *run_dir, const status_args *a, snapshot *s, int
 {
     bn_run_status st;
     bn_error err = {0};
-    if (bn_run_status_read(run_dir, 0, &st, &err) != BN_OK) {
+    bn_metric_point *pts = NULL; /* the history, for the text only (one read of the log) */
+    int n = 0;
+    bn_status read = a->json ? bn_run_status_read(run_dir, 0, &st, &err)
+                             : bn_run_status_read_history(run_dir, &st, &pts, &n, &err);
+    if (read != BN_OK) {
         fprintf(stderr, "bitnet-tui: %s\n", err.msg);
         return -1;
     }
@@ -236,9 +239,10 @@ static int show_once(const char *run_dir, const status_args *a, snapshot *s, int
         bn_run_status_print_json(&st, now);
         fflush(stdout); /* each --watch record as it comes, through a pipe too */
     } else {
-        take_snapshot(s, &st, now);
+        take_snapshot(s, &st, pts, n, now);
         show(s, tty, !*shown);
     }
+    free(pts);
     *shown = 1;
     return strcmp(st.info.state, "running") != 0;
 }

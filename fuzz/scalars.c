@@ -66,6 +66,8 @@ static int read_run(const char *run, const char *scalars)
         free(points);
     else
         loaded = 0;
+    if (bn_run_status_read_history(run, &st, &points, &n, &err) == BN_OK)
+        free(points);
     char lines[4][80];
     bn_run_read_samples(run, &lines[0][0], 80, 4);
     bn_rundir_drop_after(run, 3, &err);

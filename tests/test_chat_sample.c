@@ -4,7 +4,8 @@
  * of it; the text is what bn_textgen_run (`generate`) writes for the same prompt, settings
  * and seed; the same seed gives the same text, another seed another; at most max_new tokens;
  * the training model's next forward is unchanged; bad settings and a prompt longer than the
- * context are refused with one line. */
+ * context are refused with one line; a decoder kept across answers (bn_chat_sample_on,
+ * bn_chat_complete_on) gives every answer as a fresh one does. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,6 +146,43 @@ static void check_refusals(bn_model *m, const bn_tokenizer *tok)
           "a prompt longer than the context: %s", err.msg);
 }
 
+/* A decoder kept across answers (the past-run worker's) gives each answer bit for bit as a
+ * decoder built for it does, whatever came before it: another seed, a greedy answer, a
+ * cancelled one, a refused prompt. */
+static void check_kept_decoder(bn_model *m, const bn_tokenizer *tok, const char *longp)
+{
+    bn_error err = {0};
+    bn_sampling set = bn_sampling_defaults();
+    bn_decoder ds, dg;
+    stream st;
+    char out[BN_CHAT_ANSWER_MAX], greedy[BN_CHAT_ANSWER_MAX];
+    char *want7 = sample(m, tok, "Once upon a time", &set, 7, 24, &st);
+    char *want8 = sample(m, tok, "The dog", &set, 8, 24, &st);
+    CHECK(bn_chat_complete(m, tok, NULL, "Once upon a time", 20, greedy, sizeof greedy, NULL,
+                           NULL, &err) == BN_OK, "%s", err.msg);
+    CHECK(bn_decoder_init(&ds, m, bn_chat_decoder_seq(m, 1), &err) == BN_OK, "%s", err.msg);
+    CHECK(bn_decoder_init(&dg, m, bn_chat_decoder_seq(m, 0), &err) == BN_OK, "%s", err.msg);
+    for (int round = 0; round < 2 && ds.slab && dg.slab; round++) {
+        canceller c = {.after = 2};
+        CHECK(bn_chat_sample_on(&ds, tok, "The dog", &set, 8, 24, out, sizeof out,
+                                cancel_after, &c, &err) == BN_OK, "%s", err.msg);
+        CHECK(bn_chat_sample_on(&ds, tok, longp, &set, 1, 8, out, sizeof out, NULL, NULL,
+                                &err) == BN_ERR_INPUT, "a prompt longer than the context");
+        CHECK(bn_chat_sample_on(&ds, tok, "Once upon a time", &set, 7, 24, out, sizeof out,
+                                NULL, NULL, &err) == BN_OK && strcmp(out, want7) == 0,
+              "round %d, seed 7 on the kept decoder: '%s', want '%s'", round, out, want7);
+        CHECK(bn_chat_sample_on(&ds, tok, "The dog", &set, 8, 24, out, sizeof out, NULL,
+                                NULL, &err) == BN_OK && strcmp(out, want8) == 0,
+              "round %d, seed 8 on the kept decoder: '%s', want '%s'", round, out, want8);
+        CHECK(bn_chat_complete_on(&dg, tok, NULL, "Once upon a time", 20, out, sizeof out,
+                                  NULL, NULL, &err) == BN_OK && strcmp(out, greedy) == 0,
+              "round %d, greedy on the kept decoder: '%s', want '%s'", round, out, greedy);
+    }
+    bn_decoder_free(&ds);
+    bn_decoder_free(&dg);
+    free(want7), free(want8);
+}
+
 int main(void)
 {
     text_fixture f;
@@ -155,6 +193,11 @@ int main(void)
     check_stream(&f.model, f.tok);
     check_refusals(&f.model, f.tok);
     check_cancel(&f.model, f.tok);
+    char longp[256]; /* 42 words: more than a context of 48 tokens */
+    memset(longp, 0, sizeof longp);
+    for (size_t i = 0; i + 6 < sizeof longp; i += 6)
+        memcpy(longp + i, "story ", 6);
+    check_kept_decoder(&f.model, f.tok, longp);
     CHECK(text_fixture_unchanged(&f), "the model's next forward is unchanged");
     text_fixture_free(&f);
     return check_exit("test_chat_sample");

@@ -10,6 +10,7 @@
 #include "io/rundir.h"
 #include "io/metrics.h"
 #include "io/runs.h"
+#include "io/runstat.h"
 
 static char dir[] = "/tmp/bn_test_runs_XXXXXX";
 
@@ -80,6 +81,34 @@ static json_t *train_record(long step, double loss)
                      bn_json_number(0.001));
 }
 
+static int same(double a, double b) { return a == b || (isnan(a) && isnan(b)); }
+
+/* status's one read of the log gives what the two reads give: the figures of
+ * bn_run_status_read and the points of bn_run_read_metrics (want, n_want). */
+static void same_in_one_read(const char *run_dir, const bn_metric_point *want, int n_want)
+{
+    bn_run_status st, one;
+    bn_metric_point *pts = NULL;
+    int n = -1;
+    bn_error err = {0};
+    CHECK(bn_run_status_read(run_dir, 0, &st, &err) == BN_OK, "status: %s", err.msg);
+    CHECK(bn_run_status_read_history(run_dir, &one, &pts, &n, &err) == BN_OK,
+          "status and history: %s", err.msg);
+    /* Both memset to zero before they are filled: padding included, the bytes are equal. */
+    CHECK(memcmp(&st, &one, sizeof st) == 0, "the figures differ from bn_run_status_read's");
+    CHECK(n == n_want, "%d points in one read, %d in bn_run_read_metrics", n, n_want);
+    for (int i = 0; i < n && i < n_want; i++)
+        CHECK(pts[i].step == want[i].step && same(pts[i].loss, want[i].loss) &&
+                  same(pts[i].loss_ema, want[i].loss_ema) && pts[i].lr == want[i].lr &&
+                  pts[i].have_eval == want[i].have_eval &&
+                  pts[i].eval_accuracy == want[i].eval_accuracy &&
+                  same(pts[i].val_loss, want[i].val_loss) &&
+                  same(pts[i].val_bpb, want[i].val_bpb) &&
+                  strcmp(pts[i].eval_text, want[i].eval_text) == 0,
+              "point %d (step %ld) differs", i, want[i].step);
+    free(pts);
+}
+
 /* A run written through the record API, then damaged as a crash would. */
 static void test_written_run(void)
 {
@@ -114,6 +143,7 @@ static void test_written_run(void)
               pts[1].loss_ema == 3.0 && pts[1].have_eval && pts[1].eval_accuracy == 0.5,
           "%d points; last: step %ld loss %g", n, n ? pts[n - 1].step : 0,
           n ? pts[n - 1].loss : 0);
+    same_in_one_read(run.dir, pts, n);
     free(pts);
 
     bn_run_info info;

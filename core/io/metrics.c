@@ -7,11 +7,6 @@
 
 #include "io/jsonio.h"
 
-typedef struct {
-    bn_metric_table *t;
-    int oom;
-} reading;
-
 /* The row for `step`: the last one when it has that step, else a new one at the end (after
  * dropping rows a resumed run logs again); NULL when out of memory. */
 static bn_metric_row *row_for(bn_metric_table *t, long step)
@@ -35,23 +30,34 @@ static bn_metric_row *row_for(bn_metric_table *t, long step)
     return r;
 }
 
-static int take_record(void *ctx, const json_t *rec)
+int bn_metrics_take(bn_metric_table *t, const json_t *rec)
 {
-    reading *rd = ctx;
     long step;
     if (bn_json_get_long(rec, "step", &step) != 0)
         return 0;
-    bn_metric_row *r = row_for(rd->t, step);
+    bn_metric_row *r = row_for(t, step);
     if (!r)
-        return rd->oom = 1;
-    for (int i = 0; i < rd->t->n_keys; i++)
-        if (json_object_get(rec, rd->t->keys[i])) /* present: a number, or null (NaN) */
-            r->v[i] = bn_json_get_number(rec, rd->t->keys[i]);
+        return -1;
+    for (int i = 0; i < t->n_keys; i++)
+        if (json_object_get(rec, t->keys[i])) /* present: a number, or null (NaN) */
+            r->v[i] = bn_json_get_number(rec, t->keys[i]);
     return 0;
 }
 
-bn_status bn_metrics_read(const char *path, const char *const *keys, int n_keys,
-                          bn_metric_table *t, bn_error *err)
+typedef struct {
+    bn_metric_table *t;
+    int oom;
+} reading;
+
+/* bn_jsonl_each's callback: stops when out of memory. */
+static int take_record(void *ctx, const json_t *rec)
+{
+    reading *rd = ctx;
+    return rd->oom = bn_metrics_take(rd->t, rec) != 0;
+}
+
+bn_status bn_metrics_begin(bn_metric_table *t, const char *path, const char *const *keys,
+                           int n_keys, bn_error *err)
 {
     memset(t, 0, sizeof *t);
     if (n_keys < 0 || n_keys > BN_METRICS_MAX)
@@ -60,8 +66,16 @@ bn_status bn_metrics_read(const char *path, const char *const *keys, int n_keys,
     for (int i = 0; i < n_keys; i++)
         t->keys[i] = keys[i];
     t->n_keys = n_keys;
+    return BN_OK;
+}
+
+bn_status bn_metrics_read(const char *path, const char *const *keys, int n_keys,
+                          bn_metric_table *t, bn_error *err)
+{
     reading rd = {t, 0};
-    bn_status s = bn_jsonl_each(path, take_record, &rd, err);
+    bn_status s = bn_metrics_begin(t, path, keys, n_keys, err);
+    if (s == BN_OK)
+        s = bn_jsonl_each(path, take_record, &rd, err);
     if (s == BN_OK && rd.oom)
         s = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
     return s;

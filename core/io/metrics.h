@@ -8,6 +8,8 @@
 #ifndef BN_METRICS_H
 #define BN_METRICS_H
 
+#include <jansson.h>
+
 #include "base/error.h"
 
 #define BN_METRICS_MAX 16
@@ -29,6 +31,14 @@ typedef struct {
 bn_status bn_metrics_read(const char *path, const char *const *keys, int n_keys,
                           bn_metric_table *t, bn_error *err);
 void bn_metrics_free(bn_metric_table *t);
+
+/* bn_metrics_read in steps, for a reader that goes over the file once for more than this
+ * table: bn_metrics_begin sets t up (path only names the file in the message), then
+ * bn_metrics_take each record in file order. bn_metrics_take returns -1 when out of memory
+ * (the record not taken), else 0. */
+bn_status bn_metrics_begin(bn_metric_table *t, const char *path, const char *const *keys,
+                           int n_keys, bn_error *err);
+int bn_metrics_take(bn_metric_table *t, const json_t *rec);
 
 /* keys[i]'s column index i, or -1 when it was not asked for. */
 int bn_metrics_column(const bn_metric_table *t, const char *key);

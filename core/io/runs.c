@@ -172,6 +172,25 @@ static bn_metric_point row_point(const bn_metric_row *r)
     return p;
 }
 
+bn_status bn_run_history_begin(bn_metric_table *t, const char *path, bn_error *err)
+{
+    return bn_metrics_begin(t, path, history_keys, N_KEYS, err);
+}
+
+bn_status bn_run_history_points(bn_metric_table *t, const char *path, bn_metric_point **points,
+                                int *n, bn_error *err)
+{
+    bn_metric_point *pts = malloc(sizeof *pts * (size_t)(t->n_rows + 1));
+    int count = 0;
+    for (int i = 0; pts && i < t->n_rows; i++)
+        if (!isnan(t->rows[i].v[K_LOSS]) || !isnan(t->rows[i].v[K_VAL])) /* not: diverged */
+            pts[count++] = row_point(&t->rows[i]);
+    bn_metrics_free(t);
+    *points = pts;
+    *n = count;
+    return pts ? BN_OK : bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
+}
+
 bn_status bn_run_read_metrics(const char *run_dir, bn_metric_point **points, int *n,
                               bn_error *err)
 {
@@ -183,17 +202,11 @@ bn_status bn_run_read_metrics(const char *run_dir, bn_metric_point **points, int
     if (s != BN_OK)
         return s;
     s = bn_metrics_read(path, history_keys, N_KEYS, &t, err);
-    bn_metric_point *pts = s == BN_OK ? malloc(sizeof *pts * (size_t)(t.n_rows + 1)) : NULL;
-    if (s == BN_OK && !pts)
-        s = bn_fail(err, BN_ERR_NOMEM, "%s: out of memory", path);
-    int count = 0;
-    for (int i = 0; s == BN_OK && i < t.n_rows; i++)
-        if (!isnan(t.rows[i].v[K_LOSS]) || !isnan(t.rows[i].v[K_VAL])) /* not: diverged */
-            pts[count++] = row_point(&t.rows[i]);
-    bn_metrics_free(&t);
-    *points = pts;
-    *n = count;
-    return s;
+    if (s != BN_OK) {
+        bn_metrics_free(&t);
+        return s;
+    }
+    return bn_run_history_points(&t, path, points, n, err);
 }
 
 /* " | 12 + 5 = 17 ok" or " | 3 * 4 = 11 (want 12)" for one example (nothing if malformed)

@@ -11,6 +11,7 @@
 #define BN_RUNS_H
 
 #include "io/config.h"
+#include "io/metrics.h"
 #include "base/error.h"
 
 #define BN_RUNS_MAX 256
@@ -55,6 +56,15 @@ typedef struct {
  * NaN when it has only a val_loss (an evaluation at a step that was not logged). */
 bn_status bn_run_read_metrics(const char *run_dir, bn_metric_point **points, int *n,
                               bn_error *err);
+
+/* bn_run_read_metrics in steps, for a reader that goes over scalars.jsonl once for more than
+ * the history (runstat.h's bn_run_status_read_history): bn_run_history_begin sets t up for
+ * the history's keys (path names the file in messages), bn_metrics_take feeds it each record
+ * in file order, and bn_run_history_points turns it into the points bn_run_read_metrics
+ * gives and frees t (also on failure). */
+bn_status bn_run_history_begin(bn_metric_table *t, const char *path, bn_error *err);
+bn_status bn_run_history_points(bn_metric_table *t, const char *path, bn_metric_point **points,
+                                int *n, bn_error *err);
 
 /* Up to `cap` one-line summaries of samples/samples.jsonl records, the newest last, written
  * into lines[i] (each `width` bytes): "step 500: eval 21.0% | 12 + 5 = 17 ok | 3 * 4 = 11 (want 12)".

@@ -141,8 +141,26 @@ static void read_checkpoint(const char *run_dir, bn_run_status *st)
         st->checkpoint_mtime = (double)s.st_mtime;
 }
 
-bn_status bn_run_status_read(const char *run_dir, size_t tail_bytes, bn_run_status *st,
-                             bn_error *err)
+/* One pass over scalars.jsonl feeding the figures and, when asked (t not NULL), the history. */
+typedef struct {
+    bn_run_status *st;
+    bn_metric_table *t;
+    int oom;
+} both;
+
+static int take_both(void *ctx, const json_t *rec)
+{
+    both *b = ctx;
+    take_record(b->st, rec);
+    if (b->t && !b->oom && bn_metrics_take(b->t, rec) != 0)
+        b->oom = 1; /* the history stops; the figures go on */
+    return 0;
+}
+
+/* bn_run_status_read, the history read in the same pass when t is not NULL (*oom: it ran
+ * out of memory). */
+static bn_status read_status(const char *run_dir, size_t tail_bytes, bn_run_status *st,
+                             bn_metric_table *t, int *oom, bn_error *err)
 {
     memset(st, 0, sizeof *st);
     st->eval_step = -1;
@@ -160,14 +178,45 @@ bn_status bn_run_status_read(const char *run_dir, size_t tail_bytes, bn_run_stat
     if (s != BN_OK)
         return s;
     read_config(run_dir, st);
+    both b = {st, t, 0};
     if (tail_bytes)
-        bn_jsonl_each_tail(path, tail_bytes, take_record, st, NULL);
+        bn_jsonl_each_tail(path, tail_bytes, take_both, &b, NULL);
     else
-        bn_jsonl_each(path, take_record, st, NULL);
+        bn_jsonl_each(path, take_both, &b, NULL);
+    *oom = b.oom;
     st->torn_tail = bn_jsonl_torn_tail(path);
     st->updated = st->info.mtime;
     read_checkpoint(run_dir, st);
     st->disk_bytes = dir_bytes(run_dir, DISK_DEPTH);
+    return BN_OK;
+}
+
+bn_status bn_run_status_read(const char *run_dir, size_t tail_bytes, bn_run_status *st,
+                             bn_error *err)
+{
+    int oom = 0;
+    return read_status(run_dir, tail_bytes, st, NULL, &oom, err);
+}
+
+bn_status bn_run_status_read_history(const char *run_dir, bn_run_status *st,
+                                     bn_metric_point **points, int *n, bn_error *err)
+{
+    char path[BN_PATH_MAX];
+    bn_metric_table t;
+    int oom = 0;
+    *points = NULL;
+    *n = 0;
+    bn_status s = bn_path_join(path, run_dir, "metrics/scalars.jsonl", err);
+    if (s == BN_OK)
+        s = bn_run_history_begin(&t, path, err);
+    if (s != BN_OK)
+        return s;
+    s = read_status(run_dir, 0, st, &t, &oom, err);
+    if (s != BN_OK || oom) {
+        bn_metrics_free(&t);
+        return s; /* out of memory for the history: the figures alone, as it says */
+    }
+    bn_run_history_points(&t, path, points, n, NULL); /* out of memory: NULL and 0 */
     return BN_OK;
 }
 

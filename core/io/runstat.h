@@ -42,6 +42,13 @@ typedef struct {
 bn_status bn_run_status_read(const char *run_dir, size_t tail_bytes, bn_run_status *st,
                              bn_error *err);
 
+/* bn_run_status_read of all of scalars.jsonl, and in the same pass the loss history as
+ * bn_run_read_metrics gives it (*points malloc'd, the caller frees): what `status` shows,
+ * from one read of the log. A history that does not fit in memory is left out (NULL, 0), as
+ * is one of a run without a log; the figures are still read. */
+bn_status bn_run_status_read_history(const char *run_dir, bn_run_status *st,
+                                     bn_metric_point **points, int *n, bn_error *err);
+
 /* The evaluation a one-line summary shows: val_loss for a text run, else the first metric
  * of the record (eval_accuracy, eval_legal_rate); NULL when there is none. */
 const bn_run_eval_value *bn_run_status_main_eval(const bn_run_status *st);

@@ -78,28 +78,44 @@ static bn_status complete(bn_decoder *d, const bn_tokenizer *tok, bn_chat_end_fn
     return z ? BN_OK : BN_ERR_INPUT;
 }
 
+int bn_chat_decoder_seq(const bn_model *m, int samples)
+{
+    if (samples)
+        return m->cfg.max_seq_len;
+    return m->max_seq < m->cfg.max_seq_len ? m->max_seq : m->cfg.max_seq_len;
+}
+
+bn_status bn_chat_complete_on(bn_decoder *d, const bn_tokenizer *tok, bn_chat_end_fn ends,
+                              const char *prompt, int max_new, char *out, size_t cap,
+                              bn_chat_token_fn on_token, void *ctx, bn_error *err)
+{
+    if (cap)
+        out[0] = '\0';
+    token_row row = {.cap = d->max_seq};
+    row.ids = malloc(sizeof(int) * (size_t)row.cap);
+    if (!row.ids)
+        return bn_fail(err, BN_ERR_NOMEM, "chat: out of memory");
+    bn_status s = encode_prompt(tok, prompt, row.cap - 1, &row, err);
+    bn_decoder_reset(d);
+    if (s == BN_OK)
+        s = bn_decoder_feed(d, row.ids, row.len, err); /* the forward's bits: generate.h */
+    if (s == BN_OK)
+        s = complete(d, tok, ends, max_new, out, cap, on_token, ctx, err);
+    free(row.ids);
+    return s;
+}
+
 bn_status bn_chat_complete(bn_model *m, const bn_tokenizer *tok, bn_chat_end_fn ends,
                            const char *prompt, int max_new, char *out, size_t cap,
                            bn_chat_token_fn on_token, void *ctx, bn_error *err)
 {
     if (cap)
         out[0] = '\0';
-    int limit = m->max_seq < m->cfg.max_seq_len ? m->max_seq : m->cfg.max_seq_len;
-    token_row row = {.cap = limit};
     bn_decoder d;
-    memset(&d, 0, sizeof d);
-    row.ids = malloc(sizeof(int) * (size_t)row.cap);
-    if (!row.ids)
-        return bn_fail(err, BN_ERR_NOMEM, "chat: out of memory");
-    bn_status s = encode_prompt(tok, prompt, row.cap - 1, &row, err);
+    bn_status s = bn_decoder_init(&d, m, bn_chat_decoder_seq(m, 0), err);
     if (s == BN_OK)
-        s = bn_decoder_init(&d, m, limit, err);
-    if (s == BN_OK)
-        s = bn_decoder_feed(&d, row.ids, row.len, err); /* the forward's bits: generate.h */
-    if (s == BN_OK)
-        s = complete(&d, tok, ends, max_new, out, cap, on_token, ctx, err);
+        s = bn_chat_complete_on(&d, tok, ends, prompt, max_new, out, cap, on_token, ctx, err);
     bn_decoder_free(&d);
-    free(row.ids);
     return s;
 }
 
@@ -136,6 +152,25 @@ static int sample_cancelled(void *ctx)
     return o->cancelled;
 }
 
+bn_status bn_chat_sample_on(bn_decoder *d, const bn_tokenizer *tok, const char *prompt,
+                            const bn_sampling *set, unsigned long long seed, int max_new,
+                            char *out, size_t cap, bn_chat_token_fn on_token, void *ctx,
+                            bn_error *err)
+{
+    if (cap)
+        out[0] = '\0';
+    bn_sampler smp;
+    memset(&smp, 0, sizeof smp);
+    bn_status s = bn_sampler_init(&smp, d->m->cfg.vocab_size, set, seed, err);
+    sample_out o = {.out = out, .cap = cap, .on_token = on_token, .ctx = ctx};
+    bn_textgen_opts opts = {.max_tokens = max_new, .cancelled = sample_cancelled};
+    bn_textgen_stats st;
+    if (s == BN_OK) /* bn_textgen_run empties the cache first */
+        s = bn_textgen_run(d, tok, &smp, prompt, &opts, sample_text, &o, &st, err);
+    bn_sampler_free(&smp);
+    return s;
+}
+
 bn_status bn_chat_sample(bn_model *m, const bn_tokenizer *tok, const char *prompt,
                          const bn_sampling *set, unsigned long long seed, int max_new,
                          char *out, size_t cap, bn_chat_token_fn on_token, void *ctx,
@@ -144,18 +179,10 @@ bn_status bn_chat_sample(bn_model *m, const bn_tokenizer *tok, const char *promp
     if (cap)
         out[0] = '\0';
     bn_decoder d;
-    bn_sampler smp;
-    memset(&d, 0, sizeof d);
-    memset(&smp, 0, sizeof smp);
-    bn_status s = bn_sampler_init(&smp, m->cfg.vocab_size, set, seed, err);
+    bn_status s = bn_decoder_init(&d, m, bn_chat_decoder_seq(m, 1), err);
     if (s == BN_OK)
-        s = bn_decoder_init(&d, m, m->cfg.max_seq_len, err);
-    sample_out o = {.out = out, .cap = cap, .on_token = on_token, .ctx = ctx};
-    bn_textgen_opts opts = {.max_tokens = max_new, .cancelled = sample_cancelled};
-    bn_textgen_stats st;
-    if (s == BN_OK)
-        s = bn_textgen_run(&d, tok, &smp, prompt, &opts, sample_text, &o, &st, err);
+        s = bn_chat_sample_on(&d, tok, prompt, set, seed, max_new, out, cap, on_token, ctx,
+                              err);
     bn_decoder_free(&d);
-    bn_sampler_free(&smp);
     return s;
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "base/error.h"
+#include "model/decoder.h"
 #include "model/model.h"
 #include "model/sampler.h"
 #include "tok/tokenizer.h"
@@ -47,5 +48,19 @@ bn_status bn_chat_sample(bn_model *m, const bn_tokenizer *tok, const char *promp
                          const bn_sampling *set, unsigned long long seed, int max_new,
                          char *out, size_t cap, bn_chat_token_fn on_token, void *ctx,
                          bn_error *err);
+
+/* The same two on a decoder the caller keeps over the model (README, "Inference"), reset
+ * first: one decoder serves answer after answer, where the two above build one per call.
+ * Built with max_seq bn_chat_decoder_seq(m, samples), the answers are bit for bit those of
+ * bn_chat_complete (samples 0) and bn_chat_sample (samples 1). After the model's weights
+ * change the decoder re-ternarizes as the forward does; a new model needs a new decoder. */
+int bn_chat_decoder_seq(const bn_model *m, int samples);
+bn_status bn_chat_complete_on(bn_decoder *d, const bn_tokenizer *tok, bn_chat_end_fn ends,
+                              const char *prompt, int max_new, char *out, size_t cap,
+                              bn_chat_token_fn on_token, void *ctx, bn_error *err);
+bn_status bn_chat_sample_on(bn_decoder *d, const bn_tokenizer *tok, const char *prompt,
+                            const bn_sampling *set, unsigned long long seed, int max_new,
+                            char *out, size_t cap, bn_chat_token_fn on_token, void *ctx,
+                            bn_error *err);
 
 #endif

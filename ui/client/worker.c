@@ -2,6 +2,7 @@
 #include "client/worker.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client/board.h"
@@ -10,14 +11,44 @@
 #include "model/chat.h"
 #include "task/eval_ttt.h"
 
-/* Load ckpt for forwards of one row (once per checkpoint). */
-static bn_status load(bn_worker *w, const char *ckpt, bn_error *err)
+/* The decoder goes with the model it was built over. */
+static void drop_model(bn_worker *w)
 {
-    if (w->loaded && strcmp(w->loaded_ckpt, ckpt) == 0)
-        return BN_OK;
+    if (w->have_dec)
+        bn_decoder_free(&w->dec);
+    free(w->ids);
+    w->ids = NULL;
+    w->have_dec = 0;
     if (w->loaded)
         bn_model_free(&w->model);
     w->loaded = 0;
+}
+
+/* The loaded model's decoder, built once: the context bn_chat_complete (and a move, the
+ * same rows) or bn_chat_sample would give theirs, so the answers are theirs bit for bit. */
+static bn_status decoder(bn_worker *w, bn_error *err)
+{
+    if (w->have_dec)
+        return BN_OK;
+    int seq = bn_chat_decoder_seq(&w->model, w->task->chat_samples);
+    w->ids = malloc(sizeof(int) * (size_t)seq);
+    if (!w->ids)
+        return bn_nomem(err, "a prompt's tokens", sizeof(int) * (size_t)seq);
+    bn_status s = bn_decoder_init(&w->dec, &w->model, seq, err);
+    w->have_dec = s == BN_OK;
+    if (s != BN_OK) {
+        free(w->ids);
+        w->ids = NULL;
+    }
+    return s;
+}
+
+/* Load ckpt for forwards of one row (once per checkpoint), and its decoder. */
+static bn_status load(bn_worker *w, const char *ckpt, bn_error *err)
+{
+    if (w->loaded && strcmp(w->loaded_ckpt, ckpt) == 0)
+        return decoder(w, err);
+    drop_model(w);
     bn_config cfg;
     bn_tok_free(w->tok);
     w->tok = NULL;
@@ -31,7 +62,7 @@ static bn_status load(bn_worker *w, const char *ckpt, bn_error *err)
     w->task = bn_task_find(cfg.experiment.task);
     w->loaded = 1;
     snprintf(w->loaded_ckpt, sizeof w->loaded_ckpt, "%s", ckpt);
-    return BN_OK;
+    return decoder(w, err);
 }
 
 static void push_gen(bn_worker *w, long id, const char *text, int done)
@@ -72,10 +103,10 @@ static void serve_generate(bn_worker *w, const bn_request *req, bn_status loaded
     if (s == BN_OK && !on_token(&ctx, NULL)) { /* not cancelled while it waited */
         bn_task_prompt(w->task, req->text, prompt, sizeof prompt);
         s = w->task->chat_samples
-            ? bn_chat_sample(&w->model, w->tok, prompt, &req->sampling, req->seed,
-                             req->max_new, out, sizeof out, on_token, &ctx, err)
-            : bn_chat_complete(&w->model, w->tok, w->task->ends_answer, prompt, req->max_new,
-                               out, sizeof out, on_token, &ctx, err);
+            ? bn_chat_sample_on(&w->dec, w->tok, prompt, &req->sampling, req->seed,
+                                req->max_new, out, sizeof out, on_token, &ctx, err)
+            : bn_chat_complete_on(&w->dec, w->tok, w->task->ends_answer, prompt,
+                                  req->max_new, out, sizeof out, on_token, &ctx, err);
     }
     push_gen(w, req->id, s == BN_OK ? out : err->msg,
              s != BN_OK ? -1 : ctx.stopped ? BN_GEN_STOPPED : 1);
@@ -97,9 +128,8 @@ static void serve_move(bn_worker *w, const bn_request *req, bn_status loaded, bn
         why = bn_ttt_check_position(b);
     }
     bn_ttt_answer a;
-    bn_error answer_err = {0};
-    if (!why && bn_ttt_model_answer(&w->model, w->tok, &g, 1, &a, &answer_err) != BN_OK)
-        why = answer_err.msg;
+    if (!why) /* the prompt's tokens fit: ids holds the decoder's max_seq */
+        bn_ttt_decoder_answer(&w->dec, w->tok, &g, 1, &a, w->ids);
     bn_ui_move_event(&ev, why ? NULL : &a, why);
     ev.id = req->id;
     bn_ui_queue_push(w->queue, &ev);
@@ -185,8 +215,7 @@ void bn_worker_stop(bn_worker *w)
         pthread_mutex_unlock(&w->lock);
         pthread_join(w->thread, NULL);
     }
-    if (w->loaded)
-        bn_model_free(&w->model);
+    drop_model(w);
     bn_tok_free(w->tok);
     w->tok = NULL;
     pthread_mutex_destroy(&w->lock);

@@ -2,7 +2,8 @@
  * inference (bn_inference_load, once per checkpoint), serving typed requests (README,
  * "Requests"): chat completions (BN_REQ_GENERATE, answered by BN_UI_EV_GEN events that
  * stream the completion) and tic-tac-toe moves (BN_REQ_MOVE, answered by one
- * BN_UI_EV_MOVE). Its events carry origin BN_ORIGIN_PAST_RUN and the request's id. The UI
+ * BN_UI_EV_MOVE), all on one KV-cache decoder over that model, built at its first answer
+ * and reset between answers. Its events carry origin BN_ORIGIN_PAST_RUN and the request's id. The UI
  * never waits on a load or a forward pass. No curses here. */
 #ifndef BN_UI_WORKER_H
 #define BN_UI_WORKER_H
@@ -11,6 +12,7 @@
 
 #include "client/queue.h"
 #include "io/config.h"
+#include "model/decoder.h"
 #include "model/model.h"
 #include "task/task.h"
 #include "tok/tokenizer.h"
@@ -30,6 +32,9 @@ typedef struct {
     int loaded;
     char loaded_ckpt[BN_PATH_MAX];
     const bn_task_ops *task;
+    bn_decoder dec;               /* over model, built at its first answer, kept until the */
+    int have_dec;                 /* next load (README, "Inference") */
+    int *ids;                     /* dec.max_seq: a move's prompt */
     bn_tokenizer *tok;
     bn_ui_queue *queue;
     const bn_kernels *kernels;
