@@ -6,7 +6,8 @@ torch.optim.AdamW and gradient clipping on random tokens, per experiment config 
 experiments/*.ini, and reports the median tokens/s of N steps after 3 warm-up steps, as
 `bitnet-tui bench` does, and the peak RSS of the process that ran it (each config runs in
 a forked child, as `bitnet-tui bench` runs each in its own process). With --compare FILE
-(the JSON lines of `bitnet-tui bench --json`) it prints both side by side with the ratios.
+(the JSON lines of `bitnet-tui bench --json`) it prints both side by side with the ratios,
+and bitnet-tui's ceiling with its ratio to PyTorch's speed.
 
 Needs Debian's python3-torch (/usr/bin/python3); not used by CI.
 """
@@ -89,6 +90,15 @@ def bench_in_child(name, threads, steps):
     return r
 
 
+def ceiling_columns(ours, theirs):
+    """bitnet-tui's ceiling (every product at its unit's peak, nothing else) and that over
+    PyTorch's speed: the largest ratio any implementation on these units could show."""
+    ceiling = (ours.get("roofs") or {}).get("ceiling_tok_s")
+    if not ceiling:
+        return f"{'-':>14} {'-':>13}"
+    return f"{ceiling:>14.0f} {ceiling / theirs['tokens_per_sec']:>12.2f}x"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--experiments", nargs="+",
@@ -108,7 +118,7 @@ def main():
     if ours:
         print(f"{'config':<12} {'threads':>7} {'bitnet-tui tok/s':>17} "
               f"{'PyTorch tok/s':>14} {'ratio':>6} {'bitnet-tui MiB':>15} "
-              f"{'PyTorch MiB':>12} {'ratio':>6}")
+              f"{'PyTorch MiB':>12} {'ratio':>6} {'ceiling tok/s':>14} {'ceiling ratio':>13}")
     for name in args.experiments:
         for t in args.threads:
             r = bench_in_child(name, t, args.steps)
@@ -118,7 +128,7 @@ def main():
                 print(f"{name:<12} {t:>7} {o['tokens_per_sec']:>17.0f} "
                       f"{r['tokens_per_sec']:>14.0f} {o['tokens_per_sec'] / r['tokens_per_sec']:>5.2f}x "
                       f"{ours_rss:>15.0f} {r['peak_rss_mib']:>12.0f} "
-                      f"{r['peak_rss_mib'] / ours_rss:>5.2f}x",
+                      f"{r['peak_rss_mib'] / ours_rss:>5.2f}x {ceiling_columns(o, r)}",
                       flush=True)
             elif not ours:
                 print(json.dumps(r), flush=True)
