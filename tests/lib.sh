@@ -2,8 +2,9 @@
 #     . "${srcdir:-.}/tests/lib.sh"
 # It sets BIN (the program: $BITNET_TUI, else ./bitnet-tui) and SRC (the source tree: $srcdir,
 # else .), both absolute so that a test may cd, and defines the counters and checks, the work
-# directory, refusals, the values of metrics records, the tiny text model's INI, jobs under
-# mpirun (and a rank killed in one) and the helpers of the tests that drive the UI in tmux.
+# directory, refusals, the values of metrics records, the tiny text model's INI, the
+# comparison of two runs, jobs under mpirun (and a rank killed in one) and the helpers of the
+# tests that drive the UI in tmux.
 
 BIN=${BITNET_TUI:-$PWD/bitnet-tui}
 case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
@@ -120,6 +121,32 @@ wait_line() {
         sleep 0.1
         n=$((n - 1))
     done
+}
+
+# ---- two runs that must end alike (README, "Training on many machines") ------------------
+# tensor_bytes FILE: a safetensors file's tensor bytes, without its header (which holds the
+# config, so it names the run and its accumulation).
+tensor_bytes() {
+    n=$(od -An -t u8 -N8 "$1" | tr -d ' ')
+    tail -c +$((9 + n)) "$1"
+}
+# same_losses A B N: runs/B logged the same N losses as runs/A, step by step.
+same_losses() {
+    grep -o '"step": [0-9]*, "loss": [^,]*' "runs/$1/metrics/scalars.jsonl" >a.txt
+    grep -o '"step": [0-9]*, "loss": [^,]*' "runs/$2/metrics/scalars.jsonl" >b.txt
+    check "$2: $3 losses as $1's" [ "$(wc -l <a.txt)" -eq "$3" ]
+    check "$2: the same losses as $1" cmp -s a.txt b.txt
+}
+# same_checkpoint A B STEP: runs/B's checkpoint of STEP holds the same weights and the same
+# AdamW moments (the whole optimizer file) as runs/A's.
+same_checkpoint() {
+    c=checkpoints/step_$(printf %06d "$3")
+    tensor_bytes "runs/$1/$c/model.safetensors" >a.bin
+    tensor_bytes "runs/$2/$c/model.safetensors" >b.bin
+    check "$2: weights at step $3" [ -s b.bin ]
+    check "$2: the same weights as $1 at step $3" cmp -s a.bin b.bin
+    check "$2: the same AdamW moments as $1 at step $3" \
+        cmp -s "runs/$1/$c/optimizer.safetensors" "runs/$2/$c/optimizer.safetensors"
 }
 
 # ---- jobs of 2 ranks under mpirun (README, "Training on many machines") -------------------

@@ -45,26 +45,10 @@ check "--version under mpirun: status 0" [ $? -eq 0 ]
 check "--version under mpirun: rank 0 alone prints it" [ "$(grep -c '^bitnet-tui ' out.txt)" -eq 1 ]
 
 # ---- 3. 2 ranks x batch 4 = 1 process x batch 4 x accum 2, bit for bit ---------------------
-# tensors FILE: a safetensors file's tensor bytes (its header holds the config, which names
-# the run and its accumulation).
-tensors() {
-    n=$(od -An -t u8 -N8 "$1" | tr -d ' ')
-    tail -c +$((9 + n)) "$1"
-}
-losses() { grep -o '"step": [0-9]*, "loss": [^,]*' "$1/metrics/scalars.jsonl"; }
 # same_run A B: B ended where A did: every logged loss, the weights, the AdamW moments.
 same_run() {
-    C=checkpoints/step_000040
-    losses "runs/$1" >a.txt
-    losses "runs/$2" >b.txt
-    check "$2: 40 losses as $1's" [ "$(wc -l <a.txt)" -eq 40 ]
-    check "$2: the same losses as $1" cmp -s a.txt b.txt
-    tensors "runs/$1/$C/model.safetensors" >a.bin
-    tensors "runs/$2/$C/model.safetensors" >b.bin
-    check "$2: weights at step 40" [ -s b.bin ]
-    check "$2: the same weights as $1 at step 40" cmp -s a.bin b.bin
-    check "$2: the same AdamW moments as $1" \
-        cmp -s "runs/$1/$C/optimizer.safetensors" "runs/$2/$C/optimizer.safetensors"
+    same_losses "$1" "$2" 40
+    same_checkpoint "$1" "$2" 40
 }
 text_ini tinympi training.batch_size=4 logging.log_interval=1 logging.checkpoint_interval=20 \
     >tiny.ini
