@@ -187,11 +187,13 @@ BN_INLINE BN_T512 void mix_block(float *C, int ldc, const float *P, int si, int 
     }
 }
 
-/* Rows per block for NV registers of columns: about 24 sums in registers. */
+/* The most rows mix_block keeps in registers for NV registers of columns: about 24 sums,
+ * and 16 rows at most. */
+#define MIX_MAX_ROWS(NV) ((NV) == 1 ? 16 : 24 / (NV))
+
 static int mix_rows_per_block(int nv)
 {
-    static const int rows[5] = {0, 16, 12, 8, 6};
-    return rows[nv];
+    return MIX_MAX_ROWS(nv);
 }
 
 typedef struct {
@@ -201,65 +203,29 @@ typedef struct {
     int accumulate;
 } mix_args;
 
+/* mix_block's R and NV must be constants for its sums to stay in registers: one case for
+ * each pair that can occur, R from 1 to MIX_MAX_ROWS(NV) (the others are never compiled). */
 #define MIX_CASE(RR, NVV)                                                                    \
     case RR:                                                                                 \
-        mix_block(a->C, a->ldc, a->P, a->si, a->sk, a->X, a->ldx, k0, k1, tail, a->accumulate, \
-                  RR, NVV);                                                                  \
+        if ((RR) <= MIX_MAX_ROWS(NVV))                                                       \
+            mix_block(a->C, a->ldc, a->P, a->si, a->sk, a->X, a->ldx, k0, k1, tail,          \
+                      a->accumulate, RR, NVV);                                               \
         break
 
-#define MIX_ROWS_4(NVV) MIX_CASE(1, NVV); MIX_CASE(2, NVV); MIX_CASE(3, NVV); MIX_CASE(4, NVV); \
-    MIX_CASE(5, NVV)
-
-static BN_T512 void mix_nv4(const mix_args *a, int k0, int k1, __mmask16 tail, int R)
-{
-    switch (R) {
-        MIX_ROWS_4(4);
-    default: mix_block(a->C, a->ldc, a->P, a->si, a->sk, a->X, a->ldx, k0, k1, tail,
-                       a->accumulate, 6, 4);
-    }
-}
-
-static BN_T512 void mix_nv3(const mix_args *a, int k0, int k1, __mmask16 tail, int R)
-{
-    switch (R) {
-        MIX_ROWS_4(3);
-        MIX_CASE(6, 3);
-        MIX_CASE(7, 3);
-    default: mix_block(a->C, a->ldc, a->P, a->si, a->sk, a->X, a->ldx, k0, k1, tail,
-                       a->accumulate, 8, 3);
-    }
-}
-
-static BN_T512 void mix_nv2(const mix_args *a, int k0, int k1, __mmask16 tail, int R)
-{
-    switch (R) {
-        MIX_ROWS_4(2);
-        MIX_CASE(6, 2); MIX_CASE(7, 2); MIX_CASE(8, 2); MIX_CASE(9, 2); MIX_CASE(10, 2);
-        MIX_CASE(11, 2);
-    default: mix_block(a->C, a->ldc, a->P, a->si, a->sk, a->X, a->ldx, k0, k1, tail,
-                       a->accumulate, 12, 2);
-    }
-}
-
-static BN_T512 void mix_nv1(const mix_args *a, int k0, int k1, __mmask16 tail, int R)
-{
-    switch (R) {
-        MIX_ROWS_4(1);
-        MIX_CASE(6, 1); MIX_CASE(7, 1); MIX_CASE(8, 1); MIX_CASE(9, 1); MIX_CASE(10, 1);
-        MIX_CASE(11, 1); MIX_CASE(12, 1); MIX_CASE(13, 1); MIX_CASE(14, 1); MIX_CASE(15, 1);
-    default: mix_block(a->C, a->ldc, a->P, a->si, a->sk, a->X, a->ldx, k0, k1, tail,
-                       a->accumulate, 16, 1);
-    }
-}
+#define MIX_ROWS(NVV)                                                                        \
+    MIX_CASE(1, NVV); MIX_CASE(2, NVV); MIX_CASE(3, NVV); MIX_CASE(4, NVV);                  \
+    MIX_CASE(5, NVV); MIX_CASE(6, NVV); MIX_CASE(7, NVV); MIX_CASE(8, NVV);                  \
+    MIX_CASE(9, NVV); MIX_CASE(10, NVV); MIX_CASE(11, NVV); MIX_CASE(12, NVV);               \
+    MIX_CASE(13, NVV); MIX_CASE(14, NVV); MIX_CASE(15, NVV); MIX_CASE(16, NVV)
 
 /* R rows (at most mix_rows_per_block(nv)) of a column block whose last register is tail. */
 static BN_T512 void mix_any(const mix_args *a, int k0, int k1, int nv, __mmask16 tail, int R)
 {
     switch (nv) {
-    case 1: mix_nv1(a, k0, k1, tail, R); break;
-    case 2: mix_nv2(a, k0, k1, tail, R); break;
-    case 3: mix_nv3(a, k0, k1, tail, R); break;
-    default: mix_nv4(a, k0, k1, tail, R); break;
+    case 1: switch (R) { MIX_ROWS(1); } break;
+    case 2: switch (R) { MIX_ROWS(2); } break;
+    case 3: switch (R) { MIX_ROWS(3); } break;
+    default: switch (R) { MIX_ROWS(4); } break;
     }
 }
 
