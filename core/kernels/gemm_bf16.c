@@ -325,16 +325,8 @@ static BN_TBF16 void merge_tile(float *C, int ldc, const float *buf, int rows, i
     }
 }
 
-typedef struct {
-    float *C;
-    const bn_bf16 *A, *B;
-    int ldc, lda, M, N, pairs;
-    float alpha;
-    int accumulate;
-} gemm_job;
-
 /* Store the four sum tiles and merge the parts inside C. */
-static BN_TAMX void store_block(const gemm_job *j, int m, int n)
+static BN_TAMX void store_block(const bn_bf16_gemm_job *j, int m, int n)
 {
     float buf[4][256] __attribute__((aligned(64)));
     _tile_stored(0, buf[0], 64);
@@ -351,7 +343,7 @@ static BN_TAMX void store_block(const gemm_job *j, int m, int n)
 }
 
 /* The 32 x 32 block of C at (m, n) over the whole of K. */
-static BN_TAMX void block_32x32(const gemm_job *j, int m, int n)
+static BN_TAMX void block_32x32(const bn_bf16_gemm_job *j, int m, int n)
 {
     const size_t a_stride = (size_t)j->lda * sizeof(bn_bf16), b_stride = 2 * NR * sizeof(bn_bf16);
     const bn_bf16 *a0 = j->A + (size_t)m * j->lda, *a1 = a0 + (size_t)16 * j->lda;
@@ -376,7 +368,7 @@ static BN_TAMX void block_32x32(const gemm_job *j, int m, int n)
 /* Row blocks [begin, end) of 32 rows; within GROUP_ROWS rows (their A in L2) every B panel. */
 static BN_TAMX void gemm_blocks(void *ctx, int begin, int end, int thread)
 {
-    const gemm_job *j = ctx;
+    const bn_bf16_gemm_job *j = ctx;
     (void)thread;
     load_tile_config();
     for (int g = begin; g < end; g += GROUP_BLOCKS) {
@@ -388,13 +380,9 @@ static BN_TAMX void gemm_blocks(void *ctx, int begin, int end, int thread)
     _tile_release();
 }
 
-void bn_bf16_gemm_amx(bn_threadpool *pool, float *C, int ldc, const bn_bf16 *A, int lda,
-                      const bn_bf16 *B, int M, int N, int K, float alpha, int accumulate)
+void bn_bf16_gemm_amx(bn_threadpool *pool, const bn_bf16_gemm_job *job)
 {
-    if (M <= 0 || N <= 0)
-        return;
-    gemm_job j = {C, A, B, ldc, lda, M, N, bn_bf16_pair_ld(K) / 2, alpha, accumulate};
-    bn_parallel_for(pool, (M + 31) / 32, gemm_blocks, &j);
+    bn_parallel_for(pool, (job->M + 31) / 32, gemm_blocks, (void *)job);
 }
 
 #else /* not x86-64: never called (bn_bf16_backward_available() is BN_BF16_NONE) */
@@ -412,10 +400,8 @@ void bn_bf16_pack_rows(bn_threadpool *pool, bn_bf16 *dst, const float *src, int 
 void bn_bf16_pack_transposed(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld,
                              const float *row_div, int K, int M)
 { (void)pool; (void)dst; (void)src; (void)ld; (void)row_div; (void)K; (void)M; }
-void bn_bf16_gemm_amx(bn_threadpool *pool, float *C, int ldc, const bn_bf16 *A, int lda,
-                      const bn_bf16 *B, int M, int N, int K, float alpha, int accumulate)
-{ (void)pool; (void)C; (void)ldc; (void)A; (void)lda; (void)B; (void)M; (void)N; (void)K;
-  (void)alpha; (void)accumulate; }
+void bn_bf16_gemm_amx(bn_threadpool *pool, const bn_bf16_gemm_job *job)
+{ (void)pool; (void)job; }
 
 #endif
 
@@ -434,8 +420,11 @@ const char *bn_bf16_path_name(bn_bf16_path path)
 void bn_bf16_gemm(bn_threadpool *pool, bn_bf16_path path, float *C, int ldc, const bn_bf16 *A,
                   int lda, const bn_bf16 *B, int M, int N, int K, float alpha, int accumulate)
 {
+    if (M <= 0 || N <= 0)
+        return;
+    bn_bf16_gemm_job job = {C, A, B, ldc, lda, M, N, bn_bf16_pair_ld(K) / 2, alpha, accumulate};
     if (path == BN_BF16_AMX)
-        bn_bf16_gemm_amx(pool, C, ldc, A, lda, B, M, N, K, alpha, accumulate);
+        bn_bf16_gemm_amx(pool, &job);
     else if (path == BN_BF16_AVX512)
-        bn_bf16_gemm_avx512(pool, C, ldc, A, lda, B, M, N, K, alpha, accumulate);
+        bn_bf16_gemm_avx512(pool, &job);
 }

@@ -114,10 +114,18 @@ void bn_bf16_pack_transposed(bn_threadpool *pool, bn_bf16 *dst, const float *src
 void bn_bf16_gemm(bn_threadpool *pool, bn_bf16_path path, float *C, int ldc, const bn_bf16 *A,
                   int lda, const bn_bf16 *B, int M, int N, int K, float alpha, int accumulate);
 
-/* The two paths of bn_bf16_gemm (same arguments). */
-void bn_bf16_gemm_amx(bn_threadpool *pool, float *C, int ldc, const bn_bf16 *A, int lda,
-                      const bn_bf16 *B, int M, int N, int K, float alpha, int accumulate);
-void bn_bf16_gemm_avx512(bn_threadpool *pool, float *C, int ldc, const bn_bf16 *A, int lda,
-                         const bn_bf16 *B, int M, int N, int K, float alpha, int accumulate);
+/* One product as the two paths take it: bn_bf16_gemm's arguments, K as pairs of values
+ * (bn_bf16_pair_ld(K) / 2). */
+typedef struct {
+    float *C;
+    const bn_bf16 *A, *B;
+    int ldc, lda, M, N, pairs;
+    float alpha;
+    int accumulate;
+} bn_bf16_gemm_job;
+
+/* The two paths of bn_bf16_gemm; job->M and job->N are positive. */
+void bn_bf16_gemm_amx(bn_threadpool *pool, const bn_bf16_gemm_job *job);
+void bn_bf16_gemm_avx512(bn_threadpool *pool, const bn_bf16_gemm_job *job);
 
 #endif

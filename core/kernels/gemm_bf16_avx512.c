@@ -27,14 +27,6 @@
  * from where they were, so each element of C is still one fp32 sum in the order of K. */
 enum { MR = 12, NR = BN_BF16_PANEL, GROUP = 8, MC = GROUP * MR, NCB = 4 * NR, KC = 256 };
 
-typedef struct {
-    float *C;
-    const bn_bf16 *A, *B;
-    int ldc, lda, M, N, pairs;
-    float alpha;
-    int accumulate;
-} dp_job;
-
 /* One block's K slice [p0, p1) and where its sums wait between slices (row stride NCB). */
 typedef struct {
     int p0, p1;
@@ -50,7 +42,7 @@ BN_INLINE int32_t pair_word(const bn_bf16 *row, int p)
 }
 
 /* C rows m .. m+R-1, columns n .. n+31 (masked at N) = [C +] alpha * the sums in acc. */
-BN_INLINE BN_TBF16 void store_rows(const dp_job *j, int m, int n, const __m512 *acc, int R)
+BN_INLINE BN_TBF16 void store_rows(const bn_bf16_gemm_job *j, int m, int n, const __m512 *acc, int R)
 {
     int cols = j->N - n;
     __mmask16 k0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1u);
@@ -70,7 +62,7 @@ BN_INLINE BN_TBF16 void store_rows(const dp_job *j, int m, int n, const __m512 *
 
 /* The R x 32 block of C at (m, n) over one K slice; R is a constant after inlining, so the
  * sums live in registers. The first slice starts from zero, the last one writes C. */
-BN_INLINE BN_TBF16 void block_rows(const dp_job *j, int m, int n, const k_slice *ks, const int R)
+BN_INLINE BN_TBF16 void block_rows(const bn_bf16_gemm_job *j, int m, int n, const k_slice *ks, const int R)
 {
     __m512 acc[2 * MR];
 #pragma GCC unroll 24
@@ -100,7 +92,7 @@ BN_INLINE BN_TBF16 void block_rows(const dp_job *j, int m, int n, const k_slice 
 }
 
 /* A block of C of any height up to MR (the last one of M may be shorter). */
-static BN_TBF16 void block_any(const dp_job *j, int m, int n, const k_slice *ks)
+static BN_TBF16 void block_any(const bn_bf16_gemm_job *j, int m, int n, const k_slice *ks)
 {
     switch (j->M - m) {
     case 1: block_rows(j, m, n, ks, 1); break;
@@ -119,7 +111,7 @@ static BN_TBF16 void block_any(const dp_job *j, int m, int n, const k_slice *ks)
 }
 
 /* Row blocks [g, g_end) (at most GROUP), columns [nc, nc + NCB): every K slice in turn. */
-static BN_TBF16 void group_columns(const dp_job *j, int g, int g_end, int nc, float *part)
+static BN_TBF16 void group_columns(const bn_bf16_gemm_job *j, int g, int g_end, int nc, float *part)
 {
     int n_end = nc + NCB < j->N ? nc + NCB : j->N;
     for (int p0 = 0; p0 < j->pairs; p0 += KC) {
@@ -135,7 +127,7 @@ static BN_TBF16 void group_columns(const dp_job *j, int g, int g_end, int nc, fl
 /* Row blocks [begin, end) of MR rows, GROUP at a time. */
 static BN_TBF16 void gemm_blocks(void *ctx, int begin, int end, int thread)
 {
-    const dp_job *j = ctx;
+    const bn_bf16_gemm_job *j = ctx;
     (void)thread;
     float part[MC * NCB] __attribute__((aligned(64)));
     for (int g = begin; g < end; g += GROUP) {
@@ -145,22 +137,16 @@ static BN_TBF16 void gemm_blocks(void *ctx, int begin, int end, int thread)
     }
 }
 
-void bn_bf16_gemm_avx512(bn_threadpool *pool, float *C, int ldc, const bn_bf16 *A, int lda,
-                         const bn_bf16 *B, int M, int N, int K, float alpha, int accumulate)
+void bn_bf16_gemm_avx512(bn_threadpool *pool, const bn_bf16_gemm_job *job)
 {
-    if (M <= 0 || N <= 0)
-        return;
-    dp_job j = {C, A, B, ldc, lda, M, N, bn_bf16_pair_ld(K) / 2, alpha, accumulate};
-    bn_parallel_for(pool, (M + MR - 1) / MR, gemm_blocks, &j);
+    bn_parallel_for(pool, (job->M + MR - 1) / MR, gemm_blocks, (void *)job);
 }
 
 #else /* not x86-64: never called (bn_bf16_backward_available() is BN_BF16_NONE) */
 
-void bn_bf16_gemm_avx512(bn_threadpool *pool, float *C, int ldc, const bn_bf16 *A, int lda,
-                         const bn_bf16 *B, int M, int N, int K, float alpha, int accumulate)
+void bn_bf16_gemm_avx512(bn_threadpool *pool, const bn_bf16_gemm_job *job)
 {
-    (void)pool, (void)C, (void)ldc, (void)A, (void)lda, (void)B, (void)M, (void)N, (void)K;
-    (void)alpha, (void)accumulate;
+    (void)pool, (void)job;
 }
 
 #endif
