@@ -92,8 +92,11 @@ static void test_chunks(const char *kernel)
     double l1 = pass(&whole, tok, 1), l2 = pass(&cut, tok, 1);
     CHECK(fabs(l1 - l2) <= 1e-6 * fabs(l1), "%s: loss %.9f whole, %.9f in chunks of 5", kernel,
           l1, l2);
+    /* The fp32 head's products are BLAS's, whose sums may round differently with the number
+     * of rows (OpenBLAS's Haswell kernels, which it picks on Zen 5: 1.8e-4 here; its
+     * SkylakeX kernels: below 1e-4). */
     double r = max_rel(cut.grads, whole.grads, whole.num_params);
-    CHECK(r < 1e-4, "%s: gradients in chunks of 5 differ from the whole batch's by %.3g",
+    CHECK(r < 5e-4, "%s: gradients in chunks of 5 differ from the whole batch's by %.3g",
           kernel, r);
     for (int n = 0; n < B * T; n++)
         CHECK(fabs(cut.row_loss[n] - whole.row_loss[n]) <= 1e-5 * (fabs(whole.row_loss[n]) + 1),
@@ -267,9 +270,12 @@ static void test_head_bf16(void)
         CHECK(memcmp(fused, both[i]->grads, sizeof(float) * cut.num_params) == 0,
               "%s: the fused training forward and forward + backward give the same gradients",
               i ? "low_memory" : "chunks of 5");
-        CHECK(l3 != l2 && fabs(l3 - l2) < 1e-2 * l3 && l3 == bn_model_forward(&plain, tok, B, T),
-              "%s: the plain forward's loss %.9f is the fp32 head's (bf16: %.9f)",
-              i ? "low_memory" : "chunks of 5", l3, l2);
+        /* The fp32 head's loss whatever its chunks, within BLAS's rounding (see test_chunks),
+         * and away from the bf16 head's (2.8e-4 of it here). */
+        double lp = bn_model_forward(&plain, tok, B, T);
+        CHECK(fabs(l3 - lp) <= 1e-6 * lp && fabs(l3 - l2) > 2e-5 * l3 && fabs(l3 - l2) < 1e-2 * l3,
+              "%s: the plain forward's loss %.9f is the fp32 head's %.9f (bf16: %.9f)",
+              i ? "low_memory" : "chunks of 5", l3, lp, l2);
     }
     free(fused);
     bn_model_free(&whole);

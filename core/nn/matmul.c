@@ -1,4 +1,4 @@
-/* matmul.c - cblas_sgemm split over the pool by rows of the output. */
+/* matmul.c - cblas_sgemm split over the pool by fixed blocks of rows of the output. */
 #include "nn/matmul.h"
 
 #include <cblas.h>
@@ -10,24 +10,42 @@ void openblas_set_num_threads(int num_threads);
 void bn_matmul_init(void) { openblas_set_num_threads(1); }
 
 typedef struct {
-    int trans_a, trans_b, N, K, lda, ldb, ldc;
+    int trans_a, trans_b, M, N, K, lda, ldb, ldc;
+    int block; /* rows per sgemm call */
     float alpha, beta;
     const float *A, *B;
     float *C;
 } gemm_job;
 
-static void gemm_rows(void *ctx, int begin, int end, int thread)
+/* Rows of C per sgemm call for M rows: M / 8 rounded up to 16, from 32 to 128 (blocks of
+ * 128 to 256 rows run at the speed of one whole call; 32 is about 10% slower). */
+static int rows_per_block(int M)
+{
+    int r = (M / 8 + 15) / 16 * 16;
+    return r < 32 ? 32 : r > 128 ? 128 : r;
+}
+
+/* One sgemm call for rows [r0, r1) of op(A). */
+static void gemm_call(const gemm_job *j, int r0, int r1)
+{
+    const float *a = j->trans_a ? j->A + r0 : j->A + (size_t)r0 * j->lda;
+    cblas_sgemm(CblasRowMajor, j->trans_a ? CblasTrans : CblasNoTrans,
+                j->trans_b ? CblasTrans : CblasNoTrans, r1 - r0, j->N, j->K, j->alpha, a,
+                j->lda, j->B, j->ldb, j->beta, j->C + (size_t)r0 * j->ldc, j->ldc);
+}
+
+/* Row blocks [begin, end), each one call. */
+static void gemm_blocks(void *ctx, int begin, int end, int thread)
 {
     const gemm_job *j = ctx;
     (void)thread;
-    /* Rows [begin, end) of op(A): rows of A, or columns of A when transposed. */
-    const float *a = j->trans_a ? j->A + begin : j->A + (size_t)begin * j->lda;
-    cblas_sgemm(CblasRowMajor, j->trans_a ? CblasTrans : CblasNoTrans,
-                j->trans_b ? CblasTrans : CblasNoTrans, end - begin, j->N, j->K, j->alpha, a,
-                j->lda, j->B, j->ldb, j->beta, j->C + (size_t)begin * j->ldc, j->ldc);
+    for (int b = begin; b < end; b++) {
+        int r0 = b * j->block, r1 = r0 + j->block < j->M ? r0 + j->block : j->M;
+        gemm_call(j, r0, r1);
+    }
 }
 
-/* Below this much work (multiply-adds) one thread does it: waking the pool costs more. */
+/* Below this much work (multiply-adds) one call does it: waking the pool costs more. */
 #define PARALLEL_MIN_WORK (64.0 * 64 * 64)
 
 void bn_gemm(bn_threadpool *pool, int trans_a, int trans_b, int M, int N, int K, float alpha,
@@ -35,11 +53,12 @@ void bn_gemm(bn_threadpool *pool, int trans_a, int trans_b, int M, int N, int K,
 {
     if (M <= 0 || N <= 0)
         return;
-    gemm_job j = {trans_a, trans_b, N, K, lda, ldb, ldc, alpha, beta, A, B, C};
+    gemm_job j = {trans_a, trans_b, M, N, K, lda, ldb, ldc, rows_per_block(M), alpha, beta,
+                  A, B, C};
     if ((double)M * N * K < PARALLEL_MIN_WORK)
-        gemm_rows(&j, 0, M, 0);
+        gemm_call(&j, 0, M);
     else
-        bn_parallel_for(pool, M, gemm_rows, &j);
+        bn_parallel_for(pool, (M + j.block - 1) / j.block, gemm_blocks, &j);
 }
 
 void bn_matmul_nt(bn_threadpool *pool, float *C, const float *A, const float *B, int M, int N,

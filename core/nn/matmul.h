@@ -2,8 +2,10 @@
  *
  * OpenBLAS runs single-threaded; the engine splits each large product over its own pool by
  * rows of the output, so no OpenBLAS worker ever spins beside the pool and the engine never
- * runs more compute threads than --threads. Each row of C is computed by one sgemm call
- * with the same K, so the result does not depend on the number of threads. */
+ * runs more compute threads than --threads. The rows go in blocks whose size depends on M
+ * alone, one sgemm call per block: BLAS may round a row differently with the number of rows
+ * in its call (OpenBLAS's Haswell kernels, which it picks on Zen 5, do), so fixed blocks
+ * keep the result independent of the number of threads. */
 #ifndef BN_MATMUL_H
 #define BN_MATMUL_H
 
