@@ -2,9 +2,10 @@
  * over (batch, head), RMSNorm and quantization over rows, ...).
  *
  * A pool of size T is T - 1 worker threads plus the thread that calls bn_parallel_for, which
- * takes a share of the work itself. Idle workers sleep on a condition variable (they never
- * spin), so between parallel_fors they use no CPU and leave the cores to OpenBLAS's threads:
- * the engine never has more than T busy threads of its own.
+ * takes a share of the work itself. An idle worker watches for the next job for 50 us, then
+ * sleeps on a condition variable, so between training steps and after them the pool uses
+ * no CPU; a pool of more threads than the machine has CPUs never watches. The engine never
+ * has more than T busy threads of its own.
  *
  * No global state; every pool is independent. Workers start with all signals blocked, so
  * signals (SIGINT, SIGWINCH, ...) are delivered to the application's own threads. */
