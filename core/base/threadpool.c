@@ -70,43 +70,27 @@ static long long now_ns(void)
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-/* Watch *value for up to spin_ns until it differs from unchanged; 1 when it did. */
-static int spin_until_ulong_differs(const atomic_ulong *value, unsigned long unchanged,
-                                    long spin_ns)
-{
-    long long end = 0;
-    for (int i = 0; spin_ns > 0; i++) {
-        if (atomic_load_explicit(value, memory_order_acquire) != unchanged)
-            return 1;
-        if ((i & 63) == 63) {
-            long long t = now_ns();
-            if (end == 0)
-                end = t + spin_ns;
-            else if (t > end)
-                return 0;
-        }
-        cpu_relax();
-    }
-    return 0;
-}
+/* The time a spin may go on: spin_more() is 1 until spin_ns have passed since its first
+ * call (the clock is read every 64 calls); spin_ns = 0 never spins. */
+typedef struct {
+    long spin_ns;
+    long long end;
+    int calls;
+} spin_budget;
 
-/* The same for an int reaching zero. */
-static int spin_until_zero(const atomic_int *value, long spin_ns)
+static int spin_more(spin_budget *b)
 {
-    long long end = 0;
-    for (int i = 0; spin_ns > 0; i++) {
-        if (atomic_load_explicit(value, memory_order_acquire) == 0)
-            return 1;
-        if ((i & 63) == 63) {
-            long long t = now_ns();
-            if (end == 0)
-                end = t + spin_ns;
-            else if (t > end)
-                return 0;
-        }
-        cpu_relax();
+    if (b->spin_ns <= 0)
+        return 0;
+    if (b->calls++ % 64 == 0) {
+        long long t = now_ns();
+        if (b->end == 0)
+            b->end = t + b->spin_ns;
+        else if (t > b->end)
+            return 0;
     }
-    return 0;
+    cpu_relax();
+    return 1;
 }
 
 static void *worker_main(void *arg)
@@ -119,7 +103,10 @@ static void *worker_main(void *arg)
     for (;;) {
         if (!p->stop && p->generation == seen) {
             pthread_mutex_unlock(&p->mu);
-            spin_until_ulong_differs(&p->generation, seen, p->spin_ns);
+            spin_budget b = {p->spin_ns, 0, 0};
+            while (atomic_load_explicit(&p->generation, memory_order_acquire) == seen &&
+                   spin_more(&b))
+                ;
             pthread_mutex_lock(&p->mu);
         }
         while (!p->stop && p->generation == seen)
@@ -263,7 +250,9 @@ void bn_parallel_for(bn_threadpool *pool, int n, bn_range_fn fn, void *ctx)
 
     fn(ctx, 0, chunk_bound(n, 1, k), 0);
 
-    spin_until_zero(&pool->pending, pool->spin_ns);
+    spin_budget b = {pool->spin_ns, 0, 0};
+    while (atomic_load_explicit(&pool->pending, memory_order_acquire) != 0 && spin_more(&b))
+        ;
     pthread_mutex_lock(&pool->mu);
     while (pool->pending > 0)
         pthread_cond_wait(&pool->done_cv, &pool->mu);
