@@ -1,10 +1,12 @@
 /* test_threadpool.c - bn_parallel_for: coverage (every index exactly once), the documented
  * deterministic split, thread_index < size, the inline paths, many back-to-back calls (no
- * lost wake-ups), repeated create/destroy, and a reproducible parallel reduction. */
+ * lost wake-ups), waits longer than the pool's watch (workers and caller asleep), repeated
+ * create/destroy, and a reproducible parallel reduction. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "base/threadpool.h"
@@ -200,6 +202,57 @@ static void test_back_to_back(void)
     }
 }
 
+/* ---- waits longer than the watch: workers and the caller sleep and are woken ----------
+ * A pool watches its counters for 50 us before sleeping (README, "Threads"): pauses of
+ * 300 us between calls put the workers to sleep, and a chunk of 300 us on a worker puts
+ * the caller to sleep; every index must still be covered once. */
+
+typedef struct {
+    int slow_thread; /* this thread's chunk sleeps; -1: none */
+    long long per_thread[MAX_T];
+} slow_ctx;
+
+static void pause_us(long us)
+{
+    struct timespec t = {0, us * 1000L};
+    nanosleep(&t, NULL);
+}
+
+static void slow_fn(void *vctx, int begin, int end, int ti)
+{
+    slow_ctx *c = vctx;
+    if (ti == c->slow_thread)
+        pause_us(300);
+    c->per_thread[ti] += end - begin;
+}
+
+static void test_sleeping_waits(void)
+{
+    static const int sizes[] = {2, 3};
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+        int T = sizes[si];
+        bn_threadpool *pool = NULL;
+        bn_error err = {0};
+        CHECK(bn_threadpool_create(&pool, T, &err) == BN_OK, "create(%d): %s", T, err.msg);
+        if (!pool)
+            continue;
+        slow_ctx c = {-1, {0}};
+        long long want = 0;
+        for (int it = 0; it < 60; it++) {
+            c.slow_thread = it % 3 == 0 ? -1 : it % T; /* the caller (0) or a worker */
+            if (it % 2)
+                pause_us(300);
+            bn_parallel_for(pool, 2 * T, slow_fn, &c);
+            want += 2 * T;
+        }
+        long long got = 0;
+        for (int t = 0; t < MAX_T; t++)
+            got += c.per_thread[t];
+        CHECK(got == want, "T=%d: 60 calls with sleeps covered %lld, want %lld", T, got, want);
+        bn_threadpool_destroy(pool);
+    }
+}
+
 /* ---- create/destroy repeatedly (LeakSanitizer checks the leaks at exit) ---- */
 
 static void test_create_destroy(void)
@@ -306,6 +359,7 @@ int main(void)
     test_coverage();
     test_inline();
     test_back_to_back();
+    test_sleeping_waits();
     test_create_destroy();
     test_sum();
     return check_exit("test_threadpool");
