@@ -199,9 +199,9 @@ static void print_text(const bench_result *r)
            r->tokens_per_sec, r->med.step_ms, r->med.forward_ms, r->med.backward_ms,
            r->med.optimizer_ms, r->steps, WARMUP_STEPS);
     printf("  flops      %.1f MFLOP/token, %.1f GFLOP/s = %.0f%% of the measured sgemm peak "
-           "(%.1f GFLOP/s on %d thread%s)\n",
+           "(%.1f GFLOP/s on %d thread%s, OpenBLAS's %s kernels)\n",
            r->flops_per_token / 1e6, r->gflops, 100.0 * r->gflops / r->sgemm_peak,
-           r->sgemm_peak, r->threads, r->threads == 1 ? "" : "s");
+           r->sgemm_peak, r->threads, r->threads == 1 ? "" : "s", bn_matmul_blas_core());
     bench_roofs_print(&r->roofs, r->med.forward_ms, r->med.backward_ms);
     printf("  BitLinear forward kernels (GOP/s, gate_up shape):");
     for (int i = 0; i < r->n_kernels; i++)
@@ -226,7 +226,7 @@ static json_t *bench_record(const bench_result *r)
                             bn_json_number(round_to(r->kernels[i].gops, 2)));
     return json_pack(
         "{s:s, s:I, s:i, s:s, s:s, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, "
-        "s:o, s:o, s:o, s:o, s:s}",
+        "s:o, s:o, s:o, s:o, s:s, s:s}",
         "config", r->config, "params", (json_int_t)r->params, "threads", r->threads, "backward",
         r->backward, "kernel", r->kernel, "batch", r->batch, "seq_len", r->seq_len, "steps",
         r->steps,
@@ -240,7 +240,8 @@ static json_t *bench_record(const bench_result *r)
         bn_json_number(round_to(r->sgemm_peak, 2)), "peak_share",
         bn_json_number(round_to(r->gflops / r->sgemm_peak, 4)), "kernel_gops", gops,
         "peak_rss_mib", bn_json_number(round_to(r->peak_rss_mib, 1)), "roofs",
-        bench_roofs_json(&r->roofs, r->med.forward_ms, r->med.backward_ms), "head", r->head);
+        bench_roofs_json(&r->roofs, r->med.forward_ms, r->med.backward_ms), "head", r->head,
+        "blas_core", bn_matmul_blas_core());
 }
 
 /* One JSON line on stdout; 0, or -1 when out of memory. */

@@ -1,7 +1,8 @@
 #!/bin/sh
-# `bench --json` on a one-layer arithmetic model: every figure is there, the phase shares are
-# shares (0 < share <= 1: a phase cannot beat its products at the units' peaks), and the
-# ceiling is B x T over the two ideal times and lies above the measured speed. Nothing is
+# `bench --json` on a one-layer arithmetic model: every figure is there (also the name of
+# the kernels OpenBLAS picked), the phase shares are shares (0 < share <= 1: a phase cannot
+# beat its products at the units' peaks), and the ceiling is B x T over the two ideal times
+# and lies above the measured speed. Nothing is
 # timed against a limit (README, "Performance").
 set -u
 . "${srcdir:-.}/tests/lib.sh"
@@ -13,6 +14,8 @@ if (cd "$SRC" && "$BIN" bench --experiment arithmetic --threads 1 --steps 2 --se
         backward_ideal_ms forward_share backward_share ceiling_tok_s; do
         check "the report has $key" grep -q "\"$key\": [0-9]" "$WORK/out.json"
     done
+    check "the report names OpenBLAS's kernels" grep -Eq '"blas_core": "[A-Za-z0-9]+"' \
+        "$WORK/out.json"
     # The numbers, one per line, by name.
     num() { sed -n "s/.*\"$1\": \([0-9.e+-]*\).*/\1/p" "$WORK/out.json"; }
     awk -v tps="$(num tokens_per_sec)" -v f="$(num forward_ideal_ms)" \

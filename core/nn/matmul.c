@@ -6,8 +6,15 @@
 
 /* Declared by OpenBLAS's cblas.h on Debian; kept explicit for other cblas headers. */
 void openblas_set_num_threads(int num_threads);
+char *openblas_get_corename(void);
 
 void bn_matmul_init(void) { openblas_set_num_threads(1); }
+
+const char *bn_matmul_blas_core(void)
+{
+    const char *name = openblas_get_corename();
+    return name && *name ? name : "unknown";
+}
 
 typedef struct {
     int trans_a, trans_b, M, N, K, lda, ldb, ldc;

@@ -31,4 +31,8 @@ void bn_matmul_tn(bn_threadpool *pool, float *C, const float *A, const float *B,
 /* Pin OpenBLAS to one thread (call once at start-up; the pool does the rest). */
 void bn_matmul_init(void);
 
+/* The kernels OpenBLAS picked for this CPU ("Haswell", "SkylakeX", ...): on a CPU newer than
+ * the library (Zen 5 with Debian's 0.3.21) it may run older, narrower ones. */
+const char *bn_matmul_blas_core(void);
+
 #endif
