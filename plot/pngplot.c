@@ -271,10 +271,16 @@ static void draw_lr(panel *lp, const bn_curve *curves, int n, const bn_pngplot_o
     bn_scale_end(&lp->ys, 0.05);
     axes(lp, 1);
     y_label(lp, "learning rate");
+    /* the x range is the main panel's: a val_loss plot starts at the first evaluation, while
+       the learning rate is logged from step 1 */
+    cairo_save(lp->cr);
+    cairo_rectangle(lp->cr, lp->r.x, lp->r.y - 2, lp->r.w, lp->r.h + 4);
+    cairo_clip(lp->cr);
     for (int i = 0; i < n; i++) {
         set_color(lp->cr, i, 1.0);
         polyline(lp, curves[i].lr.x, curves[i].lr.y, curves[i].lr.n, 1.5);
     }
+    cairo_restore(lp->cr);
     cairo_set_source_rgb(lp->cr, 0.1, 0.1, 0.1);
     cairo_set_font_size(lp->cr, 13);
     text_at(lp->cr, lp->r.x + lp->r.w / 2, lp->r.y + lp->r.h + 40, 0.5, o->x_unit);

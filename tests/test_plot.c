@@ -207,6 +207,40 @@ static void test_png(void)
     bn_curve_free(&c[1]);
 }
 
+/* A val_loss plot starts at the first evaluation (step 100) while the learning rate is
+ * logged from step 10: the lr curve stays inside its panel, nothing left of its axis. */
+static void test_png_lr_clipped(void)
+{
+    static const int blue[3] = {31, 120, 181};
+    char a[1200], path[] = "/tmp/bitnet-plot-test-XXXXXX";
+    bn_curve c;
+    run_dir(a, sizeof a, "set/alpha");
+    CHECK(bn_curve_read(a, "val_loss", "step", &c, NULL) == BN_OK, "alpha's val_loss");
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "mkstemp");
+    close(fd);
+    const char *labels[1] = {"alpha"};
+    bn_pngplot_opts o = {900, 700, 0.0, 0, "val_loss", "step", "alpha"};
+    CHECK(bn_pngplot_write(path, &c, labels, 1, &o, NULL) == BN_OK, "written");
+    cairo_surface_t *s = cairo_image_surface_create_from_png(path);
+    if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
+        bn_rect main, lr;
+        bn_pngplot_layout(o.width, o.height, 1, &main, &lr);
+        int left = 0, inside = 0;
+        for (int x = (int)lr.x - 60; x < (int)lr.x - 3; x++)
+            left += rows_with(s, x, (int)lr.y, (int)(lr.y + lr.h), blue);
+        for (int x = (int)lr.x + 5; x < (int)(lr.x + lr.w) - 5; x += 10)
+            inside += rows_with(s, x, (int)lr.y, (int)(lr.y + lr.h), blue) > 0;
+        CHECK(left == 0, "no lr pixel left of its panel: %d", left);
+        CHECK(inside > 0, "the lr curve is drawn inside it");
+    } else {
+        CHECK(0, "decodes");
+    }
+    cairo_surface_destroy(s);
+    unlink(path);
+    bn_curve_free(&c);
+}
+
 int main(void)
 {
     const char *src = getenv("srcdir");
@@ -217,5 +251,6 @@ int main(void)
     test_torn();
     test_termplot();
     test_png();
+    test_png_lr_clipped();
     return check_exit("test_plot");
 }
