@@ -135,7 +135,10 @@ static bn_status measure_kernels(bn_threadpool *pool, int M, int N, int K, kerne
     int8_t *xi = calloc((size_t)M * kp, 1);
     uint8_t *codes = calloc((size_t)N * kp, 1);
     int32_t *rowsum = calloc((size_t)M, sizeof(int32_t));
-    float *scale = calloc((size_t)M, sizeof(float)), *y = calloc((size_t)M * N, sizeof(float));
+    float *scale = calloc((size_t)M, sizeof(float));
+    /* 64-byte aligned like the engine's activations (the avx512 path streams its stores
+       into aligned rows a multiple of 4 KiB long) */
+    float *y = aligned_alloc(64, ((size_t)M * N * sizeof(float) + 63) / 64 * 64);
     if (xf && wf && xi && codes && rowsum && scale && y) {
         bn_rng rng;
         bn_rng_seed(&rng, 7);
@@ -156,15 +159,22 @@ static bn_status measure_kernels(bn_threadpool *pool, int M, int N, int K, kerne
                     wf[(size_t)n * K + k] = (float)w;
             }
         bn_qact_view xv = {.f = xf, .i8 = xi, .rowsum = rowsum, .scale = scale};
+        /* amx's panels hold code - 1, avx512's the codes (what training hands each) */
         int8_t *panels = malloc(bn_amx_panels_size(N, kp));
-        if (panels)
+        uint8_t *code_panels = malloc(bn_quad_panels_size(N, kp));
+        if (panels && code_panels) {
             bn_amx_pack_weights(pool, panels, codes, N, kp);
-        else
-            s = bn_nomem(err, "the AMX benchmark's weight panels", bn_amx_panels_size(N, kp));
-        bn_qweight_view wv = {.f = wf, .codes = codes, .amx = panels, .scale = 1.0f};
+            bn_quad_panels_pack(pool, code_panels, codes, N, kp, 0);
+        } else {
+            s = bn_nomem(err, "the kernel benchmark's weight panels",
+                         2 * bn_quad_panels_size(N, kp));
+        }
+        bn_qweight_view wv = {.f = wf, .codes = codes, .amx = panels, .panels = code_panels,
+                              .scale = 1.0f};
         if (s == BN_OK)
             n_out = time_kernels(pool, &xv, &wv, y, M, N, K, out);
         free(panels);
+        free(code_panels);
     } else {
         s = bn_nomem(err, "the kernel benchmark's operands",
                      (size_t)M * K * 5 + (size_t)N * K * 4 + (size_t)N * kp +

@@ -532,6 +532,27 @@ static void check_amx_panels(void)
     free(panels);
 }
 
+/* The avx512 path's quad panels hold the codes themselves, and code 1 (weight 0) past N. */
+static void check_code_panels(void)
+{
+    const int N = 37, kp = 128;
+    uint8_t *codes = malloc((size_t)N * kp);
+    uint8_t *panels = malloc(bn_quad_panels_size(N, kp));
+    for (int i = 0; i < N * kp; i++)
+        codes[i] = (uint8_t)(rng_u32() % 3);
+    bn_quad_panels_pack(NULL, panels, codes, N, kp, 0);
+    int bad = 0;
+    for (int n = 0; n < 64; n++)
+        for (int k = 0; k < kp; k++) {
+            int want = n < N ? codes[n * kp + k] : 1;
+            int got = panels[((size_t)(n / 16) * (kp / 4) + k / 4) * 64 + (n % 16) * 4 + k % 4];
+            bad += got != want;
+        }
+    CHECK(bad == 0, "code panels: %d misplaced codes", bad);
+    free(codes);
+    free(panels);
+}
+
 static const char *const kernel_names[] = {"ref", "blas", "avx2", "avx512", "amx"};
 #define N_KERNELS (sizeof kernel_names / sizeof kernel_names[0])
 static int kernel_noted[N_KERNELS]; /* "not supported" printed once per name */
@@ -546,7 +567,9 @@ static void check_gemm_shape(int M, int N, int K, int zero_row)
     uint8_t *codes = malloc((size_t)N * kp);
     int32_t *rs = malloc((size_t)M * sizeof(int32_t));
     float *sx = malloc((size_t)M * sizeof(float)), sw;
-    float *y_ref = malloc(ny * sizeof(float)), *y = malloc(ny * sizeof(float));
+    float *y_ref = malloc(ny * sizeof(float));
+    /* 64-byte aligned, as the engine's activations are: the streaming stores need it */
+    float *y = aligned_alloc(64, (ny * sizeof(float) + 63) / 64 * 64);
 
     for (size_t i = 0; i < nx; i++)
         x[i] = rng_sym(3.0f);
@@ -561,7 +584,10 @@ static void check_gemm_shape(int M, int N, int K, int zero_row)
     bn_qact_view X = {.f = xq, .i8 = xi, .rowsum = rs, .scale = sx};
     int8_t *panels = malloc(bn_amx_panels_size(N, kp));
     bn_amx_pack_weights(g_pool2, panels, codes, N, kp);
-    bn_qweight_view Wv = {.f = wq, .codes = codes, .amx = panels, .scale = sw};
+    uint8_t *code_panels = malloc(bn_quad_panels_size(N, kp));
+    bn_quad_panels_pack(g_pool2, code_panels, codes, N, kp, 0);
+    bn_qweight_view Wv = {.f = wq, .codes = codes, .amx = panels, .panels = code_panels,
+                          .scale = sw};
 
     /* The reference: the "ref" table, inline. */
     int unsupported = -1;
@@ -587,13 +613,17 @@ static void check_gemm_shape(int M, int N, int K, int zero_row)
             continue;
         }
         bn_threadpool *pools[] = {NULL, g_pool2};
-        for (int p = 0; p < 2; p++) {
-            memset(y, 0x5A, ny * sizeof(float));
-            bn_bitlinear_gemm(k, pools[p], y, &X, &Wv, M, N, K);
-            CHECK(memcmp(y_ref, y, ny * sizeof(float)) == 0,
-                  "M=%d N=%d K=%d: %s (%s pool) != ref (bits)", M, N, K, k->name,
-                  pools[p] ? "2-thread" : "NULL");
-        }
+        /* avx512 runs on the code panels when the view has them, else on the row codes */
+        bn_qweight_view rows_only = Wv;
+        rows_only.panels = NULL;
+        for (int layout = 0; layout < (k->code_panels ? 2 : 1); layout++)
+            for (int p = 0; p < 2; p++) {
+                memset(y, 0x5A, ny * sizeof(float));
+                bn_bitlinear_gemm(k, pools[p], y, &X, layout ? &rows_only : &Wv, M, N, K);
+                CHECK(memcmp(y_ref, y, ny * sizeof(float)) == 0,
+                      "M=%d N=%d K=%d: %s%s (%s pool) != ref (bits)", M, N, K, k->name,
+                      layout ? " on row codes" : "", pools[p] ? "2-thread" : "NULL");
+            }
     }
 
     int bad = 0, nonfinite = 0;
@@ -636,6 +666,7 @@ out:
     free(xi);
     free(codes);
     free(panels);
+    free(code_panels);
     free(rs);
     free(sx);
     free(y_ref);
@@ -657,7 +688,14 @@ static void test_gemm(void)
     check_gemm_shape(70, 255, 257, 5);
     check_gemm_shape(64, 32, 64, -1);
     check_gemm_shape(48, 17, 1152, -1);
+    /* The code-panel path: groups of 8 x 12 rows and a short last block, 32-column blocks
+       with a masked edge, K in slices of 192 quads (Kp 1024 is two), rows of a multiple of
+       1024 outputs (written with streaming stores). */
+    check_gemm_shape(100, 40, 1000, 99);
+    check_gemm_shape(13, 1024, 64, 12);
+    check_gemm_shape(24, 1024, 200, -1);
     check_amx_panels();
+    check_code_panels();
 }
 
 /* The dispatch table: names resolve, "auto"/NULL picks a table, unknown names give NULL. */

@@ -12,7 +12,10 @@ static int always(void) { return 1; }
 /* Fastest first: "auto" takes the first one the CPU supports. */
 static const bn_kernels kernel_tables[] = {
     {.name = "amx", .amx = 1, .supported = bn_amx_int8_enable},
-    {.name = "avx512", .ternary = bn_ternary_gemm_avx512, .supported = bn_cpu_has_avx512vnni},
+    {.name = "avx512",
+     .ternary = bn_ternary_gemm_avx512,
+     .code_panels = 1,
+     .supported = bn_cpu_has_avx512vnni},
     {.name = "avx2", .ternary = bn_ternary_gemm_avx2, .supported = bn_cpu_has_avx2},
     {.name = "blas", .ternary = NULL, .supported = always},
     {.name = "ref", .ternary = bn_ternary_gemm_ref, .supported = always},
@@ -110,6 +113,11 @@ void bn_bitlinear_gemm(const bn_kernels *k, bn_threadpool *pool, float *y,
     gemm_job j = {.k = k, .y = y, .x = x, .w = w, .N = N, .K = K, .kp = bn_kpad(K)};
     if (k->amx) {
         bn_amx_ternary_gemm(pool, y, x->i8, x->scale, w->amx, w->scale, M, N, j.kp);
+        return;
+    }
+    if (k->code_panels && w->panels) {
+        bn_ternary_panels_avx512(pool, y, x->i8, x->rowsum, x->scale, w->panels, w->scale, M,
+                                 N, j.kp);
         return;
     }
     if (k->ternary) {

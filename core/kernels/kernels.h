@@ -7,7 +7,9 @@
  *   avx2    AVX2 (kernels/ternary_avx2.c)
  *   amx     AMX-INT8 tiles, tdpbssd (kernels/ternary_amx.c), on weights repacked as quad
  *           panels once per optimizer step
- *   avx512  AVX-512 VNNI vpdpbusd (kernels/ternary_avx512.c)
+ *   avx512  AVX-512 VNNI vpdpbusd on the weights as quad panels of codes, repacked once per
+ *           optimizer step (kernels/ternary_panels.c); on row-layout codes
+ *           (kernels/ternary_avx512.c) where a caller has no panels
  *   blas    fp32 sgemm on the integer values: exact, since every partial sum is an integer
  *           below 2^24 (|x| <= 128, |w| <= 1, K < 2^17)
  * "auto" picks the fastest the CPU supports, once at start-up (cpuid). */
@@ -19,6 +21,7 @@
 #include "base/threadpool.h"
 #include "kernels/ternary_amx.h"
 #include "kernels/ternary_gemm.h"
+#include "kernels/ternary_panels.h"
 
 /* Quantized activations (M rows of K values) in every form a path may want. */
 typedef struct {
@@ -33,6 +36,8 @@ typedef struct {
     const float *f;        /* (N, K) -1/0/+1 */
     const uint8_t *codes;  /* (N, Kp) w + 1, padding columns 1 */
     const int8_t *amx;     /* quad panels (ternary_amx.h); needed by the amx path only */
+    const uint8_t *panels; /* quad panels of the codes (ternary_panels.h), or NULL; the
+                              avx512 path runs on them when set */
     float scale;           /* s_w */
 } bn_qweight_view;
 
@@ -40,6 +45,7 @@ typedef struct {
     const char *name;
     bn_ternary_gemm_fn ternary; /* NULL for the sgemm and amx paths */
     int amx;                    /* 1: AMX tiles on the weights' quad panels */
+    int code_panels;            /* 1: runs on quad panels of the codes when a view has them */
     int (*supported)(void);
 } bn_kernels;
 

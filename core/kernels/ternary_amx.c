@@ -11,45 +11,19 @@
 
 #include "kernels/ternary_amx.h"
 #include "kernels/amx_tiles.h"
+#include "kernels/ternary_panels.h"
 
 #include <string.h>
 
 size_t bn_amx_panels_size(int N, int Kp)
 {
-    return (size_t)((N + 31) & ~31) * (size_t)Kp;
-}
-
-typedef struct {
-    int8_t *panels;
-    const uint8_t *codes;
-    int N, Kp;
-} pack_job;
-
-static void pack_panels(void *ctx, int begin, int end, int thread)
-{
-    const pack_job *j = ctx;
-    (void)thread;
-    const int N = j->N, Kp = j->Kp;
-    for (int p = begin; p < end; p++) {
-        int8_t *dst = j->panels + (size_t)p * 16 * Kp;
-        for (int q = 0; q < Kp / 4; q++)
-            for (int c = 0; c < 16; c++, dst += 4) {
-                int n = 16 * p + c;
-                uint32_t w = 0x01010101u; /* codes of weight 0 past N */
-                if (n < N)
-                    memcpy(&w, j->codes + (size_t)n * Kp + 4 * q, sizeof w);
-                /* code - 1 in each byte without borrows: (c | 0x80) - 1 = 0x80 + c - 1 */
-                w = ((w | 0x80808080u) - 0x01010101u) ^ 0x80808080u;
-                memcpy(dst, &w, sizeof w);
-            }
-    }
+    return bn_quad_panels_size(N, Kp);
 }
 
 void bn_amx_pack_weights(bn_threadpool *pool, int8_t *panels, const uint8_t *codes, int N,
                          int Kp)
 {
-    pack_job j = {panels, codes, N, Kp};
-    bn_parallel_for(pool, ((N + 31) & ~31) / 16, pack_panels, &j);
+    bn_quad_panels_pack(pool, (uint8_t *)panels, codes, N, Kp, 1);
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))

@@ -22,7 +22,8 @@ int bn_amx_int8_enable(void);
 /* Bytes of the quad panels for N weight rows of Kp (a multiple of 64) columns. */
 size_t bn_amx_panels_size(int N, int Kp);
 
-/* codes (N, Kp) w + 1 -> quad panels (see above). Split over the pool. */
+/* codes (N, Kp) w + 1 -> quad panels (see above; bn_quad_panels_pack with minus_one). Split
+ * over the pool. */
 void bn_amx_pack_weights(bn_threadpool *pool, int8_t *panels, const uint8_t *codes, int N,
                          int Kp);
 

@@ -364,17 +364,17 @@ static size_t bind_qweights(bn_model *m)
     return codes;
 }
 
-/* Bytes of every linear's AMX quad panels (amx_slab == NULL), or point each qweight there. */
-static size_t bind_amx_panels(bn_model *m)
+/* Bytes of every linear's quad panels (panels_slab == NULL), or point each qweight there. */
+static size_t bind_panels(bn_model *m)
 {
     size_t used = 0;
     for (int l = 0; l < m->cfg.num_layers; l++) {
         linear_ref lin[4];
         layer_linears(m, l, lin);
         for (int i = 0; i < 4; i++) {
-            if (m->amx_slab)
-                lin[i].q->w_amx = m->amx_slab + used;
-            used += bn_amx_panels_size(lin[i].out, bn_kpad(lin[i].in));
+            if (m->panels_slab)
+                lin[i].q->w_panels = m->panels_slab + used;
+            used += bn_quad_panels_size(lin[i].out, bn_kpad(lin[i].in));
         }
     }
     return used;
@@ -403,11 +403,11 @@ static bn_status alloc_weights(bn_model *m, bn_error *err)
     if (!(m->codes_slab = counted(m, malloc(codes), codes)))
         return bn_nomem(err, "the model's packed ternary codes", codes);
     bind_qweights(m);
-    if (m->ex.kernels->amx) {
-        size_t panels = bind_amx_panels(m);
-        if (!(m->amx_slab = COUNTED_HUGE(m, panels)))
-            return bn_nomem(err, "the model's AMX weight panels", panels);
-        bind_amx_panels(m);
+    if (m->ex.kernels->amx || m->ex.kernels->code_panels) {
+        size_t panels = bind_panels(m);
+        if (!(m->panels_slab = COUNTED_HUGE(m, panels)))
+            return bn_nomem(err, "the model's weight panels", panels);
+        bind_panels(m);
     }
     return BN_OK;
 }
@@ -589,7 +589,7 @@ bn_status bn_model_set_head_precision(bn_model *m, bn_precision precision, bn_er
 void bn_model_free(bn_model *m)
 {
     bn_huge_free(m->bf16_slab);
-    bn_huge_free(m->amx_slab);
+    bn_huge_free(m->panels_slab);
     bn_threadpool_destroy(m->pool);
     free(m->tensors);
     free(m->qweights);

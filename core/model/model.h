@@ -122,7 +122,7 @@ typedef struct {
     int head_packed;        /* head_et and head_e hold the current E */
     void *bf16_slab;        /* bf16 backward: Wq panels of every linear, A/B scratch */
     size_t bf16_bytes;      /* its size */
-    int8_t *amx_slab;       /* amx kernel: every linear's quad panels, back to back */
+    uint8_t *panels_slab;   /* amx and avx512 kernels: every linear's quad panels, back to back */
     bn_threadpool *pool;    /* owned; NULL when threads == 1 */
     bn_exec ex;             /* kernels + pool, as the layers take them */
 } bn_model;

@@ -47,8 +47,9 @@ void bn_bitlinear_quantize_weights(const bn_exec *ex, bn_qweight *q, const float
     if (ex->bf16_backward && !ex->wq_bf_shared)
         bn_bf16_pack_panels(ex->pool, q->wq_bf, decode_weights(ex, q, out, in, scratch->wf),
                             in, out, in);
-    if (ex->kernels->amx)
-        bn_amx_pack_weights(ex->pool, q->w_amx, q->codes, out, bn_kpad(in));
+    if (ex->kernels->amx || ex->kernels->code_panels)
+        bn_quad_panels_pack(ex->pool, q->w_panels, q->codes, out, bn_kpad(in),
+                            ex->kernels->amx);
 }
 
 void bn_bitlinear_forward(const bn_exec *ex, float *y, bn_bitlinear_acts *acts, const float *x,
@@ -63,7 +64,8 @@ void bn_bitlinear_forward(const bn_exec *ex, float *y, bn_bitlinear_acts *acts, 
     bn_qact_view xv = {.f = xq, .i8 = acts->xq_i8, .rowsum = acts->rowsum,
                        .scale = acts->sx};
     bn_qweight_view wv = {.f = sgemm ? decode_weights(ex, q, out, in, scratch->wf) : NULL,
-                          .codes = q->codes, .amx = q->w_amx, .scale = q->scale};
+                          .codes = q->codes, .amx = (const int8_t *)q->w_panels,
+                          .panels = q->w_panels, .scale = q->scale};
     bn_bitlinear_gemm(ex->kernels, ex->pool, y, &xv, &wv, N, out, in);
 }
 

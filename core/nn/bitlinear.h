@@ -22,7 +22,8 @@ typedef struct {
     uint8_t *codes; /* (out, Kp) Wq + 1, the values -1/0/+1 as 0/1/2 */
     float scale;    /* s_w */
     bn_bf16 *wq_bf; /* bf16 backward only: wq as B panels (K = out, N = in), else NULL */
-    int8_t *w_amx;  /* amx kernel only: the codes as quad panels (ternary_amx.h), else NULL */
+    uint8_t *w_panels; /* amx and avx512 kernels: the codes as quad panels (ternary_panels.h:
+                          code - 1 for amx, the code for avx512), else NULL */
 } bn_qweight;
 
 /* What one BitLinear keeps from its forward for its backward: the quantized activations as
