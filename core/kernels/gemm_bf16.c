@@ -222,20 +222,26 @@ BN_INLINE BN_TBF16 void transpose16x16(__m512i r[16])
 /* Blocks of 16 columns of src (= 16 rows of dst), 32 rows of src (= 16 pairs) at a time:
  * each pair of src rows (k, k+1) gives one 32-bit word (src[k][m], src[k+1][m]) for each of
  * the 16 dst rows; a register transpose turns 16 such vectors into 16 full 64-byte pieces
- * of dst rows. Zero pairs past K fill the padding. */
+ * of dst rows. Zero pairs past K fill the padding. The 32 rows are the outer loop and the
+ * column blocks the inner one, so src is read along its rows (each thread's part of 32 rows
+ * at a time, whole lines in order) rather than 64 bytes of every row per block; the rows'
+ * scales are taken once per 32 rows. */
 static BN_TBF16 void pack_transposed_blocks(void *ctx, int begin, int end, int thread)
 {
     const rows_job *j = ctx;
     (void)thread;
-    for (int blk = begin; blk < end; blk++) {
-        int m0 = blk * 16, n = j->M - m0 < 16 ? j->M - m0 : 16;
-        for (int k0 = 0; k0 < j->kpad; k0 += 32) {
+    for (int k0 = 0; k0 < j->kpad; k0 += 32) {
+        float scale[32];
+        for (int i = 0; i < 32; i++)
+            scale[i] = k0 + i < j->K ? row_scale(j, k0 + i) : 0.0f;
+        for (int blk = begin; blk < end; blk++) {
+            int m0 = blk * 16, n = j->M - m0 < 16 ? j->M - m0 : 16;
             __m512i r[16];
             for (int i = 0; i < 16; i++) {
                 int k = k0 + 2 * i;
                 const float *ra = j->src + (size_t)k * j->ld + m0;
-                __m256i a = k < j->K ? load_bf16x16(ra, n, row_scale(j, k)) : _mm256_setzero_si256();
-                __m256i b = k + 1 < j->K ? load_bf16x16(ra + j->ld, n, row_scale(j, k + 1))
+                __m256i a = k < j->K ? load_bf16x16(ra, n, scale[2 * i]) : _mm256_setzero_si256();
+                __m256i b = k + 1 < j->K ? load_bf16x16(ra + j->ld, n, scale[2 * i + 1])
                                          : _mm256_setzero_si256();
                 r[i] = interleave16(a, b);
             }
