@@ -181,8 +181,9 @@ static void check_product(bn_threadpool *pool1, bn_threadpool *pool2, bn_bf16_pa
     bn_bf16_pack_rows(pool1, ap, a, K, M, K);
     bn_bf16_pack_panels(pool1, bp, b, N, K, N);
 
-    float *c1 = malloc(sizeof(float) * (size_t)M * N + 4);
-    float *c2 = malloc(sizeof(float) * (size_t)M * N + 4);
+    /* 64-byte aligned like the engine's buffers: rows of 1024 values take streaming stores */
+    size_t c_bytes = (sizeof(float) * (size_t)M * N + 4 + 63) / 64 * 64;
+    float *c1 = aligned_alloc(64, c_bytes), *c2 = aligned_alloc(64, c_bytes);
     for (size_t i = 0; i < (size_t)M * N; i++)
         c1[i] = c2[i] = accumulate ? rand_float() : NAN; /* overwrite must ignore C */
     float *c0 = malloc(sizeof(float) * (size_t)M * N + 4);
@@ -218,7 +219,8 @@ static void check_product(bn_threadpool *pool1, bn_threadpool *pool2, bn_bf16_pa
 }
 
 /* Every shape on one path: the AMX and AVX512 blockings' edges (32 x 32 and 12 x 32
- * blocks, odd K, one-column and one-row products) and the real backward's sizes in K. */
+ * blocks, odd K, one-column and one-row products), the real backward's sizes in K, and rows
+ * a multiple of 1024 values long (the AVX512 path's streaming stores). */
 static void check_path(bn_threadpool *pool1, bn_threadpool *pool2, bn_bf16_path path)
 {
     static const int shapes[][3] = {
@@ -226,6 +228,7 @@ static void check_path(bn_threadpool *pool1, bn_threadpool *pool2, bn_bf16_path 
         {17, 255, 64},  {64, 64, 300},  {100, 96, 513},  {255, 3, 31},  {130, 384, 768},
         {11, 31, 3},    {12, 32, 64},   {13, 33, 65},    {24, 1, 7},    {25, 63, 130},
         {36, 65, 33},   {47, 96, 3072}, {200, 40, 1000}, {2, 200, 4096}, {61, 7, 1},
+        {30, 1024, 100}, {13, 2048, 40},
     };
     printf("test_gemm_bf16: the product on %s\n", bn_bf16_path_name(path));
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
