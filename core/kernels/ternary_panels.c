@@ -229,7 +229,7 @@ void bn_ternary_panels_avx512(bn_threadpool *pool, float *y, const int8_t *x,
                               const int32_t *x_rowsum, const float *s_x, const uint8_t *panels,
                               float s_w, int M, int N, int Kp)
 {
-    panels_job j = {y, x, x_rowsum, s_x, panels, s_w, M, N, Kp, Kp / 4};
+    panels_job j = {y, x, x_rowsum, s_x, panels, s_w, M, N, Kp, Kp / 4, 0};
     bn_parallel_for(pool, M, panel_rows, &j);
 }
 
