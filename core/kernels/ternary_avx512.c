@@ -21,23 +21,12 @@
 
 #include <immintrin.h>
 
-#define BN_T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#include "kernels/vnni.h"
+
+#define BN_T512 BN_TVNNI
 #define BN_INLINE static inline __attribute__((always_inline))
 
 enum { MR = 4, NR = 4 }; /* the main register block: rows of x by rows of w */
-
-/* acc + dpbusd(w u8, x s8). GCC (12) wraps _mm512_dpbusd_epi32 in this loop with a register
- * copy per accumulator (measured ~25% slower), so with GCC the one instruction is written
- * out; other compilers get the intrinsic. Operand order {AT&T: x, w, acc | Intel: reversed}. */
-BN_INLINE BN_T512 __m512i dpbusd(__m512i acc, __m512i w, __m512i x)
-{
-#if defined(__GNUC__) && !defined(__clang__)
-    __asm__("vpdpbusd {%2, %1, %0|%0, %1, %2}" : "+v"(acc) : "v"(w), "vm"(x));
-    return acc;
-#else
-    return _mm512_dpbusd_epi32(acc, w, x);
-#endif
-}
 
 /* The 16-lane partial sums of 4 accumulators a, b, c, d -> (sum a, sum b, sum c, sum d). */
 BN_INLINE BN_T512 __m128i reduce4_512(__m512i a, __m512i b, __m512i c, __m512i d)
@@ -75,7 +64,7 @@ BN_INLINE BN_T512 void block_512(int32_t *out, const int8_t *x, const int32_t *x
             __m512i wv = _mm512_loadu_si512((const void *)(w + j * ld + k));
 #pragma GCC unroll 4
             for (int i = 0; i < mr; i++)
-                acc[i][j] = dpbusd(acc[i][j], wv, xv[i]);
+                acc[i][j] = bn_dpbusd(acc[i][j], wv, xv[i]);
         }
     }
 

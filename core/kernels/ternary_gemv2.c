@@ -44,20 +44,9 @@ void bn_t2_gemv_ref(int32_t *out, const int8_t *x, int32_t x_rowsum, const uint8
 
 #include <immintrin.h>
 
-#define BN_T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#include "kernels/vnni.h"
 
-/* acc + dpbusd(w u8, x s8), written out for GCC as ternary_avx512.c does (its intrinsic
- * costs a register copy per accumulator). */
-static inline __attribute__((always_inline)) BN_T512 __m512i dpbusd(__m512i acc, __m512i w,
-                                                                   __m512i x)
-{
-#if defined(__GNUC__) && !defined(__clang__)
-    __asm__("vpdpbusd {%2, %1, %0|%0, %1, %2}" : "+v"(acc) : "v"(w), "vm"(x));
-    return acc;
-#else
-    return _mm512_dpbusd_epi32(acc, w, x);
-#endif
-}
+#define BN_T512 BN_TVNNI
 
 /* Four columns of the block's 64 rows (one 64-byte load) against those columns' four
  * activations, broadcast to every lane: lane i of a[s] sums the products of row 16s + i, so
@@ -68,10 +57,10 @@ static inline __attribute__((always_inline)) BN_T512 __m512i dpbusd(__m512i acc,
 #define QUAD(a, p, xb)                                                                     \
     do {                                                                                   \
         __m512i p_ = (p), x_ = (xb);                                                       \
-        a[0] = dpbusd(a[0], _mm512_and_si512(p_, m0), x_);                                 \
-        a[1] = dpbusd(a[1], _mm512_and_si512(p_, m1), x_);                                 \
-        a[2] = dpbusd(a[2], _mm512_and_si512(p_, m2), x_);                                 \
-        a[3] = dpbusd(a[3], p_, x_);                                                       \
+        a[0] = bn_dpbusd(a[0], _mm512_and_si512(p_, m0), x_);                              \
+        a[1] = bn_dpbusd(a[1], _mm512_and_si512(p_, m1), x_);                              \
+        a[2] = bn_dpbusd(a[2], _mm512_and_si512(p_, m2), x_);                              \
+        a[3] = bn_dpbusd(a[3], p_, x_);                                                    \
     } while (0)
 
 BN_T512 static inline __m512i x4(const int8_t *x)

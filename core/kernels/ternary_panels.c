@@ -65,7 +65,9 @@ typedef struct {
 
 #include <immintrin.h>
 
-#define BN_T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#include "kernels/vnni.h"
+
+#define BN_T512 BN_TVNNI
 #define BN_INLINE static inline __attribute__((always_inline))
 
 /* MR rows of y (2 * MR = 24 sum registers, 2 for the panels, one for the broadcast). */
@@ -76,18 +78,6 @@ typedef struct {
     int q0, q1;
     int32_t *part;
 } k_slice;
-
-/* acc + dpbusd(w u8, x s8), written out with GCC for the reason given in ternary_avx512.c
- * (a register copy per accumulator otherwise). */
-BN_INLINE BN_T512 __m512i dpbusd(__m512i acc, __m512i w, __m512i x)
-{
-#if defined(__GNUC__) && !defined(__clang__)
-    __asm__("vpdpbusd {%2, %1, %0|%0, %1, %2}" : "+v"(acc) : "v"(w), "vm"(x));
-    return acc;
-#else
-    return _mm512_dpbusd_epi32(acc, w, x);
-#endif
-}
 
 /* y rows m .. m+R-1, columns n .. n+31 (masked at N) = (sums - rowsum) / (s_x s_w): the
  * conversion of dispatch.c's integer_block, so the same bits. */
@@ -134,8 +124,8 @@ BN_INLINE BN_T512 void block_rows(const panels_job *j, int m, int n, const k_sli
             int32_t quad;
             memcpy(&quad, a + i * lda + 4 * q, sizeof quad);
             __m512i xv = _mm512_set1_epi32(quad);
-            acc[2 * i] = dpbusd(acc[2 * i], w0, xv);
-            acc[2 * i + 1] = dpbusd(acc[2 * i + 1], w1, xv);
+            acc[2 * i] = bn_dpbusd(acc[2 * i], w0, xv);
+            acc[2 * i + 1] = bn_dpbusd(acc[2 * i + 1], w1, xv);
         }
     }
     if (ks->q1 == j->quads) {
