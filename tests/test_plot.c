@@ -176,30 +176,45 @@ static void check_pixels(cairo_surface_t *s, const bn_curve *c, const bn_pngplot
           "and draws nothing after it");
 }
 
+/* The PNG bn_pngplot_write makes of curves, decoded (a temporary file, removed again);
+ * NULL when it was not written. */
+static cairo_surface_t *render(const bn_curve *c, const char *const *labels, int n,
+                               const bn_pngplot_opts *o)
+{
+    char path[] = "/tmp/bitnet-plot-test-XXXXXX"; /* mkstemp's template */
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "mkstemp");
+    if (fd < 0)
+        return NULL;
+    close(fd);
+    int written = bn_pngplot_write(path, c, labels, n, o, NULL) == BN_OK;
+    CHECK(written, "written");
+    cairo_surface_t *s = written ? cairo_image_surface_create_from_png(path) : NULL;
+    unlink(path);
+    return s;
+}
+
 static void test_png(void)
 {
-    char a[1200], b[1200], path[] = "/tmp/bitnet-plot-test-XXXXXX";
+    char a[1200], b[1200]; /* run directories */
     bn_curve c[2];
     run_dir(a, sizeof a, "set/alpha");
     run_dir(b, sizeof b, "set/beta");
     CHECK(bn_curve_read(a, "loss", "step", &c[0], NULL) == BN_OK, "alpha");
     CHECK(bn_curve_read(b, "loss", "step", &c[1], NULL) == BN_OK, "beta");
-    int fd = mkstemp(path);
-    CHECK(fd >= 0, "mkstemp");
-    close(fd);
     const char *labels[2] = {"alpha", "beta"};
     bn_pngplot_opts o = {900, 700, 0.0, 0, "loss", "step", "alpha, beta"};
-    CHECK(bn_pngplot_write(path, c, labels, 2, &o, NULL) == BN_OK, "written");
-    cairo_surface_t *s = cairo_image_surface_create_from_png(path);
-    CHECK(cairo_surface_status(s) == CAIRO_STATUS_SUCCESS, "decodes");
-    if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
+    cairo_surface_t *s = render(c, labels, 2, &o);
+    int ok = s && cairo_surface_status(s) == CAIRO_STATUS_SUCCESS;
+    CHECK(ok, "decodes");
+    if (ok) {
         CHECK(cairo_image_surface_get_width(s) == 900 && cairo_image_surface_get_height(s) == 700,
               "900x700: %dx%d", cairo_image_surface_get_width(s),
               cairo_image_surface_get_height(s));
         check_pixels(s, c, &o);
     }
-    cairo_surface_destroy(s);
-    unlink(path);
+    if (s)
+        cairo_surface_destroy(s);
     bn_error err = {0};
     CHECK(bn_pngplot_write("/nonexistent-dir/x.png", c, labels, 2, &o, &err) == BN_ERR_INPUT &&
               strstr(err.msg, "/nonexistent-dir/x.png"), "unwritable: %s", err.msg);
@@ -212,18 +227,14 @@ static void test_png(void)
 static void test_png_lr_clipped(void)
 {
     static const int blue[3] = {31, 120, 181};
-    char a[1200], path[] = "/tmp/bitnet-plot-test-XXXXXX";
+    char a[1200]; /* the run directory */
     bn_curve c;
     run_dir(a, sizeof a, "set/alpha");
     CHECK(bn_curve_read(a, "val_loss", "step", &c, NULL) == BN_OK, "alpha's val_loss");
-    int fd = mkstemp(path);
-    CHECK(fd >= 0, "mkstemp");
-    close(fd);
     const char *labels[1] = {"alpha"};
     bn_pngplot_opts o = {900, 700, 0.0, 0, "val_loss", "step", "alpha"};
-    CHECK(bn_pngplot_write(path, &c, labels, 1, &o, NULL) == BN_OK, "written");
-    cairo_surface_t *s = cairo_image_surface_create_from_png(path);
-    if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
+    cairo_surface_t *s = render(&c, labels, 1, &o);
+    if (s && cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
         bn_rect main, lr;
         bn_pngplot_layout(o.width, o.height, 1, &main, &lr);
         int left = 0, inside = 0;
@@ -236,8 +247,8 @@ static void test_png_lr_clipped(void)
     } else {
         CHECK(0, "decodes");
     }
-    cairo_surface_destroy(s);
-    unlink(path);
+    if (s)
+        cairo_surface_destroy(s);
     bn_curve_free(&c);
 }
 

@@ -510,45 +510,33 @@ static void test_normed_activations(void)
 
 /* ---- kernels ---- */
 
-/* The AMX quad panels hold w = code - 1 at [16p + c][4q + b] and zeros past N. */
-static void check_amx_panels(void)
-{
-    const int N = 37, kp = 128;
-    uint8_t *codes = malloc((size_t)N * kp);
-    int8_t *panels = malloc(bn_amx_panels_size(N, kp));
-    for (int i = 0; i < N * kp; i++)
-        codes[i] = (uint8_t)(rng_u32() % 3);
-    bn_amx_pack_weights(g_pool2, panels, codes, N, kp);
-    int bad = 0;
-    for (int n = 0; n < 64; n++)
-        for (int k = 0; k < kp; k++) {
-            int want = n < N ? codes[n * kp + k] - 1 : 0;
-            int got = panels[((size_t)(n / 16) * (kp / 4) + k / 4) * 64 + (n % 16) * 4 + k % 4];
-            bad += got != want;
-        }
-    CHECK(bad == 0, "amx panels: %d misplaced weights", bad);
-    CHECK(bn_amx_panels_size(N, kp) == 64u * kp, "panels rounded up to 32 rows");
-    free(codes);
-    free(panels);
-}
-
-/* The avx512 path's quad panels hold the codes themselves, and code 1 (weight 0) past N. */
-static void check_code_panels(void)
+/* Quad panels hold, at [16p + c][4q + b], w = code - 1 and zeros past N for AMX
+ * (bn_amx_pack_weights), the codes themselves and code 1 (weight 0) past N for avx512. */
+static void check_panels(int minus_one)
 {
     const int N = 37, kp = 128;
     uint8_t *codes = malloc((size_t)N * kp);
     uint8_t *panels = malloc(bn_quad_panels_size(N, kp));
     for (int i = 0; i < N * kp; i++)
         codes[i] = (uint8_t)(rng_u32() % 3);
-    bn_quad_panels_pack(NULL, panels, codes, N, kp, 0);
+    if (minus_one)
+        bn_amx_pack_weights(g_pool2, (int8_t *)panels, codes, N, kp);
+    else
+        bn_quad_panels_pack(NULL, panels, codes, N, kp, 0);
     int bad = 0;
     for (int n = 0; n < 64; n++)
         for (int k = 0; k < kp; k++) {
-            int want = n < N ? codes[n * kp + k] : 1;
-            int got = panels[((size_t)(n / 16) * (kp / 4) + k / 4) * 64 + (n % 16) * 4 + k % 4];
+            int want = (n < N ? codes[n * kp + k] : 1) - minus_one;
+            uint8_t byte = panels[((size_t)(n / 16) * (kp / 4) + k / 4) * 64 + (n % 16) * 4 + k % 4];
+            int got = minus_one ? (int8_t)byte : byte;
             bad += got != want;
         }
-    CHECK(bad == 0, "code panels: %d misplaced codes", bad);
+    if (minus_one) {
+        CHECK(bad == 0, "amx panels: %d misplaced weights", bad);
+        CHECK(bn_amx_panels_size(N, kp) == 64u * kp, "panels rounded up to 32 rows");
+    } else {
+        CHECK(bad == 0, "code panels: %d misplaced codes", bad);
+    }
     free(codes);
     free(panels);
 }
@@ -694,8 +682,8 @@ static void test_gemm(void)
     check_gemm_shape(100, 40, 1000, 99);
     check_gemm_shape(13, 1024, 64, 12);
     check_gemm_shape(24, 1024, 200, -1);
-    check_amx_panels();
-    check_code_panels();
+    check_panels(1);
+    check_panels(0);
 }
 
 /* The dispatch table: names resolve, "auto"/NULL picks a table, unknown names give NULL. */

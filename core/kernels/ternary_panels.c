@@ -86,6 +86,7 @@ BN_INLINE BN_T512 void store_rows(const panels_job *j, int m, int n, const __m51
     int cols = j->N - n;
     __mmask16 k0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1u);
     __mmask16 k1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1u);
+    int stream = j->stream && cols >= 32;
     for (int i = 0; i < R; i++) {
         float inv = 1.0f / (j->s_x[m + i] * j->s_w);
         __m512i r = _mm512_set1_epi32(j->rowsum[m + i]);
@@ -93,7 +94,7 @@ BN_INLINE BN_T512 void store_rows(const panels_job *j, int m, int n, const __m51
         float *y = j->y + (size_t)(m + i) * j->N + n;
         __m512 t0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[2 * i], r)), vinv);
         __m512 t1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[2 * i + 1], r)), vinv);
-        if (j->stream && cols >= 32 && !((uintptr_t)y & 63)) {
+        if (stream && !((uintptr_t)y & 63)) {
             _mm512_stream_ps(y, t0);
             _mm512_stream_ps(y + 16, t1);
             continue;
