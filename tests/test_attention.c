@@ -3,7 +3,8 @@
  * 65, 150, 256) and head sizes that cross the register tiles' widths (2 .. 256, and 258,
  * past what the tiles take), on 1 and 2 threads (which must agree bit for bit); and the
  * decoder's attention (bn_attention_cached) against the forward's rows, bit for bit, one
- * new row at a time and several. */
+ * new row at a time and several; and, on AVX-512, that the tiles' strip-by-strip pieces
+ * equal whole-matrix ones bit for bit. */
 #include "nn/attention.h"
 #include "nn/attention_tiles.h"
 
@@ -175,6 +176,48 @@ static void check_cached(bn_threadpool *pool2, bn_attn_shape s)
     free(qkv), free(out), free(scratch);
 }
 
+/* The tiles' pieces that attention runs a strip of query rows at a time: scores on keys
+ * packed once equal those packed per call, and the key gradients' sums taken strip by strip
+ * (strips of 48 and of 5 rows) equal one pass over all the rows, bit for bit. */
+static void check_strips(int T, int hd)
+{
+    int ld = hd + 3; /* rows not a whole number of lines */
+    float *K = malloc(sizeof(float) * (size_t)T * ld), *X = malloc(sizeof(float) * (size_t)T * ld);
+    float *P = malloc(sizeof(float) * (size_t)T * T), *S[2], *C[3];
+    float *kt = malloc(sizeof(float) * bn_attn_tile_keys_size(T, hd));
+    for (size_t i = 0; i < (size_t)T * ld; i++)
+        K[i] = (float)rng_sym(), X[i] = (float)rng_sym();
+    for (int t = 0; t < T; t++)
+        for (int j = 0; j < T; j++)
+            P[(size_t)t * T + j] = j <= t ? (float)rng_sym() : 0.0f;
+    for (int i = 0; i < 2; i++)
+        S[i] = calloc((size_t)T * T, sizeof(float));
+    for (int i = 0; i < 3; i++)
+        C[i] = calloc((size_t)T * hd, sizeof(float));
+    bn_attn_tile_scores(S[0], T, X, ld, K, ld, T, 0, T, hd, 0.25f);
+    bn_attn_tile_pack_keys(kt, K, ld, T, hd);
+    bn_attn_tile_scores_packed(S[1], T, X, ld, kt, T, 0, T, hd, 0.25f);
+    int same_scores = 1;
+    for (int t = 0; t < T; t++) /* the causal part; past it the values are unspecified */
+        same_scores &= memcmp(S[0] + (size_t)t * T, S[1] + (size_t)t * T,
+                              sizeof(float) * (size_t)(t + 1)) == 0;
+    bn_attn_tile_mix_cols(C[0], hd, P, T, X, ld, 0, T, hd);
+    static const int strip[2] = {48, 5};
+    for (int k = 0; k < 2; k++)
+        for (int r0 = 0; r0 < T; r0 += strip[k]) {
+            int rows = T - r0 < strip[k] ? T - r0 : strip[k];
+            bn_attn_tile_mix_cols(C[1 + k], hd, P + (size_t)r0 * T, T, X + (size_t)r0 * ld, ld,
+                                  r0, rows, hd);
+        }
+    CHECK(same_scores, "T=%d hd=%d: scores on keys packed once differ", T, hd);
+    CHECK(memcmp(C[0], C[1], sizeof(float) * (size_t)T * hd) == 0 &&
+              memcmp(C[0], C[2], sizeof(float) * (size_t)T * hd) == 0,
+          "T=%d hd=%d: the key sums strip by strip differ from one pass", T, hd);
+    for (int i = 0; i < 3; i++)
+        free(C[i]);
+    free(S[0]), free(S[1]), free(K), free(X), free(P), free(kt);
+}
+
 int main(void)
 {
     bn_error err = {0};
@@ -195,6 +238,11 @@ int main(void)
         s.B = 1;
         s.T = 100;
         check_cached(pool2, s);
+    }
+    if (bn_attn_tiles_usable(48)) {
+        check_strips(150, 48);
+        check_strips(97, 20);
+        check_strips(64, 130);
     }
     bn_threadpool_destroy(pool2);
     return check_exit("test_attention");

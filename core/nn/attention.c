@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "nn/attention_tiles.h"
@@ -69,35 +70,29 @@ BN_VECTORIZE static void causal_softmax(float *att, int rows, int cols, int firs
 
 static int block_end(int r0, int T) { return r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T; }
 
-/* att = softmax(q k^T / sqrt(hd)) masked, one head's T x T, by either path. The backward
- * calls this again on the same inputs: the same bits as the forward's. */
-static void head_probs(float *att, const head_view *hv, bn_attn_shape s, int tiles)
+/* att = softmax(q k^T / sqrt(hd)) masked, one head's T x T on the sgemm path. The
+ * backward calls this again on the same inputs: the same bits as the forward's. */
+static void head_probs(float *att, const head_view *hv, bn_attn_shape s)
 {
     int T = s.T;
     float scale = 1.0f / sqrtf((float)s.hd);
-    if (tiles)
-        bn_attn_tile_scores(att, T, hv->q, hv->ld, hv->k, hv->ld, T, 0, T, s.hd, scale);
-    else
-        for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
-            int r1 = block_end(r0, T);
-            bn_gemm(NULL, 0, 1, r1 - r0, r1, s.hd, scale, hv->q + (size_t)r0 * hv->ld, hv->ld,
-                    hv->k, hv->ld, 0.0f, att + (size_t)r0 * T, T);
-        }
+    for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
+        int r1 = block_end(r0, T);
+        bn_gemm(NULL, 0, 1, r1 - r0, r1, s.hd, scale, hv->q + (size_t)r0 * hv->ld, hv->ld,
+                hv->k, hv->ld, 0.0f, att + (size_t)r0 * T, T);
+    }
     causal_softmax(att, T, T, 0);
 }
 
-/* out = att v for head h of batch row b; att is the head's probabilities (scratch). */
+/* out = att v for head h of batch row b on the sgemm path; att is the head's
+ * probabilities (scratch). */
 static void head_forward(float *out, float *att, const float *qkv, bn_attn_shape s, int b,
-                         int h, int tiles)
+                         int h)
 {
     head_view hv = view_head(qkv, NULL, s, b, h);
     int d_out = s.H * s.hd, T = s.T;
     float *o = out + (size_t)b * T * d_out + (size_t)h * s.hd;
-    head_probs(att, &hv, s, tiles);
-    if (tiles) {
-        bn_attn_tile_mix_rows(o, d_out, att, T, hv.v, hv.ld, T, 0, T, s.hd);
-        return;
-    }
+    head_probs(att, &hv, s);
     for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
         int r1 = block_end(r0, T);
         bn_gemm(NULL, 0, 0, r1 - r0, s.hd, r1, 1.0f, att + (size_t)r0 * T, T, hv.v, hv.ld, 0.0f,
@@ -105,19 +100,22 @@ static void head_forward(float *out, float *att, const float *qkv, bn_attn_shape
     }
 }
 
-/* Through the softmax: ds = att * (dp - sum_j att*dp) * scale, in place in dp. */
-BN_VECTORIZE static void softmax_backward_rows(float *dp, const float *att, int T, float scale)
+/* Through the softmax, rows as causal_softmax lays them out (row r is position first + r,
+ * `cols` to a row): ds = att * (dp - sum_j att*dp) * scale, in place in dp. */
+BN_VECTORIZE static void softmax_backward_rows(float *dp, const float *att, int rows, int cols,
+                                               int first, float scale)
 {
-    for (int t = 0; t < T; t++) {
-        const float *a = att + (size_t)t * T;
-        float *g = dp + (size_t)t * T;
+    for (int r = 0; r < rows; r++) {
+        int t = first + r;
+        const float *a = att + (size_t)r * cols;
+        float *g = dp + (size_t)r * cols;
         float weighted = 0.0f;
 #pragma omp simd reduction(+ : weighted)
         for (int j = 0; j <= t; j++)
             weighted += a[j] * g[j];
         for (int j = 0; j <= t; j++)
             g[j] = a[j] * (g[j] - weighted) * scale;
-        memset(g + t + 1, 0, sizeof(float) * (size_t)(T - t - 1));
+        memset(g + t + 1, 0, sizeof(float) * (size_t)(cols - t - 1));
     }
 }
 
@@ -138,7 +136,7 @@ static void head_grads_sgemm(const head_view *hv, float *dp, const float *dO, co
         bn_gemm(NULL, 0, 1, r1 - r0, r1, s.hd, 1.0f, dO + (size_t)r0 * d_out, d_out, hv->v,
                 hv->ld, 0.0f, dp + (size_t)r0 * T, T);
     }
-    softmax_backward_rows(dp, att, T, 1.0f / sqrtf((float)s.hd));
+    softmax_backward_rows(dp, att, T, T, 0, 1.0f / sqrtf((float)s.hd));
     for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
         int r1 = block_end(r0, T);
         bn_gemm(NULL, 0, 0, r1 - r0, s.hd, r1, 1.0f, dp + (size_t)r0 * T, T, hv->k, hv->ld, 0.0f,
@@ -151,29 +149,87 @@ static void head_grads_sgemm(const head_view *hv, float *dp, const float *dO, co
     }
 }
 
-/* The same products on the register tiles. */
-static void head_grads_tiles(const head_view *hv, float *dp, const float *dO, const float *att,
-                             bn_attn_shape s)
-{
-    int d_out = s.H * s.hd, T = s.T;
-    bn_attn_tile_mix_cols(hv->dv, hv->ld, att, T, dO, d_out, T, s.hd);
-    bn_attn_tile_scores(dp, T, dO, d_out, hv->v, hv->ld, T, 0, T, s.hd, 1.0f);
-    softmax_backward_rows(dp, att, T, 1.0f / sqrtf((float)s.hd));
-    bn_attn_tile_mix_rows(hv->dq, hv->ld, dp, T, hv->k, hv->ld, T, 0, T, s.hd);
-    bn_attn_tile_mix_cols(hv->dk, hv->ld, dp, T, hv->q, hv->ld, T, s.hd);
-}
-
-/* Head h of batch row b: its probabilities again (att, scratch), then the gradients. */
+/* Head h of batch row b on the sgemm path: its probabilities again (att, scratch), then
+ * the gradients. */
 static void head_backward(float *dqkv, float *att, float *dp, const float *dout,
-                          const float *qkv, bn_attn_shape s, int b, int h, int tiles)
+                          const float *qkv, bn_attn_shape s, int b, int h)
 {
     head_view hv = view_head(qkv, dqkv, s, b, h);
     const float *dO = dout + (size_t)b * s.T * s.H * s.hd + (size_t)h * s.hd;
-    head_probs(att, &hv, s, tiles);
-    if (tiles)
-        head_grads_tiles(&hv, dp, dO, att, s);
-    else
-        head_grads_sgemm(&hv, dp, dO, att, s);
+    head_probs(att, &hv, s);
+    head_grads_sgemm(&hv, dp, dO, att, s);
+}
+
+/* ------------------------------------------------ the register tiles, a strip at a time */
+
+/* Query rows whose scores (and their gradients) are held at once (README, "Attention in
+ * strips"): 48 is a multiple of every row block of the tiles (6 for scores; 16, 12, 8 or 6
+ * for the sums), and 48 rows of 256 keys, with their gradients, are 96 KiB, which stay in L2
+ * between the products where two T x T matrices of long rows would not. */
+#define STRIP_ROWS 48
+
+static size_t round_up16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* A thread's scratch on the tiles: its kv head's keys and values packed once for all the
+ * strips of its query heads, and two strips of scores. */
+typedef struct {
+    float *kt, *vt, *p, *dp;
+} strip_scratch;
+
+static size_t strip_floats(bn_attn_shape s) { return round_up16((size_t)STRIP_ROWS * s.T); }
+static size_t packed_floats(bn_attn_shape s)
+{
+    return round_up16(bn_attn_tile_keys_size(s.T, s.hd));
+}
+
+static strip_scratch carve_strips(float *base, bn_attn_shape s)
+{
+    float *p = (float *)(((uintptr_t)base + 63) & ~(uintptr_t)63); /* whole cache lines */
+    strip_scratch w = {p, p + packed_floats(s), NULL, NULL};
+    w.p = w.vt + packed_floats(s);
+    w.dp = w.p + strip_floats(s);
+    return w;
+}
+
+static int strip_end(int r0, int T) { return r0 + STRIP_ROWS < T ? r0 + STRIP_ROWS : T; }
+
+/* out = att v for one query head, strip by strip: each strip's scores against the keys up
+ * to its last row, their softmax, their weighted sum of values. Every score, probability
+ * and output is the same fused chain as on the whole T x T matrix. */
+static void strips_forward(float *o, int d_out, const head_view *hv, bn_attn_shape s,
+                           const strip_scratch *w)
+{
+    float scale = 1.0f / sqrtf((float)s.hd);
+    for (int r0 = 0; r0 < s.T; r0 += STRIP_ROWS) {
+        int r1 = strip_end(r0, s.T), rows = r1 - r0;
+        bn_attn_tile_scores_packed(w->p, r1, hv->q + (size_t)r0 * hv->ld, hv->ld, w->kt, rows,
+                                   r0, r1, s.hd, scale);
+        bn_attn_tile_softmax(w->p, rows, r1, r0);
+        bn_attn_tile_mix_rows(o + (size_t)r0 * d_out, d_out, w->p, r1, hv->v, hv->ld, rows, r0,
+                              r1, s.hd);
+    }
+}
+
+/* One query head's gradients, strip by strip: the strip's probabilities again (the
+ * forward's bits), dv += att^T dout, dp = dout v^T, ds through the softmax, dq = ds k,
+ * dk += ds^T q. The key gradients' sums run over the strips in order of position. */
+static void strips_backward(const head_view *hv, const float *dO, bn_attn_shape s,
+                            const strip_scratch *w)
+{
+    int d_out = s.H * s.hd, ld = hv->ld;
+    float scale = 1.0f / sqrtf((float)s.hd);
+    for (int r0 = 0; r0 < s.T; r0 += STRIP_ROWS) {
+        int r1 = strip_end(r0, s.T), rows = r1 - r0;
+        const float *q = hv->q + (size_t)r0 * ld, *g = dO + (size_t)r0 * d_out;
+        bn_attn_tile_scores_packed(w->p, r1, q, ld, w->kt, rows, r0, r1, s.hd, scale);
+        bn_attn_tile_softmax(w->p, rows, r1, r0);
+        bn_attn_tile_mix_cols(hv->dv, ld, w->p, r1, g, d_out, r0, rows, s.hd);
+        bn_attn_tile_scores_packed(w->dp, r1, g, d_out, w->vt, rows, r0, r1, s.hd, 1.0f);
+        softmax_backward_rows(w->dp, w->p, rows, r1, r0, scale);
+        bn_attn_tile_mix_rows(hv->dq + (size_t)r0 * ld, ld, w->dp, r1, hv->k, ld, rows, r0, r1,
+                              s.hd);
+        bn_attn_tile_mix_cols(hv->dk, ld, w->dp, r1, q, ld, r0, rows, s.hd);
+    }
 }
 
 typedef struct {
@@ -186,15 +242,23 @@ typedef struct {
 /* The query heads of kv head `kvh` are h = kvh * group ... kvh * group + group - 1. */
 static int group_size(bn_attn_shape s) { return s.H / s.KV; }
 
-size_t bn_attention_scratch(int threads, bn_attn_shape s)
+/* Floats of scratch one thread needs: two T x T matrices on the sgemm path, the packed
+ * keys and values and two strips on the tiles (with a cache line to align them). */
+static size_t thread_floats(bn_attn_shape s, int tiles)
 {
-    return (size_t)(threads > 0 ? threads : 1) * 2 * (size_t)s.T * (size_t)s.T;
+    if (tiles)
+        return 2 * packed_floats(s) + 2 * strip_floats(s) + 16;
+    return 2 * (size_t)s.T * (size_t)s.T;
 }
 
-/* Thread `thread`'s two T x T matrices in the scratch. */
+size_t bn_attention_scratch(int threads, bn_attn_shape s)
+{
+    return (size_t)(threads > 0 ? threads : 1) * thread_floats(s, bn_attn_tiles_usable(s.hd));
+}
+
 static float *thread_scratch(const attn_job *j, int thread)
 {
-    return j->scratch + (size_t)thread * 2 * (size_t)j->s.T * (size_t)j->s.T;
+    return j->scratch + (size_t)thread * thread_floats(j->s, j->tiles);
 }
 
 static void forward_units(void *ctx, int begin, int end, int thread)
@@ -202,10 +266,23 @@ static void forward_units(void *ctx, int begin, int end, int thread)
     const attn_job *j = ctx;
     bn_attn_shape s = j->s;
     float *att = thread_scratch(j, thread);
+    strip_scratch w = carve_strips(att, s);
+    int d_out = s.H * s.hd;
     for (int u = begin; u < end; u++) {
-        int b = u / s.KV, kvh = u % s.KV;
-        for (int h = kvh * group_size(s); h < (kvh + 1) * group_size(s); h++)
-            head_forward(j->out, att, j->qkv, s, b, h, j->tiles);
+        int b = u / s.KV, kvh = u % s.KV, h0 = kvh * group_size(s);
+        if (j->tiles) {
+            head_view kv = view_head(j->qkv, NULL, s, b, h0);
+            bn_attn_tile_pack_keys(w.kt, kv.k, kv.ld, s.T, s.hd);
+        }
+        for (int h = h0; h < h0 + group_size(s); h++) {
+            if (!j->tiles) {
+                head_forward(j->out, att, j->qkv, s, b, h);
+                continue;
+            }
+            head_view hv = view_head(j->qkv, NULL, s, b, h);
+            strips_forward(j->out + (size_t)b * s.T * d_out + (size_t)h * s.hd, d_out, &hv, s,
+                           &w);
+        }
     }
 }
 
@@ -222,10 +299,23 @@ static void backward_units(void *ctx, int begin, int end, int thread)
     const attn_job *j = ctx;
     bn_attn_shape s = j->s;
     float *att = thread_scratch(j, thread), *dp = att + (size_t)s.T * s.T;
+    strip_scratch w = carve_strips(att, s);
     for (int u = begin; u < end; u++) {
-        int b = u / s.KV, kvh = u % s.KV;
-        for (int h = kvh * group_size(s); h < (kvh + 1) * group_size(s); h++)
-            head_backward(j->dqkv, att, dp, j->dout, j->qkv, s, b, h, j->tiles);
+        int b = u / s.KV, kvh = u % s.KV, h0 = kvh * group_size(s);
+        if (j->tiles) {
+            head_view kv = view_head(j->qkv, NULL, s, b, h0);
+            bn_attn_tile_pack_keys(w.kt, kv.k, kv.ld, s.T, s.hd);
+            bn_attn_tile_pack_keys(w.vt, kv.v, kv.ld, s.T, s.hd);
+        }
+        for (int h = h0; h < h0 + group_size(s); h++) {
+            if (!j->tiles) {
+                head_backward(j->dqkv, att, dp, j->dout, j->qkv, s, b, h);
+                continue;
+            }
+            head_view hv = view_head(j->qkv, j->dqkv, s, b, h);
+            strips_backward(&hv, j->dout + (size_t)b * s.T * s.H * s.hd + (size_t)h * s.hd, s,
+                            &w);
+        }
     }
 }
 
@@ -294,7 +384,7 @@ static void cached_head_tiles(const cached_job *j, float *scores, int h)
     const float *k = j->kc + (size_t)kvh * s.hd, *v = j->vc + (size_t)kvh * s.hd;
     bn_attn_tile_scores(scores, keys, j->q + (size_t)h * s.hd, j->ld_q, k, j->kv_ld, j->n,
                         j->pos, keys, s.hd, 1.0f / sqrtf((float)s.hd));
-    causal_softmax(scores, j->n, keys, j->pos);
+    bn_attn_tile_softmax(scores, j->n, keys, j->pos);
     bn_attn_tile_mix_rows(j->out + (size_t)h * s.hd, d_out, scores, keys, v, j->kv_ld, j->n,
                           j->pos, keys, s.hd);
 }

@@ -15,6 +15,7 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
 #include <immintrin.h>
+#include <math.h>
 
 #define BN_T512 __attribute__((target("avx512f")))
 #define BN_INLINE static inline __attribute__((always_inline))
@@ -34,18 +35,20 @@ static __mmask16 lanes(int n)
 
 /* ---------------------------------------------------------------- scores */
 
-/* Keys [c0, c0 + n) of K, transposed into kt[c][jj] (SK per row), zero past n: read
- * along each key's row, written down a column of kt (which stays in L1). */
-static void pack_keys(float *kt, const float *K, int ldk, int c0, int n, int hd)
+/* Keys [c0, c0 + n) of K, transposed into kt[c][jj] (SK per row), zero past n: 16 keys'
+ * values of one dimension gathered at a time (the keys' rows, 64 of them, stay in L1) and
+ * written as one line of kt. */
+static BN_T512 void pack_keys(float *kt, const float *K, int ldk, int c0, int n, int hd)
 {
-    for (int jj = 0; jj < SK; jj++) {
-        const float *key = K + (size_t)(c0 + jj) * ldk;
-        if (jj < n)
-            for (int c = 0; c < hd; c++)
-                kt[(size_t)c * SK + jj] = key[c];
-        else
-            for (int c = 0; c < hd; c++)
-                kt[(size_t)c * SK + jj] = 0.0f;
+    const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7,
+                                                             6, 5, 4, 3, 2, 1, 0),
+                                            _mm512_set1_epi32(ldk));
+    for (int v = 0; v < SV; v++) {
+        __mmask16 m = lanes(n - 16 * v);
+        const float *key = K + (size_t)(c0 + 16 * v) * ldk;
+        for (int c = 0; c < hd; c++)
+            _mm512_storeu_ps(kt + (size_t)c * SK + 16 * v,
+                             _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, rows, key + c, 4));
     }
 }
 
@@ -80,7 +83,7 @@ BN_INLINE BN_T512 void score_block(float *S, int lds, const float *at, const flo
         __m512 k[SV];
 #pragma GCC unroll 4
         for (int v = 0; v < SVN; v++)
-            k[v] = _mm512_load_ps(kt + (size_t)c * SK + 16 * v);
+            k[v] = _mm512_loadu_ps(kt + (size_t)c * SK + 16 * v);
 #pragma GCC unroll 12
         for (int i = 0; i < R; i++) {
             __m512 a = _mm512_set1_ps(at[(size_t)i * ldq + c]);
@@ -129,24 +132,107 @@ static BN_T512 void score_any(float *S, int lds, const float *at, const float *k
     }
 }
 
-/* Keys are packed once per block of SK and used by every row block that reaches them:
- * the row block [i0, i1) needs keys below first + i1 only. */
-BN_T512 void bn_attn_tile_scores(float *S, int lds, const float *A, int lda, const float *K,
-                                 int ldk, int rows, int first, int keys, int hd, float alpha)
+size_t bn_attn_tile_keys_size(int keys, int hd)
+{
+    return (size_t)((keys + SK - 1) / SK) * (size_t)hd * SK;
+}
+
+void bn_attn_tile_pack_keys(float *kt, const float *K, int ldk, int keys, int hd)
+{
+    for (int c0 = 0; c0 < keys; c0 += SK)
+        pack_keys(kt + (size_t)(c0 / SK) * hd * SK, K, ldk, c0, keys - c0 < SK ? keys - c0 : SK,
+                  hd);
+}
+
+/* The row blocks of A that reach the packed key block [c0, c0 + SK): the block [i0, i1)
+ * needs keys below first + i1 only. */
+static BN_T512 void scores_of_key_block(float *S, int lds, const float *A, int lda,
+                                        const float *kt, int rows, int first, int keys, int hd,
+                                        float alpha, int c0)
+{
+    float at[(BN_ATTN_TILES_MAX_HD + 16) * SR] __attribute__((aligned(64)));
+    int n = keys - c0 < SK ? keys - c0 : SK;
+    int i0 = c0 > first ? (c0 - first) / SR * SR : 0;
+    for (; i0 < rows; i0 += SR) {
+        int i1 = i0 + SR < rows ? i0 + SR : rows;
+        int limit = first + i1 < keys ? first + i1 : keys;
+        int ncols = limit - c0 < n ? limit - c0 : n;
+        pack_queries(at, A + (size_t)i0 * lda, lda, i1 - i0, hd);
+        score_any(S + (size_t)i0 * lds + c0, lds, at, kt, hd, alpha, ncols, i1 - i0);
+    }
+}
+
+void bn_attn_tile_scores_packed(float *S, int lds, const float *A, int lda, const float *kt,
+                                int rows, int first, int keys, int hd, float alpha)
+{
+    for (int c0 = 0; c0 < keys; c0 += SK)
+        scores_of_key_block(S, lds, A, lda, kt + (size_t)(c0 / SK) * hd * SK, rows, first, keys,
+                            hd, alpha, c0);
+}
+
+/* Keys are packed once per block of SK, on the stack, and used by every row block that
+ * reaches them. */
+void bn_attn_tile_scores(float *S, int lds, const float *A, int lda, const float *K, int ldk,
+                         int rows, int first, int keys, int hd, float alpha)
 {
     float kt[BN_ATTN_TILES_MAX_HD * SK] __attribute__((aligned(64)));
-    float at[(BN_ATTN_TILES_MAX_HD + 16) * SR] __attribute__((aligned(64)));
     for (int c0 = 0; c0 < keys; c0 += SK) {
-        int n = keys - c0 < SK ? keys - c0 : SK;
-        pack_keys(kt, K, ldk, c0, n, hd);
-        int i0 = c0 > first ? (c0 - first) / SR * SR : 0;
-        for (; i0 < rows; i0 += SR) {
-            int i1 = i0 + SR < rows ? i0 + SR : rows;
-            int limit = first + i1 < keys ? first + i1 : keys;
-            int ncols = limit - c0 < n ? limit - c0 : n;
-            pack_queries(at, A + (size_t)i0 * lda, lda, i1 - i0, hd);
-            score_any(S + (size_t)i0 * lds + c0, lds, at, kt, hd, alpha, ncols, i1 - i0);
-        }
+        pack_keys(kt, K, ldk, c0, keys - c0 < SK ? keys - c0 : SK, hd);
+        scores_of_key_block(S, lds, A, lda, kt, rows, first, keys, hd, alpha, c0);
+    }
+}
+
+/* ---------------------------------------------------------------- softmax */
+
+/* exp on 16 lanes, bn_expf's method (base/vexp.h) with fused steps: x = n ln2 + r, a
+ * degree-6 polynomial for exp(r), times 2^n by vscalefps (which also gives 0 and infinity
+ * at the ends). Below e^-69 the result is 0, as bn_expf's; a NaN stays NaN. */
+BN_INLINE BN_T512 __m512 exp16(__m512 x)
+{
+    __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-69.0f), _CMP_NLT_UQ);
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+    return _mm512_maskz_mov_ps(keep, _mm512_scalef_ps(y, n));
+}
+
+/* One row in place: softmax over a[0 .. n), zero in a[n .. cols). */
+static BN_T512 void softmax_row(float *a, int n, int cols)
+{
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    for (int j = 0; j < n; j += 16) {
+        __mmask16 m = lanes(n - j);
+        mx = _mm512_mask_max_ps(mx, m, mx, _mm512_maskz_loadu_ps(m, a + j));
+    }
+    __m512 top = _mm512_set1_ps(_mm512_reduce_max_ps(mx)), sum = _mm512_setzero_ps();
+    for (int j = 0; j < n; j += 16) {
+        __mmask16 m = lanes(n - j);
+        __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + j), top));
+        _mm512_mask_storeu_ps(a + j, m, e);
+        sum = _mm512_mask_add_ps(sum, m, sum, e);
+    }
+    __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+    for (int j = 0; j < n; j += 16) {
+        __mmask16 m = lanes(n - j);
+        _mm512_mask_storeu_ps(a + j, m, _mm512_mul_ps(inv, _mm512_maskz_loadu_ps(m, a + j)));
+    }
+    for (int j = n; j < cols; j += 16)
+        _mm512_mask_storeu_ps(a + j, lanes(cols - j), _mm512_setzero_ps());
+}
+
+void bn_attn_tile_softmax(float *S, int rows, int cols, int first)
+{
+    for (int r = 0; r < rows; r++) {
+        int n = first + r + 1 < cols ? first + r + 1 : cols;
+        softmax_row(S + (size_t)r * cols, n, cols);
     }
 }
 
@@ -258,19 +344,21 @@ void bn_attn_tile_mix_rows(float *O, int ldo, const float *P, int ldp, const flo
 }
 
 void bn_attn_tile_mix_cols(float *C, int ldc, const float *P, int ldp, const float *X, int ldx,
-                           int T, int hd)
+                           int first, int rows, int hd)
 {
     mix_args a = {C, P, X, ldc, 1, ldp, ldx, 1};
+    int end = first + rows;
     for (int col = 0; col < hd; col += MIX_COLS) {
         int cols = hd - col < MIX_COLS ? hd - col : MIX_COLS, nv = (cols + 15) / 16;
         mix_args b = column_block(&a, col);
         int R = mix_rows_per_block(nv);
-        for (int j0 = 0; j0 < T; j0 += R) {
-            int j1 = j0 + R < T ? j0 + R : T;
+        for (int j0 = 0; j0 < end; j0 += R) {
+            int j1 = j0 + R < end ? j0 + R : end;
             mix_args r = b;
             r.C += (size_t)j0 * ldc;
             r.P += j0;
-            mix_any(&r, j0, T, nv, lanes(cols - 16 * (nv - 1)), j1 - j0);
+            mix_any(&r, j0 > first ? j0 - first : 0, rows, nv, lanes(cols - 16 * (nv - 1)),
+                    j1 - j0);
         }
     }
 }
@@ -297,10 +385,34 @@ void bn_attn_tile_mix_rows(float *O, int ldo, const float *P, int ldp, const flo
     (void)keys, (void)hd;
 }
 
-void bn_attn_tile_mix_cols(float *C, int ldc, const float *P, int ldp, const float *X, int ldx,
-                           int T, int hd)
+void bn_attn_tile_softmax(float *S, int rows, int cols, int first)
 {
-    (void)C, (void)ldc, (void)P, (void)ldp, (void)X, (void)ldx, (void)T, (void)hd;
+    (void)S, (void)rows, (void)cols, (void)first;
+}
+
+void bn_attn_tile_mix_cols(float *C, int ldc, const float *P, int ldp, const float *X, int ldx,
+                           int first, int rows, int hd)
+{
+    (void)C, (void)ldc, (void)P, (void)ldp, (void)X, (void)ldx, (void)first, (void)rows;
+    (void)hd;
+}
+
+size_t bn_attn_tile_keys_size(int keys, int hd)
+{
+    (void)keys, (void)hd;
+    return 0;
+}
+
+void bn_attn_tile_pack_keys(float *kt, const float *K, int ldk, int keys, int hd)
+{
+    (void)kt, (void)K, (void)ldk, (void)keys, (void)hd;
+}
+
+void bn_attn_tile_scores_packed(float *S, int lds, const float *A, int lda, const float *kt,
+                                int rows, int first, int keys, int hd, float alpha)
+{
+    (void)S, (void)lds, (void)A, (void)lda, (void)kt, (void)rows, (void)first, (void)keys;
+    (void)hd, (void)alpha;
 }
 
 #endif
