@@ -123,19 +123,24 @@ static void test_pack_layouts(bn_threadpool *pool)
     for (int i = 0; i < K * 64; i++)
         src[i] = rand_float();
 
+    /* on whole cache lines (streaming stores) and 32 bytes off them (plain stores) */
     int ld = bn_bf16_row_ld(K);
-    bn_bf16 *rows = malloc(sizeof(bn_bf16) * (size_t)bn_bf16_rows(M) * ld);
-    bn_bf16_pack_transposed(pool, rows, src, 64, div, K, M);
-    bad = 0;
-    for (int m = 0; m < M; m++)
-        for (int k = 0; k < bn_bf16_pair_ld(K); k++) {
-            float want = k < K ? round_bf16(src[k * 64 + m] * (1.0f / div[k])) : 0.0f;
-            bad += bn_bf16_to_float(rows[(size_t)m * ld + k]) != want;
-        }
-    CHECK(bad == 0, "transposed: %d wrong elements", bad);
+    size_t rows_size = sizeof(bn_bf16) * ((size_t)bn_bf16_rows(M) * ld + 16);
+    bn_bf16 *lines = aligned_alloc(64, (rows_size + 63) / 64 * 64);
+    for (int off = 0; off <= 16; off += 16) {
+        bn_bf16 *rows = lines + off;
+        bn_bf16_pack_transposed(pool, rows, src, 64, div, K, M);
+        bad = 0;
+        for (int m = 0; m < M; m++)
+            for (int k = 0; k < bn_bf16_pair_ld(K); k++) {
+                float want = k < K ? round_bf16(src[k * 64 + m] * (1.0f / div[k])) : 0.0f;
+                bad += bn_bf16_to_float(rows[(size_t)m * ld + k]) != want;
+            }
+        CHECK(bad == 0, "transposed, %d bf16 past a line: %d wrong elements", off, bad);
+    }
     free(src);
     free(panels);
-    free(rows);
+    free(lines);
 }
 
 /* Panels from the transpose (bn_bf16_pack_panels_t) are the panels of the transposed

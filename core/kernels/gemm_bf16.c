@@ -230,6 +230,7 @@ static BN_TBF16 void pack_transposed_blocks(void *ctx, int begin, int end, int t
 {
     const rows_job *j = ctx;
     (void)thread;
+    int stream = ((uintptr_t)j->dst | (size_t)j->dld * sizeof(bn_bf16)) % 64 == 0;
     for (int k0 = 0; k0 < j->kpad; k0 += 32) {
         float scale[32];
         for (int i = 0; i < 32; i++)
@@ -246,10 +247,16 @@ static BN_TBF16 void pack_transposed_blocks(void *ctx, int begin, int end, int t
                 r[i] = interleave16(a, b);
             }
             transpose16x16(r);
-            for (int i = 0; i < n; i++)
-                _mm512_storeu_si512((void *)(j->dst + (size_t)(m0 + i) * j->dld + k0), r[i]);
+            if (stream)
+                for (int i = 0; i < n; i++)
+                    _mm512_stream_si512((void *)(j->dst + (size_t)(m0 + i) * j->dld + k0), r[i]);
+            else
+                for (int i = 0; i < n; i++)
+                    _mm512_storeu_si512((void *)(j->dst + (size_t)(m0 + i) * j->dld + k0), r[i]);
         }
     }
+    if (stream)
+        _mm_sfence(); /* streaming stores are weakly ordered: done before the pool says so */
 }
 
 void bn_bf16_pack_transposed(bn_threadpool *pool, bn_bf16 *dst, const float *src, int ld,
