@@ -241,6 +241,10 @@ static BN_TBF16 void pack_transposed_blocks(void *ctx, int begin, int end, int t
             for (int i = 0; i < 16; i++) {
                 int k = k0 + 2 * i;
                 const float *ra = j->src + (size_t)k * j->ld + m0;
+                if (k + 33 < j->K) { /* the same columns of the next 32 rows */
+                    _mm_prefetch((const char *)(ra + (size_t)32 * j->ld), _MM_HINT_T0);
+                    _mm_prefetch((const char *)(ra + (size_t)33 * j->ld), _MM_HINT_T0);
+                }
                 __m256i a = k < j->K ? load_bf16x16(ra, n, scale[2 * i]) : _mm256_setzero_si256();
                 __m256i b = k + 1 < j->K ? load_bf16x16(ra + j->ld, n, scale[2 * i + 1])
                                          : _mm256_setzero_si256();
