@@ -16,8 +16,10 @@ typedef struct {
 /* Work is split over (batch row, kv head) units: a unit owns its kv head's dk/dv and the dq
  * of the query heads that share it, so threads never write the same memory. */
 
-/* Floats of scratch the forward and the backward need on `threads` threads: two T x T
- * matrices per thread (one head's probabilities and their gradient at a time). */
+/* Floats of scratch the forward and the backward need on `threads` threads: per thread, on
+ * the register tiles a strip of query rows' probabilities and their gradient with the kv
+ * head's keys and values packed (192 KiB at T = 256, head_dim 48), on the sgemm path two
+ * T x T matrices (one head's probabilities and their gradient at a time). */
 size_t bn_attention_scratch(int threads, bn_attn_shape s);
 
 /* out (B*T, H*hd). scratch: bn_attention_scratch(pool size, s) floats. Nothing of the
