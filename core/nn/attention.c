@@ -261,24 +261,32 @@ static float *thread_scratch(const attn_job *j, int thread)
     return j->scratch + (size_t)thread * thread_floats(j->s, j->tiles);
 }
 
-static void forward_units(void *ctx, int begin, int end, int thread)
+/* Units (batch row, kv head) on the sgemm path: each query head's T x T in the scratch. */
+static void forward_units_sgemm(void *ctx, int begin, int end, int thread)
 {
     const attn_job *j = ctx;
     bn_attn_shape s = j->s;
     float *att = thread_scratch(j, thread);
-    strip_scratch w = carve_strips(att, s);
+    for (int u = begin; u < end; u++) {
+        int b = u / s.KV, h0 = (u % s.KV) * group_size(s);
+        for (int h = h0; h < h0 + group_size(s); h++)
+            head_forward(j->out, att, j->qkv, s, b, h);
+    }
+}
+
+/* The same units on the tiles: the kv head's keys packed once, then its query heads'
+ * strips. */
+static void forward_units_tiles(void *ctx, int begin, int end, int thread)
+{
+    const attn_job *j = ctx;
+    bn_attn_shape s = j->s;
+    strip_scratch w = carve_strips(thread_scratch(j, thread), s);
     int d_out = s.H * s.hd;
     for (int u = begin; u < end; u++) {
-        int b = u / s.KV, kvh = u % s.KV, h0 = kvh * group_size(s);
-        if (j->tiles) {
-            head_view kv = view_head(j->qkv, NULL, s, b, h0);
-            bn_attn_tile_pack_keys(w.kt, kv.k, kv.ld, s.T, s.hd);
-        }
+        int b = u / s.KV, h0 = (u % s.KV) * group_size(s);
+        head_view kv = view_head(j->qkv, NULL, s, b, h0);
+        bn_attn_tile_pack_keys(w.kt, kv.k, kv.ld, s.T, s.hd);
         for (int h = h0; h < h0 + group_size(s); h++) {
-            if (!j->tiles) {
-                head_forward(j->out, att, j->qkv, s, b, h);
-                continue;
-            }
             head_view hv = view_head(j->qkv, NULL, s, b, h);
             strips_forward(j->out + (size_t)b * s.T * d_out + (size_t)h * s.hd, d_out, &hv, s,
                            &w);
@@ -291,27 +299,32 @@ void bn_attention_forward(bn_threadpool *pool, float *out, float *scratch, const
 {
     attn_job j = {.out = out, .scratch = scratch, .qkv = qkv, .s = s,
                   .tiles = bn_attn_tiles_usable(s.hd)};
-    bn_parallel_for(pool, s.B * s.KV, forward_units, &j);
+    bn_parallel_for(pool, s.B * s.KV, j.tiles ? forward_units_tiles : forward_units_sgemm, &j);
 }
 
-static void backward_units(void *ctx, int begin, int end, int thread)
+static void backward_units_sgemm(void *ctx, int begin, int end, int thread)
 {
     const attn_job *j = ctx;
     bn_attn_shape s = j->s;
     float *att = thread_scratch(j, thread), *dp = att + (size_t)s.T * s.T;
-    strip_scratch w = carve_strips(att, s);
     for (int u = begin; u < end; u++) {
-        int b = u / s.KV, kvh = u % s.KV, h0 = kvh * group_size(s);
-        if (j->tiles) {
-            head_view kv = view_head(j->qkv, NULL, s, b, h0);
-            bn_attn_tile_pack_keys(w.kt, kv.k, kv.ld, s.T, s.hd);
-            bn_attn_tile_pack_keys(w.vt, kv.v, kv.ld, s.T, s.hd);
-        }
+        int b = u / s.KV, h0 = (u % s.KV) * group_size(s);
+        for (int h = h0; h < h0 + group_size(s); h++)
+            head_backward(j->dqkv, att, dp, j->dout, j->qkv, s, b, h);
+    }
+}
+
+static void backward_units_tiles(void *ctx, int begin, int end, int thread)
+{
+    const attn_job *j = ctx;
+    bn_attn_shape s = j->s;
+    strip_scratch w = carve_strips(thread_scratch(j, thread), s);
+    for (int u = begin; u < end; u++) {
+        int b = u / s.KV, h0 = (u % s.KV) * group_size(s);
+        head_view kv = view_head(j->qkv, NULL, s, b, h0);
+        bn_attn_tile_pack_keys(w.kt, kv.k, kv.ld, s.T, s.hd);
+        bn_attn_tile_pack_keys(w.vt, kv.v, kv.ld, s.T, s.hd);
         for (int h = h0; h < h0 + group_size(s); h++) {
-            if (!j->tiles) {
-                head_backward(j->dqkv, att, dp, j->dout, j->qkv, s, b, h);
-                continue;
-            }
             head_view hv = view_head(j->qkv, j->dqkv, s, b, h);
             strips_backward(&hv, j->dout + (size_t)b * s.T * s.H * s.hd + (size_t)h * s.hd, s,
                             &w);
@@ -325,7 +338,8 @@ void bn_attention_backward(bn_threadpool *pool, float *dqkv, float *scratch, con
     memset(dqkv, 0, sizeof(float) * (size_t)s.B * s.T * (s.H + 2 * s.KV) * s.hd);
     attn_job j = {.dqkv = dqkv, .scratch = scratch, .dout = dout, .qkv = qkv, .s = s,
                   .tiles = bn_attn_tiles_usable(s.hd)};
-    bn_parallel_for(pool, s.B * s.KV, backward_units, &j);
+    bn_parallel_for(pool, s.B * s.KV, j.tiles ? backward_units_tiles : backward_units_sgemm,
+                    &j);
 }
 
 size_t bn_attention_cached_scratch(int n, int pos, bn_attn_shape s)
