@@ -179,10 +179,11 @@ static void compare_grads(const bn_model *m, const fixture *fx, double tolerance
 /* With the bf16 backward, dY rounds to 8 significant bits in both products of every
  * BitLinear: each gradient must still be within BF16_TOLERANCE of PyTorch's (relative to
  * the tensor's largest element). Every bf16 path this CPU has is run (AVX512_BF16, and AMX
- * where present). Measured on AVX512_BF16, worst gradient: 5.2e-3 with the bf16 backward
- * and the fp32 head, 6.3e-3 with the bf16 head too, 4.6e-3 with the bf16 head alone (the
- * bf16 head rounding every entry of d(logits), the target's included, measured 1.1e-2:
- * README, "The lm_head in bf16"); 1e-2 leaves about a factor of 1.6.
+ * where present); the bf16 backward takes attention's products after the probabilities in
+ * bf16 too. Measured on AVX512_BF16, worst gradient: 5.7e-3 with the bf16 backward and the
+ * fp32 head, 6.6e-3 with the bf16 head too, 4.6e-3 with the bf16 head alone (the bf16 head
+ * rounding every entry of d(logits), the target's included, measured 1.1e-2: README, "The
+ * lm_head in bf16"); 1e-2 leaves about a factor of 1.5.
  * The forward is unchanged by the backward's precision and stays within TOLERANCE; the bf16
  * head (the training forward's) rounds final_n and E for the logits: measured 1.5e-3 of the
  * largest logit and 5.5e-5 of the loss; the loss must stay within HEAD_LOSS_TOLERANCE. */

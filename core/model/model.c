@@ -958,7 +958,7 @@ static void layer_backward(bn_model *m, int l, int B, int T)
     if (recompute && !m->low_memory)
         bn_rmsnorm_forward(ex->pool, a->attn_n, a->attn_rstd, a->x_in, p.attn_norm, N, d, eps);
     bn_attention_backward(ex->pool, bw->dwide, m->att_scratch, bw->dnarrow, a->qkv_out,
-                          attn_shape(m, B, T));
+                          attn_shape(m, B, T), ex->bf16_backward != BN_BF16_NONE);
     bn_rope_backward(ex->pool, bw->dwide, m->rope_cos, m->rope_sin, B, T, m->cfg.num_heads,
                      m->cfg.num_kv_heads, m->head_dim);
     bn_bitlinear_backward(ex, bw->dnorm, g.qkv_w, g.qkv_norm, bw->dwide, &a->qkv, a->attn_n,

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "nn/attention_bf16.h"
 #include "nn/attention_tiles.h"
 #include "nn/matmul.h"
 #include "base/vexp.h"
@@ -170,10 +171,21 @@ static void head_backward(float *dqkv, float *att, float *dp, const float *dout,
 
 static size_t round_up16(size_t n) { return (n + 15) & ~(size_t)15; }
 
+/* The bf16 backward's operands (nn/attention_bf16.h), words of two bf16: the kv head's
+ * values as "keys" and its keys as "row pairs" (once per kv head), and a strip's d(out) as
+ * "rows" and as "row pairs", its q as "row pairs", its probabilities as "row pairs" and
+ * their gradient both ways. */
+typedef struct {
+    uint32_t *vb, *kp, *g_rows, *g_pairs, *q_pairs, *p_pairs, *ds_rows, *ds_pairs;
+    int ld_hd, ld_t; /* words a row: head_dim's width and T's width as "row pairs" */
+} bf16_scratch;
+
 /* A thread's scratch on the tiles: its kv head's keys and values packed once for all the
- * strips of its query heads, and two strips of scores. */
+ * strips of its query heads, and two strips of scores; with the bf16 backward its
+ * operands too. */
 typedef struct {
     float *kt, *vt, *p, *dp;
+    bf16_scratch b;
 } strip_scratch;
 
 static size_t strip_floats(bn_attn_shape s) { return round_up16((size_t)STRIP_ROWS * s.T); }
@@ -182,12 +194,50 @@ static size_t packed_floats(bn_attn_shape s)
     return round_up16(bn_attn_tile_keys_size(s.T, s.hd));
 }
 
+/* The bf16 operands' sizes in words, each a whole number of cache lines. */
+typedef struct {
+    size_t vb, kp, g_rows, pairs_hd, pairs_t, ds_rows;
+} bf16_sizes;
+
+static bf16_sizes bf16_words(bn_attn_shape s)
+{
+    size_t w_hd = (size_t)bn_attn_bf16_width(s.hd), w_t = (size_t)bn_attn_bf16_width(s.T);
+    size_t half = STRIP_ROWS / 2;
+    bf16_sizes z = {round_up16(bn_attn_bf16_keys_words(s.T, s.hd)),
+                    round_up16((size_t)(s.T + 1) / 2 * w_hd), STRIP_ROWS * w_hd / 2,
+                    half * w_hd, half * w_t, STRIP_ROWS * w_t / 2};
+    return z;
+}
+
+static size_t bf16_total(bn_attn_shape s)
+{
+    bf16_sizes z = bf16_words(s);
+    return z.vb + z.kp + z.g_rows + 2 * z.pairs_hd + 2 * z.pairs_t + z.ds_rows;
+}
+
+static bf16_scratch carve_bf16(uint32_t *w, bn_attn_shape s)
+{
+    bf16_sizes z = bf16_words(s);
+    bf16_scratch b = {.ld_hd = bn_attn_bf16_width(s.hd), .ld_t = bn_attn_bf16_width(s.T)};
+    b.vb = w;
+    b.kp = b.vb + z.vb;
+    b.g_rows = b.kp + z.kp;
+    b.g_pairs = b.g_rows + z.g_rows;
+    b.q_pairs = b.g_pairs + z.pairs_hd;
+    b.p_pairs = b.q_pairs + z.pairs_hd;
+    b.ds_pairs = b.p_pairs + z.pairs_t;
+    b.ds_rows = b.ds_pairs + z.pairs_t;
+    return b;
+}
+
 static strip_scratch carve_strips(float *base, bn_attn_shape s)
 {
     float *p = (float *)(((uintptr_t)base + 63) & ~(uintptr_t)63); /* whole cache lines */
-    strip_scratch w = {p, p + packed_floats(s), NULL, NULL};
+    strip_scratch w = {p, p + packed_floats(s), NULL, NULL, {0}};
     w.p = w.vt + packed_floats(s);
     w.dp = w.p + strip_floats(s);
+    if (bn_attn_bf16_usable(s.hd))
+        w.b = carve_bf16((uint32_t *)(w.dp + strip_floats(s)), s);
     return w;
 }
 
@@ -232,6 +282,38 @@ static void strips_backward(const head_view *hv, const float *dO, bn_attn_shape 
     }
 }
 
+/* strips_backward with the four products after the probabilities in bf16 (README,
+ * "Attention's backward in bf16"): the probabilities and d(s) are the fp32 path's, each
+ * operand is rounded to bf16 once, as it is packed. */
+static void strips_backward_bf16(const head_view *hv, const float *dO, bn_attn_shape s,
+                                 const strip_scratch *w)
+{
+    int d_out = s.H * s.hd, ld = hv->ld;
+    const bf16_scratch *b = &w->b;
+    int ld_rows_hd = b->ld_hd / 2, ld_rows_t = b->ld_t / 2;
+    float scale = 1.0f / sqrtf((float)s.hd);
+    for (int r0 = 0; r0 < s.T; r0 += STRIP_ROWS) {
+        int r1 = strip_end(r0, s.T), rows = r1 - r0;
+        const float *q = hv->q + (size_t)r0 * ld, *g = dO + (size_t)r0 * d_out;
+        bn_attn_tile_scores_packed(w->p, r1, q, ld, w->kt, rows, r0, r1, s.hd, scale);
+        bn_attn_tile_softmax(w->p, rows, r1, r0);
+        bn_attn_bf16_row_pairs(b->p_pairs, b->ld_t, w->p, r1, rows, r1);
+        bn_attn_bf16_row_pairs(b->g_pairs, b->ld_hd, g, d_out, rows, s.hd);
+        bn_attn_bf16_mix_cols(hv->dv, ld, b->p_pairs, b->ld_t, b->g_pairs, b->ld_hd, r0, rows,
+                              s.hd);
+        bn_attn_bf16_rows(b->g_rows, ld_rows_hd, g, d_out, rows, s.hd);
+        bn_attn_bf16_scores(w->dp, r1, b->g_rows, ld_rows_hd, b->vb, rows, r0, r1, s.hd);
+        softmax_backward_rows(w->dp, w->p, rows, r1, r0, scale);
+        bn_attn_bf16_rows(b->ds_rows, ld_rows_t, w->dp, r1, rows, r1);
+        bn_attn_bf16_mix_rows(hv->dq + (size_t)r0 * ld, ld, b->ds_rows, ld_rows_t, b->kp,
+                              b->ld_hd, rows, r0, r1, s.hd);
+        bn_attn_bf16_row_pairs(b->ds_pairs, b->ld_t, w->dp, r1, rows, r1);
+        bn_attn_bf16_row_pairs(b->q_pairs, b->ld_hd, q, ld, rows, s.hd);
+        bn_attn_bf16_mix_cols(hv->dk, ld, b->ds_pairs, b->ld_t, b->q_pairs, b->ld_hd, r0, rows,
+                              s.hd);
+    }
+}
+
 typedef struct {
     float *out, *dqkv, *scratch;
     const float *qkv, *dout;
@@ -247,7 +329,8 @@ static int group_size(bn_attn_shape s) { return s.H / s.KV; }
 static size_t thread_floats(bn_attn_shape s, int tiles)
 {
     if (tiles)
-        return 2 * packed_floats(s) + 2 * strip_floats(s) + 16;
+        return 2 * packed_floats(s) + 2 * strip_floats(s) + 16 +
+               (bn_attn_bf16_usable(s.hd) ? bf16_total(s) : 0);
     return 2 * (size_t)s.T * (size_t)s.T;
 }
 
@@ -332,14 +415,42 @@ static void backward_units_tiles(void *ctx, int begin, int end, int thread)
     }
 }
 
+/* The same units with the products after the probabilities in bf16: the kv head's keys
+ * packed for the scores (fp32) and for d(q), its values for d(p). */
+static void backward_units_bf16(void *ctx, int begin, int end, int thread)
+{
+    const attn_job *j = ctx;
+    bn_attn_shape s = j->s;
+    strip_scratch w = carve_strips(thread_scratch(j, thread), s);
+    for (int u = begin; u < end; u++) {
+        int b = u / s.KV, h0 = (u % s.KV) * group_size(s);
+        head_view kv = view_head(j->qkv, NULL, s, b, h0);
+        bn_attn_tile_pack_keys(w.kt, kv.k, kv.ld, s.T, s.hd);
+        bn_attn_bf16_row_pairs(w.b.kp, w.b.ld_hd, kv.k, kv.ld, s.T, s.hd);
+        bn_attn_bf16_pack_keys(w.b.vb, kv.v, kv.ld, s.T, s.hd);
+        for (int h = h0; h < h0 + group_size(s); h++) {
+            head_view hv = view_head(j->qkv, j->dqkv, s, b, h);
+            strips_backward_bf16(
+                &hv, j->dout + (size_t)b * s.T * s.H * s.hd + (size_t)h * s.hd, s, &w);
+        }
+    }
+}
+
+int bn_attention_bf16_usable(bn_attn_shape s)
+{
+    return bn_attn_tiles_usable(s.hd) && bn_attn_bf16_usable(s.hd);
+}
+
 void bn_attention_backward(bn_threadpool *pool, float *dqkv, float *scratch, const float *dout,
-                           const float *qkv, bn_attn_shape s)
+                           const float *qkv, bn_attn_shape s, int bf16)
 {
     memset(dqkv, 0, sizeof(float) * (size_t)s.B * s.T * (s.H + 2 * s.KV) * s.hd);
     attn_job j = {.dqkv = dqkv, .scratch = scratch, .dout = dout, .qkv = qkv, .s = s,
                   .tiles = bn_attn_tiles_usable(s.hd)};
-    bn_parallel_for(pool, s.B * s.KV, j.tiles ? backward_units_tiles : backward_units_sgemm,
-                    &j);
+    bn_range_fn units = !j.tiles                           ? backward_units_sgemm
+                        : bf16 && bn_attention_bf16_usable(s) ? backward_units_bf16
+                                                               : backward_units_tiles;
+    bn_parallel_for(pool, s.B * s.KV, units, &j);
 }
 
 size_t bn_attention_cached_scratch(int n, int pos, bn_attn_shape s)

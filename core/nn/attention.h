@@ -18,8 +18,9 @@ typedef struct {
 
 /* Floats of scratch the forward and the backward need on `threads` threads: per thread, on
  * the register tiles a strip of query rows' probabilities and their gradient with the kv
- * head's keys and values packed (192 KiB at T = 256, head_dim 48), on the sgemm path two
- * T x T matrices (one head's probabilities and their gradient at a time). */
+ * head's keys and values packed (192 KiB at T = 256, head_dim 48; 326 KiB with the bf16
+ * backward's operands where AVX512_BF16 is), on the sgemm path two T x T matrices (one
+ * head's probabilities and their gradient at a time). */
 size_t bn_attention_scratch(int threads, bn_attn_shape s);
 
 /* out (B*T, H*hd). scratch: bn_attention_scratch(pool size, s) floats. Nothing of the
@@ -29,9 +30,14 @@ void bn_attention_forward(bn_threadpool *pool, float *out, float *scratch, const
 
 /* dout (B*T, H*hd) -> dqkv (B*T, (H+2*KV)*hd), overwritten, from qkv as the forward read
  * it: each head's probabilities are computed again, with the forward's bits, into the
- * scratch (bn_attention_scratch(pool size, s) floats). */
+ * scratch (bn_attention_scratch(pool size, s) floats). bf16 = 1: the four products after
+ * the probabilities in bf16 where bn_attention_bf16_usable(s) (README, "Attention's
+ * backward in bf16"); elsewhere, or with 0, in fp32. */
 void bn_attention_backward(bn_threadpool *pool, float *dqkv, float *scratch, const float *dout,
-                           const float *qkv, bn_attn_shape s);
+                           const float *qkv, bn_attn_shape s, int bf16);
+
+/* 1 when the backward can take its bf16 products here: the register tiles and AVX512_BF16. */
+int bn_attention_bf16_usable(bn_attn_shape s);
 
 /* The decoder's attention (README, "Inference"): n new queries at positions pos .. pos+n-1
  * over cached keys and values of positions 0 .. pos+n-1. q (n rows of ld_q floats) holds
