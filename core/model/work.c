@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "nn/attention.h"
+
 /* The unit the BitLinear forward's integer products run on with these kernels. */
 static bn_unit forward_unit(const bn_exec *ex)
 {
@@ -26,6 +28,16 @@ static bn_unit bf16_unit(bn_bf16_path path)
     }
 }
 
+/* The unit attention's backward products run on: AVX512_BF16 with the bf16 backward where
+ * the tiles take them in bf16 (on AMX CPUs too), else fp32. */
+static bn_unit attention_backward_unit(const bn_model *m, int B, int T)
+{
+    bn_attn_shape s = {B, T, m->cfg.num_heads, m->cfg.num_kv_heads, m->head_dim};
+    return m->ex.bf16_backward != BN_BF16_NONE && bn_attention_bf16_usable(s)
+               ? BN_UNIT_BF16_DOT
+               : BN_UNIT_FP32_FMA;
+}
+
 void bn_model_step_work(const bn_model *m, int B, int T, bn_unit_work *forward,
                         bn_unit_work *backward)
 {
@@ -44,7 +56,7 @@ void bn_model_step_work(const bn_model *m, int B, int T, bn_unit_work *forward,
     forward->ops[bf16_unit(m->head_bf16)] += 2.0 * head; /* logits and d(final_n) */
     forward->ops[bw] += head;                           /* the head's weight gradient */
     backward->ops[bw] += 2.0 * linear;
-    backward->ops[BN_UNIT_FP32_FMA] += 2.0 * attention;
+    backward->ops[attention_backward_unit(m, B, T)] += 2.0 * attention;
 }
 
 double bn_unit_work_seconds(const bn_unit_work *w, const double peak_g[BN_UNIT_COUNT])

@@ -3,7 +3,8 @@
  *
  * Counts the matrix products only (a multiply-add is 2 operations), as the model runs them:
  * the BitLinear forward on the int8 unit of its kernel, the backward products in bf16 or fp32
- * (backward_precision), the attention's causal blocks in fp32, the lm_head's logits and
+ * (backward_precision), the attention's causal blocks in fp32 (its backward's in bf16 where
+ * the bf16 backward takes them), the lm_head's logits and
  * d(final_n) in bf16 or fp32 (head_precision) and its weight gradient with the backward's
  * products. Elementwise passes are not counted: the share of a phase below 100% is what
  * they, the packing and the products' own inefficiency cost together. */
