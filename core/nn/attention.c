@@ -243,18 +243,25 @@ static strip_scratch carve_strips(float *base, bn_attn_shape s)
 
 static int strip_end(int r0, int T) { return r0 + STRIP_ROWS < T ? r0 + STRIP_ROWS : T; }
 
+/* The probabilities of query rows r0 .. r1 - 1 (q: row r0) over keys 0 .. r1 - 1 into w->p
+ * (r1 to a row): the same bits in the forward and, computed again, in the backward. */
+static void strip_probs(const strip_scratch *w, const float *q, int ld, int r0, int r1,
+                        bn_attn_shape s)
+{
+    bn_attn_tile_scores_packed(w->p, r1, q, ld, w->kt, r1 - r0, r0, r1, s.hd,
+                               1.0f / sqrtf((float)s.hd));
+    bn_attn_tile_softmax(w->p, r1 - r0, r1, r0);
+}
+
 /* out = att v for one query head, strip by strip: each strip's scores against the keys up
  * to its last row, their softmax, their weighted sum of values. Every score, probability
  * and output is the same fused chain as on the whole T x T matrix. */
 static void strips_forward(float *o, int d_out, const head_view *hv, bn_attn_shape s,
                            const strip_scratch *w)
 {
-    float scale = 1.0f / sqrtf((float)s.hd);
     for (int r0 = 0; r0 < s.T; r0 += STRIP_ROWS) {
         int r1 = strip_end(r0, s.T), rows = r1 - r0;
-        bn_attn_tile_scores_packed(w->p, r1, hv->q + (size_t)r0 * hv->ld, hv->ld, w->kt, rows,
-                                   r0, r1, s.hd, scale);
-        bn_attn_tile_softmax(w->p, rows, r1, r0);
+        strip_probs(w, hv->q + (size_t)r0 * hv->ld, hv->ld, r0, r1, s);
         bn_attn_tile_mix_rows(o + (size_t)r0 * d_out, d_out, w->p, r1, hv->v, hv->ld, rows, r0,
                               r1, s.hd);
     }
@@ -271,8 +278,7 @@ static void strips_backward(const head_view *hv, const float *dO, bn_attn_shape 
     for (int r0 = 0; r0 < s.T; r0 += STRIP_ROWS) {
         int r1 = strip_end(r0, s.T), rows = r1 - r0;
         const float *q = hv->q + (size_t)r0 * ld, *g = dO + (size_t)r0 * d_out;
-        bn_attn_tile_scores_packed(w->p, r1, q, ld, w->kt, rows, r0, r1, s.hd, scale);
-        bn_attn_tile_softmax(w->p, rows, r1, r0);
+        strip_probs(w, q, ld, r0, r1, s);
         bn_attn_tile_mix_cols(hv->dv, ld, w->p, r1, g, d_out, r0, rows, s.hd);
         bn_attn_tile_scores_packed(w->dp, r1, g, d_out, w->vt, rows, r0, r1, s.hd, 1.0f);
         softmax_backward_rows(w->dp, w->p, rows, r1, r0, scale);
@@ -295,8 +301,7 @@ static void strips_backward_bf16(const head_view *hv, const float *dO, bn_attn_s
     for (int r0 = 0; r0 < s.T; r0 += STRIP_ROWS) {
         int r1 = strip_end(r0, s.T), rows = r1 - r0;
         const float *q = hv->q + (size_t)r0 * ld, *g = dO + (size_t)r0 * d_out;
-        bn_attn_tile_scores_packed(w->p, r1, q, ld, w->kt, rows, r0, r1, s.hd, scale);
-        bn_attn_tile_softmax(w->p, rows, r1, r0);
+        strip_probs(w, q, ld, r0, r1, s);
         bn_attn_bf16_row_pairs(b->p_pairs, b->ld_t, w->p, r1, rows, r1);
         bn_attn_bf16_row_pairs(b->g_pairs, b->ld_hd, g, d_out, rows, s.hd);
         bn_attn_bf16_mix_cols(hv->dv, ld, b->p_pairs, b->ld_t, b->g_pairs, b->ld_hd, r0, rows,
@@ -319,6 +324,7 @@ typedef struct {
     const float *qkv, *dout;
     bn_attn_shape s;
     int tiles; /* bn_attn_tiles_usable(s.hd) */
+    int bf16;  /* the backward's products after the probabilities in bf16 (on the tiles) */
 } attn_job;
 
 /* The query heads of kv head `kvh` are h = kvh * group ... kvh * group + group - 1. */
@@ -397,6 +403,9 @@ static void backward_units_sgemm(void *ctx, int begin, int end, int thread)
     }
 }
 
+/* The same units on the tiles: the kv head's keys packed for the scores, then its values
+ * packed for d(p) in fp32, or, with the bf16 products, its keys for d(q) and its values for
+ * d(p) in their bf16 layouts; then its query heads' strips. */
 static void backward_units_tiles(void *ctx, int begin, int end, int thread)
 {
     const attn_job *j = ctx;
@@ -406,32 +415,19 @@ static void backward_units_tiles(void *ctx, int begin, int end, int thread)
         int b = u / s.KV, h0 = (u % s.KV) * group_size(s);
         head_view kv = view_head(j->qkv, NULL, s, b, h0);
         bn_attn_tile_pack_keys(w.kt, kv.k, kv.ld, s.T, s.hd);
-        bn_attn_tile_pack_keys(w.vt, kv.v, kv.ld, s.T, s.hd);
-        for (int h = h0; h < h0 + group_size(s); h++) {
-            head_view hv = view_head(j->qkv, j->dqkv, s, b, h);
-            strips_backward(&hv, j->dout + (size_t)b * s.T * s.H * s.hd + (size_t)h * s.hd, s,
-                            &w);
+        if (j->bf16) {
+            bn_attn_bf16_row_pairs(w.b.kp, w.b.ld_hd, kv.k, kv.ld, s.T, s.hd);
+            bn_attn_bf16_pack_keys(w.b.vb, kv.v, kv.ld, s.T, s.hd);
+        } else {
+            bn_attn_tile_pack_keys(w.vt, kv.v, kv.ld, s.T, s.hd);
         }
-    }
-}
-
-/* The same units with the products after the probabilities in bf16: the kv head's keys
- * packed for the scores (fp32) and for d(q), its values for d(p). */
-static void backward_units_bf16(void *ctx, int begin, int end, int thread)
-{
-    const attn_job *j = ctx;
-    bn_attn_shape s = j->s;
-    strip_scratch w = carve_strips(thread_scratch(j, thread), s);
-    for (int u = begin; u < end; u++) {
-        int b = u / s.KV, h0 = (u % s.KV) * group_size(s);
-        head_view kv = view_head(j->qkv, NULL, s, b, h0);
-        bn_attn_tile_pack_keys(w.kt, kv.k, kv.ld, s.T, s.hd);
-        bn_attn_bf16_row_pairs(w.b.kp, w.b.ld_hd, kv.k, kv.ld, s.T, s.hd);
-        bn_attn_bf16_pack_keys(w.b.vb, kv.v, kv.ld, s.T, s.hd);
         for (int h = h0; h < h0 + group_size(s); h++) {
             head_view hv = view_head(j->qkv, j->dqkv, s, b, h);
-            strips_backward_bf16(
-                &hv, j->dout + (size_t)b * s.T * s.H * s.hd + (size_t)h * s.hd, s, &w);
+            const float *dO = j->dout + (size_t)b * s.T * s.H * s.hd + (size_t)h * s.hd;
+            if (j->bf16)
+                strips_backward_bf16(&hv, dO, s, &w);
+            else
+                strips_backward(&hv, dO, s, &w);
         }
     }
 }
@@ -446,11 +442,10 @@ void bn_attention_backward(bn_threadpool *pool, float *dqkv, float *scratch, con
 {
     memset(dqkv, 0, sizeof(float) * (size_t)s.B * s.T * (s.H + 2 * s.KV) * s.hd);
     attn_job j = {.dqkv = dqkv, .scratch = scratch, .dout = dout, .qkv = qkv, .s = s,
-                  .tiles = bn_attn_tiles_usable(s.hd)};
-    bn_range_fn units = !j.tiles                           ? backward_units_sgemm
-                        : bf16 && bn_attention_bf16_usable(s) ? backward_units_bf16
-                                                               : backward_units_tiles;
-    bn_parallel_for(pool, s.B * s.KV, units, &j);
+                  .tiles = bn_attn_tiles_usable(s.hd),
+                  .bf16 = bf16 && bn_attention_bf16_usable(s)};
+    bn_parallel_for(pool, s.B * s.KV, j.tiles ? backward_units_tiles : backward_units_sgemm,
+                    &j);
 }
 
 size_t bn_attention_cached_scratch(int n, int pos, bn_attn_shape s)

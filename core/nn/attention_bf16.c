@@ -9,6 +9,7 @@
  * Compiled with per-function target attributes, not -march. */
 #include "nn/attention_bf16.h"
 #include "nn/attention_tiles.h"
+#include "nn/tile_dispatch.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
@@ -148,10 +149,6 @@ BN_INLINE BN_TBF16 void pair_block(float *C, int ldc, const uint32_t *A, int si,
     }
 }
 
-/* The most rows pair_block keeps in registers for NV registers of columns: about 24 sums,
- * and 16 rows at most. */
-#define PAIR_MAX_ROWS(NV) ((NV) == 1 ? 16 : 24 / (NV))
-
 typedef struct {
     float *C;
     const uint32_t *A, *B;
@@ -159,30 +156,14 @@ typedef struct {
     int accumulate;
 } pair_args;
 
-/* pair_block's R and NV must be constants for its sums to stay in registers: one case for
- * each pair that can occur (the others are never compiled). */
-#define PAIR_CASE(RR, NVV)                                                                   \
-    case RR:                                                                                 \
-        if ((RR) <= PAIR_MAX_ROWS(NVV))                                                      \
-            pair_block(a->C, a->ldc, a->A, a->si, a->sp, a->B, a->ldb, p0, p1, tail,         \
-                       a->accumulate, RR, NVV);                                              \
-        break
+#define PAIR_CALL(RR, NVV)                                                                   \
+    pair_block(a->C, a->ldc, a->A, a->si, a->sp, a->B, a->ldb, p0, p1, tail, a->accumulate,   \
+               RR, NVV)
 
-#define PAIR_ROWS(NVV)                                                                       \
-    PAIR_CASE(1, NVV); PAIR_CASE(2, NVV); PAIR_CASE(3, NVV); PAIR_CASE(4, NVV);              \
-    PAIR_CASE(5, NVV); PAIR_CASE(6, NVV); PAIR_CASE(7, NVV); PAIR_CASE(8, NVV);              \
-    PAIR_CASE(9, NVV); PAIR_CASE(10, NVV); PAIR_CASE(11, NVV); PAIR_CASE(12, NVV);           \
-    PAIR_CASE(13, NVV); PAIR_CASE(14, NVV); PAIR_CASE(15, NVV); PAIR_CASE(16, NVV)
-
-/* R rows (at most PAIR_MAX_ROWS(nv)) of a column block whose last register is tail. */
+/* R rows (at most BN_TILE_MAX_ROWS(nv)) of a column block whose last register is tail. */
 static BN_TBF16 void pair_any(const pair_args *a, int p0, int p1, int nv, __mmask16 tail, int R)
 {
-    switch (nv) {
-    case 1: switch (R) { PAIR_ROWS(1); } break;
-    case 2: switch (R) { PAIR_ROWS(2); } break;
-    case 3: switch (R) { PAIR_ROWS(3); } break;
-    default: switch (R) { PAIR_ROWS(4); } break;
-    }
+    BN_TILE_DISPATCH(PAIR_CALL, nv, R)
 }
 
 /* ---------------------------------------------------------------- the four products */
@@ -190,7 +171,7 @@ static BN_TBF16 void pair_any(const pair_args *a, int p0, int p1, int nv, __mmas
 void bn_attn_bf16_scores(float *S, int lds, const uint32_t *A, int lda, const uint32_t *kb,
                          int rows, int first, int keys, int hd)
 {
-    const int R = PAIR_MAX_ROWS(KEYS / 16), pairs = (hd + 1) / 2;
+    const int R = BN_TILE_MAX_ROWS(KEYS / 16), pairs = (hd + 1) / 2;
     for (int c0 = 0; c0 < keys; c0 += KEYS) {
         int n = keys - c0 < KEYS ? keys - c0 : KEYS;
         pair_args a = {S + c0, A, kb + (size_t)(c0 / KEYS) * pairs * KEYS, lds, lda, 1, KEYS, 0};
@@ -212,7 +193,7 @@ void bn_attn_bf16_mix_rows(float *O, int ldo, const uint32_t *A, int lda, const 
 {
     for (int col = 0; col < hd; col += COLS) {
         int cols = hd - col < COLS ? hd - col : COLS, nv = (cols + 15) / 16;
-        int R = PAIR_MAX_ROWS(nv);
+        int R = BN_TILE_MAX_ROWS(nv);
         for (int i0 = 0; i0 < rows; i0 += R) {
             int i1 = i0 + R < rows ? i0 + R : rows;
             int k1 = first + i1 < keys ? first + i1 : keys;
@@ -229,7 +210,7 @@ void bn_attn_bf16_mix_cols(float *C, int ldc, const uint32_t *A, int lda, const 
     int end = first + rows;
     for (int col = 0; col < hd; col += COLS) {
         int cols = hd - col < COLS ? hd - col : COLS, nv = (cols + 15) / 16;
-        int R = PAIR_MAX_ROWS(nv);
+        int R = BN_TILE_MAX_ROWS(nv);
         for (int j0 = 0; j0 < end; j0 += R) {
             int j1 = j0 + R < end ? j0 + R : end;
             /* key j0 has no terms from the strip's rows before it (A is zero there) */

@@ -11,6 +11,7 @@
  *
  * Compiled with per-function target attributes, not -march. */
 #include "nn/attention_tiles.h"
+#include "nn/tile_dispatch.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
@@ -273,13 +274,9 @@ BN_INLINE BN_T512 void mix_block(float *C, int ldc, const float *P, int si, int 
     }
 }
 
-/* The most rows mix_block keeps in registers for NV registers of columns: about 24 sums,
- * and 16 rows at most. */
-#define MIX_MAX_ROWS(NV) ((NV) == 1 ? 16 : 24 / (NV))
-
 static int mix_rows_per_block(int nv)
 {
-    return MIX_MAX_ROWS(nv);
+    return BN_TILE_MAX_ROWS(nv);
 }
 
 typedef struct {
@@ -289,30 +286,14 @@ typedef struct {
     int accumulate;
 } mix_args;
 
-/* mix_block's R and NV must be constants for its sums to stay in registers: one case for
- * each pair that can occur, R from 1 to MIX_MAX_ROWS(NV) (the others are never compiled). */
-#define MIX_CASE(RR, NVV)                                                                    \
-    case RR:                                                                                 \
-        if ((RR) <= MIX_MAX_ROWS(NVV))                                                       \
-            mix_block(a->C, a->ldc, a->P, a->si, a->sk, a->X, a->ldx, k0, k1, tail,          \
-                      a->accumulate, RR, NVV);                                               \
-        break
-
-#define MIX_ROWS(NVV)                                                                        \
-    MIX_CASE(1, NVV); MIX_CASE(2, NVV); MIX_CASE(3, NVV); MIX_CASE(4, NVV);                  \
-    MIX_CASE(5, NVV); MIX_CASE(6, NVV); MIX_CASE(7, NVV); MIX_CASE(8, NVV);                  \
-    MIX_CASE(9, NVV); MIX_CASE(10, NVV); MIX_CASE(11, NVV); MIX_CASE(12, NVV);               \
-    MIX_CASE(13, NVV); MIX_CASE(14, NVV); MIX_CASE(15, NVV); MIX_CASE(16, NVV)
+#define MIX_CALL(RR, NVV)                                                                    \
+    mix_block(a->C, a->ldc, a->P, a->si, a->sk, a->X, a->ldx, k0, k1, tail, a->accumulate,    \
+              RR, NVV)
 
 /* R rows (at most mix_rows_per_block(nv)) of a column block whose last register is tail. */
 static BN_T512 void mix_any(const mix_args *a, int k0, int k1, int nv, __mmask16 tail, int R)
 {
-    switch (nv) {
-    case 1: switch (R) { MIX_ROWS(1); } break;
-    case 2: switch (R) { MIX_ROWS(2); } break;
-    case 3: switch (R) { MIX_ROWS(3); } break;
-    default: switch (R) { MIX_ROWS(4); } break;
-    }
+    BN_TILE_DISPATCH(MIX_CALL, nv, R)
 }
 
 /* The columns [col, col + cols) of a mix, cols <= MIX_COLS: a view of the arguments. */

@@ -1,0 +1,37 @@
+/* tile_dispatch.h - for the register-tile kernels of attention (attention_tiles.c,
+ * attention_bf16.c): a block of R rows x NV registers of sums stays in registers only when
+ * R and NV are compile-time constants, so a call with run-time R (1 to 16) and nv (1 to 4)
+ * goes through a switch with one case for each pair that can occur. */
+#ifndef BN_TILE_DISPATCH_H
+#define BN_TILE_DISPATCH_H
+
+/* The most rows a block keeps for NV registers of columns: about 24 sums, 16 rows at most. */
+#define BN_TILE_MAX_ROWS(NV) ((NV) == 1 ? 16 : 24 / (NV))
+
+/* CASE(R, NV) is `case R:` and the kernel call for R rows and NV registers; pairs with R
+ * past BN_TILE_MAX_ROWS(NV) are never compiled. */
+#define BN_TILE_CASE(CASE, RR, NVV)                                                          \
+    case RR:                                                                                 \
+        if ((RR) <= BN_TILE_MAX_ROWS(NVV))                                                   \
+            CASE(RR, NVV);                                                                   \
+        break
+
+#define BN_TILE_ROWS(CASE, NVV)                                                              \
+    BN_TILE_CASE(CASE, 1, NVV); BN_TILE_CASE(CASE, 2, NVV); BN_TILE_CASE(CASE, 3, NVV);       \
+    BN_TILE_CASE(CASE, 4, NVV); BN_TILE_CASE(CASE, 5, NVV); BN_TILE_CASE(CASE, 6, NVV);       \
+    BN_TILE_CASE(CASE, 7, NVV); BN_TILE_CASE(CASE, 8, NVV); BN_TILE_CASE(CASE, 9, NVV);       \
+    BN_TILE_CASE(CASE, 10, NVV); BN_TILE_CASE(CASE, 11, NVV); BN_TILE_CASE(CASE, 12, NVV);    \
+    BN_TILE_CASE(CASE, 13, NVV); BN_TILE_CASE(CASE, 14, NVV); BN_TILE_CASE(CASE, 15, NVV);    \
+    BN_TILE_CASE(CASE, 16, NVV)
+
+/* Calls CASE(R, NV) with the constants equal to r (1 to BN_TILE_MAX_ROWS(nv)) and nv (1 to
+ * 4; more counts as 4). */
+#define BN_TILE_DISPATCH(CASE, nv, r)                                                        \
+    switch (nv) {                                                                            \
+    case 1: switch (r) { BN_TILE_ROWS(CASE, 1); } break;                                     \
+    case 2: switch (r) { BN_TILE_ROWS(CASE, 2); } break;                                     \
+    case 3: switch (r) { BN_TILE_ROWS(CASE, 3); } break;                                     \
+    default: switch (r) { BN_TILE_ROWS(CASE, 4); } break;                                    \
+    }
+
+#endif
