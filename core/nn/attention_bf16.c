@@ -9,7 +9,7 @@
  * Compiled with per-function target attributes, not -march. */
 #include "nn/attention_bf16.h"
 #include "nn/attention_tiles.h"
-#include "nn/tile_dispatch.h"
+#include "nn/tile_block.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
@@ -121,12 +121,7 @@ BN_INLINE BN_TBF16 void pair_block(float *C, int ldc, const uint32_t *A, int si,
                                    int accumulate, const int R, const int NV)
 {
     __m512 acc[24];
-#pragma GCC unroll 24
-    for (int i = 0; i < R * NV; i++) {
-        __mmask16 m = i % NV == NV - 1 ? tail : (__mmask16)0xffff;
-        const float *c = C + (size_t)(i / NV) * ldc + 16 * (i % NV);
-        acc[i] = accumulate ? _mm512_maskz_loadu_ps(m, c) : _mm512_setzero_ps();
-    }
+    bn_tile_start(acc, C, ldc, tail, accumulate, R, NV);
     for (int p = p0; p < p1; p++) {
         const uint32_t *b = B + (size_t)p * ldb;
         __m512bh bv[4];
@@ -142,11 +137,7 @@ BN_INLINE BN_TBF16 void pair_block(float *C, int ldc, const uint32_t *A, int si,
                 acc[i * NV + v] = _mm512_dpbf16_ps(acc[i * NV + v], w, bv[v]);
         }
     }
-#pragma GCC unroll 24
-    for (int i = 0; i < R * NV; i++) {
-        __mmask16 m = i % NV == NV - 1 ? tail : (__mmask16)0xffff;
-        _mm512_mask_storeu_ps(C + (size_t)(i / NV) * ldc + 16 * (i % NV), m, acc[i]);
-    }
+    bn_tile_store(C, ldc, acc, tail, R, NV);
 }
 
 typedef struct {

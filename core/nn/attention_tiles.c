@@ -11,7 +11,7 @@
  *
  * Compiled with per-function target attributes, not -march. */
 #include "nn/attention_tiles.h"
-#include "nn/tile_dispatch.h"
+#include "nn/tile_block.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
@@ -246,12 +246,7 @@ BN_INLINE BN_T512 void mix_block(float *C, int ldc, const float *P, int si, int 
                                  int accumulate, const int R, const int NV)
 {
     __m512 acc[24];
-#pragma GCC unroll 24
-    for (int i = 0; i < R * NV; i++) {
-        __mmask16 m = i % NV == NV - 1 ? tail : (__mmask16)0xffff;
-        const float *c = C + (size_t)(i / NV) * ldc + 16 * (i % NV);
-        acc[i] = accumulate ? _mm512_maskz_loadu_ps(m, c) : _mm512_setzero_ps();
-    }
+    bn_tile_start(acc, C, ldc, tail, accumulate, R, NV);
     for (int k = k0; k < k1; k++) {
         const float *x = X + (size_t)k * ldx;
         __m512 xv[4];
@@ -267,11 +262,7 @@ BN_INLINE BN_T512 void mix_block(float *C, int ldc, const float *P, int si, int 
                 acc[i * NV + v] = _mm512_fmadd_ps(w, xv[v], acc[i * NV + v]);
         }
     }
-#pragma GCC unroll 24
-    for (int i = 0; i < R * NV; i++) {
-        __mmask16 m = i % NV == NV - 1 ? tail : (__mmask16)0xffff;
-        _mm512_mask_storeu_ps(C + (size_t)(i / NV) * ldc + 16 * (i % NV), m, acc[i]);
-    }
+    bn_tile_store(C, ldc, acc, tail, R, NV);
 }
 
 static int mix_rows_per_block(int nv)

@@ -1,9 +1,10 @@
-/* tile_dispatch.h - for the register-tile kernels of attention (attention_tiles.c,
- * attention_bf16.c): a block of R rows x NV registers of sums stays in registers only when
- * R and NV are compile-time constants, so a call with run-time R (1 to 16) and nv (1 to 4)
- * goes through a switch with one case for each pair that can occur. */
-#ifndef BN_TILE_DISPATCH_H
-#define BN_TILE_DISPATCH_H
+/* tile_block.h - what the register-tile kernels of attention (attention_tiles.c,
+ * attention_bf16.c) share: a block of R rows x NV registers of fp32 sums, the last register
+ * of a row masked to the columns that exist. The sums stay in registers only when R and NV
+ * are compile-time constants, so a call with run-time R (1 to 16) and nv (1 to 4) goes
+ * through a switch with one case for each pair that can occur. */
+#ifndef BN_TILE_BLOCK_H
+#define BN_TILE_BLOCK_H
 
 /* The most rows a block keeps for NV registers of columns: about 24 sums, 16 rows at most. */
 #define BN_TILE_MAX_ROWS(NV) ((NV) == 1 ? 16 : 24 / (NV))
@@ -33,5 +34,35 @@
     case 3: switch (r) { BN_TILE_ROWS(CASE, 3); } break;                                     \
     default: switch (r) { BN_TILE_ROWS(CASE, 4); } break;                                    \
     }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+
+#include <immintrin.h>
+
+/* The block's sums at the start: C's R rows (ldc apart), or zeros. */
+static inline __attribute__((always_inline, target("avx512f"))) void
+bn_tile_start(__m512 *acc, const float *C, int ldc, __mmask16 tail, int accumulate, const int R,
+              const int NV)
+{
+#pragma GCC unroll 24
+    for (int i = 0; i < R * NV; i++) {
+        __mmask16 m = i % NV == NV - 1 ? tail : (__mmask16)0xffff;
+        const float *c = C + (size_t)(i / NV) * ldc + 16 * (i % NV);
+        acc[i] = accumulate ? _mm512_maskz_loadu_ps(m, c) : _mm512_setzero_ps();
+    }
+}
+
+/* The block's sums into C's R rows. */
+static inline __attribute__((always_inline, target("avx512f"))) void
+bn_tile_store(float *C, int ldc, const __m512 *acc, __mmask16 tail, const int R, const int NV)
+{
+#pragma GCC unroll 24
+    for (int i = 0; i < R * NV; i++) {
+        __mmask16 m = i % NV == NV - 1 ? tail : (__mmask16)0xffff;
+        _mm512_mask_storeu_ps(C + (size_t)(i / NV) * ldc + 16 * (i % NV), m, acc[i]);
+    }
+}
+
+#endif
 
 #endif
