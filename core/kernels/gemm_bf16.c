@@ -13,6 +13,7 @@
 
 #include "kernels/gemm_bf16.h"
 #include "kernels/amx_tiles.h"
+#include "kernels/bf16_words.h"
 
 #include <string.h>
 
@@ -92,11 +93,7 @@ BN_INLINE BN_TBF16 __m256i load_bf16x16(const float *src, int n, float scale)
 /* Interleave 16 bf16 of row a with 16 of row b: (a0 b0 a1 b1 ... a15 b15). */
 BN_INLINE BN_TBF16 __m512i interleave16(__m256i a, __m256i b)
 {
-    const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9,
-                                         24, 8, 23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17,
-                                         1, 16, 0);
-    __m512i ab = _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
-    return _mm512_permutexvar_epi16(idx, ab);
+    return bn_bf16_interleave_halves(_mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1));
 }
 
 /* ---- B panels ------------------------------------------------------------------------ */

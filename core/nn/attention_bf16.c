@@ -8,6 +8,7 @@
  *
  * Compiled with per-function target attributes, not -march. */
 #include "nn/attention_bf16.h"
+#include "kernels/bf16_words.h"
 #include "nn/attention_tiles.h"
 #include "nn/tile_block.h"
 
@@ -28,20 +29,12 @@ int bn_attn_bf16_usable(int head_dim)
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
 }
 
-static __mmask16 lanes(int n)
-{
-    return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1u);
-}
-
 /* ---------------------------------------------------------------- packing */
 
 /* Two registers of 16 floats as 16 words: a's values in the low halves, b's in the high. */
 BN_INLINE BN_TBF16 __m512i pair_words(__m512 a, __m512 b)
 {
-    const __m512i interleave = _mm512_set_epi16(
-        31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6, 21, 5, 20, 4,
-        19, 3, 18, 2, 17, 1, 16, 0);
-    return _mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(b, a));
+    return bn_bf16_interleave_halves((__m512i)_mm512_cvtne2ps_pbh(b, a));
 }
 
 BN_TBF16 void bn_attn_bf16_rows(uint32_t *dst, int ldd, const float *X, int ldx, int rows, int n)
@@ -50,8 +43,8 @@ BN_TBF16 void bn_attn_bf16_rows(uint32_t *dst, int ldd, const float *X, int ldx,
         const float *x = X + (size_t)i * ldx;
         uint32_t *d = dst + (size_t)i * ldd;
         for (int c = 0; c < n; c += 32) {
-            __m512 lo = _mm512_maskz_loadu_ps(lanes(n - c), x + c);
-            __m512 hi = _mm512_maskz_loadu_ps(lanes(n - c - 16), x + c + 16);
+            __m512 lo = _mm512_maskz_loadu_ps(bn_tile_lanes(n - c), x + c);
+            __m512 hi = _mm512_maskz_loadu_ps(bn_tile_lanes(n - c - 16), x + c + 16);
             __m512i w = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
             if (n - c > 16) /* both halves hold values */
                 _mm512_storeu_si512(d + c / 2, w);
@@ -69,7 +62,7 @@ BN_TBF16 void bn_attn_bf16_row_pairs(uint32_t *dst, int ldd, const float *X, int
         int second = 2 * p + 1 < rows;
         uint32_t *d = dst + (size_t)p * ldd;
         for (int c = 0; c < n; c += 16) {
-            __mmask16 m = lanes(n - c);
+            __mmask16 m = bn_tile_lanes(n - c);
             __m512 va = _mm512_maskz_loadu_ps(m, a + c);
             __m512 vb = second ? _mm512_maskz_loadu_ps(m, b + c) : _mm512_setzero_ps();
             _mm512_storeu_si512(d + c, pair_words(va, vb));
@@ -90,7 +83,7 @@ static BN_TBF16 void pack_key_block(uint32_t *kb, const float *K, int ldk, int c
                                                              6, 5, 4, 3, 2, 1, 0),
                                             _mm512_set1_epi32(ldk));
     for (int v = 0; v < KEYS / 16; v++) {
-        __mmask16 m = lanes(n - 16 * v);
+        __mmask16 m = bn_tile_lanes(n - 16 * v);
         const float *key = K + (size_t)(c0 + 16 * v) * ldk;
         for (int p = 0; 2 * p < hd; p++) {
             __m512 a = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, rows, key + 2 * p, 4);
@@ -174,7 +167,7 @@ void bn_attn_bf16_scores(float *S, int lds, const uint32_t *A, int lda, const ui
             pair_args r = a;
             r.C += (size_t)i0 * lds;
             r.A += (size_t)i0 * lda;
-            pair_any(&r, 0, pairs, nv, lanes(ncols - 16 * (nv - 1)), i1 - i0);
+            pair_any(&r, 0, pairs, nv, bn_tile_lanes(ncols - 16 * (nv - 1)), i1 - i0);
         }
     }
 }
@@ -190,7 +183,7 @@ void bn_attn_bf16_mix_rows(float *O, int ldo, const uint32_t *A, int lda, const 
             int k1 = first + i1 < keys ? first + i1 : keys;
             pair_args r = {O + (size_t)i0 * ldo + col, A + (size_t)i0 * lda, X + col, ldo, lda,
                            1, ldx, 0};
-            pair_any(&r, 0, (k1 + 1) / 2, nv, lanes(cols - 16 * (nv - 1)), i1 - i0);
+            pair_any(&r, 0, (k1 + 1) / 2, nv, bn_tile_lanes(cols - 16 * (nv - 1)), i1 - i0);
         }
     }
 }
@@ -207,7 +200,7 @@ void bn_attn_bf16_mix_cols(float *C, int ldc, const uint32_t *A, int lda, const 
             /* key j0 has no terms from the strip's rows before it (A is zero there) */
             int p0 = j0 > first ? (j0 - first) / 2 : 0;
             pair_args r = {C + (size_t)j0 * ldc + col, A + j0, X + col, ldc, 1, lda, ldx, 1};
-            pair_any(&r, p0, (rows + 1) / 2, nv, lanes(cols - 16 * (nv - 1)), j1 - j0);
+            pair_any(&r, p0, (rows + 1) / 2, nv, bn_tile_lanes(cols - 16 * (nv - 1)), j1 - j0);
         }
     }
 }

@@ -29,11 +29,6 @@ int bn_attn_tiles_usable(int head_dim)
     return head_dim > 0 && head_dim <= BN_ATTN_TILES_MAX_HD && __builtin_cpu_supports("avx512f");
 }
 
-static __mmask16 lanes(int n)
-{
-    return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1u);
-}
-
 /* ---------------------------------------------------------------- scores */
 
 /* Keys [c0, c0 + n) of K, transposed into kt[c][jj] (SK per row), zero past n: 16 keys'
@@ -45,7 +40,7 @@ static BN_T512 void pack_keys(float *kt, const float *K, int ldk, int c0, int n,
                                                              6, 5, 4, 3, 2, 1, 0),
                                             _mm512_set1_epi32(ldk));
     for (int v = 0; v < SV; v++) {
-        __mmask16 m = lanes(n - 16 * v);
+        __mmask16 m = bn_tile_lanes(n - 16 * v);
         const float *key = K + (size_t)(c0 + 16 * v) * ldk;
         for (int c = 0; c < hd; c++)
             _mm512_storeu_ps(kt + (size_t)c * SK + 16 * v,
@@ -65,7 +60,7 @@ static BN_T512 void pack_queries(float *at, const float *A, int lda, int R, int 
 {
     for (int i = 0; i < R; i++)
         for (int c = 0; c < hd; c += 16) {
-            __mmask16 m = lanes(hd - c);
+            __mmask16 m = bn_tile_lanes(hd - c);
             _mm512_mask_storeu_ps(at + (size_t)i * query_ld(hd) + c, m,
                                   _mm512_maskz_loadu_ps(m, A + (size_t)i * lda + c));
         }
@@ -97,7 +92,7 @@ BN_INLINE BN_T512 void score_block(float *S, int lds, const float *at, const flo
 #pragma GCC unroll 24
     for (int i = 0; i < SVN * R; i++)
         _mm512_mask_storeu_ps(S + (size_t)(i / SVN) * lds + 16 * (i % SVN),
-                              lanes(ncols - 16 * (i % SVN)), _mm512_mul_ps(va, acc[i]));
+                              bn_tile_lanes(ncols - 16 * (i % SVN)), _mm512_mul_ps(va, acc[i]));
 }
 
 #define SCORE_CASE(RR)                                                                       \
@@ -210,23 +205,23 @@ static BN_T512 void softmax_row(float *a, int n, int cols)
 {
     __m512 mx = _mm512_set1_ps(-INFINITY);
     for (int j = 0; j < n; j += 16) {
-        __mmask16 m = lanes(n - j);
+        __mmask16 m = bn_tile_lanes(n - j);
         mx = _mm512_mask_max_ps(mx, m, mx, _mm512_maskz_loadu_ps(m, a + j));
     }
     __m512 top = _mm512_set1_ps(_mm512_reduce_max_ps(mx)), sum = _mm512_setzero_ps();
     for (int j = 0; j < n; j += 16) {
-        __mmask16 m = lanes(n - j);
+        __mmask16 m = bn_tile_lanes(n - j);
         __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + j), top));
         _mm512_mask_storeu_ps(a + j, m, e);
         sum = _mm512_mask_add_ps(sum, m, sum, e);
     }
     __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
     for (int j = 0; j < n; j += 16) {
-        __mmask16 m = lanes(n - j);
+        __mmask16 m = bn_tile_lanes(n - j);
         _mm512_mask_storeu_ps(a + j, m, _mm512_mul_ps(inv, _mm512_maskz_loadu_ps(m, a + j)));
     }
     for (int j = n; j < cols; j += 16)
-        _mm512_mask_storeu_ps(a + j, lanes(cols - j), _mm512_setzero_ps());
+        _mm512_mask_storeu_ps(a + j, bn_tile_lanes(cols - j), _mm512_setzero_ps());
 }
 
 void bn_attn_tile_softmax(float *S, int rows, int cols, int first)
@@ -265,11 +260,6 @@ BN_INLINE BN_T512 void mix_block(float *C, int ldc, const float *P, int si, int 
     bn_tile_store(C, ldc, acc, tail, R, NV);
 }
 
-static int mix_rows_per_block(int nv)
-{
-    return BN_TILE_MAX_ROWS(nv);
-}
-
 typedef struct {
     float *C;
     const float *P, *X;
@@ -281,7 +271,7 @@ typedef struct {
     mix_block(a->C, a->ldc, a->P, a->si, a->sk, a->X, a->ldx, k0, k1, tail, a->accumulate,    \
               RR, NVV)
 
-/* R rows (at most mix_rows_per_block(nv)) of a column block whose last register is tail. */
+/* R rows (at most BN_TILE_MAX_ROWS(nv)) of a column block whose last register is tail. */
 static BN_T512 void mix_any(const mix_args *a, int k0, int k1, int nv, __mmask16 tail, int R)
 {
     BN_TILE_DISPATCH(MIX_CALL, nv, R)
@@ -303,14 +293,14 @@ void bn_attn_tile_mix_rows(float *O, int ldo, const float *P, int ldp, const flo
     for (int col = 0; col < hd; col += MIX_COLS) {
         int cols = hd - col < MIX_COLS ? hd - col : MIX_COLS, nv = (cols + 15) / 16;
         mix_args b = column_block(&a, col);
-        int R = mix_rows_per_block(nv);
+        int R = BN_TILE_MAX_ROWS(nv);
         for (int i0 = 0; i0 < rows; i0 += R) {
             int i1 = i0 + R < rows ? i0 + R : rows;
             int k1 = first + i1 < keys ? first + i1 : keys;
             mix_args r = b;
             r.C += (size_t)i0 * ldo;
             r.P += (size_t)i0 * ldp;
-            mix_any(&r, 0, k1, nv, lanes(cols - 16 * (nv - 1)), i1 - i0);
+            mix_any(&r, 0, k1, nv, bn_tile_lanes(cols - 16 * (nv - 1)), i1 - i0);
         }
     }
 }
@@ -323,14 +313,14 @@ void bn_attn_tile_mix_cols(float *C, int ldc, const float *P, int ldp, const flo
     for (int col = 0; col < hd; col += MIX_COLS) {
         int cols = hd - col < MIX_COLS ? hd - col : MIX_COLS, nv = (cols + 15) / 16;
         mix_args b = column_block(&a, col);
-        int R = mix_rows_per_block(nv);
+        int R = BN_TILE_MAX_ROWS(nv);
         for (int j0 = 0; j0 < end; j0 += R) {
             int j1 = j0 + R < end ? j0 + R : end;
             mix_args r = b;
             r.C += (size_t)j0 * ldc;
             r.P += j0;
-            mix_any(&r, j0 > first ? j0 - first : 0, rows, nv, lanes(cols - 16 * (nv - 1)),
-                    j1 - j0);
+            __mmask16 tail = bn_tile_lanes(cols - 16 * (nv - 1));
+            mix_any(&r, j0 > first ? j0 - first : 0, rows, nv, tail, j1 - j0);
         }
     }
 }

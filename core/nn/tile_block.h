@@ -1,8 +1,8 @@
 /* tile_block.h - what the register-tile kernels of attention (attention_tiles.c,
  * attention_bf16.c) share: a block of R rows x NV registers of fp32 sums, the last register
- * of a row masked to the columns that exist. The sums stay in registers only when R and NV
- * are compile-time constants, so a call with run-time R (1 to 16) and nv (1 to 4) goes
- * through a switch with one case for each pair that can occur. */
+ * of a row masked to the columns that exist (bn_tile_lanes). The sums stay in registers only
+ * when R and NV are compile-time constants, so a call with run-time R (1 to 16) and nv (1 to
+ * 4) goes through a switch with one case for each pair that can occur. */
 #ifndef BN_TILE_BLOCK_H
 #define BN_TILE_BLOCK_H
 
@@ -38,6 +38,12 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
 #include <immintrin.h>
+
+/* The mask of the first n of 16 lanes (none for n <= 0, all for n >= 16). */
+static inline __mmask16 bn_tile_lanes(int n)
+{
+    return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1u);
+}
 
 /* The block's sums at the start: C's R rows (ldc apart), or zeros. */
 static inline __attribute__((always_inline, target("avx512f"))) void
